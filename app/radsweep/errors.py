@@ -1,0 +1,25 @@
+"""User-facing errors: the CLI prints them as one line and exits with code 2."""
+
+
+class RadsweepError(Exception):
+    """A problem the user can fix: bad input, a missing file, a wrong option.
+
+    The message says what is wrong and where; ``hint`` says how to fix it.
+    """
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+    def one_line(self) -> str:
+        """The message and its hint on a single line, as the CLI prints it."""
+        text = " ".join(str(self).split())
+        return f"{text} — {self.hint}" if self.hint else text
+
+
+class ManifestError(RadsweepError):
+    """A manifest or task.json that breaks the manifest contract."""
+
+
+class SplitError(RadsweepError):
+    """A split that cannot be drawn from the manifest as given."""

@@ -1,0 +1,58 @@
+"""Every task radsweep can run: the study's catalogue plus task directories found on disk."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from radsweep.errors import RadsweepError
+from radsweep.tasks.catalogue import STUDY_TASKS
+from radsweep.tasks.manifest import TASK_FILE, read_task_file
+from radsweep.tasks.spec import TaskSpec
+
+_SEARCH_DEPTH = 3
+
+
+@dataclass(frozen=True)
+class TaskEntry:
+    """A task definition and, when its manifest has been built, the directory holding it."""
+
+    spec: TaskSpec
+    directory: Path | None
+
+
+def discover(data_dir: Path) -> list[TaskEntry]:
+    """Task directories (those with a task.json) up to three levels under ``data_dir``."""
+    if not data_dir.is_dir():
+        return []
+    found = []
+    for depth in range(_SEARCH_DEPTH):
+        for path in sorted(data_dir.glob("/".join(["*"] * depth + [TASK_FILE]))):
+            found.append(TaskEntry(read_task_file(path.parent).task, path.parent))
+    return found
+
+
+def all_tasks(data_dir: Path) -> list[TaskEntry]:
+    """The catalogue's tasks (with their directory when built) followed by the other tasks."""
+    on_disk = discover(data_dir)
+    built = {entry.spec.name: entry.directory for entry in on_disk}
+    entries = [TaskEntry(spec, built.get(name)) for name, spec in STUDY_TASKS.items()]
+    return entries + [entry for entry in on_disk if entry.spec.name not in STUDY_TASKS]
+
+
+def find_task_directory(name_or_path: str, data_dir: Path) -> Path:
+    """The directory of a built task, given its name or a path to it."""
+    path = Path(name_or_path).expanduser()
+    if (path / TASK_FILE).is_file():
+        return path
+    for entry in discover(data_dir):
+        if entry.spec.name == name_or_path and entry.directory is not None:
+            return entry.directory
+    known = sorted({entry.spec.name for entry in all_tasks(data_dir)})
+    if name_or_path in known:
+        raise RadsweepError(
+            f"task {name_or_path} has no manifest under {data_dir}",
+            hint="build it first (radsweep data synth for the synthetic tasks) or pass its folder",
+        )
+    raise RadsweepError(
+        f"unknown task {name_or_path!r}",
+        hint=f"pass a task folder holding {TASK_FILE}, or one of: {', '.join(known)}",
+    )
