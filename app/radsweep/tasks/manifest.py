@@ -149,7 +149,7 @@ class Manifest:
 
     @property
     def image_root(self) -> Path:
-        return (self.directory / self.info.image_root).absolute()
+        return image_root(self.directory, self.info)
 
     def image_paths(self) -> list[Path]:
         return [self.image_root / path for path in self.frame["image_path"]]
@@ -176,19 +176,23 @@ class Manifest:
             raise ManifestError(
                 f"cannot read {table}: {error}", hint="rebuild the manifest"
             ) from error
-        root = (directory / info.image_root).absolute()
-        return cls(directory, info, validate_frame(frame, info.task, root, check_images))
+        frame = validate_frame(frame, info.task, image_root(directory, info), check_images)
+        return cls(directory, info, frame)
 
     @classmethod
     def write(
         cls, directory: Path, frame: pd.DataFrame, info: TaskFile, check_images: bool = True
     ) -> "Manifest":
         """Validate, then write manifest.parquet and task.json atomically."""
-        root = (directory / info.image_root).absolute()
-        frame = validate_frame(frame, info.task, root, check_images)
+        frame = validate_frame(frame, info.task, image_root(directory, info), check_images)
         write_atomic(directory / MANIFEST_FILE, lambda path: frame.to_parquet(path, index=False))
         write_text_atomic(directory / TASK_FILE, info.model_dump_json(indent=2) + "\n")
         return cls(directory, info, frame)
+
+
+def image_root(directory: Path, info: TaskFile) -> Path:
+    """Where a task's image paths start: ``image_root`` of task.json, relative to its folder."""
+    return Path(os.path.normpath((directory / info.image_root).absolute()))
 
 
 def read_task_file(directory: Path) -> TaskFile:

@@ -1,0 +1,1 @@
+"""Tasks: the catalogue, the manifest contract, per-seed splits and dataset builders."""

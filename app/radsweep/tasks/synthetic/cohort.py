@@ -1,0 +1,104 @@
+"""Latent patient states and what each study (image + report) carries of them.
+
+The causal structure follows the seed's Figure 4: a patient's state S has an acute part (severity,
+drawn in the image, described coarsely in the report) and a chronic part (history, only in the
+report). The diagnostic label is whatever the report says; the prognostic outcome depends on S plus
+noise; age shows in the image and only rarely in the report.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from radsweep.tasks.catalogue import STUDY_TASKS
+from radsweep.tasks.synthetic.config import SynthConfig
+
+FINDINGS: tuple[str, ...] = STUDY_TASKS["mimic-5x1200"].classes
+AGE_RANGE = (18.0, 95.0)
+
+
+@dataclass(frozen=True)
+class Study:
+    """One radiograph and its report, with the latent truth behind both."""
+
+    index: int
+    patient: int
+    sex: str
+    age: float
+    history: float
+    severity: float
+    finding: int
+    reported_finding: int
+    side: str
+    endotracheal_tube: bool
+    central_line: bool
+    outcome: int
+
+    @property
+    def sample_id(self) -> str:
+        return f"synth-{self.index:06d}"
+
+    @property
+    def patient_id(self) -> str:
+        return f"patient-{self.patient:05d}"
+
+
+def _patient_of_each_study(config: SynthConfig, rng: np.random.Generator) -> np.ndarray:
+    counts = rng.integers(1, config.max_images_per_patient + 1, size=config.samples)
+    return np.repeat(np.arange(config.samples), counts)[: config.samples]
+
+
+def _reported(findings: np.ndarray, fidelity: float, rng: np.random.Generator) -> np.ndarray:
+    """The radiologist names the drawn finding with probability ``fidelity``, else another one."""
+    wrong = rng.random(len(findings)) >= fidelity
+    other = (findings + rng.integers(1, len(FINDINGS), size=len(findings))) % len(FINDINGS)
+    return np.where(wrong, other, findings)
+
+
+def _outcome(
+    severity: np.ndarray, history: np.ndarray, config: SynthConfig, rng: np.random.Generator
+) -> np.ndarray:
+    latent = config.prognosis_image_weight * severity + config.prognosis_report_weight * history
+    spread = latent.std() or 1.0
+    noisy = latent / spread + config.outcome_noise * rng.standard_normal(len(latent))
+    return (noisy > 0).astype(int)
+
+
+def sample_cohort(config: SynthConfig) -> list[Study]:
+    """Every study of the benchmark, reproducible from ``config.seed``."""
+    rng = np.random.default_rng([config.seed, 1])
+    patient = _patient_of_each_study(config, rng)
+    n_patients = int(patient.max()) + 1
+    # Patient-level state: sex, age at first study, chronic history.
+    sex = rng.choice(["man", "woman"], size=n_patients)
+    first_age = rng.uniform(AGE_RANGE[0], AGE_RANGE[1] - 3, size=n_patients)
+    chronic = rng.standard_normal(n_patients)
+    # Study-level state: ageing between studies, acute severity correlated with history.
+    n = config.samples
+    age = first_age[patient] + rng.uniform(0.0, 3.0, size=n)
+    history = chronic[patient]
+    rho = config.state_correlation
+    severity = rho * history + np.sqrt(1 - rho**2) * rng.standard_normal(n)
+    finding = rng.integers(0, len(FINDINGS), size=n)
+    reported = _reported(finding, config.report_fidelity, rng)
+    side = rng.choice(["right", "left"], size=n)
+    tube = (severity > 1.2) & (rng.random(n) < 0.7)
+    line = (severity > 0.5) & (rng.random(n) < 0.6)
+    outcome = _outcome(severity, history, config, rng)
+    return [
+        Study(
+            index=i,
+            patient=int(patient[i]),
+            sex=str(sex[patient[i]]),
+            age=float(age[i]),
+            history=float(history[i]),
+            severity=float(severity[i]),
+            finding=int(finding[i]),
+            reported_finding=int(reported[i]),
+            side=str(side[i]),
+            endotracheal_tube=bool(tube[i]),
+            central_line=bool(line[i]),
+            outcome=int(outcome[i]),
+        )
+        for i in range(n)
+    ]
