@@ -7,6 +7,10 @@ from radsweep.errors import RadsweepError
 from radsweep.tasks.catalogue import STUDY_TASKS
 from radsweep.tasks.manifest import TASK_FILE, read_task_file
 from radsweep.tasks.spec import TaskSpec
+from radsweep.tasks.synthetic.tasks import SYNTHETIC_TASKS
+
+KNOWN_TASKS: dict[str, TaskSpec] = {**STUDY_TASKS, **SYNTHETIC_TASKS}
+"""Tasks defined in code: the study's six and the synthetic benchmark's three."""
 
 _SEARCH_DEPTH = 3
 
@@ -31,11 +35,11 @@ def discover(data_dir: Path) -> list[TaskEntry]:
 
 
 def all_tasks(data_dir: Path) -> list[TaskEntry]:
-    """The catalogue's tasks (with their directory when built) followed by the other tasks."""
+    """The known tasks (with their directory when built) followed by the user's own tasks."""
     on_disk = discover(data_dir)
     built = {entry.spec.name: entry.directory for entry in on_disk}
-    entries = [TaskEntry(spec, built.get(name)) for name, spec in STUDY_TASKS.items()]
-    return entries + [entry for entry in on_disk if entry.spec.name not in STUDY_TASKS]
+    entries = [TaskEntry(spec, built.get(name)) for name, spec in KNOWN_TASKS.items()]
+    return entries + [entry for entry in on_disk if entry.spec.name not in KNOWN_TASKS]
 
 
 def find_task_directory(name_or_path: str, data_dir: Path) -> Path:

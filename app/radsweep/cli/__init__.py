@@ -1,0 +1,1 @@
+"""The command-line face of radsweep: thin typer commands over the library."""
