@@ -45,9 +45,12 @@ def synth(
         end_to_end = time.perf_counter() - start
     projected = end_to_end * 2000 / samples
     console.print(f"drawing only : {samples / drawing:8.1f} images/s")
-    console.print(f"end to end   : {samples / end_to_end:8.1f} images/s (images, reports, manifests)")
+    console.print(
+        f"end to end   : {samples / end_to_end:8.1f} images/s (images, reports, manifests)"
+    )
     console.print(
         f"2,000 samples: {projected:.1f} s projected on one core "
-        f"(budget {BUDGET_SECONDS_PER_2000:.0f} s, {BUDGET_SECONDS_PER_2000 / projected:.2f}x headroom)"
+        f"(budget {BUDGET_SECONDS_PER_2000:.0f} s, "
+        f"{BUDGET_SECONDS_PER_2000 / projected:.2f}x headroom)"
     )
     console.print(f"ratio end-to-end/drawing throughput: {drawing / end_to_end:.3f}")

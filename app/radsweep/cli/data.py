@@ -21,7 +21,9 @@ app = typer.Typer(
 def _split_text(task: TaskSpec) -> str:
     if isinstance(task.split, FixedPoolSplit):
         return "fixed"
-    return f"{1 - task.split.validation_share:.0%}/{task.split.validation_share:.0%}".replace("%", "")
+    return f"{1 - task.split.validation_share:.0%}/{task.split.validation_share:.0%}".replace(
+        "%", ""
+    )
 
 
 def _sizes_text(task: TaskSpec) -> str:
@@ -43,9 +45,13 @@ def list_tasks(ctx: typer.Context) -> None:
         if built is not None and built.is_relative_to(data_dir):
             built = built.relative_to(data_dir)
         table.add_row(
-            task.name, task.kind.value, str(task.n_classes),
-            _split_text(task) + (" bal." if task.balanced else ""), _sizes_text(task),
-            f"{task.default_tau:g}", str(built) if built else "-",
+            task.name,
+            task.kind.value,
+            str(task.n_classes),
+            _split_text(task) + (" bal." if task.balanced else ""),
+            _sizes_text(task),
+            f"{task.default_tau:g}",
+            str(built) if built else "-",
         )
     console.print(table)
     console.print("Fractions, epochs and class counts per seed: radsweep data splits TASK")
@@ -88,7 +94,9 @@ def splits(
     for size in spec.sizes:
         ids = split.training(size.fraction)
         counts = split.class_counts(ids)
-        table.add_row(f"train {size.fraction:g}", str(size.epochs), str(len(ids)), *map(str, counts))
+        table.add_row(
+            f"train {size.fraction:g}", str(size.epochs), str(len(ids)), *map(str, counts)
+        )
     counts = split.class_counts(split.validation)
     table.add_row("validation", "", str(len(split.validation)), *map(str, counts), style="bold")
     console.print(table)
@@ -140,9 +148,15 @@ def synth(
     (visible in the image, rarely in the report), as in the seed's Figure 4.
     """
     config = SynthConfig(
-        samples=samples, seed=seed, image_size=image_size, finding_visibility=finding_visibility,
-        report_fidelity=report_fidelity, prognosis_image_weight=prognosis_image_weight,
-        prognosis_report_weight=prognosis_report_weight, outcome_noise=outcome_noise,
-        age_visibility=age_visibility, age_mention_rate=age_mention_rate,
+        samples=samples,
+        seed=seed,
+        image_size=image_size,
+        finding_visibility=finding_visibility,
+        report_fidelity=report_fidelity,
+        prognosis_image_weight=prognosis_image_weight,
+        prognosis_report_weight=prognosis_report_weight,
+        outcome_noise=outcome_noise,
+        age_visibility=age_visibility,
+        age_mention_rate=age_mention_rate,
     )
     build_synthetic(config, out or settings(ctx).synthetic, force)

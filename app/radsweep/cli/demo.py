@@ -32,10 +32,13 @@ def _summary(benchmark: SynthBenchmark) -> Table:
         split = make_split(manifest, 0)
         result = probe(manifest, pixels)
         table.add_row(
-            name, manifest.task.kind.value, str(len(manifest.frame)),
+            name,
+            manifest.task.kind.value,
+            str(len(manifest.frame)),
             str(manifest.frame["patient_id"].nunique()),
             f"{len(split.training_order)}/{len(split.validation)}",
-            f"{result.report_auc:.3f}", f"{result.image_auc:.3f}",
+            f"{result.report_auc:.3f}",
+            f"{result.image_auc:.3f}",
         )
     return table
 
@@ -54,8 +57,9 @@ def demo(
     report determines the diagnostic label, carries part of the prognostic signal, and says little
     about age, which the image shows.
     """
-    folder = build_synthetic(SynthConfig(samples=samples, seed=seed), out or settings(ctx).synthetic,
-                             force=False)
+    folder = build_synthetic(
+        SynthConfig(samples=samples, seed=seed), out or settings(ctx).synthetic, force=False
+    )
     console.print(_summary(SynthBenchmark(folder, SynthConfig(samples=samples, seed=seed), True)))
     console.print(
         f"Next: [bold]radsweep data tasks[/] lists the tasks; "

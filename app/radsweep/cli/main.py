@@ -73,13 +73,16 @@ def _show_version(value: bool) -> None:
 def main(
     ctx: typer.Context,
     home: Annotated[
-        Path | None, typer.Option(help="radsweep's home folder (env RADSWEEP_HOME, default ~/.radsweep).")
+        Path | None,
+        typer.Option(help="radsweep's home folder (env RADSWEEP_HOME, default ~/.radsweep)."),
     ] = None,
     data_dir: Annotated[
-        Path | None, typer.Option(help="Datasets and manifests (env RADSWEEP_DATA_DIR, default HOME/data).")
+        Path | None,
+        typer.Option(help="Datasets and manifests (env RADSWEEP_DATA_DIR, default HOME/data)."),
     ] = None,
     cache_dir: Annotated[
-        Path | None, typer.Option(help="Feature caches (env RADSWEEP_CACHE_DIR, default HOME/cache).")
+        Path | None,
+        typer.Option(help="Feature caches (env RADSWEEP_CACHE_DIR, default HOME/cache)."),
     ] = None,
     results_dir: Annotated[
         Path | None,
@@ -98,8 +101,11 @@ def main(
 ) -> None:
     """Global options; they apply to every command."""
     flags = {
-        "home": home, "data_dir": data_dir, "cache_dir": cache_dir,
-        "results_dir": results_dir, "wandb_dir": wandb_dir,
+        "home": home,
+        "data_dir": data_dir,
+        "cache_dir": cache_dir,
+        "results_dir": results_dir,
+        "wandb_dir": wandb_dir,
     }
     ctx.obj = Settings(**{name: value for name, value in flags.items() if value is not None})
 
@@ -121,14 +127,19 @@ def cli(args: list[str] | None = None) -> int:
     except RadsweepError as error:
         if debug:
             raise
-        err_console.print(f"radsweep: error: {error.one_line()}", soft_wrap=True, markup=False,
-                          highlight=False)
+        err_console.print(
+            f"radsweep: error: {error.one_line()}", soft_wrap=True, markup=False, highlight=False
+        )
         return 2
     except ValidationError as error:
         if debug:
             raise
-        err_console.print(f"radsweep: error: {_one_line(error)} — see --help", soft_wrap=True,
-                          markup=False, highlight=False)
+        err_console.print(
+            f"radsweep: error: {_one_line(error)} — see --help",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
         return 2
     return 0
 

@@ -206,6 +206,6 @@ def read_task_file(directory: Path) -> TaskFile:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(top level)"
         raise ManifestError(
-            f"{path}: {where}: {first['msg']}", hint=f"fix {TASK_FILE} ({error.error_count()} "
-            "problem(s))"
+            f"{path}: {where}: {first['msg']}",
+            hint=f"fix {TASK_FILE} ({error.error_count()} problem(s))",
         ) from error

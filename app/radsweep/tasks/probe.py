@@ -34,8 +34,9 @@ def thumbnails(manifest: Manifest) -> np.ndarray:
     return np.stack(rows).reshape(len(rows), -1).astype(np.float32) / 255.0
 
 
-def _fit_auc(features, labels: np.ndarray, train: np.ndarray, val: np.ndarray, c: float,
-             n_classes: int) -> float:
+def _fit_auc(
+    features, labels: np.ndarray, train: np.ndarray, val: np.ndarray, c: float, n_classes: int
+) -> float:
     model = LogisticRegression(C=c, max_iter=3000).fit(features[train], labels[train])
     return auc(labels[val], model.predict_proba(features[val]), n_classes)
 

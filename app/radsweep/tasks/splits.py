@@ -3,13 +3,13 @@
 Every random choice is a keyed hash of (task, seed, id), never Python's ``hash`` or a row position,
 so a split is identical on every machine and for any row order of the manifest.
 
-* Validation (random policy): patients are grouped into strata by their majority label; within each
-  stratum they are taken in hash order until the stratum's validation share is reached, so no patient
-  is on both sides and every class keeps its proportion.
-* Training subsets: the training pool is laid out once per seed in a stratified order (sample r of a
-  class with n_c samples sits at (r + 1/2) / n_c, ties broken by hash), and the subset at a fraction is
-  a prefix of it. Prefixes are nested by construction and hold each class within one sample or so of
-  its proportion.
+* Validation (random policy): patients are grouped into strata by their majority label; within
+  each stratum they are taken in hash order until the stratum's validation share is reached, so no
+  patient is on both sides and every class keeps its proportion.
+* Training subsets: the training pool is laid out once per seed in a stratified order (sample r of
+  a class with n_c samples sits at (r + 1/2) / n_c, ties broken by hash), and the subset at a
+  fraction is a prefix of it. Prefixes are nested by construction and hold each class within one
+  sample or so of its proportion.
 """
 
 import hashlib

@@ -14,12 +14,14 @@ class SynthConfig(BaseModel):
     * Diagnostic: the label is extracted from the report (Y = f(Z)); ``finding_visibility`` sets how
       clearly the image shows the finding and ``report_fidelity`` how often the report names the
       finding actually drawn.
-    * Prognostic: a latent patient state drives the outcome. Its acute part (severity) is drawn in the
-      image and summarised coarsely in the report; its chronic part (history) is only in the report.
+    * Prognostic: a latent patient state drives the outcome. Its acute part (severity) is drawn in
+      the image and summarised coarsely in the report; its chronic part (history) is only in the
+      report.
       ``prognosis_image_weight`` / ``prognosis_report_weight`` weigh the two parts, and
       ``outcome_noise`` adds the stochasticity prognostic outcomes have.
-    * Auxiliary age: ``age_visibility`` sets the strength of ageing cues in the image (bone density,
-      aortic calcification, spine osteophytes); ``age_mention_rate`` how often the report hints at age.
+    * Auxiliary age: ``age_visibility`` sets the strength of ageing cues in the image (bone
+      density, aortic calcification, spine osteophytes); ``age_mention_rate`` how often the report
+      hints at age.
     """
 
     model_config = ConfigDict(frozen=True)

@@ -28,8 +28,15 @@ class _Canvas:
 
     def ellipse(self, x, y, ax, ay, value, angle=0.0, start=0, end=360, thickness=-1) -> None:
         cv2.ellipse(
-            self.pixels, self.point(x, y), (max(1, self.px(ax)), max(1, self.px(ay))),
-            angle, start, end, float(value), thickness, cv2.LINE_AA,
+            self.pixels,
+            self.point(x, y),
+            (max(1, self.px(ax)), max(1, self.px(ay))),
+            angle,
+            start,
+            end,
+            float(value),
+            thickness,
+            cv2.LINE_AA,
         )
 
     def add(self, layer: np.ndarray, weight: float) -> None:
@@ -48,8 +55,9 @@ def _lung_centres(study: Study) -> dict[str, tuple[float, float]]:
     }
 
 
-def _anatomy(canvas: _Canvas, study: Study, config: SynthConfig, rng: np.random.Generator,
-             heart_scale: float) -> None:
+def _anatomy(
+    canvas: _Canvas, study: Study, config: SynthConfig, rng: np.random.Generator, heart_scale: float
+) -> None:
     ageing = config.age_visibility * (study.age - AGE_RANGE[0]) / (AGE_RANGE[1] - AGE_RANGE[0])
     bone = 0.32 * (1.0 - 0.6 * ageing) * rng.uniform(0.9, 1.1)
     canvas.ellipse(0.5, 0.55, rng.uniform(0.40, 0.46), 0.52, 0.45)  # soft tissue of the torso
@@ -63,8 +71,17 @@ def _anatomy(canvas: _Canvas, study: Study, config: SynthConfig, rng: np.random.
     ribs = canvas.layer()
     for level in np.linspace(0.20, 0.62, 8):
         for x, direction in ((0.32, 1), (0.68, -1)):
-            ribs.ellipse(x, level, 0.19, 0.07, 1.0, angle=8 * direction, start=180, end=360,
-                         thickness=max(1, canvas.px(0.012)))
+            ribs.ellipse(
+                x,
+                level,
+                0.19,
+                0.07,
+                1.0,
+                angle=8 * direction,
+                start=180,
+                end=360,
+                thickness=max(1, canvas.px(0.012)),
+            )
     ribs.ellipse(0.36, 0.15, 0.13, 0.03, 1.0, start=180, end=360, thickness=canvas.px(0.015))
     ribs.ellipse(0.64, 0.15, 0.13, 0.03, 1.0, start=180, end=360, thickness=canvas.px(0.015))
     canvas.add(ribs.pixels, bone)
@@ -73,8 +90,9 @@ def _anatomy(canvas: _Canvas, study: Study, config: SynthConfig, rng: np.random.
 
 def _age_cues(canvas: _Canvas, ageing: float, rng: np.random.Generator) -> None:
     if rng.random() < ageing**1.5:  # calcified aortic knob
-        canvas.ellipse(0.45, 0.30, 0.04, 0.03, 0.9, start=180, end=330,
-                       thickness=max(1, canvas.px(0.008)))
+        canvas.ellipse(
+            0.45, 0.30, 0.04, 0.03, 0.9, start=180, end=330, thickness=max(1, canvas.px(0.008))
+        )
     for _ in range(rng.poisson(6 * ageing)):  # spine osteophytes
         y = rng.uniform(0.2, 0.9)
         x = 0.5 + rng.choice([-1, 1]) * 0.028
@@ -95,8 +113,13 @@ def _finding(canvas: _Canvas, study: Study, config: SynthConfig, rng: np.random.
     elif name == "Consolidation":
         cy = rng.uniform(y - 0.1, y + 0.15)
         for _ in range(6):
-            layer.ellipse(x + rng.normal(0, 0.03), cy + rng.normal(0, 0.03),
-                          0.03 + 0.03 * extent, 0.03 + 0.02 * extent, 1.0)
+            layer.ellipse(
+                x + rng.normal(0, 0.03),
+                cy + rng.normal(0, 0.03),
+                0.03 + 0.03 * extent,
+                0.03 + 0.02 * extent,
+                1.0,
+            )
         layer.pixels = cv2.GaussianBlur(layer.pixels, (0, 0), canvas.size * 0.012)
         canvas.add(layer.pixels, 0.55 * strength)
     elif name == "Edema":
@@ -106,24 +129,53 @@ def _finding(canvas: _Canvas, study: Study, config: SynthConfig, rng: np.random.
         for _ in range(8):  # Kerley B lines at the periphery
             cx = rng.choice([0.19, 0.81])
             ly = rng.uniform(0.55, 0.72)
-            cv2.line(layer.pixels, canvas.point(cx, ly), canvas.point(cx + 0.03 * np.sign(0.5 - cx),
-                     ly), 0.8, 1, cv2.LINE_AA)
+            cv2.line(
+                layer.pixels,
+                canvas.point(cx, ly),
+                canvas.point(cx + 0.03 * np.sign(0.5 - cx), ly),
+                0.8,
+                1,
+                cv2.LINE_AA,
+            )
         canvas.add(layer.pixels, 0.4 * strength)
     elif name == "Atelectasis":
         ly = y + rng.uniform(0.12, 0.2)
-        cv2.line(layer.pixels, canvas.point(x - 0.09, ly), canvas.point(x + 0.09, ly - 0.02), 1.0,
-                 max(2, canvas.px(0.012 + 0.01 * extent)), cv2.LINE_AA)
+        cv2.line(
+            layer.pixels,
+            canvas.point(x - 0.09, ly),
+            canvas.point(x + 0.09, ly - 0.02),
+            1.0,
+            max(2, canvas.px(0.012 + 0.01 * extent)),
+            cv2.LINE_AA,
+        )
         layer.pixels = cv2.GaussianBlur(layer.pixels, (0, 0), canvas.size * 0.004)
         canvas.add(layer.pixels, 0.5 * strength)
 
 
 def _devices(canvas: _Canvas, study: Study) -> None:
     if study.endotracheal_tube:
-        cv2.line(canvas.pixels, canvas.point(0.5, 0.0), canvas.point(0.5, 0.28), 1.0,
-                 max(1, canvas.px(0.008)), cv2.LINE_AA)
+        cv2.line(
+            canvas.pixels,
+            canvas.point(0.5, 0.0),
+            canvas.point(0.5, 0.28),
+            1.0,
+            max(1, canvas.px(0.008)),
+            cv2.LINE_AA,
+        )
     if study.central_line:
-        cv2.polylines(canvas.pixels, [np.array([canvas.point(0.25, 0.12), canvas.point(0.42, 0.2),
-                      canvas.point(0.46, 0.42)], np.int32)], False, 1.0, 1, cv2.LINE_AA)
+        cv2.polylines(
+            canvas.pixels,
+            [
+                np.array(
+                    [canvas.point(0.25, 0.12), canvas.point(0.42, 0.2), canvas.point(0.46, 0.42)],
+                    np.int32,
+                )
+            ],
+            False,
+            1.0,
+            1,
+            cv2.LINE_AA,
+        )
 
 
 def draw_radiograph(study: Study, config: SynthConfig) -> np.ndarray:
@@ -132,14 +184,17 @@ def draw_radiograph(study: Study, config: SynthConfig) -> np.ndarray:
     canvas = _Canvas(config.image_size)
     enlarged = FINDINGS[study.finding] == "Cardiomegaly"
     extent = 1.0 / (1.0 + np.exp(-study.severity))
-    heart = rng.uniform(0.9, 1.1) + (config.finding_visibility * (0.3 + 0.3 * extent) if enlarged
-                                     else 0.0)
+    heart = rng.uniform(0.9, 1.1) + (
+        config.finding_visibility * (0.3 + 0.3 * extent) if enlarged else 0.0
+    )
     _anatomy(canvas, study, config, rng, heart)
     if FINDINGS[study.finding] != "Cardiomegaly":
         _finding(canvas, study, config, rng)
     _devices(canvas, study)
     size = config.image_size
-    turn = cv2.getRotationMatrix2D((size / 2, size / 2), rng.normal(0, 2.0), rng.uniform(0.95, 1.05))
+    turn = cv2.getRotationMatrix2D(
+        (size / 2, size / 2), rng.normal(0, 2.0), rng.uniform(0.95, 1.05)
+    )
     pixels = cv2.warpAffine(canvas.pixels, turn, (size, size), borderValue=0.0)
     pixels = cv2.GaussianBlur(pixels, (0, 0), size * 0.004)
     pixels = rng.uniform(0.85, 1.1) * np.clip(pixels, 0, 1.2) ** rng.uniform(0.85, 1.15)

@@ -16,23 +16,28 @@ from radsweep.tasks.synthetic.config import SynthConfig
 
 _POSITIVE = {
     "Atelectasis": (
-        "{size} {side} basilar atelectasis", "plate-like atelectasis at the {side} base",
+        "{size} {side} basilar atelectasis",
+        "plate-like atelectasis at the {side} base",
         "{size} subsegmental atelectasis in the {side} lower lobe",
     ),
     "Cardiomegaly": (
-        "{size} cardiomegaly", "the cardiac silhouette is enlarged, {size} in degree",
+        "{size} cardiomegaly",
+        "the cardiac silhouette is enlarged, {size} in degree",
         "{size} enlargement of the cardiac silhouette",
     ),
     "Consolidation": (
         "focal consolidation in the {side} lower lobe, {size} in extent",
-        "{size} airspace consolidation at the {side} base", "{size} {side} lower lobe consolidation",
+        "{size} airspace consolidation at the {side} base",
+        "{size} {side} lower lobe consolidation",
     ),
     "Edema": (
-        "{size} pulmonary edema", "{size} interstitial edema with vascular congestion",
+        "{size} pulmonary edema",
+        "{size} interstitial edema with vascular congestion",
         "pulmonary vascular congestion with {size} edema",
     ),
     "Pleural Effusion": (
-        "{size} {side} pleural effusion", "{size} layering {side} pleural effusion",
+        "{size} {side} pleural effusion",
+        "{size} layering {side} pleural effusion",
         "{side} pleural effusion, {size} in size",
     ),
 }
@@ -54,10 +59,16 @@ _NEGATION = re.compile(r"\b(no|without|negative for|free of|no evidence of)\b")
 _HISTORY = (  # chronic state, lowest to highest: information only the report carries
     ("routine preoperative evaluation", "screening before elective surgery", "mild cough"),
     ("cough and low-grade fever", "chest pain, evaluate", "dyspnea on exertion"),
-    ("known COPD with worsening dyspnea", "history of CHF, now short of breath",
-     "recent admission for pneumonia, fevers"),
-    ("end-stage CHF on home oxygen, hypoxic", "metastatic lung cancer, increasing dyspnea",
-     "recurrent admissions for COPD exacerbation, now in respiratory distress"),
+    (
+        "known COPD with worsening dyspnea",
+        "history of CHF, now short of breath",
+        "recent admission for pneumonia, fevers",
+    ),
+    (
+        "end-stage CHF on home oxygen, hypoxic",
+        "metastatic lung cancer, increasing dyspnea",
+        "recurrent admissions for COPD exacerbation, now in respiratory distress",
+    ),
 )
 _SIZES = ("small", "mild", "moderate", "large")
 
@@ -106,13 +117,20 @@ def write_report(study: Study, config: SynthConfig) -> str:
     impression = str(rng.choice(_POSITIVE[reported])).format(size=size, side=study.side)
     lines = [
         " " * 33 + "FINAL REPORT",
-        " EXAMINATION:  CHEST (PA AND LAT)", " ",
-        *_wrap(f"INDICATION:  ___ year old {elderly}{study.sex} with {history}"), " ",
-        " TECHNIQUE:  Chest PA and lateral", " ",
-        " COMPARISON:  ___", " ",
-        " FINDINGS: ", " ",
-        *_wrap("  ".join(_findings(study, rng, age_hint))), " ",
-        " IMPRESSION: ", " ",
+        " EXAMINATION:  CHEST (PA AND LAT)",
+        " ",
+        *_wrap(f"INDICATION:  ___ year old {elderly}{study.sex} with {history}"),
+        " ",
+        " TECHNIQUE:  Chest PA and lateral",
+        " ",
+        " COMPARISON:  ___",
+        " ",
+        " FINDINGS: ",
+        " ",
+        *_wrap("  ".join(_findings(study, rng, age_hint))),
+        " ",
+        " IMPRESSION: ",
+        " ",
         *_wrap(_sentence(impression)),
     ]
     return "\n".join(lines) + "\n"
