@@ -46,9 +46,9 @@ class _Canvas:
         return _Canvas(self.size)
 
 
-def _lung_centres(study: Study) -> dict[str, tuple[float, float]]:
-    # Atelectasis pulls its side's diaphragm up (volume loss).
-    lift = 0.05 if FINDINGS[study.finding] == "Atelectasis" else 0.0
+def _lung_centres(study: Study, visibility: float) -> dict[str, tuple[float, float]]:
+    # Atelectasis pulls its side's diaphragm up (volume loss), as visibly as the finding shows.
+    lift = 0.05 * visibility if FINDINGS[study.finding] == "Atelectasis" else 0.0
     return {
         "right": (0.32, 0.46 - (lift if study.side == "right" else 0.0)),
         "left": (0.68, 0.46 - (lift if study.side == "left" else 0.0)),
@@ -61,7 +61,7 @@ def _anatomy(
     ageing = config.age_visibility * (study.age - AGE_RANGE[0]) / (AGE_RANGE[1] - AGE_RANGE[0])
     bone = 0.32 * (1.0 - 0.6 * ageing) * rng.uniform(0.9, 1.1)
     canvas.ellipse(0.5, 0.55, rng.uniform(0.40, 0.46), 0.52, 0.45)  # soft tissue of the torso
-    for x, y in _lung_centres(study).values():
+    for x, y in _lung_centres(study, config.finding_visibility).values():
         canvas.ellipse(x, y, 0.15, 0.30, 0.12)
     canvas.ellipse(0.5, 0.98, 0.42, 0.24, 0.55)  # abdomen under the diaphragm domes
     canvas.pixels[:, canvas.px(0.46) : canvas.px(0.54)] += 0.25  # mediastinum and spine
@@ -103,7 +103,7 @@ def _finding(canvas: _Canvas, study: Study, config: SynthConfig, rng: np.random.
     name = FINDINGS[study.finding]
     extent = 1.0 / (1.0 + np.exp(-study.severity))  # 0..1, larger when sicker
     strength = config.finding_visibility * (0.5 + 0.5 * extent)
-    x, y = _lung_centres(study)[study.side]
+    x, y = _lung_centres(study, config.finding_visibility)[study.side]
     layer = canvas.layer()
     if name == "Pleural Effusion":
         height = 0.06 + 0.14 * extent

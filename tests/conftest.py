@@ -1,0 +1,28 @@
+"""Shared fixtures: an isolated radsweep home and W&B folders per test, small synthetic data."""
+
+from pathlib import Path
+
+import pytest
+
+from radsweep.tasks.synthetic import SynthBenchmark, SynthConfig, synthesize
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own RADSWEEP_HOME and offline W&B folders: nothing touches ``~``."""
+    home = tmp_path / "radsweep-home"
+    monkeypatch.setenv("RADSWEEP_HOME", str(home))
+    for name in ("DATA_DIR", "CACHE_DIR", "RESULTS_DIR", "WANDB_DIR"):
+        monkeypatch.delenv(f"RADSWEEP_{name}", raising=False)
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    for name in ("WANDB_DIR", "WANDB_DATA_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR"):
+        monkeypatch.setenv(name, str(tmp_path / name.lower()))
+    return home
+
+
+@pytest.fixture(scope="session")
+def small_benchmark(tmp_path_factory: pytest.TempPathFactory) -> SynthBenchmark:
+    """A 400-sample synthetic benchmark, built once per test session (read-only for tests)."""
+    folder = tmp_path_factory.mktemp("synthetic") / "benchmark"
+    return synthesize(SynthConfig(samples=400, seed=7), folder)
