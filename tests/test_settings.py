@@ -38,5 +38,10 @@ def test_home_expands_user(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
 def test_wandb_environment_keeps_every_wandb_folder_inside_wandb_dir(tmp_path: Path) -> None:
     settings = Settings(wandb_dir=tmp_path / "wb")
     environment = settings.wandb_environment()
-    assert set(environment) == {"WANDB_DIR", "WANDB_DATA_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR"}
+    assert set(environment) == {
+        "WANDB_DIR",
+        "WANDB_DATA_DIR",
+        "WANDB_CACHE_DIR",
+        "WANDB_CONFIG_DIR",
+    }
     assert all(Path(value).is_relative_to(tmp_path / "wb") for value in environment.values())

@@ -7,15 +7,37 @@ from radsweep.tasks.spec import Averaging, FixedPoolSplit, RandomSplit, TaskKind
 
 # The seed's Tables 2-6: (fraction, samples, epochs).
 SEED_TABLES = {
-    "mimic-5x1200": [(0.025, 100, 100), (0.05, 200, 100), (0.10, 400, 100), (0.25, 1000, 50),
-                     (0.50, 2000, 50), (1.0, 4000, 50)],
+    "mimic-5x1200": [
+        (0.025, 100, 100),
+        (0.05, 200, 100),
+        (0.10, 400, 100),
+        (0.25, 1000, 50),
+        (0.50, 2000, 50),
+        (1.0, 4000, 50),
+    ],
     "age": [(0.01, 317, 150), (0.025, 792, 100), (0.05, 1585, 100), (0.10, 3171, 50)],
-    "3-day-discharge": [(0.005, 82, 100), (0.01, 165, 100), (0.025, 416, 100), (0.05, 829, 50),
-                        (0.10, 1662, 50), (0.25, 4145, 50)],
-    "readmission": [(0.05, 211, 100), (0.10, 423, 100), (0.175, 741, 100), (0.25, 1059, 100),
-                    (0.50, 2119, 50)],
-    "12-month-ph": [(0.05, 204, 100), (0.10, 408, 100), (0.175, 715, 100), (0.25, 1022, 100),
-                    (0.50, 2044, 50)],
+    "3-day-discharge": [
+        (0.005, 82, 100),
+        (0.01, 165, 100),
+        (0.025, 416, 100),
+        (0.05, 829, 50),
+        (0.10, 1662, 50),
+        (0.25, 4145, 50),
+    ],
+    "readmission": [
+        (0.05, 211, 100),
+        (0.10, 423, 100),
+        (0.175, 741, 100),
+        (0.25, 1059, 100),
+        (0.50, 2119, 50),
+    ],
+    "12-month-ph": [
+        (0.05, 204, 100),
+        (0.10, 408, 100),
+        (0.175, 715, 100),
+        (0.25, 1022, 100),
+        (0.50, 2044, 50),
+    ],
 }
 
 
@@ -34,12 +56,23 @@ def test_kinds_classes_and_splits() -> None:
     assert mimic.kind is TaskKind.DIAGNOSTIC and mimic.n_classes == 5
     assert isinstance(mimic.split, FixedPoolSplit) and mimic.averaging is Averaging.MICRO
     assert STUDY_TASKS["age"].kind is TaskKind.AUXILIARY and STUDY_TASKS["age"].n_classes == 5
-    shares = {name: task.split.validation_share for name, task in STUDY_TASKS.items()
-              if isinstance(task.split, RandomSplit)}
-    assert shares == {"age": 0.10, "3-day-discharge": 0.10, "12-month-ph": 0.25,
-                      "readmission": 0.25, "pe": 0.25}
+    shares = {
+        name: task.split.validation_share
+        for name, task in STUDY_TASKS.items()
+        if isinstance(task.split, RandomSplit)
+    }
+    assert shares == {
+        "age": 0.10,
+        "3-day-discharge": 0.10,
+        "12-month-ph": 0.25,
+        "readmission": 0.25,
+        "pe": 0.25,
+    }
     assert {name for name, task in STUDY_TASKS.items() if task.balanced} == {
-        "12-month-ph", "readmission", "pe"}
+        "12-month-ph",
+        "readmission",
+        "pe",
+    }
     for name in ("3-day-discharge", "12-month-ph", "readmission", "pe"):
         assert STUDY_TASKS[name].averaging is Averaging.BINARY
 
@@ -53,7 +86,8 @@ def test_default_tau_is_2_5_only_for_mimic_5x1200() -> None:
 def test_pe_follows_the_other_inspect_tasks() -> None:
     pe, readmission = STUDY_TASKS["pe"], STUDY_TASKS["readmission"]
     assert [(s.fraction, s.epochs) for s in pe.sizes] == [
-        (s.fraction, s.epochs) for s in readmission.sizes]
+        (s.fraction, s.epochs) for s in readmission.sizes
+    ]
 
 
 def test_table_counts_follow_from_the_fractions_of_the_training_pool() -> None:

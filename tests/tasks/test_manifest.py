@@ -17,7 +17,9 @@ MIMIC = STUDY_TASKS["mimic-5x1200"]
 
 def test_write_then_load_round_trips(tmp_path: Path) -> None:
     folder, frame = task_folder(tmp_path, READMISSION)
-    written = Manifest.write(folder, frame.sample(frac=1.0, random_state=1), TaskFile(task=READMISSION))
+    written = Manifest.write(
+        folder, frame.sample(frac=1.0, random_state=1), TaskFile(task=READMISSION)
+    )
     loaded = Manifest.load(folder)
     pd.testing.assert_frame_equal(loaded.frame, written.frame)
     assert list(loaded.frame["sample_id"]) == sorted(frame["sample_id"])
@@ -79,7 +81,9 @@ def test_empty_reports_only_matter_when_reports_are_needed(tmp_path: Path) -> No
 def test_paths_escaping_the_data_root(tmp_path: Path, bad_path: str) -> None:
     folder, frame = task_folder(tmp_path, READMISSION)
     frame.loc[0, "image_path"] = bad_path
-    assert "row 0: image_path is empty, absolute or leaves the image root" in _problem(frame, folder)
+    assert "row 0: image_path is empty, absolute or leaves the image root" in _problem(
+        frame, folder
+    )
 
 
 def test_fixed_pool_tasks_need_valid_pools_without_shared_patients(tmp_path: Path) -> None:
@@ -112,10 +116,10 @@ def test_errors_never_quote_identifiers_or_report_text(tmp_path: Path) -> None:
 
 
 def test_load_reports_missing_or_broken_files(tmp_path: Path) -> None:
-    with pytest.raises(ManifestError, match="no task.json"):
+    with pytest.raises(ManifestError, match=r"no task\.json"):
         Manifest.load(tmp_path)
     (tmp_path / TASK_FILE).write_text('{"task": {"name": "x"}}')
-    with pytest.raises(ManifestError, match="task.json: task.title: Field required"):
+    with pytest.raises(ManifestError, match=r"task\.json: task\.title: Field required"):
         Manifest.load(tmp_path)
     (tmp_path / TASK_FILE).write_text(TaskFile(task=READMISSION).model_dump_json())
     with pytest.raises(ManifestError, match=f"no {MANIFEST_FILE}"):
@@ -146,7 +150,9 @@ def corrupt(frame: pd.DataFrame, kind: str, row: int) -> None:
             frame.loc[row, "image_path"] = "../../secret.png"
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     kind=st.sampled_from(["duplicate id", "label out of range", "empty report", "escaping path"]),
     row=st.integers(0, 39),

@@ -10,8 +10,12 @@ from radsweep.tasks.spec import RandomSplit, TaskKind, TaskSpec, TrainingSize
 from tests.tasks.fixtures import task_folder
 
 OWN = TaskSpec(
-    name="my-own-task", title="Own", kind=TaskKind.PROGNOSTIC, classes=("a", "b"),
-    split=RandomSplit(validation_share=0.2), sizes=(TrainingSize(fraction=1.0, epochs=3),),
+    name="my-own-task",
+    title="Own",
+    kind=TaskKind.PROGNOSTIC,
+    classes=("a", "b"),
+    split=RandomSplit(validation_share=0.2),
+    sizes=(TrainingSize(fraction=1.0, epochs=3),),
 )
 
 

@@ -96,8 +96,11 @@ def test_validation_keeps_class_proportions_for_single_image_patients(
     rng = np.random.default_rng(seed)
     labels = np.repeat([0, 1, 2], [600, 300, 100])
     frame = pd.DataFrame(
-        {"sample_id": [f"s{i}" for i in range(1000)], "patient_id": [f"p{i}" for i in range(1000)],
-         "label": rng.permutation(labels)}
+        {
+            "sample_id": [f"s{i}" for i in range(1000)],
+            "patient_id": [f"p{i}" for i in range(1000)],
+            "label": rng.permutation(labels),
+        }
     )
     split = split_frame(frame, _task(3, share), seed)
     counts = split.class_counts(split.validation)
@@ -118,8 +121,11 @@ def test_splits_ignore_row_order(
 
 def test_seeds_differ_and_tasks_differ() -> None:
     frame = pd.DataFrame(
-        {"sample_id": [f"s{i}" for i in range(300)], "patient_id": [f"p{i}" for i in range(300)],
-         "label": np.arange(300) % 2}
+        {
+            "sample_id": [f"s{i}" for i in range(300)],
+            "patient_id": [f"p{i}" for i in range(300)],
+            "label": np.arange(300) % 2,
+        }
     )
     task = _task(2, 0.25)
     base = split_frame(frame, task, 0)
@@ -143,7 +149,10 @@ print(",".join(split.validation), ",".join(split.training(0.1)))
 def test_splits_are_identical_across_processes_and_hash_seeds() -> None:
     outputs = {
         subprocess.run(
-            [sys.executable, "-c", _PRINT_SPLIT], capture_output=True, text=True, check=True,
+            [sys.executable, "-c", _PRINT_SPLIT],
+            capture_output=True,
+            text=True,
+            check=True,
             env={"PYTHONHASHSEED": hash_seed, "PATH": ""},
         ).stdout
         for hash_seed in ("0", "1", "12345")

@@ -22,7 +22,6 @@ def _summary(benchmark: SynthBenchmark) -> Table:
         caption_justify="left",
     )
     table.add_column("task", no_wrap=True)
-    table.add_column("kind")
     for column in ("samples", "patients", "train/val", "report AUC", "image AUC"):
         table.add_column(column, justify="right")
     pixels = None
@@ -33,7 +32,6 @@ def _summary(benchmark: SynthBenchmark) -> Table:
         result = probe(manifest, pixels)
         table.add_row(
             name,
-            manifest.task.kind.value,
             str(len(manifest.frame)),
             str(manifest.frame["patient_id"].nunique()),
             f"{len(split.training_order)}/{len(split.validation)}",

@@ -29,7 +29,9 @@ def test_three_valid_task_manifests_over_shared_images(small_benchmark: SynthBen
         assert set(frame["label"]) == set(range(SYNTHETIC_TASKS[name].n_classes))
         assert list(frame["image_path"]) == list(frames["synth-age"]["image_path"])
     assert set(frames["synth-diagnostic"]["pool"]) == {"train", "eval"}
-    image = cv2.imread(str(small_benchmark.manifest("synth-age").image_paths()[0]), cv2.IMREAD_UNCHANGED)
+    image = cv2.imread(
+        str(small_benchmark.manifest("synth-age").image_paths()[0]), cv2.IMREAD_UNCHANGED
+    )
     assert image.shape == (256, 256) and image.dtype == np.uint8
 
 

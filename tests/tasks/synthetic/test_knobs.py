@@ -38,8 +38,14 @@ def test_finding_visibility_controls_how_much_the_image_shows(tmp_path: Path) ->
 def test_report_weight_controls_how_much_the_report_predicts_the_outcome(tmp_path: Path) -> None:
     aucs = {}
     for weight in (0.0, 3.0):
-        config = SynthConfig(samples=800, prognosis_image_weight=0.0,
-                             prognosis_report_weight=weight, outcome_noise=0.3, image_size=64, seed=5)
+        config = SynthConfig(
+            samples=800,
+            prognosis_image_weight=0.0,
+            prognosis_report_weight=weight,
+            outcome_noise=0.3,
+            image_size=64,
+            seed=5,
+        )
         manifest = synthesize(config, tmp_path / str(weight)).manifest("synth-prognostic")
         aucs[weight] = probe(manifest).report_auc
     assert aucs[0.0] < 0.62 < 0.75 < aucs[3.0]

@@ -29,8 +29,11 @@ def test_reports_follow_the_mimic_layout() -> None:
 def test_reports_are_reproducible_and_paraphrased() -> None:
     studies = sample_cohort(CONFIG)
     assert write_report(studies[5], CONFIG) == write_report(studies[5], CONFIG)
-    impressions = {write_report(s, CONFIG).rsplit("IMPRESSION:", 1)[1].strip() for s in studies
-                   if FINDINGS[s.reported_finding] == "Edema"}
+    impressions = {
+        write_report(s, CONFIG).rsplit("IMPRESSION:", 1)[1].strip()
+        for s in studies
+        if FINDINGS[s.reported_finding] == "Edema"
+    }
     assert len(impressions) >= 5
 
 

@@ -1,0 +1,5 @@
+"""``python -m radsweep``: the same as the ``radsweep`` command."""
+
+from radsweep.cli.main import run
+
+run()

@@ -1,0 +1,12 @@
+import pytest
+
+from radsweep.cli.main import cli
+
+
+def test_bench_synth_prints_the_ratio_last(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["bench", "synth", "--samples", "50"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert "images/s" in lines[0]
+    label, value = lines[-1].rsplit(":", 1)
+    assert label == "ratio end-to-end/drawing throughput"
+    assert 0.0 < float(value) <= 1.5
