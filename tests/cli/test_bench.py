@@ -10,3 +10,11 @@ def test_bench_synth_prints_the_ratio_last(capsys: pytest.CaptureFixture[str]) -
     label, value = lines[-1].rsplit(":", 1)
     assert label == "ratio end-to-end/drawing throughput"
     assert 0.0 < float(value) <= 1.5
+
+
+def test_bench_restores_the_cpu_affinity() -> None:
+    import os
+
+    before = os.sched_getaffinity(0)
+    assert cli(["bench", "synth", "--samples", "50"]) == 0
+    assert os.sched_getaffinity(0) == before

@@ -3,6 +3,8 @@
 import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -18,9 +20,18 @@ app = typer.Typer(help="Benchmarks; each prints a ratio measured in one run.", n
 BUDGET_SECONDS_PER_2000 = 30.0
 
 
-def _pin_to_one_core() -> None:
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+@contextmanager
+def _one_core() -> Iterator[None]:
+    """Run the body on a single core (where the OS allows), then restore the affinity."""
+    if not hasattr(os, "sched_setaffinity"):
+        yield
+        return
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cores)})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, cores)
 
 
 @app.command()
@@ -32,14 +43,13 @@ def synth(
     Prints images/s for both, the projected time for 2,000 samples against the 30 s budget, and
     last the ratio end-to-end / drawing-only throughput (1.0 = writing costs nothing).
     """
-    _pin_to_one_core()
     config = SynthConfig(samples=samples)
     studies = sample_cohort(config)
-    start = time.perf_counter()
-    for study in studies:
-        draw_radiograph(study, config)
-    drawing = time.perf_counter() - start
-    with tempfile.TemporaryDirectory() as folder:
+    with _one_core(), tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        for study in studies:
+            draw_radiograph(study, config)
+        drawing = time.perf_counter() - start
         start = time.perf_counter()
         synthesize(config, Path(folder) / "bench")
         end_to_end = time.perf_counter() - start
