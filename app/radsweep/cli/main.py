@@ -26,39 +26,20 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(data.app, name="data")
-app.add_typer(
-    typer.Typer(
-        help="Frozen image/text encoders and the feature cache: extract, list, verify.",
-        no_args_is_help=True,
-    ),
-    name="features",
-)
-app.add_typer(
-    typer.Typer(
-        help="Train heads (image, teacher, text, distill, self-distill) on cached features, "
-        "all seeds in one pass.",
-        no_args_is_help=True,
-    ),
-    name="train",
-)
-app.add_typer(
-    typer.Typer(
-        help="W&B sweep specs: register, run agents, or run a spec locally with no server.",
-        no_args_is_help=True,
-    ),
-    name="sweep",
-)
-app.add_typer(
-    typer.Typer(help="The results store: status and parquet/CSV export.", no_args_is_help=True),
-    name="results",
-)
-app.add_typer(
-    typer.Typer(
-        help="The study's figures and tables as HTML, from the results store or W&B.",
-        no_args_is_help=True,
-    ),
-    name="report",
-)
+_UPCOMING_GROUPS = {
+    "features": "Frozen image/text encoders and the feature cache",
+    "train": "Train heads (image, teacher, text, distill, self-distill) on cached features",
+    "sweep": "W&B sweep specs: register, run agents, or run a spec locally with no server",
+    "results": "The results store: status and parquet/CSV export",
+    "report": "The study's figures and tables as HTML, from the results store or W&B",
+}
+for _name, _purpose in _UPCOMING_GROUPS.items():
+    app.add_typer(
+        typer.Typer(
+            help=f"{_purpose}. (Not in this release yet: no commands.)", no_args_is_help=True
+        ),
+        name=_name,
+    )
 app.add_typer(bench.app, name="bench")
 app.command()(demo)
 
