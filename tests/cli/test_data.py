@@ -65,3 +65,19 @@ def test_synth_builds_into_the_data_folder_then_reuses(
     assert "built synthetic benchmark" in capsys.readouterr().out
     assert cli(args) == 0
     assert "reused synthetic benchmark" in capsys.readouterr().out
+
+
+def test_splits_marks_fractions_the_pool_cannot_hold(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from radsweep.tasks.catalogue import STUDY_TASKS
+    from radsweep.tasks.manifest import Manifest, TaskFile
+    from tests.tasks.fixtures import task_folder
+
+    mimic = STUDY_TASKS["mimic-5x1200"]
+    folder, frame = task_folder(tmp_path, mimic, samples=100)
+    Manifest.write(folder, frame, TaskFile(task=mimic))
+    assert cli(["data", "splits", str(folder)]) == 0
+    output = capsys.readouterr().out
+    assert output.count("too few") == len(mimic.sizes)
+    assert "asks for 100 training samples" in output.replace("\n", " ")

@@ -7,6 +7,7 @@ import typer
 from rich.table import Table
 
 from radsweep.cli.context import console, progress_bar, settings
+from radsweep.errors import SplitError
 from radsweep.tasks.manifest import Manifest
 from radsweep.tasks.registry import all_tasks, find_task_directory
 from radsweep.tasks.spec import FixedPoolSplit, TaskSpec
@@ -85,6 +86,7 @@ def splits(
     manifest = Manifest.load(find_task_directory(task, settings(ctx).data), check_images=False)
     split = make_split(manifest, seed)
     spec = manifest.task
+    note = ""
     table = Table(title=f"{spec.name}, seed {seed}", title_justify="left")
     table.add_column("subset", no_wrap=True)
     table.add_column("epochs", justify="right")
@@ -92,7 +94,12 @@ def splits(
     for name in spec.classes:
         table.add_column(name, justify="right")
     for size in spec.sizes:
-        ids = split.training(size.fraction)
+        try:
+            ids = split.training(size.fraction)
+        except SplitError as error:
+            table.add_row(f"train {size.fraction:g}", str(size.epochs), "too few", style="dim")
+            note = note or error.one_line()
+            continue
         counts = split.class_counts(ids)
         table.add_row(
             f"train {size.fraction:g}", str(size.epochs), str(len(ids)), *map(str, counts)
@@ -100,6 +107,8 @@ def splits(
     counts = split.class_counts(split.validation)
     table.add_row("validation", "", str(len(split.validation)), *map(str, counts), style="bold")
     console.print(table)
+    if note:
+        console.print(f"[yellow]note[/]: {note}")
 
 
 def build_synthetic(config: SynthConfig, out: Path, force: bool) -> Path:
