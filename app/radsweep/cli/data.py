@@ -111,6 +111,9 @@ def splits(
         console.print(f"[yellow]note[/]: {note}")
 
 
+_DEFAULTS = SynthConfig()
+
+
 def build_synthetic(config: SynthConfig, out: Path, force: bool) -> Path:
     """Build (or reuse) the synthetic benchmark with a progress bar; return its folder."""
     with progress_bar("images") as bar:
@@ -127,28 +130,34 @@ def synth(
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default: DATA/synthetic).")
     ] = None,
-    samples: Annotated[int, typer.Option(help="Number of images (and reports).")] = 2000,
-    seed: Annotated[int, typer.Option(help="Seed: the same seed builds the same bytes.")] = 0,
-    image_size: Annotated[int, typer.Option(help="Image side in pixels.")] = 256,
+    samples: Annotated[
+        int, typer.Option(help="Number of images (and reports).")
+    ] = _DEFAULTS.samples,
+    seed: Annotated[
+        int, typer.Option(help="Seed: the same seed builds the same bytes.")
+    ] = _DEFAULTS.seed,
+    image_size: Annotated[int, typer.Option(help="Image side in pixels.")] = _DEFAULTS.image_size,
     finding_visibility: Annotated[
         float, typer.Option(help="0-1: how clearly images show the diagnostic finding.")
-    ] = 0.6,
+    ] = _DEFAULTS.finding_visibility,
     report_fidelity: Annotated[
         float, typer.Option(help="0-1: how often the report names the finding drawn.")
-    ] = 0.85,
+    ] = _DEFAULTS.report_fidelity,
     prognosis_image_weight: Annotated[
         float, typer.Option(help="Weight of the image-visible acute state in the outcome.")
-    ] = 1.0,
+    ] = _DEFAULTS.prognosis_image_weight,
     prognosis_report_weight: Annotated[
         float, typer.Option(help="Weight of the report-only chronic history in the outcome.")
-    ] = 1.0,
+    ] = _DEFAULTS.prognosis_report_weight,
     outcome_noise: Annotated[
         float, typer.Option(help="Noise of the prognostic outcome given the latent state.")
-    ] = 0.8,
-    age_visibility: Annotated[float, typer.Option(help="0-1: strength of ageing cues.")] = 0.8,
+    ] = _DEFAULTS.outcome_noise,
+    age_visibility: Annotated[
+        float, typer.Option(help="0-1: strength of ageing cues.")
+    ] = _DEFAULTS.age_visibility,
     age_mention_rate: Annotated[
         float, typer.Option(help="0-1: how often reports hint at age.")
-    ] = 0.1,
+    ] = _DEFAULTS.age_mention_rate,
     force: Annotated[bool, typer.Option(help="Rebuild even if an identical build exists.")] = False,
 ) -> None:
     """Build the synthetic causal benchmark: images, reports and three task manifests.

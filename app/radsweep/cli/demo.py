@@ -43,7 +43,9 @@ def _summary(benchmark: SynthBenchmark) -> Table:
 
 def demo(
     ctx: typer.Context,
-    samples: Annotated[int, typer.Option(help="Size of the synthetic benchmark.")] = 2000,
+    samples: Annotated[
+        int, typer.Option(help="Size of the synthetic benchmark.")
+    ] = SynthConfig().samples,
     seed: Annotated[int, typer.Option(help="Benchmark seed.")] = 0,
     out: Annotated[
         Path | None, typer.Option(help="Benchmark folder [default: <data folder>/synthetic].")
