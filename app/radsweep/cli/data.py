@@ -12,7 +12,7 @@ from radsweep.tasks.manifest import Manifest
 from radsweep.tasks.registry import all_tasks, find_task_directory
 from radsweep.tasks.spec import FixedPoolSplit, TaskSpec
 from radsweep.tasks.splits import make_split
-from radsweep.tasks.synthetic import SynthConfig, synthesize
+from radsweep.tasks.synthetic import SynthBenchmark, SynthConfig, synthesize
 
 app = typer.Typer(
     help="Tasks, manifests, per-seed splits and the synthetic benchmark.", no_args_is_help=True
@@ -22,9 +22,8 @@ app = typer.Typer(
 def _split_text(task: TaskSpec) -> str:
     if isinstance(task.split, FixedPoolSplit):
         return "fixed"
-    return f"{1 - task.split.validation_share:.0%}/{task.split.validation_share:.0%}".replace(
-        "%", ""
-    )
+    share = task.split.validation_share * 100
+    return f"{100 - share:.0f}/{share:.0f}"
 
 
 def _sizes_text(task: TaskSpec) -> str:
@@ -114,14 +113,14 @@ def splits(
 _DEFAULTS = SynthConfig()
 
 
-def build_synthetic(config: SynthConfig, out: Path, force: bool) -> Path:
-    """Build (or reuse) the synthetic benchmark with a progress bar; return its folder."""
+def build_synthetic(config: SynthConfig, out: Path, force: bool) -> SynthBenchmark:
+    """Build (or reuse) the synthetic benchmark with a progress bar."""
     with progress_bar("images") as bar:
         job = bar.add_task("drawing radiographs", total=config.samples)
         benchmark = synthesize(config, out, force, lambda done: bar.advance(job, done))
     verb = "reused" if benchmark.reused else "built"
     console.print(f"{verb} synthetic benchmark ({config.samples} samples) in {out}")
-    return out
+    return benchmark
 
 
 @app.command()

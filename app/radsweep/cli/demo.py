@@ -9,7 +9,6 @@ from rich.table import Table
 from radsweep.cli.context import console, settings
 from radsweep.cli.data import build_synthetic
 from radsweep.tasks.probe import probe, thumbnails
-from radsweep.tasks.splits import make_split
 from radsweep.tasks.synthetic import SynthConfig
 from radsweep.tasks.synthetic.build import SynthBenchmark
 
@@ -28,13 +27,12 @@ def _summary(benchmark: SynthBenchmark) -> Table:
     for name in benchmark.task_names:
         manifest = benchmark.manifest(name)
         pixels = thumbnails(manifest) if pixels is None else pixels
-        split = make_split(manifest, 0)
         result = probe(manifest, pixels)
         table.add_row(
             name,
             str(len(manifest.frame)),
             str(manifest.frame["patient_id"].nunique()),
-            f"{len(split.training_order)}/{len(split.validation)}",
+            f"{result.training_samples}/{result.validation_samples}",
             f"{result.report_auc:.3f}",
             f"{result.image_auc:.3f}",
         )
@@ -48,7 +46,7 @@ def demo(
     ] = SynthConfig().samples,
     seed: Annotated[int, typer.Option(help="Benchmark seed.")] = 0,
     out: Annotated[
-        Path | None, typer.Option(help="Benchmark folder [default: <data folder>/synthetic].")
+        Path | None, typer.Option(help="Benchmark folder (default: DATA/synthetic).")
     ] = None,
 ) -> None:
     """Run the main job on the embedded default: build the synthetic benchmark and summarise it.
@@ -57,11 +55,10 @@ def demo(
     report determines the diagnostic label, carries part of the prognostic signal, and says little
     about age, which the image shows.
     """
-    folder = build_synthetic(
-        SynthConfig(samples=samples, seed=seed), out or settings(ctx).synthetic, force=False
-    )
-    console.print(_summary(SynthBenchmark(folder, SynthConfig(samples=samples, seed=seed), True)))
+    config = SynthConfig(samples=samples, seed=seed)
+    benchmark = build_synthetic(config, out or settings(ctx).synthetic, force=False)
+    console.print(_summary(benchmark))
     console.print(
         f"Next: [bold]radsweep data tasks[/] lists the tasks; "
-        f"[bold]radsweep data splits {folder / 'synth-prognostic'}[/] shows a split."
+        f"[bold]radsweep data splits {benchmark.directory / 'synth-prognostic'}[/] shows a split."
     )

@@ -105,21 +105,16 @@ def cli(args: list[str] | None = None) -> int:
         app(args=args, prog_name="radsweep")
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-    except RadsweepError as error:
+    except (RadsweepError, ValidationError) as error:
         if debug:
             raise
-        err_console.print(
-            f"radsweep: error: {error.one_line()}", soft_wrap=True, markup=False, highlight=False
+        message = (
+            error.one_line()
+            if isinstance(error, RadsweepError)
+            else f"{_one_line(error)} — see --help"
         )
-        return 2
-    except ValidationError as error:
-        if debug:
-            raise
         err_console.print(
-            f"radsweep: error: {_one_line(error)} — see --help",
-            soft_wrap=True,
-            markup=False,
-            highlight=False,
+            f"radsweep: error: {message}", soft_wrap=True, markup=False, highlight=False
         )
         return 2
     return 0

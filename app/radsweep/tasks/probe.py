@@ -23,6 +23,8 @@ THUMBNAIL = 32
 class ProbeResult:
     report_auc: float
     image_auc: float
+    training_samples: int
+    validation_samples: int
 
 
 def thumbnails(manifest: Manifest) -> np.ndarray:
@@ -53,4 +55,5 @@ def probe(manifest: Manifest, pixels: np.ndarray | None = None, seed: int = 0) -
     text = TfidfVectorizer(ngram_range=(1, 2), min_df=2).fit(frame["report"].iloc[train])
     report_auc = _fit_auc(text.transform(frame["report"]), labels, train, val, 10.0, k)
     pixels = thumbnails(manifest) if pixels is None else pixels
-    return ProbeResult(report_auc, _fit_auc(pixels, labels, train, val, 0.1, k))
+    image_auc = _fit_auc(pixels, labels, train, val, 0.1, k)
+    return ProbeResult(report_auc, image_auc, len(train), len(val))

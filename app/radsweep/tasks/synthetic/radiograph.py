@@ -10,8 +10,6 @@ import numpy as np
 from radsweep.tasks.synthetic.cohort import AGE_RANGE, FINDINGS, Study
 from radsweep.tasks.synthetic.config import SynthConfig
 
-_FINDING = {name: index for index, name in enumerate(FINDINGS)}
-
 
 class _Canvas:
     """A float image in [0, 1] with drawing helpers in fractional coordinates."""
@@ -44,6 +42,11 @@ class _Canvas:
 
     def layer(self) -> "_Canvas":
         return _Canvas(self.size)
+
+
+def _extent(study: Study) -> float:
+    """How far a finding has spread, 0..1: larger when the patient is sicker."""
+    return float(1.0 / (1.0 + np.exp(-study.severity)))
 
 
 def _lung_centres(study: Study, visibility: float) -> dict[str, tuple[float, float]]:
@@ -101,7 +104,7 @@ def _age_cues(canvas: _Canvas, ageing: float, rng: np.random.Generator) -> None:
 
 def _finding(canvas: _Canvas, study: Study, config: SynthConfig, rng: np.random.Generator) -> None:
     name = FINDINGS[study.finding]
-    extent = 1.0 / (1.0 + np.exp(-study.severity))  # 0..1, larger when sicker
+    extent = _extent(study)
     strength = config.finding_visibility * (0.5 + 0.5 * extent)
     x, y = _lung_centres(study, config.finding_visibility)[study.side]
     layer = canvas.layer()
@@ -183,12 +186,11 @@ def draw_radiograph(study: Study, config: SynthConfig) -> np.ndarray:
     rng = np.random.default_rng([config.seed, 2, study.index])
     canvas = _Canvas(config.image_size)
     enlarged = FINDINGS[study.finding] == "Cardiomegaly"
-    extent = 1.0 / (1.0 + np.exp(-study.severity))
     heart = rng.uniform(0.9, 1.1) + (
-        config.finding_visibility * (0.3 + 0.3 * extent) if enlarged else 0.0
+        config.finding_visibility * (0.3 + 0.3 * _extent(study)) if enlarged else 0.0
     )
     _anatomy(canvas, study, config, rng, heart)
-    if FINDINGS[study.finding] != "Cardiomegaly":
+    if not enlarged:
         _finding(canvas, study, config, rng)
     _devices(canvas, study)
     size = config.image_size
