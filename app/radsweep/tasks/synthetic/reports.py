@@ -84,9 +84,8 @@ def _sentence(text: str) -> str:
     return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-def _findings(study: Study, rng: np.random.Generator, age_hint: bool) -> list[str]:
+def _findings(study: Study, size: str, rng: np.random.Generator, age_hint: bool) -> list[str]:
     reported = FINDINGS[study.reported_finding]
-    size = _SIZES[_grade(study.severity, len(_SIZES), rng)]
     positive = str(rng.choice(_POSITIVE[reported])).format(size=size, side=study.side)
     others = [name for name in FINDINGS if name != reported]
     observations = [_sentence(positive)]
@@ -127,7 +126,7 @@ def write_report(study: Study, config: SynthConfig) -> str:
         " ",
         " FINDINGS: ",
         " ",
-        *_wrap("  ".join(_findings(study, rng, age_hint))),
+        *_wrap("  ".join(_findings(study, size, rng, age_hint))),
         " ",
         " IMPRESSION: ",
         " ",
