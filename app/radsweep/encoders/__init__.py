@@ -1,0 +1,1 @@
+"""Frozen image backbones and text encoders: registry, weight loading, preprocessing."""
