@@ -23,3 +23,7 @@ class ManifestError(RadsweepError):
 
 class SplitError(RadsweepError):
     """A split that cannot be drawn from the manifest as given."""
+
+
+class TrainingError(RadsweepError):
+    """Training inputs or hyperparameters that cannot give a meaningful model."""

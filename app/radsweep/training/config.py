@@ -1,0 +1,76 @@
+"""What one training configuration is: method, head and hyperparameters (the seed's Appendix A)."""
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ATTENTION_LR = 1e-4  # Appendix A: every model of the main paper
+LINEAR_PROBE_LR = 1e-3  # Appendix C.1: the Mean-LP and CLS-LP ablations
+
+
+class Method(StrEnum):
+    """How a model uses the report: not at all, as input, alone, or as privileged information."""
+
+    IMAGE = "image"
+    TEACHER = "teacher"
+    TEXT = "text"
+    DISTILL = "distill"
+    SELF_DISTILL = "self-distill"
+
+    @property
+    def needs_text(self) -> bool:
+        return self in (Method.TEACHER, Method.TEXT, Method.DISTILL)
+
+    @property
+    def needs_image(self) -> bool:
+        return self is not Method.TEXT
+
+    @property
+    def distils(self) -> bool:
+        return self in (Method.DISTILL, Method.SELF_DISTILL)
+
+
+class HeadKind(StrEnum):
+    """The image head: the seed's self-attention head, or the Appendix C.1 linear probes."""
+
+    ATTENTION = "attention"
+    MEAN_LP = "mean-lp"
+    CLS_LP = "cls-lp"
+
+
+class TrainConfig(BaseModel):
+    """Hyperparameters of one configuration; every seed of it shares them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    method: Method = Method.IMAGE
+    head: HeadKind = HeadKind.ATTENTION
+    epochs: Annotated[int, Field(gt=0)] = 30
+    batch_size: Annotated[int, Field(gt=0)] = 64
+    lr: Annotated[float | None, Field(gt=0.0)] = Field(
+        default=None, description="None: 1e-4 for the attention head, 1e-3 for linear probes."
+    )
+    tau: Annotated[float, Field(gt=0.0)] = Field(
+        default=0.25, description="Temperature on the teacher's softmax (Eq. 1)."
+    )
+    lam: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        default=0.5, description="Imitation weight λ (Eq. 1): 0 = labels only, 1 = teacher only."
+    )
+    dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.2
+    teacher_epochs: Annotated[int | None, Field(gt=0)] = Field(
+        default=None, description="Epochs of the teacher of a distillation run; None = epochs."
+    )
+
+    @property
+    def learning_rate(self) -> float:
+        if self.lr is not None:
+            return self.lr
+        return ATTENTION_LR if self.head is HeadKind.ATTENTION else LINEAR_PROBE_LR
+
+    def teacher_config(self) -> "TrainConfig":
+        """The first stage of a distillation run: a report-aware or an image-only teacher."""
+        method = Method.TEACHER if self.method is Method.DISTILL else Method.IMAGE
+        return self.model_copy(
+            update={"method": method, "epochs": self.teacher_epochs or self.epochs}
+        )

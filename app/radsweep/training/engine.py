@@ -1,0 +1,297 @@
+"""Train every seed of one configuration in one vectorized pass.
+
+Each seed has its own initialisation, training subset, validation set, batch order, view draws and
+dropout masks, all drawn from generators derived from (seed, stage), never from a shared stream;
+parameters are stacked over seeds and stepped by a per-seed Adam. So a pass over S seeds computes
+what S separate runs compute (the tests check it), while the features stay on the device, batches
+are gathered there, and the per-epoch metrics stay there until the stage ends.
+"""
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from radsweep.training.config import HeadKind, TrainConfig
+from radsweep.training.heads import HeadInput, build_head
+from radsweep.training.inputs import SeedSplit, TrainingData, check_inputs
+from radsweep.training.layers import SeedDropout
+from radsweep.training.losses import mixed_targets, per_seed_loss, teacher_targets
+from radsweep.training.metrics import batched_auc, batched_auprc
+from radsweep.training.optim import StackedAdam
+from radsweep.training.results import Curves, FitResult
+
+# (stage, epoch, epochs): called once per finished epoch.
+Progress = Callable[[str, int, int], None]
+_EVAL_BATCH = 256
+
+
+def derived_seed(seed: int, *purpose: str) -> int:
+    """A 63-bit seed for one purpose of one seed, stable across machines and seed counts."""
+    text = "\x1f".join([str(seed), *purpose]).encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest()) >> 1
+
+
+def _generators(splits: Sequence[SeedSplit], *purpose: str, device: str = "cpu") -> list:
+    return [
+        torch.Generator(device=device).manual_seed(derived_seed(split.seed, *purpose))
+        for split in splits
+    ]
+
+
+@dataclass(frozen=True)
+class DeviceFeatures:
+    """The features on the device, in the form the heads read (moved there once)."""
+
+    labels: torch.Tensor
+    views: int
+    image: torch.Tensor | None
+    text: torch.Tensor | None
+    text_mask: torch.Tensor | None
+
+    @classmethod
+    def load(
+        cls, data: TrainingData, config: TrainConfig, device: torch.device, text: bool
+    ) -> "DeviceFeatures":
+        """Move what ``config`` reads (and the text when ``text``) to ``device``."""
+        mask = data.text_mask
+        return cls(
+            labels=data.labels.to(device),
+            views=data.views,
+            image=_image_input(data, config.head, device) if config.method.needs_image else None,
+            text=data.text.to(device) if text and data.text is not None else None,
+            text_mask=mask.to(device) if text and mask is not None else None,
+        )
+
+    def without_text(self) -> "DeviceFeatures":
+        return replace(self, text=None, text_mask=None)
+
+    @property
+    def training_views(self) -> range:
+        """Views drawn in training: the augmented ones, or the centre view if there are none."""
+        return range(1, self.views) if self.views > 1 else range(1)
+
+    def batch(self, rows: torch.Tensor, views: torch.Tensor | int) -> HeadInput:
+        """Gather ``[S, B]`` rows (each at its own view) into one head input."""
+        image = self.image[views, rows].float() if self.image is not None else None
+        text = self.text[rows].float() if self.text is not None else None
+        mask = self.text_mask[rows] if self.text_mask is not None else None
+        return HeadInput(image=image, text=text, text_mask=mask)
+
+
+def _image_input(data: TrainingData, head: HeadKind, device: torch.device) -> torch.Tensor:
+    """Tokens for the attention head; for linear probes, the normalised pooled vectors."""
+    if head is HeadKind.ATTENTION:
+        assert data.image is not None
+        return data.image.to(device)
+    source = data.image_cls if head is HeadKind.CLS_LP else data.image
+    assert source is not None
+    pooled = []
+    for chunk in source.split(1024, dim=1):  # bounded memory for large caches
+        normalised = F.layer_norm(chunk.to(device).float(), chunk.shape[-1:])
+        pooled.append(normalised if head is HeadKind.CLS_LP else normalised.mean(2))
+    return torch.cat(pooled, dim=1)
+
+
+@dataclass(frozen=True)
+class EpochPlan:
+    """One epoch's batches for every seed, built on the host and moved to the device at once."""
+
+    rows: torch.Tensor  # [steps, S, B]
+    views: torch.Tensor  # [steps, S, B]
+    weights: torch.Tensor  # [steps, S, B]: 1 real sample, 0 padding
+    active: np.ndarray  # [steps, S] host copy: seeds with a batch at this step
+    active_device: torch.Tensor
+
+
+def _plan_epoch(
+    splits: Sequence[SeedSplit],
+    generators: list[np.random.Generator],
+    batch_size: int,
+    views: range,
+    device: torch.device,
+) -> EpochPlan:
+    steps = max(-(-len(split.train) // batch_size) for split in splits)
+    shape = (steps, len(splits), batch_size)
+    rows, chosen = np.zeros(shape, np.int64), np.zeros(shape, np.int64)
+    weights = np.zeros(shape, np.float32)
+    for s, (split, rng) in enumerate(zip(splits, generators, strict=True)):
+        n = len(split.train)
+        order = np.zeros(steps * batch_size, np.int64)
+        order[:n] = split.train[rng.permutation(n)]
+        drawn = np.full(steps * batch_size, views.start, np.int64)
+        drawn[:n] = rng.integers(views.start, views.stop, size=n)
+        rows[:, s] = order.reshape(steps, batch_size)
+        chosen[:, s] = drawn.reshape(steps, batch_size)
+        weights[:, s] = (np.arange(steps * batch_size) < n).reshape(steps, batch_size)
+    active = weights.any(axis=2)
+    return EpochPlan(
+        rows=torch.from_numpy(rows).to(device),
+        views=torch.from_numpy(chosen).to(device),
+        weights=torch.from_numpy(weights).to(device),
+        active=active,
+        active_device=torch.from_numpy(active).to(device),
+    )
+
+
+def _padded(index_sets: list[np.ndarray], device: torch.device) -> tuple[torch.Tensor, ...]:
+    longest = max(len(rows) for rows in index_sets)
+    rows = np.zeros((len(index_sets), longest), np.int64)
+    valid = np.zeros((len(index_sets), longest), bool)
+    for s, chosen in enumerate(index_sets):
+        rows[s, : len(chosen)], valid[s, : len(chosen)] = chosen, True
+    return torch.from_numpy(rows).to(device), torch.from_numpy(valid).to(device)
+
+
+@torch.no_grad()
+def predict(
+    model: nn.Module, features: DeviceFeatures, rows: torch.Tensor, view: int = 0
+) -> torch.Tensor:
+    """Logits ``[S, M, K]`` of each seed's model on its rows ``[S, M]``, without dropout."""
+    chunks = [model(features.batch(chunk, view)) for chunk in rows.split(_EVAL_BATCH, dim=1)]
+    return torch.cat(chunks, dim=1)
+
+
+@dataclass
+class _Stage:
+    """One trained stage: its model and curves, plus its best-epoch parameters if kept."""
+
+    model: nn.Module
+    curves: Curves
+    best_state: dict[str, torch.Tensor] | None
+
+
+def _keep_best(model: nn.Module, best: dict[str, torch.Tensor], improved: torch.Tensor) -> None:
+    for name, parameter in model.named_parameters():
+        shape = (-1,) + (1,) * (parameter.dim() - 1)
+        best[name].copy_(torch.where(improved.view(shape), parameter.detach(), best[name]))
+
+
+def _train_stage(
+    features: DeviceFeatures,
+    data: TrainingData,
+    splits: Sequence[SeedSplit],
+    config: TrainConfig,
+    stage: str,
+    soft_targets: torch.Tensor | None = None,
+    *,
+    keep_best: bool = False,
+    progress: Progress | None = None,
+) -> _Stage:
+    device = features.labels.device
+    image_dim = int(features.image.shape[-1]) if features.image is not None else None
+    text_dim = int(features.text.shape[-1]) if features.text is not None else None
+    model = build_head(
+        config.method,
+        config.head,
+        image_dim,
+        text_dim,
+        data.classes,
+        _generators(splits, stage, "init"),
+    ).to(device)
+    optimizer = StackedAdam(list(model.parameters()), lr=config.learning_rate)
+    dropout_generators = _generators(splits, stage, "dropout", device=device.type)
+    order_generators = [
+        np.random.default_rng(derived_seed(split.seed, stage, "order")) for split in splits
+    ]
+    validation, valid = _padded([split.validation for split in splits], device)
+    validation_labels = features.labels[validation]
+    seeds, epochs = len(splits), config.epochs
+    auc, auprc, loss = (torch.zeros(seeds, epochs, device=device) for _ in range(3))
+    best_auc = torch.full((seeds,), -1.0, device=device)
+    best_state = {n: p.detach().clone() for n, p in model.named_parameters()} if keep_best else None
+    for epoch in range(epochs):
+        plan = _plan_epoch(
+            splits, order_generators, config.batch_size, features.training_views, device
+        )
+        for step in range(plan.rows.shape[0]):
+            active = plan.active[step]
+            dropout = SeedDropout(config.dropout, dropout_generators, active)
+            rows, views = plan.rows[step], plan.views[step]
+            logits = model(features.batch(rows, views), dropout)
+            soft = (
+                None
+                if soft_targets is None
+                else soft_targets[torch.arange(seeds, device=device)[:, None], views, rows]
+            )
+            targets = mixed_targets(features.labels[rows], data.classes, soft, config.lam)
+            seed_losses = per_seed_loss(logits, targets, plan.weights[step])
+            optimizer.zero_grad()
+            seed_losses.sum().backward()
+            optimizer.step(None if active.all() else plan.active_device[step])
+            loss[:, epoch] += seed_losses.detach() * plan.weights[step].sum(1)
+        loss[:, epoch] /= torch.tensor([len(s.train) for s in splits], device=device)
+        probabilities = predict(model, features, validation).softmax(-1)
+        auc[:, epoch] = batched_auc(probabilities, validation_labels, valid)
+        auprc[:, epoch] = batched_auprc(probabilities, validation_labels, valid)
+        if best_state is not None:
+            improved = auc[:, epoch] > best_auc
+            best_auc = torch.where(improved, auc[:, epoch], best_auc)
+            _keep_best(model, best_state, improved)
+        if progress is not None:
+            progress(stage, epoch + 1, epochs)
+    curves = Curves(auc=auc.cpu().numpy(), auprc=auprc.cpu().numpy(), loss=loss.cpu().numpy())
+    return _Stage(model=model, curves=curves, best_state=best_state)
+
+
+def _soft_targets(
+    teacher: _Stage, features: DeviceFeatures, splits: Sequence[SeedSplit], tau: float
+) -> torch.Tensor:
+    """g^τ of the best-epoch teacher for every training row and view: ``[S, V, N, K]``."""
+    assert teacher.best_state is not None
+    teacher.model.load_state_dict(teacher.best_state)
+    rows, valid = _padded([split.train for split in splits], features.labels.device)
+    seeds, samples = rows.shape[0], features.labels.shape[0]
+    targets = None
+    for view in features.training_views:
+        probabilities = teacher_targets(predict(teacher.model, features, rows, view), tau)
+        if targets is None:
+            shape = (seeds, features.views, samples, probabilities.shape[-1])
+            targets = torch.zeros(shape, device=rows.device)
+        seed_index = torch.arange(seeds, device=rows.device)[:, None].expand_as(rows)
+        targets[seed_index[valid], view, rows[valid]] = probabilities[valid]
+    assert targets is not None
+    return targets
+
+
+def fit(
+    data: TrainingData,
+    splits: Sequence[SeedSplit],
+    config: TrainConfig,
+    device: str | torch.device | None = None,
+    progress: Progress | None = None,
+) -> FitResult:
+    """Train all seeds of ``config``; for distillation, the teacher first, then the student.
+
+    The teacher the student learns from is each seed's teacher at its best validation AUC epoch
+    (the seed's Appendix A); its tempered probabilities are computed once per training row and
+    view, then read as fixed targets.
+    """
+    check_inputs(data, splits, config)
+    chosen = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if not config.method.distils:
+        features = DeviceFeatures.load(data, config, chosen, text=config.method.needs_text)
+        stage = _train_stage(features, data, splits, config, "model", progress=progress)
+        return FitResult(config=config, seeds=_seeds(splits), model=stage.curves)
+    teacher_config = config.teacher_config()
+    features = DeviceFeatures.load(
+        data, teacher_config, chosen, text=teacher_config.method.needs_text
+    )
+    teacher = _train_stage(
+        features, data, splits, teacher_config, "teacher", keep_best=True, progress=progress
+    )
+    soft = _soft_targets(teacher, features, splits, config.tau)
+    student = _train_stage(
+        features.without_text(), data, splits, config, "student", soft, progress=progress
+    )
+    return FitResult(
+        config=config, seeds=_seeds(splits), model=student.curves, teacher=teacher.curves
+    )
+
+
+def _seeds(splits: Sequence[SeedSplit]) -> tuple[int, ...]:
+    return tuple(split.seed for split in splits)

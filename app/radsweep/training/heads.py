@@ -1,0 +1,127 @@
+"""The classification heads of the seed's Appendix A (and C.1), stacked over seeds.
+
+Every head maps a ``HeadInput`` (one batch per seed) to logits ``[S, B, K]``:
+
+* image head: the image branch, then a linear classifier. The branch is the seed's self-attention
+  pool over the LayerNorm'd tokens, or for the C.1 ablations a linear probe on the mean-pooled
+  tokens (Mean-LP) or on the CLS token (CLS-LP) after LayerNorm;
+* teacher: the image branch plus a separate attention pool over the text tokens (respecting the
+  attention mask); each pooled vector is LayerNorm'd, the two are concatenated, one classifier;
+* text-only (the seed's Table 7): the text attention pool and a classifier.
+
+The linear probes receive their inputs already normalised without affine: LayerNorm minus its
+scale and shift has nothing learnable, so the engine computes it (and the mean pool) once.
+"""
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from radsweep.training.config import HeadKind, Method
+from radsweep.training.layers import (
+    SeedDropout,
+    StackedAttentionPool,
+    StackedLayerNorm,
+    StackedLinear,
+)
+
+
+@dataclass(frozen=True)
+class HeadInput:
+    """One batch per seed: image tokens ``[S, B, T, D]`` (or ``[S, B, D]`` for linear probes),
+    text tokens ``[S, B, L, E]`` with their mask ``[S, B, L]``."""
+
+    image: torch.Tensor | None = None
+    text: torch.Tensor | None = None
+    text_mask: torch.Tensor | None = None
+
+
+class ImageBranch(nn.Module):
+    """Image tokens to one pooled vector per sample, as the head kind prescribes."""
+
+    def __init__(self, kind: HeadKind, dim: int, generators: list[torch.Generator]) -> None:
+        super().__init__()
+        self.kind = kind
+        if kind is HeadKind.ATTENTION:
+            self.pool = StackedAttentionPool(dim, generators)
+        else:
+            self.norm = StackedLayerNorm(dim, len(generators))
+
+    def forward(self, image: torch.Tensor, dropout: SeedDropout | None) -> torch.Tensor:
+        if self.kind is HeadKind.ATTENTION:
+            return self.pool(image, dropout=dropout)
+        return self.norm.affine(image)
+
+
+class ImageHead(nn.Module):
+    """The image-only model (baseline, student, self-distillation teacher)."""
+
+    def __init__(
+        self, kind: HeadKind, dim: int, classes: int, generators: list[torch.Generator]
+    ) -> None:
+        super().__init__()
+        self.branch = ImageBranch(kind, dim, generators)
+        self.classifier = StackedLinear(dim, classes, generators)
+
+    def forward(self, batch: HeadInput, dropout: SeedDropout | None = None) -> torch.Tensor:
+        assert batch.image is not None
+        return self.classifier(self.branch(batch.image, dropout))
+
+
+class TextHead(nn.Module):
+    """The report-only model of the seed's Table 7."""
+
+    def __init__(self, dim: int, classes: int, generators: list[torch.Generator]) -> None:
+        super().__init__()
+        self.pool = StackedAttentionPool(dim, generators)
+        self.classifier = StackedLinear(dim, classes, generators)
+
+    def forward(self, batch: HeadInput, dropout: SeedDropout | None = None) -> torch.Tensor:
+        assert batch.text is not None
+        return self.classifier(self.pool(batch.text, batch.text_mask, dropout))
+
+
+class TeacherHead(nn.Module):
+    """Image and report: two pooled vectors, each normalised, concatenated, one classifier."""
+
+    def __init__(
+        self,
+        kind: HeadKind,
+        image_dim: int,
+        text_dim: int,
+        classes: int,
+        generators: list[torch.Generator],
+    ) -> None:
+        super().__init__()
+        seeds = len(generators)
+        self.image_branch = ImageBranch(kind, image_dim, generators)
+        self.text_pool = StackedAttentionPool(text_dim, generators)
+        self.image_norm = StackedLayerNorm(image_dim, seeds)
+        self.text_norm = StackedLayerNorm(text_dim, seeds)
+        self.classifier = StackedLinear(image_dim + text_dim, classes, generators)
+
+    def forward(self, batch: HeadInput, dropout: SeedDropout | None = None) -> torch.Tensor:
+        assert batch.image is not None and batch.text is not None
+        image = self.image_norm(self.image_branch(batch.image, dropout))
+        text = self.text_norm(self.text_pool(batch.text, batch.text_mask, dropout))
+        return self.classifier(torch.cat([image, text], dim=-1))
+
+
+def build_head(
+    method: Method,
+    kind: HeadKind,
+    image_dim: int | None,
+    text_dim: int | None,
+    classes: int,
+    generators: list[torch.Generator],
+) -> nn.Module:
+    """The model a method trains: teacher for ``teacher``, text-only for ``text``, else image."""
+    if method is Method.TEXT:
+        assert text_dim is not None
+        return TextHead(text_dim, classes, generators)
+    assert image_dim is not None
+    if method is Method.TEACHER:
+        assert text_dim is not None
+        return TeacherHead(kind, image_dim, text_dim, classes, generators)
+    return ImageHead(kind, image_dim, classes, generators)

@@ -1,0 +1,132 @@
+"""The engine's inputs as plain tensors, and the checks that turn bad inputs into clear errors.
+
+Nothing here knows about tasks or caches: any code that can produce token tensors, labels and
+per-seed row indices can train (the feature cache is one such producer).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from radsweep.errors import TrainingError
+from radsweep.training.config import HeadKind, TrainConfig
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Everything the heads read, row-aligned: row ``i`` of every tensor is sample ``i``.
+
+    ``image`` is ``[V, N, T, D]`` local tokens (view 0 the centre view, views 1.. augmented) or
+    ``[N, T, D]`` for one view; ``image_cls`` ``[V, N, D]`` or ``[N, D]``; ``text`` ``[N, L, E]``
+    with ``text_mask`` ``[N, L]`` (True = real token).
+    """
+
+    labels: torch.Tensor
+    classes: int
+    image: torch.Tensor | None = None
+    image_cls: torch.Tensor | None = None
+    text: torch.Tensor | None = None
+    text_mask: torch.Tensor | None = None
+    class_names: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.image is not None and self.image.dim() == 3:
+            object.__setattr__(self, "image", self.image.unsqueeze(0))
+        if self.image_cls is not None and self.image_cls.dim() == 2:
+            object.__setattr__(self, "image_cls", self.image_cls.unsqueeze(0))
+        if self.text is not None and self.text_mask is None:
+            mask = torch.ones(self.text.shape[:2], dtype=torch.bool)
+            object.__setattr__(self, "text_mask", mask)
+
+    @property
+    def samples(self) -> int:
+        return int(self.labels.shape[0])
+
+    @property
+    def views(self) -> int:
+        source = self.image if self.image is not None else self.image_cls
+        return 1 if source is None else int(source.shape[0])
+
+    def class_name(self, index: int) -> str:
+        return self.class_names[index] if self.class_names else f"class {index}"
+
+
+@dataclass(frozen=True)
+class SeedSplit:
+    """One seed's training and validation rows (indices into ``TrainingData``)."""
+
+    seed: int
+    train: np.ndarray
+    validation: np.ndarray
+
+
+def _check_shapes(data: TrainingData) -> None:
+    n = data.samples
+    for name in ("image", "image_cls"):
+        tensor = getattr(data, name)
+        if tensor is not None and tensor.shape[1] != n:
+            raise TrainingError(f"{name} holds {tensor.shape[1]} samples but labels hold {n}")
+    if data.text is not None:
+        assert data.text_mask is not None
+        if data.text.shape[0] != n or data.text_mask.shape != data.text.shape[:2]:
+            raise TrainingError(
+                f"text tokens {tuple(data.text.shape)} and mask {tuple(data.text_mask.shape)} "
+                f"do not match {n} samples"
+            )
+    if data.labels.numel() and not 0 <= int(data.labels.min()) <= int(data.labels.max()) < (
+        data.classes
+    ):
+        raise TrainingError(f"labels must lie in 0..{data.classes - 1}")
+
+
+def _check_features(data: TrainingData, config: TrainConfig) -> None:
+    if config.method.needs_text and data.text is None:
+        raise TrainingError(
+            f"method {config.method.value} reads the reports but no text features were given",
+            hint="pass a text encoder (--text-encoder) whose report features are extracted",
+        )
+    if not config.method.needs_image:
+        return
+    if config.head is HeadKind.CLS_LP and data.image_cls is None:
+        raise TrainingError(
+            "head cls-lp needs a CLS token but this backbone's features have none",
+            hint="use --head attention or mean-lp, or a ViT backbone",
+        )
+    if config.head is not HeadKind.CLS_LP and data.image is None:
+        raise TrainingError("no image tokens were given for an image model")
+
+
+def _check_split(data: TrainingData, split: SeedSplit) -> None:
+    labels = data.labels.cpu().numpy()
+    for name, rows in (("training", split.train), ("validation", split.validation)):
+        if len(rows) == 0 or rows.min() < 0 or rows.max() >= data.samples:
+            raise TrainingError(f"seed {split.seed}: {name} rows are empty or out of range")
+    if np.intersect1d(split.train, split.validation).size:
+        raise TrainingError(f"seed {split.seed}: training and validation rows overlap")
+    present = np.bincount(labels[split.train], minlength=data.classes)
+    for index in np.flatnonzero(present == 0):
+        raise TrainingError(
+            f"seed {split.seed}: the training subset of {len(split.train)} samples has no "
+            f"sample of {data.class_name(int(index))}",
+            hint="use a larger training fraction",
+        )
+    if np.unique(labels[split.validation]).size < 2:
+        raise TrainingError(
+            f"seed {split.seed}: the validation set holds a single class, so AUC is undefined",
+            hint="add samples of every class to the validation pool",
+        )
+
+
+def check_inputs(data: TrainingData, splits: Sequence[SeedSplit], config: TrainConfig) -> None:
+    """Raise a ``TrainingError`` that names the problem before any compute is spent."""
+    if not splits:
+        raise TrainingError("no seeds to train")
+    seeds = [split.seed for split in splits]
+    if len(set(seeds)) != len(seeds):
+        raise TrainingError(f"seeds repeat: {seeds}")
+    _check_shapes(data)
+    _check_features(data, config)
+    for split in splits:
+        _check_split(data, split)
