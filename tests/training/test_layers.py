@@ -1,0 +1,89 @@
+"""Stacked layers equal their per-seed PyTorch counterparts, seed by seed."""
+
+import math
+
+import torch
+from torch import nn
+
+from radsweep.training.layers import (
+    SeedDropout,
+    StackedAttentionPool,
+    StackedLayerNorm,
+    StackedLinear,
+)
+
+
+def _generators(*seeds: int) -> list[torch.Generator]:
+    return [torch.Generator().manual_seed(seed) for seed in seeds]
+
+
+def test_stacked_linear_is_one_linear_per_seed() -> None:
+    layer = StackedLinear(6, 3, _generators(0, 1))
+    x = torch.randn(2, 5, 4, 6)
+    out = layer(x)
+    for s in range(2):
+        reference = nn.Linear(6, 3)
+        reference.weight.data, reference.bias.data = layer.weight[s].T, layer.bias[s]
+        torch.testing.assert_close(out[s], reference(x[s]))
+    assert layer.weight.abs().max() <= 1 / math.sqrt(6)
+    assert not torch.equal(layer.weight[0], layer.weight[1])
+
+
+def test_initialisation_does_not_depend_on_the_other_seeds() -> None:
+    alone = StackedLinear(6, 3, _generators(1))
+    together = StackedLinear(6, 3, _generators(0, 1))
+    torch.testing.assert_close(alone.weight[0], together.weight[1])
+
+
+def test_stacked_layer_norm_matches_layer_norm() -> None:
+    norm = StackedLayerNorm(8, 2)
+    with torch.no_grad():
+        norm.weight.uniform_(0.5, 1.5)
+        norm.bias.uniform_(-1, 1)
+    x = torch.randn(2, 3, 8)
+    for s in range(2):
+        reference = nn.LayerNorm(8)
+        reference.weight.data, reference.bias.data = norm.weight[s], norm.bias[s]
+        torch.testing.assert_close(norm(x)[s], reference(x[s]))
+
+
+def _reference_pool(pool: StackedAttentionPool, s: int, x: torch.Tensor, mask: torch.Tensor):
+    """Textbook attention for seed ``s``: softmax(QK^T/sqrt(d)) V, mean over real queries."""
+    h = nn.functional.layer_norm(x, x.shape[-1:], pool.norm.weight[s], pool.norm.bias[s])
+    q, k, v = (h @ pool.qkv.weight[s] + pool.qkv.bias[s]).chunk(3, dim=-1)
+    scores = (q @ k.transpose(-1, -2)) / math.sqrt(x.shape[-1])
+    weights = scores.masked_fill(~mask[:, None, :], float("-inf")).softmax(-1)
+    attended = weights @ v
+    return (attended * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+
+
+def test_attention_pool_matches_textbook_attention_with_mask() -> None:
+    pool = StackedAttentionPool(8, _generators(0, 1))
+    x = torch.randn(2, 4, 5, 8)
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0], [1, 1, 0, 1, 0]])
+    mask = mask.bool().expand(2, 4, 5)
+    out = pool(x, mask)
+    for s in range(2):
+        torch.testing.assert_close(out[s], _reference_pool(pool, s, x[s], mask[s]))
+
+
+def test_masked_tokens_do_not_change_the_output() -> None:
+    pool = StackedAttentionPool(8, _generators(0))
+    x = torch.randn(1, 2, 5, 8)
+    mask = torch.tensor([[[1, 1, 1, 0, 0]] * 2]).bool()
+    changed = x.clone()
+    changed[..., 3:, :] = 100.0
+    torch.testing.assert_close(pool(x, mask), pool(changed, mask))
+
+
+def test_seed_dropout_masks_follow_each_seed_alone() -> None:
+    x = torch.ones(3, 4, 10)
+    together = SeedDropout(0.2, _generators(0, 1, 2))(x)
+    alone = SeedDropout(0.2, _generators(1))(x[:1])
+    torch.testing.assert_close(together[1], alone[0])
+    assert set(together.unique().tolist()) == {0.0, 1.25}
+    generators = _generators(0, 1, 2)
+    skipped = SeedDropout(0.2, generators, active=[True, False, True])(x)
+    assert (skipped[1] != 0).all()  # an inactive seed draws no mask...
+    after = SeedDropout(0.2, generators)(x)
+    torch.testing.assert_close(after[1], alone[0])  # ...so its stream has not moved
