@@ -51,3 +51,29 @@ def seed_splits(
             SeedSplit(seed, np.sort(order[:size]), np.sort(order[size : size + validation]))
         )
     return splits
+
+
+def privileged_features(kind: str, samples: int, seed: int = 0) -> TrainingData:
+    """The seed's two regimes in miniature (its Figure 4).
+
+    A hidden state shows faintly in the image tokens. ``prognostic``: the report describes the
+    state and the label is a noisy outcome of it, so the report carries information the labels
+    blur. ``diagnostic``: the label is read off the report, so a report-aware teacher can only
+    echo the labels.
+    """
+    g = torch.Generator().manual_seed(seed)
+    state = torch.randn(samples, generator=g)
+    if kind == "prognostic":
+        labels = (state + 1.5 * torch.randn(samples, generator=g) > 0).long()
+        described = state
+    else:
+        labels = (state > 0).long()
+        described = 2.0 * labels - 1.0
+    seen = state + 0.7 * torch.randn(samples, generator=g)
+    image_direction, text_direction = torch.randn(64, generator=g), torch.randn(12, generator=g)
+    image = torch.randn(1, samples, 8, 64, generator=g)
+    image += 0.3 * seen[None, :, None, None] * image_direction
+    text = (
+        torch.randn(samples, 6, 12, generator=g) + 0.8 * described[:, None, None] * text_direction
+    )
+    return TrainingData(labels=labels, classes=2, image=image.half(), text=text)
