@@ -165,6 +165,91 @@ class _Stage:
     best_state: dict[str, torch.Tensor] | None
 
 
+class StageTrainer:
+    """One stage (a model, a teacher or a student) of every seed, and its optimisation step."""
+
+    def __init__(
+        self,
+        features: DeviceFeatures,
+        classes: int,
+        splits: Sequence[SeedSplit],
+        config: TrainConfig,
+        stage: str,
+        soft_targets: torch.Tensor | None = None,
+    ) -> None:
+        self.features, self.classes, self.splits = features, classes, splits
+        self.config, self.soft_targets = config, soft_targets
+        self.device = features.labels.device
+        image_dim = int(features.image.shape[-1]) if features.image is not None else None
+        text_dim = int(features.text.shape[-1]) if features.text is not None else None
+        generators = _generators(splits, stage, "init")
+        self.model = build_head(
+            config.method, config.head, image_dim, text_dim, classes, generators
+        ).to(self.device)
+        self.optimizer = StackedAdam(list(self.model.parameters()), lr=config.learning_rate)
+        self.dropout_generators = _generators(splits, stage, "dropout", device=self.device.type)
+        self.order_generators = [
+            np.random.default_rng(derived_seed(split.seed, stage, "order")) for split in splits
+        ]
+
+    def plan_epoch(self) -> EpochPlan:
+        return _plan_epoch(
+            self.splits,
+            self.order_generators,
+            self.config.batch_size,
+            self.features.training_views,
+            self.device,
+        )
+
+    def step(self, plan: EpochPlan, index: int) -> torch.Tensor:
+        """One Adam step of every seed with a batch at ``index``; returns each seed's loss."""
+        active = plan.active[index]
+        rows, views, weights = plan.rows[index], plan.views[index], plan.weights[index]
+        dropout = SeedDropout(self.config.dropout, self.dropout_generators, active)
+        logits = self.model(self.features.batch(rows, views), dropout)
+        soft = None
+        if self.soft_targets is not None:
+            seed_index = torch.arange(len(self.splits), device=self.device)[:, None]
+            soft = self.soft_targets[seed_index, views, rows]
+        targets = mixed_targets(self.features.labels[rows], self.classes, soft, self.config.lam)
+        seed_losses = per_seed_loss(logits, targets, weights)
+        self.optimizer.zero_grad()
+        seed_losses.sum().backward()
+        self.optimizer.step(None if active.all() else plan.active_device[index])
+        return seed_losses.detach() * weights.sum(1)
+
+    def epoch(self) -> torch.Tensor:
+        """One epoch of every seed; each seed's mean training loss ``[S]``."""
+        plan = self.plan_epoch()
+        total = sum(self.step(plan, index) for index in range(plan.rows.shape[0]))
+        assert isinstance(total, torch.Tensor)
+        sizes = torch.tensor([len(split.train) for split in self.splits], device=self.device)
+        return total / sizes
+
+    def train(self, keep_best: bool, progress: Progress | None, stage: str) -> _Stage:
+        """All epochs, validating after each; optionally keep each seed's best-AUC parameters."""
+        validation, valid = _padded([split.validation for split in self.splits], self.device)
+        validation_labels = self.features.labels[validation]
+        seeds, epochs = len(self.splits), self.config.epochs
+        auc, auprc, loss = (torch.zeros(seeds, epochs, device=self.device) for _ in range(3))
+        best_auc = torch.full((seeds,), -1.0, device=self.device)
+        parameters = self.model.named_parameters()
+        best_state = {n: p.detach().clone() for n, p in parameters} if keep_best else None
+        for epoch in range(epochs):
+            loss[:, epoch] = self.epoch()
+            probabilities = predict(self.model, self.features, validation).softmax(-1)
+            auc[:, epoch] = batched_auc(probabilities, validation_labels, valid)
+            auprc[:, epoch] = batched_auprc(probabilities, validation_labels, valid)
+            if best_state is not None:
+                improved = auc[:, epoch] > best_auc
+                best_auc = torch.where(improved, auc[:, epoch], best_auc)
+                _keep_best(self.model, best_state, improved)
+            if progress is not None:
+                progress(stage, epoch + 1, epochs)
+        curves = Curves(auc=auc.cpu().numpy(), auprc=auprc.cpu().numpy(), loss=loss.cpu().numpy())
+        return _Stage(model=self.model, curves=curves, best_state=best_state)
+
+
 def _keep_best(model: nn.Module, best: dict[str, torch.Tensor], improved: torch.Tensor) -> None:
     for name, parameter in model.named_parameters():
         shape = (-1,) + (1,) * (parameter.dim() - 1)
@@ -182,60 +267,8 @@ def _train_stage(
     keep_best: bool = False,
     progress: Progress | None = None,
 ) -> _Stage:
-    device = features.labels.device
-    image_dim = int(features.image.shape[-1]) if features.image is not None else None
-    text_dim = int(features.text.shape[-1]) if features.text is not None else None
-    model = build_head(
-        config.method,
-        config.head,
-        image_dim,
-        text_dim,
-        data.classes,
-        _generators(splits, stage, "init"),
-    ).to(device)
-    optimizer = StackedAdam(list(model.parameters()), lr=config.learning_rate)
-    dropout_generators = _generators(splits, stage, "dropout", device=device.type)
-    order_generators = [
-        np.random.default_rng(derived_seed(split.seed, stage, "order")) for split in splits
-    ]
-    validation, valid = _padded([split.validation for split in splits], device)
-    validation_labels = features.labels[validation]
-    seeds, epochs = len(splits), config.epochs
-    auc, auprc, loss = (torch.zeros(seeds, epochs, device=device) for _ in range(3))
-    best_auc = torch.full((seeds,), -1.0, device=device)
-    best_state = {n: p.detach().clone() for n, p in model.named_parameters()} if keep_best else None
-    for epoch in range(epochs):
-        plan = _plan_epoch(
-            splits, order_generators, config.batch_size, features.training_views, device
-        )
-        for step in range(plan.rows.shape[0]):
-            active = plan.active[step]
-            dropout = SeedDropout(config.dropout, dropout_generators, active)
-            rows, views = plan.rows[step], plan.views[step]
-            logits = model(features.batch(rows, views), dropout)
-            soft = (
-                None
-                if soft_targets is None
-                else soft_targets[torch.arange(seeds, device=device)[:, None], views, rows]
-            )
-            targets = mixed_targets(features.labels[rows], data.classes, soft, config.lam)
-            seed_losses = per_seed_loss(logits, targets, plan.weights[step])
-            optimizer.zero_grad()
-            seed_losses.sum().backward()
-            optimizer.step(None if active.all() else plan.active_device[step])
-            loss[:, epoch] += seed_losses.detach() * plan.weights[step].sum(1)
-        loss[:, epoch] /= torch.tensor([len(s.train) for s in splits], device=device)
-        probabilities = predict(model, features, validation).softmax(-1)
-        auc[:, epoch] = batched_auc(probabilities, validation_labels, valid)
-        auprc[:, epoch] = batched_auprc(probabilities, validation_labels, valid)
-        if best_state is not None:
-            improved = auc[:, epoch] > best_auc
-            best_auc = torch.where(improved, auc[:, epoch], best_auc)
-            _keep_best(model, best_state, improved)
-        if progress is not None:
-            progress(stage, epoch + 1, epochs)
-    curves = Curves(auc=auc.cpu().numpy(), auprc=auprc.cpu().numpy(), loss=loss.cpu().numpy())
-    return _Stage(model=model, curves=curves, best_state=best_state)
+    trainer = StageTrainer(features, data.classes, splits, config, stage, soft_targets)
+    return trainer.train(keep_best, progress, stage)
 
 
 def _soft_targets(

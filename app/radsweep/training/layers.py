@@ -94,6 +94,31 @@ class StackedAttentionPool(nn.Module):
         self.qkv = StackedLinear(dim, 3 * dim, generators)
         self.scale = 1 / math.sqrt(dim)
 
+    def _project(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Q (already scaled by 1/sqrt(d)), K and V of LayerNorm(tokens), each contiguous.
+
+        The LayerNorm's scale g and shift h are folded into the projection: (x g + h) W + c equals
+        x (g W) + (h W + c). Same function, same parameters; but the normalised frozen tokens x
+        need no gradient, which saves the input-gradient GEMM and passes over the largest tensor.
+        """
+        s, b, t, d = tokens.shape
+        normalised = F.layer_norm(tokens, (d,)).view(s, b * t, d)
+        weight = self.norm.weight.unsqueeze(-1) * self.qkv.weight
+        bias = torch.baddbmm(
+            self.qkv.bias.unsqueeze(1), self.norm.bias.unsqueeze(1), self.qkv.weight
+        )
+        scales = (self.scale, 1.0, 1.0)
+        return tuple(
+            torch.baddbmm(
+                bias[..., i * d : (i + 1) * d],
+                normalised,
+                weight[..., i * d : (i + 1) * d],
+                beta=scale,
+                alpha=scale,
+            ).view(s, b, t, d)
+            for i, scale in enumerate(scales)
+        )  # type: ignore[return-value]
+
     def forward(
         self,
         tokens: torch.Tensor,
@@ -102,9 +127,9 @@ class StackedAttentionPool(nn.Module):
     ) -> torch.Tensor:
         """``[S, B, T, D]`` tokens (``mask`` ``[S, B, T]``, True = real) to ``[S, B, D]``."""
         s, b, t, d = tokens.shape
-        q, k, v = self.qkv(self.norm(tokens)).split(d, dim=-1)
-        scores = torch.matmul(q.reshape(s * b, t, d), k.reshape(s * b, t, d).transpose(1, 2))
-        scores = scores.view(s, b, t, t) * self.scale
+        q, k, v = self._project(tokens)
+        scores = torch.bmm(q.view(s * b, t, d), k.view(s * b, t, d).transpose(1, 2))
+        scores = scores.view(s, b, t, t)
         if mask is not None:
             scores = scores.masked_fill(~mask[:, :, None, :], float("-inf"))
         weights = scores.softmax(dim=-1)
