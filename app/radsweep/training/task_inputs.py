@@ -1,0 +1,56 @@
+"""From a task's manifest and per-seed splits to the engine's plain inputs.
+
+Feature arrays come in some sample order (the cache's); this module maps each seed's training
+subset and validation set to rows of those arrays. Samples the arrays lack (images excluded as
+unreadable at extraction) are left out of every split, and counted so callers can say so.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from radsweep.tasks.manifest import Manifest
+from radsweep.tasks.splits import make_split
+from radsweep.training.inputs import SeedSplit
+
+
+@dataclass(frozen=True)
+class TaskRows:
+    """Labels in array order, each seed's rows, and how many manifest samples had no features."""
+
+    labels: torch.Tensor
+    splits: list[SeedSplit]
+    missing: int
+
+
+def task_rows(
+    manifest: Manifest, seeds: Sequence[int], fraction: float, sample_ids: Sequence[str]
+) -> TaskRows:
+    """Seed splits at ``fraction`` as row indices into arrays ordered like ``sample_ids``."""
+    index = pd.Index(sample_ids)
+    labels = manifest.frame.set_index("sample_id")["label"].reindex(index)
+    if labels.isna().any():
+        raise ValueError("feature arrays hold samples that are not in the manifest")
+    splits = []
+    for seed in seeds:
+        split = make_split(manifest, seed)
+        splits.append(
+            SeedSplit(
+                seed=seed,
+                train=_rows(index, split.training(fraction)),
+                validation=_rows(index, split.validation),
+            )
+        )
+    return TaskRows(
+        labels=torch.as_tensor(labels.to_numpy(dtype=np.int64)),
+        splits=splits,
+        missing=len(manifest.frame) - len(index),
+    )
+
+
+def _rows(index: pd.Index, sample_ids: np.ndarray) -> np.ndarray:
+    rows = index.get_indexer(sample_ids)
+    return np.sort(rows[rows >= 0])

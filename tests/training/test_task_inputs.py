@@ -1,0 +1,26 @@
+"""Task splits map onto feature-array rows, whatever the arrays' order and exclusions."""
+
+import numpy as np
+
+from radsweep.tasks.manifest import Manifest
+from radsweep.tasks.splits import make_split
+from radsweep.tasks.synthetic import SynthBenchmark
+from radsweep.training.task_inputs import task_rows
+
+
+def test_rows_follow_the_array_order_and_skip_missing_samples(
+    small_benchmark: SynthBenchmark,
+) -> None:
+    manifest: Manifest = small_benchmark.manifest("synth-prognostic")
+    ids = manifest.frame["sample_id"].to_numpy()[::-1]  # the arrays' own order
+    kept = np.delete(ids, [0, 5])  # two images excluded at extraction
+    rows = task_rows(manifest, [0, 1], 0.5, list(kept))
+    assert rows.missing == 2
+    labels = manifest.frame.set_index("sample_id")["label"]
+    np.testing.assert_array_equal(rows.labels.numpy(), labels.loc[kept].to_numpy())
+    for split in rows.splits:
+        expected = make_split(manifest, split.seed)
+        train_ids = set(kept[split.train])
+        assert train_ids == set(expected.training(0.5)) - {ids[0], ids[5]}
+        assert set(kept[split.validation]) == set(expected.validation) - {ids[0], ids[5]}
+    assert not np.array_equal(rows.splits[0].train, rows.splits[1].train)
