@@ -24,3 +24,15 @@ def test_rows_follow_the_array_order_and_skip_missing_samples(
         assert train_ids == set(expected.training(0.5)) - {ids[0], ids[5]}
         assert set(kept[split.validation]) == set(expected.validation) - {ids[0], ids[5]}
     assert not np.array_equal(rows.splits[0].train, rows.splits[1].train)
+
+
+def test_unusable_rows_are_left_out(small_benchmark: SynthBenchmark) -> None:
+    manifest = small_benchmark.manifest("synth-diagnostic")
+    ids = manifest.frame["sample_id"].to_numpy()
+    usable = np.ones(len(ids), bool)
+    usable[:10] = False
+    rows = task_rows(manifest, [0], 1.0, list(ids), usable)
+    assert rows.missing == 10
+    split = rows.splits[0]
+    assert usable[split.train].all() and usable[split.validation].all()
+    assert len(split.train) + len(split.validation) == len(ids) - 10

@@ -27,9 +27,17 @@ class TaskRows:
 
 
 def task_rows(
-    manifest: Manifest, seeds: Sequence[int], fraction: float, sample_ids: Sequence[str]
+    manifest: Manifest,
+    seeds: Sequence[int],
+    fraction: float,
+    sample_ids: Sequence[str],
+    usable: np.ndarray | None = None,
 ) -> TaskRows:
-    """Seed splits at ``fraction`` as row indices into arrays ordered like ``sample_ids``."""
+    """Seed splits at ``fraction`` as row indices into arrays ordered like ``sample_ids``.
+
+    ``usable`` (bool per row, default all) marks rows whose features exist; the others are left
+    out of every split.
+    """
     index = pd.Index(sample_ids)
     labels = manifest.frame.set_index("sample_id")["label"].reindex(index)
     if labels.isna().any():
@@ -40,17 +48,18 @@ def task_rows(
         splits.append(
             SeedSplit(
                 seed=seed,
-                train=_rows(index, split.training(fraction)),
-                validation=_rows(index, split.validation),
+                train=_rows(index, split.training(fraction), usable),
+                validation=_rows(index, split.validation, usable),
             )
         )
     return TaskRows(
-        labels=torch.as_tensor(labels.to_numpy(dtype=np.int64)),
+        labels=torch.tensor(labels.to_numpy(dtype=np.int64)),
         splits=splits,
-        missing=len(manifest.frame) - len(index),
+        missing=len(manifest.frame) - (len(index) if usable is None else int(usable.sum())),
     )
 
 
-def _rows(index: pd.Index, sample_ids: np.ndarray) -> np.ndarray:
+def _rows(index: pd.Index, sample_ids: np.ndarray, usable: np.ndarray | None) -> np.ndarray:
     rows = index.get_indexer(sample_ids)
-    return np.sort(rows[rows >= 0])
+    rows = rows[rows >= 0]
+    return np.sort(rows if usable is None else rows[usable[rows]])
