@@ -305,6 +305,7 @@ def fit(
     view, then read as fixed targets.
     """
     check_inputs(data, splits, config)
+    data, splits = _compact(data, splits)
     chosen = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     if not config.method.distils:
         features = DeviceFeatures.load(data, config, chosen, text=config.method.needs_text)
@@ -324,6 +325,31 @@ def fit(
     return FitResult(
         config=config, seeds=_seeds(splits), model=student.curves, teacher=teacher.curves
     )
+
+
+def _compact(
+    data: TrainingData, splits: Sequence[SeedSplit]
+) -> tuple[TrainingData, list[SeedSplit]]:
+    """Keep only the rows some seed uses, so a small fraction of a large cache moves to the
+    device as a small tensor (and memory-mapped caches are read once, here)."""
+    used = np.unique(np.concatenate([np.concatenate([s.train, s.validation]) for s in splits]))
+    position = np.full(data.samples, -1, np.int64)
+    position[used] = np.arange(len(used))
+    index = torch.from_numpy(used)
+
+    def rows(tensor: torch.Tensor | None, axis: int) -> torch.Tensor | None:
+        return None if tensor is None else tensor.index_select(axis, index)
+
+    compact = replace(
+        data,
+        labels=data.labels[index],
+        image=rows(data.image, 1),
+        image_cls=rows(data.image_cls, 1),
+        text=rows(data.text, 0),
+        text_mask=rows(data.text_mask, 0),
+    )
+    remapped = [SeedSplit(s.seed, position[s.train], position[s.validation]) for s in splits]
+    return compact, remapped
 
 
 def _seeds(splits: Sequence[SeedSplit]) -> tuple[int, ...]:
