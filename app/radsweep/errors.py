@@ -23,3 +23,7 @@ class ManifestError(RadsweepError):
 
 class SplitError(RadsweepError):
     """A split that cannot be drawn from the manifest as given."""
+
+
+class WeightsError(RadsweepError):
+    """Encoder weights that cannot be found, read, or fitted to the encoder's architecture."""
