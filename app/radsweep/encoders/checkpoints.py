@@ -176,6 +176,9 @@ class _Opaque(dict):  # type: ignore[type-arg]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
+    def __call__(self, *args: Any, **kwargs: Any) -> "_Opaque":  # a stubbed getattr's result
+        return _Opaque()
+
     def __setstate__(self, state: Any) -> None:
         pass
 
@@ -249,11 +252,18 @@ def _container(
 def load_strict(module: torch.nn.Module, state: Mapping[str, torch.Tensor], name: str) -> None:
     """Load every parameter and buffer or fail naming the missing, unexpected and misshapen keys."""
     expected = module.state_dict()
-    missing = [k for k in expected if k not in state and not k.endswith("num_batches_tracked")]
-    unexpected = [k for k in state if k not in expected]
-    misshapen = [k for k in state if k in expected and state[k].shape != expected[k].shape]
+    _check_keys(
+        name,
+        missing=[k for k in expected if k not in state and not k.endswith("num_batches_tracked")],
+        unexpected=[k for k in state if k not in expected],
+        misshapen=[k for k in state if k in expected and state[k].shape != expected[k].shape],
+    )
+    module.load_state_dict(state, strict=False)
+
+
+def _check_keys(name: str, missing: list[str], unexpected: list[str], misshapen: list[str]) -> None:
     problems = [
-        f"{label} {_listing(keys)}"
+        f"{label} {_listing(sorted(keys))}"
         for label, keys in (
             ("missing keys", missing),
             ("unexpected keys", unexpected),
@@ -264,7 +274,41 @@ def load_strict(module: torch.nn.Module, state: Mapping[str, torch.Tensor], name
     if problems:
         message = f"{name} does not fit the model: {'; '.join(problems)}"
         raise WeightsError(message, hint=_WRONG_FILE_HINT)
-    module.load_state_dict(state, strict=False)
+
+
+def from_pretrained_strict(
+    model_class: Any, folder: Path, extra: tuple[str, ...] = (), **kwargs: Any
+) -> torch.nn.Module:
+    """A transformers model from a HF folder, as strictly as ``load_strict``.
+
+    ``from_pretrained`` maps the release's key names onto the installed transformers' (v5
+    renamed DINOv2's attention keys; old BERTs say ``gamma``/``beta``) but tolerates missing keys;
+    this fails on any missing, misshapen, or unexpected key outside the ``extra`` prefixes.
+    """
+    from transformers.utils import logging
+
+    verbosity, bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
+    logging.set_verbosity_error()  # our error names the keys; its load report is noise
+    logging.disable_progress_bar()
+    try:
+        model, report = model_class.from_pretrained(folder, output_loading_info=True, **kwargs)
+    except (OSError, ValueError, RuntimeError) as error:
+        first = str(error).strip().splitlines()[0]
+        raise WeightsError(f"{folder}: cannot load {model_class.__name__} ({first})") from error
+    finally:
+        logging.set_verbosity(verbosity)
+        if bars:
+            logging.enable_progress_bar()
+    base = f"{model_class.base_model_prefix}."  # released heads wrap the model (``bert.``)
+    _check_keys(
+        folder.name,
+        missing=list(report["missing_keys"]),
+        unexpected=[
+            key for key in report["unexpected_keys"] if not key.removeprefix(base).startswith(extra)
+        ],
+        misshapen=[str(k) for k in report["mismatched_keys"]],
+    )
+    return model
 
 
 def load_checkpoint(module: torch.nn.Module, path: Path, fmt: CheckpointFormat) -> None:

@@ -20,6 +20,7 @@ from radsweep.encoders.checkpoints import (
     HubSource,
     Weights,
     from_hub,
+    from_pretrained_strict,
     load_checkpoint,
     random_identity,
     resolve_weights,
@@ -248,24 +249,25 @@ _PIL_RESAMPLE: dict[int, Interpolation] = {2: "bilinear", 3: "bicubic"}
 
 @register_image(RAD_DINO)
 def rad_dino(request: ImageRequest) -> ImageEncoder:
-    """A HF folder (config.json + model.safetensors [+ preprocessor_config.json]) or one file."""
+    """A HF folder: config.json, model.safetensors and (optionally) preprocessor_config.json."""
     from transformers import Dinov2Config, Dinov2Model
 
     weights = _weights(request, RAD_DINO, RAD_DINO_HUB)
-    folder = weights.path if weights and weights.path.is_dir() else None
-    if folder is not None:
-        config = Dinov2Config.from_pretrained(folder)
-    else:
+    if weights is None:
         config = Dinov2Config(**(TINY_DINOV2 if request.tiny else RAD_DINO_CONFIG))
-    with seeded_init():
-        model = Dinov2Model(config)
-    if weights is not None:
-        load_checkpoint(model, weight_file(weights, "model.safetensors"), CheckpointFormat())
-    preprocessing = RAD_DINO_PREPROCESSING
-    if folder is not None and (folder / "preprocessor_config.json").is_file():
-        preprocessing = _bit_processor(folder / "preprocessor_config.json")
-    elif preprocessing.crop != config.image_size:
-        preprocessing = preprocessing.scaled(config.image_size)
+        with seeded_init():
+            model = Dinov2Model(config)
+    else:
+        if not (weights.path / "config.json").is_file():
+            raise WeightsError(
+                f"{weights.path}: RAD-DINO loads from a Hugging Face folder",
+                hint="pass the folder holding config.json and model.safetensors",
+            )
+        model = from_pretrained_strict(Dinov2Model, weights.path)
+        config = model.config
+    preprocessing = RAD_DINO_PREPROCESSING.scaled(config.image_size)
+    if weights is not None and (weights.path / "preprocessor_config.json").is_file():
+        preprocessing = _bit_processor(weights.path / "preprocessor_config.json")
     size = preprocessing.crop
     return Dinov2Encoder(
         model,
@@ -434,11 +436,14 @@ BIOMEDCLIP_FORMAT = CheckpointFormat(prefixes=("visual.",))
 BIOMEDCLIP_HUB = HubSource(BIOMEDCLIP_REPO, (BIOMEDCLIP_FILE,), BIOMEDCLIP_FILE)
 
 
+# the hub's open_clip_config.json preprocess_cfg, as open_clip.image_transform builds it
+BIOMEDCLIP_PREPROCESSING = Preprocessing(
+    resize=224, crop=224, interpolation="bicubic", mean=CLIP_MEAN, std=CLIP_STD
+)
+
+
 @register_image(BIOMEDCLIP)
 def biomedclip(request: ImageRequest) -> ImageEncoder:
-    # the hub's open_clip_config.json preprocess_cfg, as open_clip.image_transform builds it
-    preprocessing = Preprocessing(
-        resize=224, crop=224, interpolation="bicubic", mean=CLIP_MEAN, std=CLIP_STD
-    )
+    preprocessing = BIOMEDCLIP_PREPROCESSING
     release = Release(BIOMEDCLIP_FORMAT, BIOMEDCLIP_FILE, BIOMEDCLIP_HUB)
     return _vit(request, BIOMEDCLIP, preprocessing, release, _clip_vision_tower)

@@ -6,8 +6,6 @@ are an ordinary BERT: loading them into ``BertModel`` gives identical token embe
 ships loads through the same path, which lets tests and the demo run a real text model offline.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ from radsweep.encoders.checkpoints import (
     HubSource,
     Weights,
     from_hub,
+    from_pretrained_strict,
     random_identity,
     resolve_weights,
     seeded_init,
@@ -85,14 +84,13 @@ def _bert(request: TextRequest, info: EncoderInfo, weights: Weights | None) -> T
             f"{folder}: text encoders load from a Hugging Face folder",
             hint="pass a folder holding config.json, the weights and vocab.txt",
         )
-    with _quiet_transformers():
-        tokenizer = BertTokenizer.from_pretrained(folder)
-        if weights is None:
-            config = BertConfig(vocab_size=tokenizer.vocab_size, **TINY_BERT)
-            with seeded_init():
-                model = BertModel(config, add_pooling_layer=False)
-        else:
-            model = _load_bert(BertModel, folder)
+    tokenizer = BertTokenizer.from_pretrained(folder)
+    if weights is None:
+        config = BertConfig(vocab_size=tokenizer.vocab_size, **TINY_BERT)
+        with seeded_init():
+            model = BertModel(config, add_pooling_layer=False)
+    else:
+        model = from_pretrained_strict(BertModel, folder, _EXTRA_KEYS, add_pooling_layer=False)
     positions = model.config.max_position_embeddings
     if not 2 <= request.max_length <= positions:
         raise RadsweepError(
@@ -101,50 +99,6 @@ def _bert(request: TextRequest, info: EncoderInfo, weights: Weights | None) -> T
     info = info.model_copy(update={"dim": model.config.hidden_size})
     identity = weights.identity if weights else random_identity(tiny=True)
     return BertTextEncoder(model, tokenizer, info, identity, request.max_length)
-
-
-def _load_bert(bert: Any, folder: Path) -> torch.nn.Module:
-    """``from_pretrained`` (which also maps legacy key names), then a strict check of the keys."""
-    try:
-        model, report = bert.from_pretrained(
-            folder, add_pooling_layer=False, output_loading_info=True
-        )
-    except (OSError, ValueError, RuntimeError) as error:
-        first = str(error).strip().splitlines()[0]
-        raise WeightsError(f"{folder}: cannot load BERT weights ({first})") from error
-    unexpected = [k for k in report["unexpected_keys"] if not k.startswith(_EXTRA_KEYS)]
-    problems = [
-        f"{label} {len(keys)}: {', '.join(sorted(keys)[:4])}"
-        for label, keys in (
-            ("missing keys", report["missing_keys"]),
-            ("unexpected keys", unexpected),
-            ("wrong shapes", report["mismatched_keys"]),
-        )
-        if keys
-    ]
-    if problems:
-        raise WeightsError(
-            f"{folder.name} does not fit BERT: {'; '.join(problems)}",
-            hint="pass a BERT checkpoint folder (config.json, weights, vocab.txt)",
-        )
-    return model
-
-
-@contextmanager
-def _quiet_transformers() -> Iterator[None]:
-    """Our own error names missing keys; transformers' load report and progress bar are noise."""
-    from transformers.utils import logging
-
-    verbosity = logging.get_verbosity()
-    bars = logging.is_progress_bar_enabled()
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        logging.set_verbosity(verbosity)
-        if bars:
-            logging.enable_progress_bar()
 
 
 def _text_info(name: str, architecture: str, dim: int, weights: str, licence: str) -> EncoderInfo:
