@@ -198,6 +198,25 @@ def test_rad_dino_loads_a_hub_folder_with_its_processor_config(tmp_path: Path) -
         build_image_encoder("rad-dino", weights=tmp_path / "model.safetensors")
 
 
+def test_the_default_hub_weights_come_from_the_hf_cache_keyed_by_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cached hub snapshot loads offline; its identity is the commit, not a file hash."""
+    from huggingface_hub import constants
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "models--microsoft--rad-dino"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit)
+    reference = build_image_encoder("rad-dino", tiny=True)
+    perturb(reference.model).save_pretrained(repo / "snapshots" / commit)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    loaded = build_image_encoder("rad-dino")
+    assert loaded.weights_identity == f"hf:microsoft/rad-dino@{commit}"
+    assert torch.equal(_tokens(reference)[0], _tokens(loaded)[0])
+
+
 def test_rad_dino_names_the_keys_a_folder_lacks(tmp_path: Path) -> None:
     """The hub layout holds every key; one missing is an error, not a random init."""
     from safetensors.torch import load_file, save_file

@@ -135,10 +135,12 @@ def _file_sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def weight_file(weights: Weights, filename: str) -> Path:
+def weight_file(weights: Weights, filename: str | None) -> Path:
     """The checkpoint file itself, or ``filename`` inside a folder (a hub snapshot, say)."""
     if weights.path.is_file():
         return weights.path
+    if filename is None:
+        raise WeightsError(f"{weights.path} is a folder", hint="pass the checkpoint file itself")
     candidate = weights.path / filename
     if not candidate.is_file():
         raise WeightsError(
@@ -239,8 +241,9 @@ def _container(
 ) -> Mapping[str, torch.Tensor]:
     for container in containers:
         candidate = raw if container == "" else raw.get(container)
-        tensors = isinstance(candidate, Mapping) and candidate
-        if tensors and all(isinstance(value, torch.Tensor) for value in candidate.values()):
+        if not isinstance(candidate, Mapping) or not candidate:
+            continue
+        if all(isinstance(value, torch.Tensor) for value in candidate.values()):
             return candidate
     wanted = " or ".join(repr(c) if c else "the top level" for c in containers)
     raise WeightsError(
