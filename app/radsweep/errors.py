@@ -27,3 +27,7 @@ class SplitError(RadsweepError):
 
 class TrainingError(RadsweepError):
     """Training inputs or hyperparameters that cannot give a meaningful model."""
+
+
+class WeightsError(RadsweepError):
+    """Encoder weights that cannot be found, read, or fitted to the encoder's architecture."""

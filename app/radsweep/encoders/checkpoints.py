@@ -1,0 +1,325 @@
+"""Encoder weights: where they come from, what they are, and how a release's file fits a module.
+
+A release file rarely holds only the backbone: it nests the state dict in a container
+(``ckpt['model']``), prefixes the keys (``encoder.module.``) and carries decoders, text towers or
+projection heads. One adapter (container, prefix, drop list, strict load) covers every release, so
+a registry entry only states its ``CheckpointFormat``. The feature cache keys on ``identity``.
+"""
+
+import _compat_pickle
+import hashlib
+import os
+import pickle
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import torch
+
+from radsweep.errors import WeightsError
+
+RANDOM_WEIGHTS = "random"  # ``weights="random"``: the full-size architecture, randomly initialised
+RANDOM_IDENTITY_PREFIX = "random-init"
+INIT_SEED = 0
+NO_HUB_HINT = "no network / not in HF cache — pass --weights /path/to/local/dir_or_file"
+_WRONG_FILE_HINT = (
+    "pass the release named by `radsweep features encoders` (not a fine-tuned or other-size model)"
+)
+_HUB_ID = re.compile(r"[\w.-]+/[\w.-]+(@[\w./-]+)?")
+_HASHED_SUFFIXES = {".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".json", ".txt", ".model"}
+
+
+@dataclass(frozen=True)
+class CheckpointFormat:
+    """Where a release keeps the backbone inside its file."""
+
+    containers: tuple[str, ...] = ("",)  # sub-dicts tried in order; "" is the top level itself
+    prefixes: tuple[str, ...] = ("",)  # the first prefix any key carries is kept and stripped
+    drop: tuple[str, ...] = ()  # key prefixes (after stripping) the backbone does not use
+
+
+@dataclass(frozen=True)
+class HubSource:
+    """A Hugging Face repository and the files one encoder needs from it."""
+
+    repo_id: str
+    patterns: tuple[str, ...]  # what to fetch (fnmatch patterns)
+    required: str  # the file that must be there: the weight file, or config.json for HF folders
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Weights on local disk, and the identity the feature cache keys on."""
+
+    path: Path
+    identity: str
+
+
+def random_identity(tiny: bool) -> str:
+    """The identity of seeded random weights: tiny and full-size never share a cache key."""
+    return f"{RANDOM_IDENTITY_PREFIX}:{'tiny:' if tiny else ''}seed={INIT_SEED}"
+
+
+@contextmanager
+def seeded_init() -> Iterator[None]:
+    """Build modules under ``INIT_SEED`` without disturbing the caller's random stream."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(INIT_SEED)
+        yield
+
+
+def resolve_weights(source: str | Path, hub: HubSource | None = None) -> Weights:
+    """A local file or folder (hashed), or a hub id ``owner/name[@revision]`` (its commit)."""
+    path = Path(source).expanduser()
+    if path.exists():
+        return Weights(path, local_identity(path))
+    text = str(source)
+    if _HUB_ID.fullmatch(text) and hub is not None:
+        repo_id, _, revision = text.partition("@")
+        return from_hub(HubSource(repo_id, hub.patterns, hub.required), revision or None)
+    raise WeightsError(
+        f"weights {text!r}: no such file or folder",
+        hint="pass a local checkpoint file or folder"
+        + (", or a Hugging Face hub id (owner/name)" if hub else ""),
+    )
+
+
+def from_hub(source: HubSource, revision: str | None = None) -> Weights:
+    """The repository's snapshot from the local HF cache, downloading it only when online."""
+    from huggingface_hub import snapshot_download
+
+    attempts = [True] if _offline() else [True, False]
+    for local_only in attempts:
+        try:
+            folder = Path(
+                snapshot_download(
+                    source.repo_id,
+                    revision=revision,
+                    allow_patterns=list(source.patterns),
+                    local_files_only=local_only,
+                )
+            )
+        except OSError:  # every hub error (not cached, no network, no such repo) is an OSError
+            continue
+        if (folder / source.required).is_file():
+            return Weights(folder, f"hf:{source.repo_id}@{folder.name}")
+    raise WeightsError(f"cannot load {source.repo_id}: {NO_HUB_HINT}")
+
+
+def _offline() -> bool:
+    from huggingface_hub import constants
+
+    flag = os.environ.get("HF_HUB_OFFLINE", "").upper() in {"1", "ON", "YES", "TRUE"}
+    return flag or constants.HF_HUB_OFFLINE
+
+
+def local_identity(path: Path) -> str:
+    """``sha256:…`` of a weight file, or of a folder's weight, config and vocabulary files."""
+    if path.is_file():
+        return f"sha256:{_file_sha256(path)}"
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in _HASHED_SUFFIXES)
+    if not files:
+        raise WeightsError(f"{path}: no weight files in this folder")
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(f"{file.relative_to(path).as_posix()}\0{_file_sha256(file)}\n".encode())
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def weight_file(weights: Weights, filename: str | None) -> Path:
+    """The checkpoint file itself, or ``filename`` inside a folder (a hub snapshot, say)."""
+    if weights.path.is_file():
+        return weights.path
+    if filename is None:
+        raise WeightsError(f"{weights.path} is a folder", hint="pass the checkpoint file itself")
+    candidate = weights.path / filename
+    if not candidate.is_file():
+        raise WeightsError(
+            f"{weights.path}: no {filename} in this folder",
+            hint=f"pass the checkpoint file itself, or a folder that holds {filename}",
+        )
+    return candidate
+
+
+def read_checkpoint(path: Path) -> Mapping[str, Any]:
+    """A safetensors or PyTorch file's top-level mapping, without running pickled code."""
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        try:
+            return load_file(path)
+        except Exception as error:  # safetensors raises its own SafetensorError (no public base)
+            message = f"{path.name} is not a readable safetensors file: {error}"
+            raise WeightsError(message) from error
+    try:
+        loaded = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        loaded = _load_with_stubs(path)
+    except (RuntimeError, EOFError, OSError, ValueError) as error:
+        raise WeightsError(f"{path.name} is not a PyTorch checkpoint ({error})") from error
+    if not isinstance(loaded, Mapping):
+        raise WeightsError(f"{path.name} holds a {type(loaded).__name__}, not a state dict")
+    return loaded
+
+
+class _Opaque(dict):  # type: ignore[type-arg]
+    """Stands in for a pickled object that is not tensor data (training arguments, Lightning
+    hyper-parameters, optimiser classes): built without running its code, and never used."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> "_Opaque":  # a stubbed getattr's result
+        return _Opaque()
+
+    def __setstate__(self, state: Any) -> None:
+        pass
+
+    def append(self, item: Any) -> None:
+        pass
+
+    def extend(self, items: Any) -> None:
+        pass
+
+
+def _load_with_stubs(path: Path) -> Any:
+    """Releases pickle their training arguments beside the weights (MAE's ``args``, Lightning's
+    ``hyper_parameters``). Load such a file with every global that ``weights_only`` refuses
+    replaced by ``_Opaque``, so no code from the file runs and its classes need not be installed."""
+    try:
+        unsafe = set(torch.serialization.get_unsafe_globals_in_checkpoint(path))
+    except (RuntimeError, OSError, ValueError, pickle.UnpicklingError) as error:
+        raise WeightsError(f"{path.name} is not a PyTorch or safetensors checkpoint") from error
+    if not unsafe:
+        raise WeightsError(f"{path.name} is not a PyTorch or safetensors checkpoint")
+
+    class StubbingUnpickler(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            if _python3_name(module, name) in unsafe:
+                return _Opaque
+            return super().find_class(module, name)
+
+    stubbing = SimpleNamespace(Unpickler=StubbingUnpickler, load=pickle.load, __name__="pickle")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False, pickle_module=stubbing)
+    except (pickle.UnpicklingError, RuntimeError, AttributeError, TypeError) as error:
+        raise WeightsError(f"{path.name}: cannot read this checkpoint ({error})") from error
+
+
+def _python3_name(module: str, name: str) -> str:
+    """The name Python 3 resolves a pickled global to (protocol-2 files say ``__builtin__``)."""
+    module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
+    return f"{_compat_pickle.IMPORT_MAPPING.get(module, module)}.{name}"
+
+
+def adapt(raw: Mapping[str, Any], fmt: CheckpointFormat, name: str) -> dict[str, torch.Tensor]:
+    """The backbone's state dict: pick the container, keep and strip the prefix, drop extras."""
+    state = _container(raw, fmt.containers, name)
+    prefix = next((p for p in fmt.prefixes if any(k.startswith(p) for k in state)), None)
+    if prefix is None:
+        heads = sorted({key.split(".", 1)[0] for key in state})
+        raise WeightsError(
+            f"{name}: no key starts with {' or '.join(fmt.prefixes)} "
+            f"(keys start with {_listing(heads)})",
+            hint=_WRONG_FILE_HINT,
+        )
+    kept = {key[len(prefix) :]: value for key, value in state.items() if key.startswith(prefix)}
+    return {key: value for key, value in kept.items() if not key.startswith(fmt.drop)}
+
+
+def _container(
+    raw: Mapping[str, Any], containers: tuple[str, ...], name: str
+) -> Mapping[str, torch.Tensor]:
+    for container in containers:
+        candidate = raw if container == "" else raw.get(container)
+        if not isinstance(candidate, Mapping) or not candidate:
+            continue
+        if all(isinstance(value, torch.Tensor) for value in candidate.values()):
+            return candidate
+    wanted = " or ".join(repr(c) if c else "the top level" for c in containers)
+    raise WeightsError(
+        f"{name}: no state dict under {wanted} (top-level keys: {_listing(sorted(map(str, raw)))})",
+        hint=_WRONG_FILE_HINT,
+    )
+
+
+def load_strict(module: torch.nn.Module, state: Mapping[str, torch.Tensor], name: str) -> None:
+    """Load every parameter and buffer or fail naming the missing, unexpected and misshapen keys."""
+    expected = module.state_dict()
+    _check_keys(
+        name,
+        missing=[k for k in expected if k not in state and not k.endswith("num_batches_tracked")],
+        unexpected=[k for k in state if k not in expected],
+        misshapen=[k for k in state if k in expected and state[k].shape != expected[k].shape],
+    )
+    module.load_state_dict(state, strict=False)
+
+
+def _check_keys(name: str, missing: list[str], unexpected: list[str], misshapen: list[str]) -> None:
+    problems = [
+        f"{label} {_listing(sorted(keys))}"
+        for label, keys in (
+            ("missing keys", missing),
+            ("unexpected keys", unexpected),
+            ("wrong shapes", misshapen),
+        )
+        if keys
+    ]
+    if problems:
+        message = f"{name} does not fit the model: {'; '.join(problems)}"
+        raise WeightsError(message, hint=_WRONG_FILE_HINT)
+
+
+def from_pretrained_strict(
+    model_class: Any, folder: Path, extra: tuple[str, ...] = (), **kwargs: Any
+) -> torch.nn.Module:
+    """A transformers model from a HF folder, as strictly as ``load_strict``.
+
+    ``from_pretrained`` maps the release's key names onto the installed transformers' (v5
+    renamed DINOv2's attention keys; old BERTs say ``gamma``/``beta``) but tolerates missing keys;
+    this fails on any missing, misshapen, or unexpected key outside the ``extra`` prefixes.
+    """
+    from transformers.utils import logging
+
+    verbosity, bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
+    logging.set_verbosity_error()  # our error names the keys; its load report is noise
+    logging.disable_progress_bar()
+    try:
+        model, report = model_class.from_pretrained(folder, output_loading_info=True, **kwargs)
+    except (OSError, ValueError, RuntimeError) as error:
+        first = str(error).strip().splitlines()[0]
+        raise WeightsError(f"{folder}: cannot load {model_class.__name__} ({first})") from error
+    finally:
+        logging.set_verbosity(verbosity)
+        if bars:
+            logging.enable_progress_bar()
+    base = f"{model_class.base_model_prefix}."  # released heads wrap the model (``bert.``)
+    _check_keys(
+        folder.name,
+        missing=list(report["missing_keys"]),
+        unexpected=[
+            key for key in report["unexpected_keys"] if not key.removeprefix(base).startswith(extra)
+        ],
+        misshapen=[str(k) for k in report["mismatched_keys"]],
+    )
+    return model
+
+
+def load_checkpoint(module: torch.nn.Module, path: Path, fmt: CheckpointFormat) -> None:
+    """Read ``path``, adapt it with ``fmt`` and load it strictly into ``module``."""
+    load_strict(module, adapt(read_checkpoint(path), fmt, path.name), path.name)
+
+
+def _listing(keys: Iterable[str], shown: int = 4) -> str:
+    keys = list(keys)
+    more = f", … {len(keys) - shown} more" if len(keys) > shown else ""
+    return f"{len(keys)}: {', '.join(keys[:shown])}{more}"

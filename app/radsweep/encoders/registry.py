@@ -1,0 +1,152 @@
+"""The encoder registry: one decorated builder adds one encoder, keyed by (kind, name).
+
+``biovil-t`` is both an image and a text encoder, hence the kind in the key. Builders only
+construct and load; the registry hands every encoder out frozen (eval mode, no gradients) and on
+the requested device, so no entry can forget to.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import torch
+
+from radsweep.encoders.base import EncoderInfo, EncoderKind, ImageEncoder, TextEncoder
+from radsweep.encoders.checkpoints import RANDOM_IDENTITY_PREFIX
+from radsweep.errors import RadsweepError
+
+DEFAULT_MAX_LENGTH = 256  # text tokens per report; the seed does not state its choice
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    """What a caller asked an image builder for (``variant`` already defaulted and checked)."""
+
+    weights: str | Path | None
+    tiny: bool
+    variant: str | None
+
+
+@dataclass(frozen=True)
+class TextRequest:
+    weights: str | Path | None
+    tiny: bool
+    max_length: int
+
+
+@dataclass(frozen=True)
+class Entry:
+    info: EncoderInfo
+    build: Callable[..., ImageEncoder | TextEncoder]
+    variants: tuple[str, ...] = ()  # the first is the default
+
+
+_ENTRIES: dict[tuple[EncoderKind, str], Entry] = {}
+Builder = TypeVar("Builder", bound=Callable[..., ImageEncoder | TextEncoder])
+
+
+def _register(info: EncoderInfo, variants: tuple[str, ...]) -> Callable[[Builder], Builder]:
+    def decorate(build: Builder) -> Builder:
+        key = (info.kind, info.name)
+        if key in _ENTRIES:
+            raise ValueError(f"{info.kind} encoder {info.name!r} is registered twice")
+        _ENTRIES[key] = Entry(info, build, variants)
+        return build
+
+    return decorate
+
+
+def register_image(
+    info: EncoderInfo, variants: tuple[str, ...] = ()
+) -> Callable[[Callable[[ImageRequest], ImageEncoder]], Callable[[ImageRequest], ImageEncoder]]:
+    """Decorator: ``build(ImageRequest) -> ImageEncoder`` is the image encoder ``info.name``."""
+    return _register(info, variants)
+
+
+def register_text(
+    info: EncoderInfo,
+) -> Callable[[Callable[[TextRequest], TextEncoder]], Callable[[TextRequest], TextEncoder]]:
+    """Decorator: ``build(TextRequest) -> TextEncoder`` is the text encoder ``info.name``."""
+    return _register(info, ())
+
+
+def list_encoders(kind: EncoderKind | None = None) -> list[EncoderInfo]:
+    """Every registered encoder (image encoders first), in registration order."""
+    infos = [entry.info for entry in _ENTRIES.values()]
+    return sorted(
+        (info for info in infos if kind is None or info.kind == kind),
+        key=lambda info: info.kind != EncoderKind.IMAGE,
+    )
+
+
+def encoder_variants(name: str, kind: EncoderKind = EncoderKind.IMAGE) -> tuple[str, ...]:
+    """The preprocessing variants an encoder offers, default first (empty if it has none)."""
+    return _entry(kind, name).variants
+
+
+def build_image_encoder(
+    name: str,
+    weights: str | Path | None = None,
+    *,
+    tiny: bool = False,
+    variant: str | None = None,
+    device: str | torch.device = "cpu",
+) -> ImageEncoder:
+    """A frozen image encoder.
+
+    ``weights``: None for the default source (the hub id, or random init when ``tiny``), a local
+    file or folder, a hub id ``owner/name[@revision]``, or ``"random"`` for the full-size
+    architecture randomly initialised.
+    """
+    entry = _entry(EncoderKind.IMAGE, name)
+    request = ImageRequest(weights, tiny, _variant(entry, variant))
+    return _frozen(entry.build(request), device)
+
+
+def build_text_encoder(
+    name: str,
+    weights: str | Path | None = None,
+    *,
+    tiny: bool = False,
+    max_length: int | None = None,
+    device: str | torch.device = "cpu",
+) -> TextEncoder:
+    """A frozen text encoder whose tokenizer pads and truncates to ``max_length`` (default 256)."""
+    entry = _entry(EncoderKind.TEXT, name)
+    length = DEFAULT_MAX_LENGTH if max_length is None else max_length
+    return _frozen(entry.build(TextRequest(weights, tiny, length)), device)
+
+
+def _entry(kind: EncoderKind, name: str) -> Entry:
+    if (kind, name) not in _ENTRIES:
+        known = ", ".join(info.name for info in list_encoders(kind))
+        raise RadsweepError(f"unknown {kind} encoder {name!r}", hint=f"choose one of: {known}")
+    return _ENTRIES[(kind, name)]
+
+
+def _variant(entry: Entry, variant: str | None) -> str | None:
+    if variant is None:
+        return entry.variants[0] if entry.variants else None
+    if variant not in entry.variants:
+        offered = ", ".join(entry.variants) if entry.variants else "none"
+        raise RadsweepError(
+            f"encoder {entry.info.name!r} has no variant {variant!r}", hint=f"variants: {offered}"
+        )
+    return variant
+
+
+EncoderT = TypeVar("EncoderT", ImageEncoder, TextEncoder)
+
+
+def _frozen(encoder: EncoderT, device: str | torch.device) -> EncoderT:
+    """Eval mode, no gradients, on ``device``; denormals flushed for random weights on CPU."""
+    encoder.requires_grad_(False)
+    encoder.eval()
+    encoder.to(device)
+    if torch.device(device).type == "cpu" and encoder.weights_identity.startswith(
+        RANDOM_IDENTITY_PREFIX
+    ):
+        # Random weights drift into denormal floats, which run 3-15x slower on x86 CPUs.
+        torch.set_flush_denormal(True)
+    return encoder
