@@ -1,8 +1,8 @@
 """CT -> anterior-posterior digitally reconstructed radiographs (DRR), as the seed made for INSPECT.
 
-Two paths give the same framing: the image is centred on the volume centre and spans the detector's
-field of view at the isocentre (detector size x SAD / SID), shown as a radiograph is viewed: superior
-at the top, the patient's left on the viewer's right, dense tissue bright.
+Two paths give the same framing: the image is centred on the volume centre and spans the
+detector's field of view at the isocentre (detector size x SAD / SID), shown as a radiograph is
+viewed: superior at the top, the patient's left on the viewer's right, dense tissue bright.
 
 * **Plastimatch** (the seed's tool): ``plastimatch drr`` with the volume centre as isocentre. The
   ``plastimatch`` PyPI wheel carries the binary.
@@ -113,7 +113,9 @@ def parallel_projection(image: nib.Nifti1Image) -> tuple[np.ndarray, float, floa
     return canonical, float(spacing[axis_of[0]]), float(spacing[axis_of[2]])
 
 
-def radiograph_view(projection: np.ndarray, dx: float, dz: float, geometry: DrrGeometry) -> np.ndarray:
+def radiograph_view(
+    projection: np.ndarray, dx: float, dz: float, geometry: DrrGeometry
+) -> np.ndarray:
     """Orient P[x, z] as a radiograph and resample it to the geometry's field of view and size.
 
     Rows run superior to inferior and columns from the patient's right to left; the volume centre
@@ -155,7 +157,7 @@ def plastimatch_binary() -> str | None:
 
 
 def read_pfm(path: Path) -> np.ndarray:
-    """A one-channel PFM image with its rows in file order (Plastimatch writes the top row first)."""
+    """A one-channel PFM image, rows in file order (Plastimatch writes the top row first)."""
     data = path.read_bytes()
     header = re.match(rb"Pf\s+(\d+)\s+(\d+)\s+(-?[0-9.eE+-]+)\s", data)
     if header is None:

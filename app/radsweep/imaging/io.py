@@ -14,7 +14,7 @@ JPEG_QUALITY = 95
 
 
 def load_volume(path: Path) -> nib.Nifti1Image:
-    """Open a NIfTI volume lazily (voxels are read when used), with a one-line error if unreadable."""
+    """Open a NIfTI volume lazily (voxels are read when used); one-line error if unreadable."""
     try:
         image = nib.load(path)
     except (OSError, ValueError, nib.filebasedimages.ImageFileError) as error:
@@ -31,7 +31,7 @@ def load_volume(path: Path) -> nib.Nifti1Image:
 
 
 def equalised_uint8(projection: np.ndarray) -> np.ndarray:
-    """Min-max scale a projection to 8 bits, then equalise its histogram (OpenCV), as the seed did."""
+    """Min-max scale a projection to 8 bits, then equalise its histogram (OpenCV), as the seed."""
     values = np.nan_to_num(projection.astype(np.float64))
     low, high = float(values.min()), float(values.max())
     scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
