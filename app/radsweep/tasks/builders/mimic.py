@@ -156,6 +156,27 @@ def draw_pools(
     return ordered.assign(pool=pool)[pool != ""]
 
 
+def five_class_candidates(
+    jpg: Path,
+    reports: Path,
+    rule: Rule,
+    labeler: Labeler,
+    views: tuple[str, ...],
+    counts: Counts,
+    progress: Progress = no_progress,
+) -> pd.DataFrame:
+    """Every image that qualifies for MIMIC 5x1200 under ``rule``, with its class and report."""
+    classes = STUDY_TASKS["mimic-5x1200"].classes
+    frame = _images(jpg, views, counts)
+    labels = read_study_labels(jpg, labeler, counts)
+    frame = frame.merge(labels, on="study_id", how="left", indicator=True)
+    frame = counts.drop("study has no label row", frame, frame["_merge"] == "both")
+    frame = frame.assign(label=five_class_labels(frame, rule, classes))
+    frame = counts.drop(f"not exactly one of the five ({rule.value})", frame, frame["label"] >= 0)
+    frame = _on_disk(frame, jpg, counts, progress)
+    return attach_reports(frame, reports, counts, progress)
+
+
 def build_5x1200(
     jpg: Path,
     reports: Path,
@@ -177,15 +198,10 @@ def build_5x1200(
         )
     task = STUDY_TASKS["mimic-5x1200"]
     counts = Counts()
-    frame = _images(jpg, views, counts)
-    labels = read_study_labels(jpg, labeler, counts)
-    frame = frame.merge(labels, on="study_id", how="left", indicator=True)
-    frame = counts.drop("study has no label row", frame, frame["_merge"] == "both")
-    frame = frame.assign(label=five_class_labels(frame, rule, task.classes))
-    frame = counts.drop(f"not exactly one of the five ({rule.value})", frame, frame["label"] >= 0)
-    frame = _on_disk(frame, jpg, counts, progress)
-    frame = attach_reports(frame, reports, counts, progress)
-    frame = draw_pools(frame, task.n_classes, per_class, eval_per_class, f"{task.name}\x1f{seed}")
+    candidates = five_class_candidates(jpg, reports, rule, labeler, views, counts, progress)
+    namespace = f"{task.name}\x1f{seed}"
+    frame = draw_pools(candidates, task.n_classes, per_class, eval_per_class, namespace)
+    counts["eligible but not drawn"] = len(candidates) - len(frame)
     options = {
         "rule": rule.value,
         "labeler": labeler.value,
