@@ -120,7 +120,7 @@ def test_strict_rule_excludes_uncertain_and_other_findings(tmp_path: Path, speci
 
 
 def test_reports_hold_findings_and_impression_only(tmp_path: Path, special_cases) -> None:
-    cases, extra = special_cases
+    cases, _ = special_cases
     frame = _candidates(tmp_path, list(cases.values()), Rule.EXACTLY_ONE, reports_as="folder")
     reports = dict(zip(frame["study_id"], frame["report"], strict=True))
     assert (
@@ -259,8 +259,8 @@ def test_discharge_links_images_to_admissions(tmp_path: Path) -> None:
     manifest = build_discharge(jpg, reports, mimic_iv, tmp_path / "discharge")
     by_case = {name: study.study for name, study in cases.items()}
     rows = manifest.frame.set_index("study_id")
-    assert set(rows.index) == {by_case[name] for name in
-                               ("within 72 h", "in the ED window", "long stay", "overlapping stays")}  # fmt: skip
+    linked = ("within 72 h", "in the ED window", "long stay", "overlapping stays")
+    assert set(rows.index) == {by_case[name] for name in linked}
     assert rows.loc[by_case["within 72 h"], ["label", "hours_to_discharge"]].tolist() == [1, 46.0]
     ed = rows.loc[by_case["in the ED window"]]
     assert ed["label"] == 1 and ed["before_admission"] and ed["hours_to_discharge"] == 50.5
