@@ -164,3 +164,75 @@ def write_ct(path: Path, axcodes: tuple[str, str, str] = ("L", "P", "S")) -> Non
     affine[:3, 3] += np.array([-46.0, -30.0, 100.0])
     path.parent.mkdir(parents=True, exist_ok=True)
     nib.save(nib.Nifti1Image(data, affine), path)
+
+
+INSPECT_LABELS = [
+    "impression_id", "pe_positive_nlp", "pe_acute", "pe_subsegmentalonly", "1_month_mortality",
+    "6_month_mortality", "12_month_mortality", "1_month_readmission", "6_month_readmission",
+    "12_month_readmission", "12_month_PH", "tte_12_month_PH", "is_censored_12_month_PH",
+]  # fmt: skip
+
+
+@dataclass
+class CT:
+    """One INSPECT study: ids, the label text per target column, the impression, the volume."""
+
+    number: int
+    person: str
+    labels: dict[str, str]
+    impression: str = "No pulmonary embolism. Mild atelectasis."
+    volume: bool = True
+
+    @property
+    def image_id(self) -> str:
+        return f"PE{self.number:08x}"
+
+    @property
+    def impression_id(self) -> str:
+        return f"{900000 + self.number}"
+
+
+def _label_rows(cts: list[CT], true: str, false: str) -> list[dict]:
+    rows = []
+    for ct in cts:
+        row = {column: false for column in INSPECT_LABELS[1:]}
+        row.update(impression_id=ct.impression_id, tte_12_month_PH="525600", **ct.labels)
+        rows.append(row)
+    return rows
+
+
+def write_inspect(root: Path, cts: list[CT], layout: str = "2025") -> Path:
+    """An INSPECT copy in the 2025 (TSV, CTPA/) or the original (Final_*.csv) layout."""
+    root.mkdir(parents=True)
+    if layout == "2025":
+        volumes, tsv = root / "CTPA", {"sep": "\t", "index": False}
+        pd.DataFrame(_label_rows(cts, "TRUE", "FALSE"), columns=INSPECT_LABELS).to_csv(
+            root / "labels_20250611.tsv", **tsv
+        )
+        pd.DataFrame({"impression_id": [ct.impression_id for ct in cts],
+                      "impressions": [ct.impression for ct in cts]}).to_csv(
+            root / "impressions_20250611.tsv", **tsv)  # fmt: skip
+        pd.DataFrame({"impression_id": [ct.impression_id for ct in cts],
+                      "image_id": [ct.image_id for ct in cts],
+                      "person_id": [ct.person for ct in cts],
+                      "procedure_DATETIME": "2150-01-01 10:00:00"}).to_csv(
+            root / "study_mapping_20250611.tsv", **tsv)  # fmt: skip
+        pd.DataFrame({"impression_id": [ct.impression_id for ct in cts], "split": "train"}).to_csv(
+            root / "splits_20250611.tsv", **tsv
+        )
+    else:
+        volumes = root
+        pd.DataFrame(_label_rows(cts, "True", "False"), columns=INSPECT_LABELS).to_csv(
+            root / "Final_labels.csv", index=False
+        )
+        pd.DataFrame({"impression_id": [ct.impression_id for ct in cts],
+                      "impressions": [ct.impression for ct in cts]}).to_csv(
+            root / "Final_Impressions.csv", index=False)  # fmt: skip
+        pd.DataFrame({"image_id": [f"{ct.image_id}.nii.gz" for ct in cts],
+                      "impression_id": [ct.impression_id for ct in cts],
+                      "person_id": [ct.person for ct in cts]}).to_csv(
+            root / "Final_metadata.csv", index=False)  # fmt: skip
+    for ct in cts:
+        if ct.volume:
+            write_ct(volumes / f"{ct.image_id}.nii.gz", ("L", "A", "S"))
+    return root

@@ -194,20 +194,26 @@ def drr_settings(method: DrrMethod, geometry: DrrGeometry) -> dict[str, Any]:
     }
 
 
-def claim_drr_dir(drr_dir: Path, settings: dict[str, Any]) -> None:
-    """Record the DRR settings in ``drr_dir``, or refuse a folder made with other settings."""
+def check_drr_dir(drr_dir: Path, settings: dict[str, Any]) -> bool:
+    """Whether ``drr_dir`` already records these settings; other settings are an error."""
     marker = drr_dir / DRR_MARKER
-    if marker.is_file():
-        previous = json.loads(marker.read_text(encoding="utf-8"))
-        if previous != settings:
-            raise RadsweepError(
-                f"{drr_dir} holds DRRs made with other settings ({previous.get('method')}, "
-                f"{previous.get('geometry')})",
-                hint="pass the same --drr and geometry, or choose another --drr-dir",
-            )
-        return
-    drr_dir.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(marker, json.dumps(settings, indent=2) + "\n")
+    if not marker.is_file():
+        return False
+    previous = json.loads(marker.read_text(encoding="utf-8"))
+    if previous != settings:
+        raise RadsweepError(
+            f"{drr_dir} holds DRRs made with other settings ({previous.get('method')}, "
+            f"{previous.get('geometry')})",
+            hint="pass the same --drr and geometry, or choose another --drr-dir",
+        )
+    return True
+
+
+def claim_drr_dir(drr_dir: Path, settings: dict[str, Any]) -> None:
+    """Record the DRR settings in ``drr_dir`` (once), so later builds reuse only matching images."""
+    if not check_drr_dir(drr_dir, settings):
+        drr_dir.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(drr_dir / DRR_MARKER, json.dumps(settings, indent=2) + "\n")
 
 
 def render_all(
@@ -268,6 +274,7 @@ def build_inspect(
     volumes = volumes or (inspect / "CTPA" if (inspect / "CTPA").is_dir() else inspect)
     drr_dir = drr_dir or out.parent / "inspect-drr"
     settings = drr_settings(method, geometry)
+    check_drr_dir(drr_dir, settings)
     counts = Counts()
     frame = read_studies(files, target, counts)
     frame = counts.drop("censored", frame, frame["label"].notna())
