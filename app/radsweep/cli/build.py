@@ -73,13 +73,21 @@ def _views(text: str) -> tuple[str, ...]:
 
 @contextmanager
 def _progress() -> Iterator[Progress]:
-    with progress_bar("items") as bar:
+    """Progress bars for the long steps; drawn only once a step starts, so early errors stay
+    one line."""
+    bar = progress_bar("items")
 
-        def start(description: str, total: int) -> Advance:
-            job = bar.add_task(description, total=total)
-            return lambda done: bar.advance(job, done)
+    def start(description: str, total: int) -> Advance:
+        if not bar.live.is_started:
+            bar.start()
+        job = bar.add_task(description, total=total)
+        return lambda done: bar.advance(job, done)
 
+    try:
         yield start
+    finally:
+        if bar.live.is_started:
+            bar.stop()
 
 
 def _report(manifest: Manifest) -> None:
