@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zlib
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -27,7 +28,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from radsweep.errors import RadsweepError
-from radsweep.imaging.io import equalised_uint8, load_volume
+from radsweep.imaging.io import equalised_uint8, load_volume, write_jpeg
 
 MU_WATER_PER_MM = 0.022
 """Linear attenuation of water (1/mm) in Plastimatch's HU conversion: mu = 0.022 (1 + HU/1000)."""
@@ -261,3 +262,20 @@ def render_radiograph(
 ) -> np.ndarray:
     """The stored radiograph: the DRR scaled to 8 bits and histogram-equalised."""
     return equalised_uint8(render_projection(path, method, geometry, binary))
+
+
+def render_file(
+    volume: Path, target: Path, method: DrrMethod, geometry: DrrGeometry, binary: str | None
+) -> str | None:
+    """Render one volume to a JPEG radiograph; a failure comes back as a one-line message.
+
+    Made for worker processes: it imports no more than imaging needs, and never raises for a
+    bad volume, so one broken file does not stop the others.
+    """
+    try:
+        write_jpeg(target, render_radiograph(volume, method, geometry, binary))
+    except RadsweepError as error:
+        return error.one_line()
+    except (OSError, EOFError, ValueError, zlib.error) as error:
+        return f"cannot render {volume}: {type(error).__name__}"
+    return None

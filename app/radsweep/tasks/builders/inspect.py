@@ -17,8 +17,8 @@
 """
 
 import json
+import multiprocessing
 import os
-import zlib
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from enum import StrEnum
@@ -30,8 +30,8 @@ import pandas as pd
 
 from radsweep.atomic import write_text_atomic
 from radsweep.errors import RadsweepError
-from radsweep.imaging.drr import DrrGeometry, DrrMethod, render_radiograph, resolve_method
-from radsweep.imaging.io import JPEG_QUALITY, write_jpeg
+from radsweep.imaging.drr import DrrGeometry, DrrMethod, render_file, resolve_method
+from radsweep.imaging.io import JPEG_QUALITY
 from radsweep.tasks.builders.common import (
     Counts,
     Progress,
@@ -170,19 +170,6 @@ def balance_patients(frame: pd.DataFrame, namespace: str, counts: Counts) -> pd.
     return counts.drop("balancing: patients of the larger class left out", frame, keep)
 
 
-def _render_one(
-    volume: Path, target: Path, method: DrrMethod, geometry: DrrGeometry, binary: str | None
-) -> str | None:
-    """Render one DRR; a failure comes back as a one-line message (this runs in workers)."""
-    try:
-        write_jpeg(target, render_radiograph(volume, method, geometry, binary))
-    except RadsweepError as error:
-        return error.one_line()
-    except (OSError, EOFError, ValueError, zlib.error) as error:
-        return f"cannot render {volume}: {type(error).__name__}"
-    return None
-
-
 def drr_settings(method: DrrMethod, geometry: DrrGeometry) -> dict[str, Any]:
     """What makes two DRR folders interchangeable: recorded in drr.json and task.json."""
     resolved, _ = resolve_method(method)
@@ -231,13 +218,15 @@ def render_all(
     failures: list[str] = []
     if workers <= 1:
         for volume, target in todo:
-            if (failure := _render_one(volume, target, resolved, geometry, binary)) is not None:
+            if (failure := render_file(volume, target, resolved, geometry, binary)) is not None:
                 failures.append(failure)
             advance(1)
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # spawn, not fork: the parent runs a progress-bar thread whose locks a fork would copy.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             futures = [
-                pool.submit(_render_one, volume, target, resolved, geometry, binary)
+                pool.submit(render_file, volume, target, resolved, geometry, binary)
                 for volume, target in todo
             ]
             for future in as_completed(futures):
