@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from radsweep.cli import build
 from radsweep.cli.context import console, progress_bar, settings
 from radsweep.errors import SplitError
 from radsweep.tasks.manifest import Manifest
@@ -17,6 +18,7 @@ from radsweep.tasks.synthetic import SynthBenchmark, SynthConfig, synthesize
 app = typer.Typer(
     help="Tasks, manifests, per-seed splits and the synthetic benchmark.", no_args_is_help=True
 )
+app.add_typer(build.app, name="build")
 
 
 def _split_text(task: TaskSpec) -> str:

@@ -1,0 +1,1 @@
+"""Imaging: image I/O, CT -> radiograph reconstruction (DRR) and report section parsing."""
