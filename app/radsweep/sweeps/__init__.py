@@ -1,0 +1,1 @@
+"""Sweeps: run configurations, W&B sweep specs, the local queue, agents and tracking."""
