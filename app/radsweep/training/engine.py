@@ -310,7 +310,7 @@ def fit(
     if not config.method.distils:
         features = DeviceFeatures.load(data, config, chosen, text=config.method.needs_text)
         stage = _train_stage(features, data, splits, config, "model", progress=progress)
-        return FitResult(config=config, seeds=_seeds(splits), model=stage.curves)
+        return FitResult(**_sizes(splits), config=config, model=stage.curves)
     teacher_config = config.teacher_config()
     features = DeviceFeatures.load(
         data, teacher_config, chosen, text=teacher_config.method.needs_text
@@ -322,9 +322,7 @@ def fit(
     student = _train_stage(
         features.without_text(), data, splits, config, "student", soft, progress=progress
     )
-    return FitResult(
-        config=config, seeds=_seeds(splits), model=student.curves, teacher=teacher.curves
-    )
+    return FitResult(**_sizes(splits), config=config, model=student.curves, teacher=teacher.curves)
 
 
 def _compact(
@@ -352,5 +350,9 @@ def _compact(
     return compact, remapped
 
 
-def _seeds(splits: Sequence[SeedSplit]) -> tuple[int, ...]:
-    return tuple(split.seed for split in splits)
+def _sizes(splits: Sequence[SeedSplit]) -> dict[str, tuple[int, ...]]:
+    return {
+        "seeds": tuple(split.seed for split in splits),
+        "train_sizes": tuple(len(split.train) for split in splits),
+        "validation_sizes": tuple(len(split.validation) for split in splits),
+    }

@@ -51,6 +51,8 @@ class FitResult:
 
     config: TrainConfig
     seeds: tuple[int, ...]
+    train_sizes: tuple[int, ...]
+    validation_sizes: tuple[int, ...]
     model: Curves
     teacher: Curves | None = None
 
