@@ -1,0 +1,284 @@
+"""Run one configuration end to end: features (extracted if missing), training, results, W&B.
+
+``run_configuration`` is the library entry point (no W&B); ``run_tracked`` wraps it in a W&B run
+(offline for local sweeps); ``agent_function`` is what ``wandb.agent`` calls. Every path records
+the results store row in one transaction and is idempotent by run key. For distillation methods
+the image-only baseline of the same configuration is trained too (it is the image-only run's own
+configuration and seeds, so its numbers equal that run's) and recorded under its own key.
+"""
+
+import os
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from radsweep.encoders import build_image_encoder, build_text_encoder
+from radsweep.features import (
+    ExtractOptions,
+    ImageFeatures,
+    TextFeatures,
+    ViewPlan,
+    extract_image_features,
+    extract_text_features,
+    load_image_features,
+    load_text_features,
+)
+from radsweep.results.store import ResultsStore, default_store_path
+from radsweep.settings import Settings
+from radsweep.sweeps import tracking
+from radsweep.sweeps.config import RunConfig, run_key
+from radsweep.sweeps.outcome import RunOutcome
+from radsweep.tasks.manifest import Manifest
+from radsweep.tasks.registry import find_task_directory
+from radsweep.training import FitResult, Method, TrainingData, fit
+from radsweep.training.engine import Progress as TrainingProgress
+from radsweep.training.task_inputs import TaskRows, task_rows
+
+# (what, done, total): extraction progress in samples.
+ExtractionProgress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class RunHooks:
+    """Optional progress callbacks (the CLI draws bars with them)."""
+
+    extraction: ExtractionProgress | None = None
+    training: TrainingProgress | None = None
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """A resolved config with its features opened (memory-mapped) and its cache keys."""
+
+    config: RunConfig
+    manifest: Manifest
+    image: ImageFeatures | None
+    text: TextFeatures | None
+
+    @property
+    def cache_keys(self) -> list[str]:
+        return [features.key for features in (self.image, self.text) if features is not None]
+
+    @property
+    def key(self) -> str:
+        return run_key(self.config, self.cache_keys)
+
+
+def _device(device: str | None) -> torch.device:
+    return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+def _extraction_hook(hooks: RunHooks, what: str) -> Callable[[int, int], None] | None:
+    if hooks.extraction is None:
+        return None
+    report = hooks.extraction
+    state = {"done": 0}
+
+    def advance(done: int, total: int) -> None:
+        state["done"] += done
+        report(what, state["done"], total)
+
+    return advance
+
+
+def prepare(
+    config: RunConfig, settings: Settings, device: str | None = None, hooks: RunHooks = RunHooks()
+) -> PreparedRun:
+    """Resolve ``config`` against its task and open its features, extracting what is missing."""
+    manifest = Manifest.load(find_task_directory(config.task, settings.data), check_images=False)
+    resolved = config.resolve(manifest.task)
+    target = _device(device)
+    options = ExtractOptions()
+    image = text = None
+    if resolved.backbone is not None:
+        encoder = build_image_encoder(
+            resolved.backbone,
+            resolved.weights,
+            tiny=resolved.tiny,
+            variant=resolved.variant,
+            device=str(target),
+        )
+        views = ViewPlan(augmented=resolved.views, seed=resolved.view_seed)
+        done = extract_image_features(
+            encoder,
+            manifest,
+            settings.cache,
+            views,
+            resolved.pool,
+            options,
+            _extraction_hook(hooks, f"{resolved.backbone} tokens"),
+        )
+        image = load_image_features(settings.cache, done.key)
+    if resolved.text_encoder is not None:
+        text_encoder = build_text_encoder(
+            resolved.text_encoder,
+            resolved.text_weights,
+            tiny=resolved.tiny,
+            max_length=resolved.max_length,
+        ).to(target)
+        done = extract_text_features(
+            text_encoder,
+            manifest,
+            settings.cache,
+            options,
+            _extraction_hook(hooks, f"{resolved.text_encoder} report tokens"),
+        )
+        text = load_text_features(settings.cache, done.key)
+    return PreparedRun(resolved, manifest, image, text)
+
+
+def _tensor(array: np.ndarray | None) -> torch.Tensor | None:
+    """A memory map as a tensor without copying it (training reads only the rows it uses)."""
+    if array is None:
+        return None
+    with warnings.catch_warnings():  # read-only maps: training never writes to its inputs
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.from_numpy(array)
+
+
+def training_inputs(prepared: PreparedRun) -> tuple[TrainingData, TaskRows]:
+    """The engine's tensors and each seed's rows, leaving out samples without features."""
+    reference = prepared.image or prepared.text
+    assert reference is not None
+    usable = np.ones(len(reference.sample_ids), bool)
+    for features in (prepared.image, prepared.text):
+        if features is not None:
+            if not np.array_equal(features.sample_ids, reference.sample_ids):
+                raise ValueError("image and report caches list different samples")
+            usable &= features.valid
+    config = prepared.config
+    rows = task_rows(
+        prepared.manifest, config.seeds, config.fraction, list(reference.sample_ids), usable
+    )
+    data = TrainingData(
+        labels=rows.labels,
+        classes=prepared.manifest.task.n_classes,
+        image=_tensor(prepared.image.tokens if prepared.image else None),
+        image_cls=_tensor(prepared.image.cls if prepared.image else None),
+        text=_tensor(prepared.text.tokens if prepared.text else None),
+        text_mask=_tensor(prepared.text.mask if prepared.text else None),
+        class_names=prepared.manifest.task.classes,
+    )
+    return data, rows
+
+
+def baseline(prepared: PreparedRun) -> PreparedRun:
+    """The image-only configuration a distillation run compares against."""
+    config = prepared.config.model_copy(update={"method": Method.IMAGE})
+    return PreparedRun(
+        config.resolve(prepared.manifest.task), prepared.manifest, prepared.image, None
+    )
+
+
+def _train(
+    prepared: PreparedRun, device: str | None, hooks: RunHooks
+) -> tuple[FitResult, TaskRows]:
+    data, rows = training_inputs(prepared)
+    train_config = prepared.config.train_config(prepared.manifest.task)
+    result = fit(data, rows.splits, train_config, device=_device(device), progress=hooks.training)
+    return result, rows
+
+
+def _baseline_auc(
+    prepared: PreparedRun, store: ResultsStore, device: str | None, hooks: RunHooks
+) -> np.ndarray:
+    """Final AUC per seed of the image-only baseline: from the store, or trained and stored."""
+    image_only = baseline(prepared)
+    if not store.has(image_only.key):
+        result, _ = _train(image_only, device, hooks)
+        store.record(image_only.key, image_only.config, result, image_only.cache_keys)
+    rows = store.seed_metrics()
+    rows = rows[(rows["run_key"] == image_only.key) & (rows["stage"] == "model")]
+    return rows.sort_values("seed")["final_auc"].to_numpy()
+
+
+def train_and_record(
+    prepared: PreparedRun,
+    store: ResultsStore,
+    *,
+    device: str | None = None,
+    hooks: RunHooks = RunHooks(),
+    started: float | None = None,
+) -> RunOutcome:
+    """Train a prepared configuration and record it (with its baseline, for distillation)."""
+    start = time.perf_counter() if started is None else started
+    config, keys = prepared.config, tuple(prepared.cache_keys)
+    result, rows = _train(prepared, device, hooks)
+    compared = _baseline_auc(prepared, store, device, hooks) if config.method.distils else None
+    seconds = time.perf_counter() - start
+    meta = {"device": str(_device(device)), "missing_samples": rows.missing, "seconds": seconds}
+    store.record(prepared.key, config, result, list(keys), meta)
+    return RunOutcome(
+        config, prepared.key, False, seconds, keys, result, compared, rows.missing, meta
+    )
+
+
+def _skipped(prepared: PreparedRun, started: float) -> RunOutcome:
+    seconds = time.perf_counter() - started
+    return RunOutcome(prepared.config, prepared.key, True, seconds, tuple(prepared.cache_keys))
+
+
+def run_configuration(
+    config: RunConfig,
+    settings: Settings,
+    *,
+    device: str | None = None,
+    store: ResultsStore | None = None,
+    hooks: RunHooks = RunHooks(),
+) -> RunOutcome:
+    """Train ``config`` unless the store already holds its key; record what was trained."""
+    started = time.perf_counter()
+    store = store or ResultsStore(default_store_path(settings))
+    prepared = prepare(config, settings, device, hooks)
+    if store.has(prepared.key):
+        return _skipped(prepared, started)
+    return train_and_record(prepared, store, device=device, hooks=hooks, started=started)
+
+
+def run_tracked(
+    config: RunConfig,
+    settings: Settings,
+    *,
+    mode: str = "offline",
+    project: str = "radsweep",
+    entity: str | None = None,
+    group: str | None = None,
+    device: str | None = None,
+) -> RunOutcome:
+    """``run_configuration`` logged as a W&B run (``mode`` offline for local sweeps).
+
+    A configuration the store already holds is not run again and opens no W&B run.
+    """
+    started = time.perf_counter()
+    _use_wandb_folders(settings)
+    store = ResultsStore(default_store_path(settings))
+    prepared = prepare(config, settings, device)
+    if store.has(prepared.key):
+        return _skipped(prepared, started)
+    with tracking.open_run(prepared.config, mode, project, entity, group, settings) as run:
+        outcome = train_and_record(prepared, store, device=device, started=started)
+        tracking.log_outcome(run, outcome)
+    return outcome
+
+
+def _use_wandb_folders(settings: Settings) -> None:
+    """Keep W&B's four folders under radsweep's unless the environment chose others."""
+    for name, value in settings.wandb_environment().items():
+        os.environ.setdefault(name, value)
+
+
+def agent_function(settings: Settings, device: str | None = None) -> Callable[[], None]:
+    """The function ``wandb.agent`` calls: the sweep's parameters arrive as ``run.config``."""
+
+    def train_one() -> None:
+        _use_wandb_folders(settings)
+        with tracking.open_agent_run(settings) as run:
+            config = RunConfig.model_validate(tracking.sweep_parameters(run))
+            outcome = run_configuration(config, settings, device=device)
+            tracking.log_outcome(run, outcome)
+
+    return train_one

@@ -1,0 +1,216 @@
+"""What a run sends to W&B: numbers only, never report text, pixels or patient identifiers.
+
+Config (the resolved RunConfig, run key and cache keys); per-epoch validation AUC/AUPRC per seed
+and their mean as history plus a line plot; final metrics with 95 % t-intervals as summary; for
+distillation, a teacher / student / image-only table; and a versioned artifact holding the AUC
+curves and the comparison as CSV.
+"""
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import wandb
+
+from radsweep.settings import Settings
+from radsweep.stats import t_interval
+from radsweep.sweeps.config import RunConfig
+from radsweep.sweeps.outcome import RunOutcome
+from radsweep.training import Curves, FitResult
+
+SWEEP_METRIC = "auc/final/mean"
+
+
+INIT_TIMEOUT_SECONDS = 90  # W&B can hang on an unreachable server (see the W&B reference)
+
+
+def run_name(config: RunConfig) -> str:
+    parts = [config.task, config.backbone or config.text_encoder or "", config.method.value]
+    return "-".join(part for part in parts if part) + f"-f{config.fraction:g}"
+
+
+def wandb_config(outcome: RunOutcome) -> dict[str, Any]:
+    return {
+        **outcome.config.model_dump(mode="json"),
+        "run_key": outcome.key,
+        "cache_keys": list(outcome.cache_keys),
+    }
+
+
+def _history(curves: Curves, seeds: tuple[int, ...], prefix: str) -> list[dict[str, float]]:
+    rows = []
+    for epoch in range(curves.auc.shape[1]):
+        row = {
+            f"{prefix}auc/mean": float(curves.auc[:, epoch].mean()),
+            f"{prefix}auprc/mean": float(curves.auprc[:, epoch].mean()),
+            f"{prefix}loss/mean": float(curves.loss[:, epoch].mean()),
+        }
+        for index, seed in enumerate(seeds):
+            row[f"{prefix}auc/seed_{seed}"] = float(curves.auc[index, epoch])
+            row[f"{prefix}auprc/seed_{seed}"] = float(curves.auprc[index, epoch])
+        rows.append(row)
+    return rows
+
+
+def summary(result: FitResult, baseline_auc: np.ndarray | None) -> dict[str, float]:
+    """Final- and best-epoch metrics with t-intervals; teacher and baseline where they exist."""
+    values: dict[str, float] = {}
+    named = {
+        "auc/final": result.model.final_auc,
+        "auprc/final": result.model.final_auprc,
+        "auc/best": result.model.best_auc,
+        "auprc/best": result.model.best_auprc,
+    }
+    if result.teacher is not None:
+        named["teacher/auc/best"] = result.teacher.best_auc
+    if baseline_auc is not None:
+        named["image_only/auc/final"] = baseline_auc
+        named["gain/auc/final"] = result.model.final_auc - baseline_auc
+    for name, per_seed in named.items():
+        interval = t_interval(per_seed, 0.95)
+        values[f"{name}/mean"] = interval.mean
+        values[f"{name}/ci95_low"] = interval.low
+        values[f"{name}/ci95_high"] = interval.high
+    return values
+
+
+def curves_frame(result: FitResult) -> pd.DataFrame:
+    """Long table: stage, seed, epoch, auc, auprc, loss."""
+    stages = {"model": result.model, "teacher": result.teacher}
+    rows = [
+        {
+            "stage": stage,
+            "seed": seed,
+            "epoch": epoch + 1,
+            "auc": float(curves.auc[index, epoch]),
+            "auprc": float(curves.auprc[index, epoch]),
+            "loss": float(curves.loss[index, epoch]),
+        }
+        for stage, curves in stages.items()
+        if curves is not None
+        for index, seed in enumerate(result.seeds)
+        for epoch in range(curves.auc.shape[1])
+    ]
+    return pd.DataFrame(rows)
+
+
+def comparison_frame(result: FitResult, baseline_auc: np.ndarray | None) -> pd.DataFrame | None:
+    """Per seed: image-only, teacher (best epoch, the one distilled from) and student AUC."""
+    if result.teacher is None and baseline_auc is None:
+        return None
+    frame = pd.DataFrame({"seed": result.seeds, "student_auc": result.model.final_auc})
+    if result.teacher is not None:
+        frame["teacher_auc"] = result.teacher.best_auc
+    if baseline_auc is not None:
+        frame["image_only_auc"] = baseline_auc
+        frame["gain"] = frame["student_auc"] - frame["image_only_auc"]
+    return frame
+
+
+def log_outcome(run: Any, outcome: RunOutcome) -> None:
+    """Log a trained outcome into an open W&B run (online or offline)."""
+    result = outcome.result
+    run.config.update(wandb_config(outcome), allow_val_change=True)
+    if result is None:
+        run.summary.update({"skipped": True, "run_key": outcome.key})
+        return
+    history = _history(result.model, result.seeds, "")
+    if result.teacher is not None:
+        for row, teacher_row in zip(
+            history, _history(result.teacher, result.seeds, "teacher/"), strict=False
+        ):
+            row.update(teacher_row)
+    for epoch, row in enumerate(history, start=1):
+        run.log({"epoch": epoch, **row})
+    epochs = list(range(1, result.model.auc.shape[1] + 1))
+    run.log(
+        {
+            "auc_curves": wandb.plot.line_series(
+                xs=epochs,
+                ys=[list(map(float, seed_curve)) for seed_curve in result.model.auc],
+                keys=[f"seed {seed}" for seed in result.seeds],
+                title="Validation AUC per epoch",
+                xname="epoch",
+            )
+        }
+    )
+    comparison = comparison_frame(result, outcome.baseline_auc)
+    if comparison is not None:
+        run.log({"comparison": wandb.Table(dataframe=comparison)})
+    run.summary.update({**summary(result, outcome.baseline_auc), "seconds": outcome.seconds})
+    _log_artifact(run, outcome, result, comparison)
+
+
+def _log_artifact(
+    run: Any, outcome: RunOutcome, result: FitResult, comparison: pd.DataFrame | None
+) -> None:
+    artifact = wandb.Artifact(
+        f"curves-{outcome.key}", type="auc-curves", metadata={"run_key": outcome.key}
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        curves_path = Path(folder) / "curves.csv"
+        curves_frame(result).to_csv(curves_path, index=False)
+        artifact.add_file(str(curves_path))
+        if comparison is not None:
+            comparison_path = Path(folder) / "comparison.csv"
+            comparison.to_csv(comparison_path, index=False)
+            artifact.add_file(str(comparison_path))
+        run.log_artifact(artifact)  # files are staged (copied) when added
+
+
+def _settings() -> "wandb.Settings":
+    return wandb.Settings(silent=True, init_timeout=INIT_TIMEOUT_SECONDS)
+
+
+@contextmanager
+def open_run(
+    config: RunConfig,
+    mode: str,
+    project: str,
+    entity: str | None,
+    group: str | None,
+    settings: Settings,
+) -> Iterator[Any]:
+    """A W&B run for one configuration, finished (or marked failed) on the way out."""
+    settings.wandb.mkdir(parents=True, exist_ok=True)
+    run = wandb.init(
+        project=project,
+        entity=entity,
+        group=group,
+        job_type=config.method.value,
+        name=run_name(config),
+        config=config.model_dump(mode="json"),
+        mode=mode,  # type: ignore[arg-type]
+        dir=str(settings.wandb),
+        reinit="finish_previous",
+        settings=_settings(),
+    )
+    yield from _finishing(run)
+
+
+@contextmanager
+def open_agent_run(settings: Settings) -> Iterator[Any]:
+    """The run ``wandb.agent`` prepared: init takes the sweep's parameters from the agent."""
+    settings.wandb.mkdir(parents=True, exist_ok=True)
+    run = wandb.init(dir=str(settings.wandb), settings=_settings())
+    yield from _finishing(run)
+
+
+def _finishing(run: Any) -> Iterator[Any]:
+    try:
+        yield run
+    except BaseException:
+        run.finish(exit_code=1)
+        raise
+    run.finish()
+
+
+def sweep_parameters(run: Any) -> dict[str, Any]:
+    """The RunConfig fields among the run's config (W&B adds its own keys)."""
+    return {
+        name: value for name, value in dict(run.config).items() if name in RunConfig.model_fields
+    }
