@@ -8,14 +8,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
-import torch
 import typer
 
 from radsweep.cli.context import console
 from radsweep.tasks.synthetic import SynthConfig, synthesize
 from radsweep.tasks.synthetic.cohort import sample_cohort
 from radsweep.tasks.synthetic.radiograph import draw_radiograph
-from radsweep.training import HeadKind, benchmark
+from radsweep.training.config import HeadKind
 
 app = typer.Typer(help="Benchmarks; each prints a ratio measured in one run.", no_args_is_help=True)
 
@@ -69,8 +68,8 @@ def synth(
 
 
 _TINY_SHAPES = (
-    benchmark.TokenShape("tiny tokens (16 x 32), attention", 16, 32, HeadKind.ATTENTION),
-    benchmark.TokenShape("tiny tokens (16 x 32), Mean-LP", 16, 32, HeadKind.MEAN_LP),
+    ("tiny tokens (16 x 32), attention", 16, 32, HeadKind.ATTENTION),
+    ("tiny tokens (16 x 32), Mean-LP", 16, 32, HeadKind.MEAN_LP),
 )
 
 
@@ -88,8 +87,13 @@ def train(
     Mean-LP). (2) FLOP/s of one attention-head training step of all seeds at ViT-B shape as a
     fraction of a 2048-square GEMM's FLOP/s in the same process (target: 0.7 on CPU).
     """
+    import torch
+
+    from radsweep.training import benchmark
+
     torch.set_flush_denormal(True)
-    shapes = _TINY_SHAPES if tiny else benchmark.STUDY_SHAPES
+    tiny_shapes = tuple(benchmark.TokenShape(*shape) for shape in _TINY_SHAPES)
+    shapes = tiny_shapes if tiny else benchmark.STUDY_SHAPES
     speedups = []
     for shape in shapes:
         result = benchmark.vectorization(shape, seeds=seeds)

@@ -5,20 +5,28 @@ Usable without tasks or caches::
     from radsweep.training import TrainConfig, TrainingData, SeedSplit, fit
     result = fit(TrainingData(labels=y, classes=2, image=tokens), splits, TrainConfig(epochs=10))
     result.model.final_auc  # one AUC per seed
+
+Names are imported on first use, so light modules (``training.config``) load without torch.
 """
 
-from radsweep.training.config import HeadKind, Method, TrainConfig
-from radsweep.training.engine import fit
-from radsweep.training.inputs import SeedSplit, TrainingData
-from radsweep.training.results import Curves, FitResult
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "Curves",
-    "FitResult",
-    "HeadKind",
-    "Method",
-    "SeedSplit",
-    "TrainConfig",
-    "TrainingData",
-    "fit",
-]
+_EXPORTS = {
+    "Curves": "radsweep.training.results",
+    "FitResult": "radsweep.training.results",
+    "HeadKind": "radsweep.training.config",
+    "Method": "radsweep.training.config",
+    "SeedSplit": "radsweep.training.inputs",
+    "TrainConfig": "radsweep.training.config",
+    "TrainingData": "radsweep.training.inputs",
+    "fit": "radsweep.training.engine",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'radsweep.training' has no attribute {name!r}")
+    return getattr(import_module(_EXPORTS[name]), name)

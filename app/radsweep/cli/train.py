@@ -1,0 +1,171 @@
+"""``radsweep train``: one configuration, all its seeds in one pass, a table of the results."""
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from radsweep.cli.context import console, progress_bar, settings
+from radsweep.errors import RadsweepError
+from radsweep.stats import t_interval
+from radsweep.training.config import HeadKind, Method
+
+if TYPE_CHECKING:  # imported lazily at run time: they pull in torch, encoders and W&B
+    import numpy as np
+
+    from radsweep.sweeps.outcome import RunOutcome
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """``0-4``, ``0,2,7`` or ``3`` to a tuple of seeds."""
+    seeds: list[int] = []
+    try:
+        for part in text.split(","):
+            first, _, last = part.strip().partition("-")
+            seeds.extend(range(int(first), int(last or first) + 1))
+    except ValueError:
+        raise RadsweepError(
+            f"--seeds {text!r} is not a seed list", hint="write e.g. 0-4 or 0,2,7"
+        ) from None
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise RadsweepError(f"--seeds {text!r} repeats or names no seed", hint="e.g. 0-4")
+    return tuple(seeds)
+
+
+def _results_table(outcome: "RunOutcome", title: str) -> Table:
+    result = outcome.result
+    assert result is not None
+    table = Table(title=title, title_justify="left")
+    for column in ("seed", "train", "val", "AUC (final)", "AUPRC (final)", "AUC (best, epoch)"):
+        table.add_column(column, justify="right")
+    if result.teacher is not None:
+        table.add_column("teacher AUC (best)", justify="right")
+    if outcome.baseline_auc is not None:
+        table.add_column("image-only AUC", justify="right")
+    model = result.model
+    for index, seed in enumerate(result.seeds):
+        row = [
+            str(seed),
+            str(result.train_sizes[index]),
+            str(result.validation_sizes[index]),
+            f"{model.final_auc[index]:.3f}",
+            f"{model.final_auprc[index]:.3f}",
+            f"{model.best_auc[index]:.3f} ({model.best_epoch[index] + 1})",
+        ]
+        if result.teacher is not None:
+            row.append(f"{result.teacher.best_auc[index]:.3f}")
+        if outcome.baseline_auc is not None:
+            row.append(f"{outcome.baseline_auc[index]:.3f}")
+        table.add_row(*row)
+    return table
+
+
+def _interval_line(name: str, values: "np.ndarray") -> str:
+    interval = t_interval(values, 0.95)
+    if interval.n < 2:
+        return f"{name}: {interval.mean:.3f} (one seed: no interval)"
+    return (
+        f"{name}: {interval.mean:.3f}, 95% t-interval {interval.low:.3f}-{interval.high:.3f} "
+        f"({interval.n} seeds)"
+    )
+
+
+def train(
+    ctx: typer.Context,
+    task: Annotated[str, typer.Option(help="Task name or folder (see radsweep data tasks).")],
+    backbone: Annotated[
+        str | None,
+        typer.Option(help="Image encoder (radsweep features encoders); not for --method text."),
+    ] = None,
+    method: Annotated[Method, typer.Option(help="What the model reads and learns from.")] = (
+        Method.IMAGE
+    ),
+    fraction: Annotated[
+        float, typer.Option(help="Training fraction, in (0, 1] (the task's tables list them).")
+    ] = 1.0,
+    seeds: Annotated[str, typer.Option(help="Seeds, e.g. 0-4 or 0,2,7.")] = "0-4",
+    head: Annotated[HeadKind, typer.Option(help="Image head (Appendix C.1).")] = (
+        HeadKind.ATTENTION
+    ),
+    tau: Annotated[
+        float | None, typer.Option(help="Teacher temperature τ (default: the task's).")
+    ] = None,
+    lam: Annotated[float | None, typer.Option(help="Imitation weight λ in [0, 1] (0.5).")] = None,
+    text_encoder: Annotated[
+        str, typer.Option(help="Text encoder for teacher, text and distill.")
+    ] = "biovil-t",
+    epochs: Annotated[int | None, typer.Option(help="Epochs (default: the task's table).")] = None,
+    lr: Annotated[float | None, typer.Option(help="Adam learning rate (1e-4; LP 1e-3).")] = None,
+    views: Annotated[int, typer.Option(help="Augmented views cached per image.")] = 0,
+    pool: Annotated[int, typer.Option(help="Average-pool the token grid in PxP windows.")] = 1,
+    weights: Annotated[str | None, typer.Option(help="Backbone weights: hub id or path.")] = None,
+    variant: Annotated[str | None, typer.Option(help="Backbone preprocessing variant.")] = None,
+    text_weights: Annotated[
+        str | None, typer.Option(help="Text encoder weights: hub id or path.")
+    ] = None,
+    tiny: Annotated[
+        bool, typer.Option("--tiny", help="Tiny random encoders (tests, demos).")
+    ] = False,
+    device: Annotated[str | None, typer.Option(help="cpu, cuda or cuda:N (default: auto).")] = None,
+) -> None:
+    """Train one configuration: every seed in one vectorized pass, features extracted if missing.
+
+    Prints each seed's final- and best-epoch validation AUC and the mean with a 95% t-interval
+    (figures use the final epoch). The run is recorded in the results store; running the same
+    configuration again shows the stored numbers instead of training twice.
+    """
+    from radsweep.results.store import ResultsStore, default_store_path
+    from radsweep.sweeps.config import RunConfig
+    from radsweep.sweeps.execute import RunHooks, prepare, train_and_record
+
+    config = RunConfig(
+        task=task,
+        backbone=backbone,
+        method=method,
+        head=head,
+        fraction=fraction,
+        seeds=parse_seeds(seeds),
+        tau=tau,
+        lam=lam,
+        text_encoder=text_encoder,
+        epochs=epochs,
+        lr=lr,
+        views=views,
+        pool=pool,
+        weights=weights,
+        variant=variant,
+        text_weights=text_weights,
+        tiny=tiny,
+    )
+    folders = settings(ctx)
+    store = ResultsStore(default_store_path(folders))
+    with progress_bar("items") as bar:
+        tasks: dict[str, int] = {}
+
+        def advance(what: str, done: int, total: int) -> None:
+            if what not in tasks:
+                tasks[what] = bar.add_task(what, total=total)
+            bar.update(tasks[what], completed=done, total=total)
+
+        def epoch(stage: str, done: int, total: int) -> None:
+            advance(f"training {stage} (epochs)", done, total)
+
+        hooks = RunHooks(extraction=advance, training=epoch)
+        prepared = prepare(config, folders, device, hooks)
+        if store.has(prepared.key):
+            console.print(
+                f"already in the results store ({prepared.key}); "
+                "see radsweep results ls, or change the configuration"
+            )
+            return
+        outcome = train_and_record(prepared, store, device=device, hooks=hooks)
+    resolved = outcome.config
+    title = (
+        f"{resolved.task} · {resolved.backbone or resolved.text_encoder} · {resolved.method.value}"
+        f" · {resolved.head.value} · fraction {resolved.fraction:g} · {resolved.epochs} epochs"
+    )
+    console.print(_results_table(outcome, title))
+    console.print(_interval_line("mean AUC (final epoch)", outcome.result.model.final_auc))
+    if outcome.missing:
+        console.print(f"{outcome.missing} samples had no features (excluded as bad images)")
+    console.print(f"recorded as {outcome.key} in {default_store_path(folders)}")
