@@ -23,3 +23,7 @@ class ManifestError(RadsweepError):
 
 class SplitError(RadsweepError):
     """A split that cannot be drawn from the manifest as given."""
+
+
+class FeatureCacheError(RadsweepError):
+    """A feature cache that is missing, incomplete, corrupted, or cannot be built as asked."""
