@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,9 @@ from radsweep.cli.context import console
 from radsweep.tasks.synthetic import SynthConfig, synthesize
 from radsweep.tasks.synthetic.cohort import sample_cohort
 from radsweep.tasks.synthetic.radiograph import draw_radiograph
+
+if TYPE_CHECKING:
+    from radsweep.encoders.base import ImageEncoder
 
 app = typer.Typer(help="Benchmarks; each prints a ratio measured in one run.", no_args_is_help=True)
 
@@ -64,3 +67,39 @@ def synth(
         f"{BUDGET_SECONDS_PER_2000 / projected:.2f}x headroom)"
     )
     console.print(f"ratio end-to-end/drawing throughput: {drawing / end_to_end:.3f}")
+
+
+def _bench_encoder() -> "ImageEncoder":
+    """The model ``bench extract`` measures: a randomly initialised ViT-B/16 at 224."""
+    from radsweep.features.bench import RandomViTB16
+
+    return RandomViTB16()
+
+
+@app.command()
+def extract(
+    images: Annotated[int, typer.Option(min=50, help="Images per measurement.")] = 64,
+    batch_size: Annotated[int, typer.Option(min=1, help="Images per forward pass.")] = 8,
+    workers: Annotated[int, typer.Option(min=0, help="Decoding worker processes.")] = 1,
+    rounds: Annotated[
+        int, typer.Option(min=1, help="Alternating rounds; the best of each is kept.")
+    ] = 2,
+) -> None:
+    """Feature extraction on all cores: end-to-end throughput vs the bare forward pass.
+
+    Runs a randomly initialised ViT-B/16 at 224 over synthetic radiographs. Prints images/s for
+    the forward pass alone (images preprocessed in advance) and for the whole extraction (decode
+    in workers, fp16 writes, checksums, consolidation), then last the ratio end-to-end / forward
+    (1.0 = decoding and writing fully hidden behind compute; the target is at least 0.9).
+    """
+    from radsweep.features.bench import run_extract_bench
+
+    encoder = _bench_encoder()
+    result = run_extract_bench(encoder, images, batch_size, workers, rounds, console.print)
+    console.print(
+        f"model        : {encoder.info.architecture}, batch {batch_size}, "
+        f"{workers} decoding worker(s), {images} images, best of {rounds}"
+    )
+    console.print(f"forward only : {max(result.forward_rates):8.2f} images/s")
+    console.print(f"end to end   : {max(result.end_to_end_rates):8.2f} images/s")
+    console.print(f"ratio end-to-end/forward throughput: {result.ratio:.3f}")

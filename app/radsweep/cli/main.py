@@ -8,7 +8,7 @@ import typer
 from pydantic import ValidationError
 
 from radsweep import __version__
-from radsweep.cli import bench, data
+from radsweep.cli import bench, data, features
 from radsweep.cli.context import err_console
 from radsweep.cli.demo import demo
 from radsweep.errors import RadsweepError
@@ -26,8 +26,8 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(data.app, name="data")
+app.add_typer(features.app, name="features")
 _UPCOMING_GROUPS = {
-    "features": "Frozen image/text encoders and the feature cache",
     "train": "Train heads (image, teacher, text, distill, self-distill) on cached features",
     "sweep": "W&B sweep specs: register, run agents, or run a spec locally with no server",
     "results": "The results store: status and parquet/CSV export",

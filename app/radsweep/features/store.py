@@ -137,7 +137,8 @@ def sha256_region(array: np.ndarray, axis: int, start: int, stop: int) -> str:
     return digest.hexdigest()
 
 
-def _resume_hint(command: str | None) -> str:
+def resume_hint(command: str | None) -> str:
+    """How to continue an interrupted extraction: the command that started it, run again."""
     again = f"`{command}`" if command else "the extract command that built it"
     return f"run {again} again to resume"
 
@@ -236,14 +237,14 @@ class CacheDir:
             done, total = len(self.done_shards()), len(record.plan.shards())
             raise FeatureCacheError(
                 f"feature cache {self.key} is incomplete ({done}/{total} shards)",
-                hint=_resume_hint(record.command),
+                hint=resume_hint(record.command),
             )
         text = (self.path / METADATA_FILE).read_bytes() if self.has_metadata() else b""
         if (self.path / MARKER_FILE).read_text().strip() != hashlib.sha256(text).hexdigest():
             raise FeatureCacheError(
                 f"feature cache {self.key}: metadata.json does not match its completeness marker",
                 hint=f"run `radsweep features verify {self.key} --repair`, then "
-                + _resume_hint(record.command),
+                + resume_hint(record.command),
             )
         return CacheMetadata.model_validate_json(text)
 
@@ -355,7 +356,7 @@ def _consolidate(cache: CacheDir, name: str, records: list[ShardRecord], samples
                 raise FeatureCacheError(
                     f"shard {record.shard.index} of feature cache {cache.key} was corrupted on "
                     "disk and has been removed",
-                    hint=_resume_hint(cache.record().command) + " (it recomputes that shard)",
+                    hint=resume_hint(cache.record().command) + " (it recomputes that shard)",
                 )
             index = (slice(None),) * axis + (slice(record.shard.start, record.shard.stop),)
             out[index] = data
@@ -414,7 +415,7 @@ def _load(cache_dir: Path, key: str) -> _Loaded:
             raise FeatureCacheError(
                 f"feature cache {key}: {name}.npy is missing or truncated ({error})",
                 hint=f"run `radsweep features verify {key} --repair`, then "
-                + _resume_hint(metadata.command),
+                + resume_hint(metadata.command),
             ) from error
         if array.shape != info.shape or str(array.dtype) != info.dtype:
             raise FeatureCacheError(

@@ -1,0 +1,134 @@
+"""``radsweep bench extract``: does decoding and writing hide behind the encoder's forward pass?
+
+Both throughputs come from one run on the same model and batch size: the bare forward pass over
+images preprocessed in advance, and the full extraction (decode in workers, views, forward, fp16
+writes, checksums, consolidation). Their ratio is 1.0 when everything but compute is hidden.
+"""
+
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import timm
+import torch
+import torchvision.transforms.v2.functional as TF
+from PIL import Image
+
+from radsweep.encoders.base import (
+    CropBox,
+    EncoderInfo,
+    EncoderKind,
+    ImageEncoder,
+    ImageTokens,
+)
+from radsweep.features.decode import decode_image
+from radsweep.features.extract import ExtractOptions, extract_image_features
+from radsweep.tasks.manifest import Manifest
+from radsweep.tasks.synthetic import SynthConfig, synthesize
+
+_SIDE = 224
+_IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+
+
+class RandomViTB16(ImageEncoder):
+    """timm ViT-B/16 at 224 with random weights: the study's Medical MAE / MRM architecture."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model = timm.create_model(
+            "vit_base_patch16_224", pretrained=False, num_classes=0, global_pool=""
+        ).eval()
+        self.info = EncoderInfo(
+            name="vit-b16-random",
+            kind=EncoderKind.IMAGE,
+            architecture="ViT-B/16 (timm vit_base_patch16_224)",
+            input_size=_SIDE,
+            grid=(14, 14),
+            dim=768,
+            has_cls=True,
+            default_weights="random initialisation (benchmark only)",
+            licence="Apache-2.0",
+        )
+        self.weights_identity = "random-init"
+
+    def preprocessing_id(self) -> dict[str, Any]:
+        return {"resize": _SIDE, "crop": _SIDE, "mean": _IMAGENET[0], "std": _IMAGENET[1]}
+
+    def preprocess(self, image: Image.Image, box: CropBox | None = None) -> torch.Tensor:
+        if box is None:
+            image = TF.center_crop(TF.resize(image, _SIDE), _SIDE)
+        else:
+            left, top, width, height = box
+            image = TF.resized_crop(image, top, left, height, width, [_SIDE, _SIDE])
+        pixels = TF.to_dtype(TF.pil_to_tensor(image), torch.float32, scale=True)
+        return TF.normalize(pixels.expand(3, -1, -1), *_IMAGENET)
+
+    def forward(self, pixels: torch.Tensor) -> ImageTokens:
+        features = self.model.forward_features(pixels)
+        return ImageTokens(tokens=features[:, 1:], cls=features[:, 0])
+
+
+@dataclass(frozen=True)
+class ExtractBench:
+    images: int
+    batch_size: int
+    forward_rates: list[float]  # images/s, one per round
+    end_to_end_rates: list[float]
+
+    @property
+    def ratio(self) -> float:
+        """Best end-to-end throughput over best bare forward throughput."""
+        return max(self.end_to_end_rates) / max(self.forward_rates)
+
+
+def _forward_rate(encoder: ImageEncoder, batches: list[torch.Tensor]) -> float:
+    start = time.perf_counter()
+    with torch.inference_mode():
+        for batch in batches:
+            encoder(batch)
+    return sum(len(batch) for batch in batches) / (time.perf_counter() - start)
+
+
+def _end_to_end_rate(
+    encoder: ImageEncoder, manifest: Manifest, cache_dir: Path, options: ExtractOptions
+) -> float:
+    start = time.perf_counter()
+    extract_image_features(encoder, manifest, cache_dir, options=options)
+    return len(manifest.frame) / (time.perf_counter() - start)
+
+
+def run_extract_bench(
+    encoder: ImageEncoder,
+    images: int,
+    batch_size: int,
+    workers: int,
+    rounds: int,
+    report: Callable[[str], None] = lambda line: None,
+) -> ExtractBench:
+    """Alternate bare-forward and end-to-end rounds (so machine noise hits both alike)."""
+    torch.set_flush_denormal(True)
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        benchmark = synthesize(SynthConfig(samples=images), root / "images")
+        manifest = benchmark.manifest(benchmark.task_names[0])
+        pixels = [encoder.preprocess(decode_image(path)) for path in manifest.image_paths()]
+        batches = [
+            torch.stack(pixels[start : start + batch_size])
+            for start in range(0, len(pixels), batch_size)
+        ]
+        _forward_rate(encoder, batches[:1])  # warm-up: first-call allocations
+        options = ExtractOptions(batch_size=batch_size, workers=workers)
+        forward, end_to_end = [], []
+        for round_ in range(rounds):
+            forward.append(_forward_rate(encoder, batches))
+            end_to_end.append(
+                _end_to_end_rate(encoder, manifest, root / f"cache-{round_}", options)
+            )
+            report(
+                f"round {round_ + 1}: forward {forward[-1]:.2f} images/s, "
+                f"end to end {end_to_end[-1]:.2f} images/s"
+            )
+    return ExtractBench(images, batch_size, forward, end_to_end)
