@@ -59,9 +59,7 @@ def test_a_finished_cache_is_reused_without_computing(task: Manifest, cache_dir:
 
 def test_views_do_not_depend_on_batching_or_workers(task: Manifest, tmp_path: Path) -> None:
     runs = []
-    for index, options in enumerate(
-        [SMALL, ExtractOptions(batch_size=3, shard_size=5, workers=1)]
-    ):
+    for index, options in enumerate([SMALL, ExtractOptions(batch_size=3, shard_size=5, workers=1)]):
         result = extract_image_features(
             TinyImageEncoder(), task, tmp_path / f"cache-{index}", TWO_VIEWS, options=options
         )

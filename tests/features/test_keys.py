@@ -29,7 +29,9 @@ FIXED = ImageCacheSpec(
 def test_a_key_is_a_pure_function_of_its_spec() -> None:
     # Golden value: a change here silently orphans every cache on disk (bump CACHE_FORMAT).
     assert cache_key(FIXED) == "medical-mae-image-91a740bb6c8c5a61c63d"
-    reordered = FIXED.model_copy(update={"preprocessing": {"crop": 224, "resize": 238, "variant": "paper"}})
+    reordered = FIXED.model_copy(
+        update={"preprocessing": {"crop": 224, "resize": 238, "variant": "paper"}}
+    )
     assert cache_key(reordered) == cache_key(FIXED)
 
 

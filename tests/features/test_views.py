@@ -15,14 +15,13 @@ def test_boxes_depend_only_on_sample_view_and_seed() -> None:
     plan = ViewPlan(augmented=4, seed=5)
     assert plan.boxes("s001", 300, 200) == plan.boxes("s001", 300, 200)
     assert plan.boxes("s001", 300, 200)[1:] != plan.boxes("s002", 300, 200)[1:]
-    assert plan.boxes("s001", 300, 200)[1:] != ViewPlan(augmented=4, seed=6).boxes(
-        "s001", 300, 200
-    )[1:]
+    assert (
+        plan.boxes("s001", 300, 200)[1:]
+        != ViewPlan(augmented=4, seed=6).boxes("s001", 300, 200)[1:]
+    )
     assert len(set(plan.boxes("s001", 300, 200)[1:])) == 4  # views differ from each other
     # More views extend the list without changing the earlier ones.
-    assert ViewPlan(augmented=6, seed=5).boxes("s001", 300, 200)[:5] == plan.boxes(
-        "s001", 300, 200
-    )
+    assert ViewPlan(augmented=6, seed=5).boxes("s001", 300, 200)[:5] == plan.boxes("s001", 300, 200)
 
 
 @pytest.mark.parametrize("size", [(256, 256), (512, 384), (300, 1000)])
@@ -31,8 +30,8 @@ def test_boxes_follow_random_resized_crop(size: tuple[int, int]) -> None:
     width, height = size
     for index in range(200):
         left, top, crop_width, crop_height = crop_box(plan, f"s{index}", 1, width, height)
-        assert 0 <= left and left + crop_width <= width
-        assert 0 <= top and top + crop_height <= height
+        assert left >= 0 and left + crop_width <= width
+        assert top >= 0 and top + crop_height <= height
         share = crop_width * crop_height / (width * height)
         assert 0.39 <= share <= 0.91
         assert 3 / 4 - 0.03 <= crop_width / crop_height <= 4 / 3 + 0.03

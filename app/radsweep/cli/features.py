@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 from rich.progress import Progress as Bar
 from rich.table import Table
 
@@ -23,6 +24,9 @@ app = typer.Typer(
     help="Frozen image/text encoders and the feature cache: extract, list, verify.",
     no_args_is_help=True,
 )
+
+
+_PIPED_WIDTH = 200
 
 
 class Precision(StrEnum):
@@ -227,8 +231,8 @@ def list_command(ctx: typer.Context) -> None:
         console.print(f"no feature caches under {root} (radsweep features extract makes them)")
         return
     table = Table(title=f"feature caches in {root}", title_justify="left")
-    table.add_column("key", no_wrap=True)
-    for column in ("kind", "encoder", "task", "views", "pool", "samples", "state", "size"):
+    table.add_column("key", overflow="fold")
+    for column in ("encoder", "task", "views", "pool", "samples", "state", "size"):
         table.add_column(column, justify="right" if column in ("views", "samples") else "left")
     for cache in caches:
         record = cache.record()
@@ -237,7 +241,6 @@ def list_command(ctx: typer.Context) -> None:
         pool = f"{spec.pool}x{spec.pool}" if spec.kind == "image" and spec.pool > 1 else "-"
         table.add_row(
             cache.key,
-            spec.kind,
             spec.encoder,
             record.task,
             views,
@@ -246,7 +249,8 @@ def list_command(ctx: typer.Context) -> None:
             state,
             _size(cache.size_on_disk()),
         )
-    console.print(table)
+    # Piped output is read by scripts: never cut keys to a default 80 columns there.
+    (console if console.is_terminal else Console(width=_PIPED_WIDTH)).print(table)
 
 
 @app.command()
