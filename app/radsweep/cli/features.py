@@ -154,10 +154,11 @@ def extract(
 ) -> None:
     """Cache a task's image tokens (--backbone) and/or report tokens (--text-encoder).
 
-    Tokens are stored as fp16 memory maps under CACHE/features/KEY, where KEY hashes everything
-    that changes them. An existing complete cache is reused; an interrupted one resumes from its
-    last finished shard when the same command runs again. Unusable images stop the run with
-    their list, unless --skip-bad records them as exclusions.
+    Tokens are stored as fp16 memory maps under CACHE/features/KEY; KEY hashes
+    everything that changes them, so an existing complete cache is reused. An
+    interrupted run resumes from its last finished shard when the same command
+    runs again. Unusable images stop the run with their list (bad-images.tsv),
+    unless --skip-bad records them as exclusions in the cache metadata.
     """
     from radsweep.features.extract import ExtractOptions
 
