@@ -15,6 +15,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,8 @@ TEXT_AXES = {"tokens": 0, "mask": 0}  # arrays are [N, ...]
 _AUTOCAST = {"fp16": torch.float16, "bf16": torch.bfloat16}
 _WRITE_QUEUE = 4
 _SHOWN_REASONS = 3
+_SCAN_THREADS = 8
+_WORKER_TIMEOUT = 600.0  # seconds a decoding worker may take for one batch
 CENTRE_ONLY = ViewPlan()
 
 Progress = Callable[[int, int], None]
@@ -107,6 +110,17 @@ def _device_of(module: torch.nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
+def _to_host(arrays: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
+    """Stored arrays on the CPU, after a check on the device that fp16 held every value."""
+    for name, values in arrays.items():
+        if values.is_floating_point() and not bool(torch.isfinite(values).all()):
+            raise FeatureCacheError(
+                f"the encoder produced NaN/inf {name} (or values beyond fp16's ±65504)",
+                hint="with --precision fp16 try bf16 or fp32; otherwise check the weights",
+            )
+    return {name: values.cpu().numpy() for name, values in arrays.items()}
+
+
 def _batches(shards: list[Shard], batch_size: int) -> list[list[int]]:
     """Batches never straddle shards, so a resumed shard is computed exactly as before."""
     return [
@@ -147,12 +161,6 @@ class _Writer:
                     self._error = error
 
     def _write(self, first: int, arrays: dict[str, np.ndarray], excluded: dict[str, str]) -> None:
-        for name, values in arrays.items():
-            if values.dtype.kind == "f" and not np.isfinite(values).all():
-                raise FeatureCacheError(
-                    f"the encoder produced NaN/inf {name} (or values beyond fp16's ±65504)",
-                    hint="with --precision fp16 try bf16 or fp32; otherwise check the weights",
-                )
         shard = self.shards[first // self.shard_size]
         file = self._files.setdefault(shard.index, ShardFile(self.cache, shard, self.axes))
         file.write(first - shard.start, arrays)
@@ -304,7 +312,7 @@ def _loader(
         worker_init_fn=_worker_init if workers else None,
         # fork shares the encoder with workers instead of pickling its weights.
         multiprocessing_context="fork" if forked else None,
-        prefetch_factor=4 if workers else None,
+        timeout=_WORKER_TIMEOUT if workers else 0,  # a hung file read fails instead of hanging
     )
 
 
@@ -327,22 +335,30 @@ def _encode_views(
         tokens.append(local.to(torch.float16))
         if out.cls is not None:
             cls.append(out.cls.to(torch.float16))
-    arrays = {"tokens": torch.stack(tokens).cpu().numpy()}
+    arrays = {"tokens": torch.stack(tokens)}
     if cls:
-        arrays["cls"] = torch.stack(cls).cpu().numpy()
-    return arrays
+        arrays["cls"] = torch.stack(cls)
+    return _to_host(arrays)
+
+
+def _problem(path: Path) -> str | None:
+    try:
+        check_image(path)
+    except BadImage as error:
+        return str(error)
+    return None
 
 
 def _scan(manifest: Manifest, shards: list[Shard]) -> dict[int, str]:
-    """Header-level check of the images still to extract: cheap, and finds most bad files."""
+    """Header-level check of the images still to extract: cheap, and finds most bad files.
+
+    Threads, because on network storage the time goes into waiting for each file's first bytes.
+    """
     paths = manifest.image_paths()
-    bad = {}
-    for index in (i for shard in shards for i in range(shard.start, shard.stop)):
-        try:
-            check_image(paths[index])
-        except BadImage as error:
-            bad[index] = str(error)
-    return bad
+    indices = [i for shard in shards for i in range(shard.start, shard.stop)]
+    with ThreadPoolExecutor(max_workers=_SCAN_THREADS) as pool:
+        problems = pool.map(_problem, [paths[i] for i in indices])
+        return {i: why for i, why in zip(indices, problems, strict=True) if why}
 
 
 def extract_image_features(
@@ -410,10 +426,9 @@ def extract_text_features(
             mask = encoded["attention_mask"].to(device)
             with torch.inference_mode(), _autocast(device, precision):
                 out = encoder(ids, mask)
-            arrays = {
-                "tokens": out.tokens.to(torch.float16).cpu().numpy(),
-                "mask": out.mask.to(torch.bool).cpu().numpy(),
-            }
+            arrays = _to_host(
+                {"tokens": out.tokens.to(torch.float16), "mask": out.mask.to(torch.bool)}
+            )
             writer.put(batch[0], arrays, {})
             if progress:
                 progress(len(batch), total)
