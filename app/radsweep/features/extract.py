@@ -137,7 +137,6 @@ class _Writer:
         self.cache, self.axes = cache, axes
         self.shards = plan.shards()
         self.shard_size = plan.shard_size
-        self.committed = 0
         self._files: dict[int, ShardFile] = {}
         self._excluded: dict[int, dict[str, str]] = {}
         self._queue: queue.Queue[tuple[int, dict[str, np.ndarray], dict[str, str]] | None]
@@ -168,7 +167,6 @@ class _Writer:
         if file.full:
             file.commit(self._excluded.pop(shard.index))
             del self._files[shard.index]
-            self.committed += 1
 
     def _raise(self) -> None:
         if self._error is not None:
@@ -249,7 +247,8 @@ def _bad_images(cache: CacheDir, manifest: Manifest, bad: dict[int, str]) -> Fea
     write_text_atomic(target, lines.getvalue())
     reasons = Counter(bad.values()).most_common()
     shown = "; ".join(f"{count} {reason}" for reason, count in reasons[:_SHOWN_REASONS])
-    more = f"; {len(reasons) - _SHOWN_REASONS} more reasons" if len(reasons) > 3 else ""
+    hidden = len(reasons) - _SHOWN_REASONS
+    more = f"; {hidden} more reasons" if hidden > 0 else ""
     return FeatureCacheError(
         f"{len(bad)} image(s) of task {manifest.task.name} cannot be used ({shown}{more}); "
         f"the list is in {target}",
