@@ -239,7 +239,8 @@ class CacheDir:
                 f"feature cache {self.key} is incomplete ({done}/{total} shards)",
                 hint=resume_hint(record.command),
             )
-        text = (self.path / METADATA_FILE).read_bytes() if self.has_metadata() else b""
+        path = self.path / METADATA_FILE
+        text = path.read_bytes() if path.is_file() else b""
         if (self.path / MARKER_FILE).read_text().strip() != hashlib.sha256(text).hexdigest():
             raise FeatureCacheError(
                 f"feature cache {self.key}: metadata.json does not match its completeness marker",
@@ -247,9 +248,6 @@ class CacheDir:
                 + resume_hint(record.command),
             )
         return CacheMetadata.model_validate_json(text)
-
-    def has_metadata(self) -> bool:
-        return (self.path / METADATA_FILE).is_file()
 
     def size_on_disk(self) -> int:
         return sum(path.stat().st_size for path in self.path.rglob("*") if path.is_file())
