@@ -173,3 +173,30 @@ def test_skip_bad_records_exclusions(task: Manifest, cache_dir: Path) -> None:
     # Asking again without --skip-bad must not hand out a cache that lacks samples silently.
     with pytest.raises(FeatureCacheError, match="lacks 3 bad image"):
         extract_image_features(TinyImageEncoder(), task, cache_dir, options=SMALL)
+
+
+def test_autocast_precision_is_part_of_the_key(task: Manifest, tmp_path: Path) -> None:
+    exact = extract_image_features(TinyImageEncoder(), task, tmp_path / "a", options=SMALL)
+    options = ExtractOptions(batch_size=4, shard_size=8, workers=0, precision="bf16")
+    rounded = extract_image_features(TinyImageEncoder(), task, tmp_path / "b", options=options)
+    assert exact.key != rounded.key
+    tokens = [
+        load_image_features(folder, result.key).tokens.astype(np.float32)
+        for folder, result in ((tmp_path / "a", exact), (tmp_path / "b", rounded))
+    ]
+    assert not np.array_equal(tokens[0], tokens[1])
+    np.testing.assert_allclose(tokens[0], tokens[1], rtol=0.05, atol=0.05)
+
+
+def test_a_failing_disk_write_stops_the_run(
+    task: Manifest, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from radsweep.features import store
+
+    def full_disk(*_: object, **__: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store.ShardFile, "commit", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        extract_image_features(TinyImageEncoder(), task, cache_dir, options=SMALL)
+    assert not any(cache_dir.rglob("*.partial"))
