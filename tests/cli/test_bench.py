@@ -34,3 +34,12 @@ def test_bench_extract_prints_the_ratio_last(
     label, value = lines[-1].rsplit(":", 1)
     assert label == "ratio end-to-end/forward throughput"
     assert 0.0 < float(value) < 2.0
+
+
+def test_bench_extract_sizes_its_measurements_to_the_budget() -> None:
+    from radsweep.features.bench import images_for_budget
+
+    # 2.5 images/s, 2 rounds of 2 measurements in 80 s: 20 s each, 50 images (6 batches of 8).
+    assert images_for_budget(2.5, 8, 2, 80.0) == 50
+    assert images_for_budget(7.0, 8, 2, 80.0) == 136
+    assert images_for_budget(1e6, 8, 2, 80.0) == 256

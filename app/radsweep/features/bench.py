@@ -30,6 +30,8 @@ from radsweep.tasks.manifest import Manifest
 from radsweep.tasks.synthetic import SynthConfig, synthesize
 
 _SIDE = 224
+MIN_IMAGES = 50  # the synthetic benchmark's smallest size
+MAX_IMAGES = 256  # beyond this, drawing the images costs more than it steadies the ratio
 _IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
 
@@ -137,16 +139,40 @@ def _round(
     return Round(forward, len(manifest.frame) / seconds, encoder.seconds / seconds)
 
 
+def _calibrate(encoder: ImageEncoder, batch_size: int) -> float:
+    """Forward images/s on random input, after a warm-up batch (first-call allocations)."""
+    side = encoder.info.input_size or _SIDE
+    noise = Image.effect_noise((side, side), 64)
+    batch = torch.stack([encoder.preprocess(noise)] * batch_size)
+    _forward_rate(encoder, [batch])
+    return _forward_rate(encoder, [batch])
+
+
+def images_for_budget(rate: float, batch_size: int, rounds: int, seconds: float) -> int:
+    """Images per measurement so that 2 x ``rounds`` measurements take about ``seconds``."""
+    batches = max(1, int(seconds * rate / (2 * rounds) / batch_size))
+    return min(MAX_IMAGES, max(MIN_IMAGES, batches * batch_size))
+
+
 def run_extract_bench(
     encoder: ImageEncoder,
-    images: int,
     batch_size: int,
     workers: int,
     rounds: int,
+    seconds: float,
+    images: int | None = None,
     report: Callable[[str], None] = lambda line: None,
 ) -> ExtractBench:
-    """Alternate bare-forward and end-to-end measurements, so machine noise hits both alike."""
+    """Alternate bare-forward and end-to-end measurements, so machine noise hits both alike.
+
+    Without ``images``, the image count is sized from a calibration pass so the measurements
+    take about ``seconds`` on this machine, however fast it is.
+    """
     torch.set_flush_denormal(True)
+    if images is None:
+        rate = _calibrate(encoder, batch_size)
+        images = images_for_budget(rate, batch_size, rounds, seconds)
+        report(f"calibration: {rate:.2f} images/s, so {images} images per measurement")
     watched = _Stopwatch(encoder)
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
@@ -157,7 +183,6 @@ def run_extract_bench(
             torch.stack(pixels[start : start + batch_size])
             for start in range(0, len(pixels), batch_size)
         ]
-        _forward_rate(encoder, batches[:1])  # warm-up: first-call allocations
         options = ExtractOptions(batch_size=batch_size, workers=workers)
         results = []
         for index in range(rounds):
