@@ -80,7 +80,7 @@ def _bench_encoder() -> "ImageEncoder":
 def extract(
     seconds: Annotated[
         float, typer.Option(min=1.0, help="Time budget of the measurements (not the set-up).")
-    ] = 80.0,
+    ] = 60.0,
     images: Annotated[
         int | None,
         typer.Option(min=50, help="Images per measurement (default: sized to --seconds)."),
