@@ -31,3 +31,7 @@ class TrainingError(RadsweepError):
 
 class WeightsError(RadsweepError):
     """Encoder weights that cannot be found, read, or fitted to the encoder's architecture."""
+
+
+class FeatureCacheError(RadsweepError):
+    """A feature cache that is missing, incomplete, corrupted, or cannot be built as asked."""

@@ -28,3 +28,28 @@ def test_bench_train_prints_its_ratios_last(capsys: pytest.CaptureFixture[str]) 
     speedups, efficiency = lines[-1].removeprefix("ratios: vectorized/sequential ").split("; ")
     assert all(float(value) > 0 for value in speedups.split(", "))
     assert float(efficiency.rsplit(" ", 1)[1]) > 0
+
+
+def test_bench_extract_prints_the_ratio_last(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from radsweep.cli import bench
+    from tests.features.doubles import TinyImageEncoder
+
+    monkeypatch.setattr(bench, "_bench_encoder", TinyImageEncoder)
+    args = ["bench", "extract", "--images", "50", "--batch-size", "10", "--rounds", "1"]
+    assert cli([*args, "--workers", "0"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("round 1: forward")
+    label, value = lines[-1].rsplit(":", 1)
+    assert label == "ratio end-to-end/forward throughput"
+    assert 0.0 < float(value) < 2.0
+
+
+def test_bench_extract_sizes_its_measurements_to_the_budget() -> None:
+    from radsweep.features.bench import images_for_budget
+
+    # 2.5 images/s, 2 rounds of 2 measurements in 80 s: 20 s each, 50 images (6 batches of 8).
+    assert images_for_budget(2.5, 8, 2, 80.0) == 50
+    assert images_for_budget(7.0, 8, 2, 80.0) == 136
+    assert images_for_budget(1e6, 8, 2, 80.0) == 256

@@ -1,0 +1,97 @@
+from pathlib import Path
+
+import pytest
+
+from radsweep.features.keys import (
+    ImageCacheSpec,
+    TextCacheSpec,
+    cache_key,
+    image_cache_spec,
+    text_cache_spec,
+)
+from radsweep.features.views import ViewPlan
+from radsweep.tasks.manifest import Manifest, TaskFile
+from tests.features.conftest import write_task
+from tests.features.doubles import TinyImageEncoder, TinyTextEncoder
+
+FIXED = ImageCacheSpec(
+    encoder="medical-mae",
+    weights="sha256:0123",
+    preprocessing={"variant": "paper", "resize": 238, "crop": 224},
+    views=ViewPlan(augmented=4, seed=0),
+    pool=1,
+    precision="fp16",
+    images="a" * 64,
+    source="b" * 64,
+)
+
+
+def test_a_key_is_a_pure_function_of_its_spec() -> None:
+    # Golden value: a change here silently orphans every cache on disk (bump CACHE_FORMAT).
+    assert cache_key(FIXED) == "medical-mae-image-91a740bb6c8c5a61c63d"
+    reordered = FIXED.model_copy(
+        update={"preprocessing": {"crop": 224, "resize": 238, "variant": "paper"}}
+    )
+    assert cache_key(reordered) == cache_key(FIXED)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"encoder": "mrm"},
+        {"weights": "sha256:4567"},
+        {"preprocessing": {"variant": "repo", "resize": 256, "crop": 224}},
+        {"decode": "gray8-v2"},
+        {"views": ViewPlan(augmented=3, seed=0)},
+        {"views": ViewPlan(augmented=4, seed=1)},
+        {"views": ViewPlan(augmented=4, seed=0, scale=(0.3, 0.9))},
+        {"pool": 2},
+        {"precision": "bf16"},
+        {"dtype": "float32"},
+        {"images": "c" * 64},
+        {"source": "d" * 64},
+    ],
+)
+def test_anything_that_changes_the_numbers_changes_the_key(change: dict[str, object]) -> None:
+    assert cache_key(FIXED.model_copy(update=change)) != cache_key(FIXED)
+
+
+def test_same_images_share_a_key_across_tasks_and_folders(tmp_path: Path) -> None:
+    encoder = TinyImageEncoder()
+    first = write_task(tmp_path / "one", samples=4)
+    moved = write_task(tmp_path / "elsewhere" / "two", samples=4)
+    keys = [
+        cache_key(image_cache_spec(encoder, manifest, ViewPlan(), 1, "fp32"))
+        for manifest in (first, moved)
+    ]
+    assert keys[0] == keys[1]
+
+
+def test_other_pixels_under_the_same_paths_get_another_key(tmp_path: Path) -> None:
+    encoder = TinyImageEncoder()
+    first = write_task(tmp_path / "one", samples=4, seed=0)
+    redrawn = write_task(tmp_path / "two", samples=4, seed=1)  # builder records the seed
+    specs = [image_cache_spec(encoder, m, ViewPlan(), 1, "fp32") for m in (first, redrawn)]
+    assert specs[0].images == specs[1].images
+    assert cache_key(specs[0]) != cache_key(specs[1])
+
+
+def test_weights_and_preprocessing_come_from_the_encoder(task: Manifest) -> None:
+    spec = image_cache_spec(TinyImageEncoder(seed=3), task, ViewPlan(), 1, "fp32")
+    assert spec.weights == "random-seed-3"
+    assert spec.preprocessing == TinyImageEncoder().preprocessing_id()
+    assert cache_key(spec) != cache_key(
+        image_cache_spec(TinyImageEncoder(seed=4), task, ViewPlan(), 1, "fp32")
+    )
+
+
+def test_text_keys_follow_reports_and_max_length(task: Manifest, tmp_path: Path) -> None:
+    base = text_cache_spec(TinyTextEncoder(), task, "fp32")
+    assert isinstance(base, TextCacheSpec) and cache_key(base).startswith("tiny-text-text-")
+    longer = text_cache_spec(TinyTextEncoder(max_length=20), task, "fp32")
+    frame = task.frame.copy()
+    frame.loc[0, "report"] = "FINDINGS: something else."
+    edited = Manifest.write(tmp_path / "edited", frame, TaskFile(task=task.task), False)
+    other_reports = text_cache_spec(TinyTextEncoder(), edited, "fp32")
+    keys = {cache_key(spec) for spec in (base, longer, other_reports)}
+    assert len(keys) == 3
