@@ -31,3 +31,7 @@ class TrainingError(RadsweepError):
 
 class WeightsError(RadsweepError):
     """Encoder weights that cannot be found, read, or fitted to the encoder's architecture."""
+
+
+class SweepError(RadsweepError):
+    """A sweep spec that cannot run as written, or a sweep service (W&B, the queue) out of reach."""
