@@ -102,8 +102,8 @@ def _gone(worker: str | None) -> bool:
     """True when ``worker`` ran in this PID namespace and its process no longer exists."""
     if worker is None:
         return True
-    host, namespace, pid = worker.rsplit("/", 2)
-    if f"{host}/{namespace}/" != worker_id().removesuffix(str(os.getpid())):
+    place, _, pid = worker.rpartition("/")
+    if place != worker_id().rpartition("/")[0] or not pid.isdigit():
         return False  # another machine or container: only its lease can tell
     try:
         os.kill(int(pid), 0)

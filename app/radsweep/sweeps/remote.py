@@ -38,6 +38,7 @@ def require_server(what: str, spec: str = "sweeps/SPEC.yaml") -> None:
         )
     import wandb
 
+    wandb.setup(settings=wandb.Settings(silent=True))  # no login chatter around our one line
     if not wandb.login(verify=False, prompt=False):
         raise SweepError(
             f"{what} needs a W&B server, and no W&B API key is configured "
