@@ -11,6 +11,7 @@ from radsweep.cli.main import cli
 from radsweep.errors import SweepError
 from radsweep.settings import Settings
 from radsweep.sweeps.config import RunConfig
+from radsweep.tasks.synthetic import SynthBenchmark
 from tests.sweeps import fakes
 
 ROOT = Path(__file__).parents[2]
@@ -32,6 +33,12 @@ def spec(tmp_path: Path) -> Path:
     path = tmp_path / "mini.yaml"
     path.write_text(SPEC)
     return path
+
+
+@pytest.fixture
+def data(small_benchmark: SynthBenchmark, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The synthetic tasks' manifests, which sweep local checks for before queuing."""
+    monkeypatch.setenv("RADSWEEP_DATA_DIR", str(small_benchmark.directory.parent))
 
 
 @pytest.fixture
@@ -58,6 +65,7 @@ def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
     return error
 
 
+@pytest.mark.usefixtures("data")
 def test_local_runs_the_spec_and_status_explains_failures(
     spec: Path, executor: list[RunConfig], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -75,6 +83,7 @@ def test_local_runs_the_spec_and_status_explains_failures(
     assert "no features for c2l" in output
 
 
+@pytest.mark.usefixtures("data")
 def test_local_resumes_without_rerunning_finished_configurations(
     spec: Path, executor: list[RunConfig], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -86,11 +95,20 @@ def test_local_resumes_without_rerunning_finished_configurations(
     assert "4 runs failed" in capsys.readouterr().err
 
 
+def test_local_needs_the_tasks_manifests_first(
+    spec: Path, executor: list[RunConfig], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(["sweep", "local", str(spec)]) == 2
+    assert "task synth-age has no manifest" in one_error_line(capsys)
+    assert not executor
+
+
 def test_status_without_any_local_sweep(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(["sweep", "status"]) == 0
     assert "no local sweeps yet" in capsys.readouterr().out
 
 
+@pytest.mark.usefixtures("data")
 def test_status_of_an_unknown_spec_is_a_user_error(
     spec: Path, executor: list[RunConfig], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -88,9 +88,12 @@ def local(
     """
     from radsweep.sweeps.local import Interrupted, run_local
     from radsweep.sweeps.queue import JobState, queue_path
+    from radsweep.tasks.registry import find_task_directory
 
     loaded, configs = _expanded(ctx, spec)
     config = settings(ctx)
+    for task in dict.fromkeys(run.task for run in configs):
+        find_task_directory(task, config.data)  # a task with no manifest: one line, not N failures
     console.print(
         f"{loaded.name}: {len(configs)} configurations, {workers} worker(s), "
         f"queue {queue_path(config.results)}",
