@@ -92,3 +92,13 @@ def agent_function(settings: Settings, device: str | None = None) -> Callable[[]
         raise AssertionError("no test may reach a W&B agent's function")
 
     return train_one
+
+
+def run_local_main(settings: Settings, configs: list[RunConfig]) -> None:
+    """A ``sweep local`` session with two workers, as its own process (for signal tests)."""
+    from radsweep.sweeps.local import Interrupted, run_local
+
+    try:
+        run_local("s", configs, settings, workers=2, runner=run_tracked)
+    except Interrupted:
+        raise SystemExit(130) from None

@@ -132,13 +132,21 @@ def test_a_killed_worker_loses_its_job_which_then_runs_exactly_once(tmp_path: Pa
 
 
 @pytest.mark.slow
-def test_sigterm_makes_a_worker_release_its_job_and_exit(tmp_path: Path) -> None:
+def test_sigterm_to_a_session_puts_its_workers_jobs_back_in_line(tmp_path: Path) -> None:
+    """``docker stop``: the session stops its workers, which release their jobs, and exits."""
     settings = Settings(home=tmp_path)
-    enqueue(settings, configs(1, "block"))
-    process = _spawn_worker(settings, lease=3600.0)
-    wait_until(lambda: len(fakes.started(settings)) == 1)
-    process.terminate()
-    process.join(30)
-    assert process.exitcode == 130
-    assert counts(settings)[JobState.PENDING] == 1
+    session = multiprocessing.get_context("spawn").Process(
+        target=fakes.run_local_main, args=(settings, configs(3, "block"))
+    )
+    session.start()
+    wait_until(lambda: len(fakes.started(settings)) == 2)  # both workers are training
+    session.terminate()
+    session.join(60)
+    assert session.exitcode == 130
+    assert counts(settings) == {
+        JobState.PENDING: 3,
+        JobState.RUNNING: 0,
+        JobState.DONE: 0,
+        JobState.FAILED: 0,
+    }
     assert not fakes.finished(settings)

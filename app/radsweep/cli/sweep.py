@@ -127,7 +127,8 @@ def local(
             err_console.print("interrupted: running jobs are back in line; rerun to resume")
             raise typer.Exit(130) from None
     console.print(_counts_table({loaded.name: counts}))
-    console.print(f"offline W&B runs: {config.wandb} (upload: wandb sync)", markup=False)
+    runs = config.wandb / "wandb" / "offline-run-*"
+    console.print(f"offline W&B runs: {runs} (upload later: wandb sync {runs})", markup=False)
     if counts[JobState.FAILED]:
         err_console.print(
             f"{counts[JobState.FAILED]} runs failed: radsweep sweep status {spec} shows why; "

@@ -177,7 +177,7 @@ def run_local(
             queue.retry_failed(spec)
         queue.recover()
     options = WorkerOptions(path, spec, settings, device, project, lease, runner)
-    with _watching(path, spec, on_progress):
+    with _watching(path, spec, on_progress), _sigterm_interrupts():  # docker stop: SIGTERM
         if workers == 1:
             work(options)
         else:
@@ -192,9 +192,9 @@ def _run_processes(options: WorkerOptions, workers: int) -> None:
         context.Process(target=_worker_process, args=(options,), name=f"radsweep-worker-{index}")
         for index in range(workers)
     ]
-    for process in processes:
-        process.start()
     try:
+        for process in processes:
+            process.start()
         for process in processes:
             process.join()
     finally:
@@ -205,11 +205,12 @@ def _run_processes(options: WorkerOptions, workers: int) -> None:
 
 def _stop(processes: list[Any]) -> None:
     """SIGTERM the workers still running (they release their jobs), then kill stragglers."""
-    for process in processes:
+    started = [process for process in processes if process.pid is not None]
+    for process in started:
         if process.is_alive():
             process.terminate()
     deadline = time.monotonic() + STOP_GRACE_SECONDS
-    for process in processes:
+    for process in started:
         process.join(max(0.0, deadline - time.monotonic()))
         if process.is_alive():
             process.kill()
