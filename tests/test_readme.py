@@ -29,7 +29,7 @@ def test_every_radsweep_command_in_the_readme_exists() -> None:
     from radsweep.cli.main import cli
 
     readme = (ROOT / "README.md").read_text()
-    invoked = set(re.findall(r"^radsweep ((?:data|bench|features) \w+)", readme, flags=re.M))
+    invoked = set(re.findall(r"^radsweep ((?:data|bench|features|sweep) \w+)", readme, flags=re.M))
     assert {"data tasks", "data splits", "data validate", "data synth", "bench synth"} <= invoked
     for command in invoked:
         assert cli([*command.split(), "--help"]) == 0

@@ -35,3 +35,7 @@ class WeightsError(RadsweepError):
 
 class FeatureCacheError(RadsweepError):
     """A feature cache that is missing, incomplete, corrupted, or cannot be built as asked."""
+
+
+class SweepError(RadsweepError):
+    """A sweep spec that cannot run as written, or a sweep service (W&B, the queue) out of reach."""

@@ -8,7 +8,7 @@ import typer
 from pydantic import ValidationError
 
 from radsweep import __version__
-from radsweep.cli import bench, data, features
+from radsweep.cli import bench, data, features, sweep
 from radsweep.cli.context import err_console
 from radsweep.cli.demo import demo
 from radsweep.cli.train import train
@@ -29,7 +29,6 @@ app = typer.Typer(
 app.add_typer(data.app, name="data")
 app.add_typer(features.app, name="features")
 _UPCOMING_GROUPS = {
-    "sweep": "W&B sweep specs: register, run agents, or run a spec locally with no server",
     "results": "The results store: status and parquet/CSV export",
     "report": "The study's figures and tables as HTML, from the results store or W&B",
 }
@@ -41,6 +40,7 @@ for _name, _purpose in _UPCOMING_GROUPS.items():
         name=_name,
     )
 app.command()(train)
+app.add_typer(sweep.app, name="sweep")
 app.add_typer(bench.app, name="bench")
 app.command()(demo)
 

@@ -1,0 +1,275 @@
+"""``radsweep sweep``: the study's sweep specs, on a W&B server or locally with no server."""
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from radsweep.cli.context import console, err_console, progress_bar, settings
+from radsweep.errors import SweepError
+
+if TYPE_CHECKING:
+    from radsweep.sweeps.config import RunConfig
+    from radsweep.sweeps.queue import JobState
+    from radsweep.sweeps.spec import SweepSpec
+
+app = typer.Typer(
+    help=(
+        "W&B sweep specs (sweeps/*.yaml, one per experiment of the study): register them with "
+        "W&B and run agents, or run a spec with no server (a local SQLite job queue, W&B runs in "
+        "offline mode)."
+    ),
+    no_args_is_help=True,
+)
+
+SpecPath = Annotated[Path, typer.Argument(help="A sweep spec, e.g. sweeps/demo.yaml.")]
+Project = Annotated[
+    str | None, typer.Option(help="W&B project (default: the spec's, else radsweep).")
+]
+Entity = Annotated[
+    str | None, typer.Option(help="W&B entity (default: the spec's, else your default entity).")
+]
+Timeout = Annotated[
+    float, typer.Option(min=1.0, help="Seconds to wait for the W&B server before giving up.")
+]
+Device = Annotated[
+    str | None, typer.Option(help="Torch device for extraction and training (default: auto).")
+]
+
+
+def _expanded(ctx: typer.Context, path: Path) -> tuple["SweepSpec", list["RunConfig"]]:
+    from radsweep.sweeps.spec import expand, load_spec, task_specs
+
+    spec = load_spec(path)
+    return spec, expand(spec, task_specs(settings(ctx).data))
+
+
+def _counts_table(counts: dict[str, dict["JobState", int]]) -> Table:
+    from radsweep.sweeps.queue import JobState
+
+    table = Table(title="local sweeps", title_justify="left")
+    table.add_column("spec", no_wrap=True)
+    styles = {JobState.DONE: "green", JobState.RUNNING: "cyan", JobState.FAILED: "red"}
+    for state in JobState:
+        table.add_column(state.value, justify="right", style=styles.get(state))
+    table.add_column("total", justify="right")
+    for spec, by_state in counts.items():
+        cells = [str(by_state[state]) for state in JobState]
+        table.add_row(spec, *cells, str(sum(by_state.values())))
+    return table
+
+
+@app.command()
+def local(
+    ctx: typer.Context,
+    spec: SpecPath,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (1: run in this process).")
+    ] = 1,
+    device: Device = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Put the spec's failed runs back in line.")
+    ] = False,
+    project: Annotated[str, typer.Option(help="W&B project of the offline runs.")] = "radsweep",
+    lease: Annotated[
+        float,
+        typer.Option(min=3.0, help="Seconds a silent worker keeps its job before others take it."),
+    ] = 120.0,
+) -> None:
+    """Run a spec with no W&B server: queue its configurations, drain them with worker processes.
+
+    The queue is a SQLite file beside the results store (RESULTS/queue.sqlite); other processes
+    or containers sharing that folder can run the same command and pull from it. Each run is a
+    W&B run in offline mode under the W&B folder (wandb sync uploads them later); finished
+    configurations are never run twice. Ctrl-C puts running jobs back in line: run the same
+    command to resume.
+    """
+    from radsweep.sweeps.local import Interrupted, run_local
+    from radsweep.sweeps.queue import JobState, queue_path
+    from radsweep.tasks.registry import find_task_directory
+
+    loaded, configs = _expanded(ctx, spec)
+    config = settings(ctx)
+    for task in dict.fromkeys(run.task for run in configs):
+        find_task_directory(task, config.data)  # a task with no manifest: one line, not N failures
+    console.print(
+        f"{loaded.name}: {len(configs)} configurations, {workers} worker(s), "
+        f"queue {queue_path(config.results)}",
+        markup=False,
+    )
+    with progress_bar("runs") as bar:
+        task = bar.add_task(loaded.name, total=len(configs))
+
+        def show(counts: dict[JobState, int]) -> None:
+            bar.update(
+                task,
+                total=sum(counts.values()),
+                completed=counts[JobState.DONE] + counts[JobState.FAILED],
+                description=f"{loaded.name}: {counts[JobState.RUNNING]} running, "
+                f"{counts[JobState.FAILED]} failed",
+            )
+
+        try:
+            counts = run_local(
+                loaded.name,
+                configs,
+                config,
+                workers=workers,
+                device=device,
+                retry_failed=retry_failed,
+                project=project,
+                lease=lease,
+                on_progress=show,
+            )
+        except (KeyboardInterrupt, Interrupted):
+            err_console.print("interrupted: running jobs are back in line; rerun to resume")
+            raise typer.Exit(130) from None
+    console.print(_counts_table({loaded.name: counts}))
+    runs = config.wandb / "wandb" / "offline-run-*"
+    console.print(f"offline W&B runs: {runs} (upload later: wandb sync {runs})", markup=False)
+    if counts[JobState.FAILED]:
+        err_console.print(
+            f"{counts[JobState.FAILED]} runs failed: radsweep sweep status {spec} shows why; "
+            "--retry-failed runs them again",
+            markup=False,
+        )
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    spec: Annotated[
+        str | None, typer.Argument(help="A spec file or name (default: every local sweep).")
+    ] = None,
+    errors: Annotated[int, typer.Option(min=0, help="Failed runs to list per spec.")] = 10,
+) -> None:
+    """Show the local queue: done / running / failed / pending runs per spec, and why runs failed.
+
+    Jobs whose worker has died are put back to pending first, so the counts are current.
+    """
+    from radsweep.sweeps.queue import JobQueue, queue_path
+
+    path = queue_path(settings(ctx).results)
+    if not path.is_file():
+        console.print(f"no local sweeps yet ({path}): radsweep sweep local SPEC starts one")
+        return
+    name = Path(spec).stem if spec else None
+    with JobQueue(path) as queue:
+        queue.recover()
+        counts = queue.counts(name)
+        if name is not None and not counts:
+            raise SweepError(
+                f"no local sweep named {name} in {path}",
+                hint=f"radsweep sweep local sweeps/{name}.yaml queues it",
+            )
+        failures = {spec_name: queue.failures(spec_name, errors) for spec_name in counts}
+    console.print(_counts_table(counts))
+    for spec_name, failed in failures.items():
+        for failure in failed:
+            config = failure.config
+            what = " ".join(
+                str(part)
+                for part in (config.task, config.backbone, config.method.value, config.fraction)
+                if part is not None
+            )
+            console.print(f"[red]failed[/] {spec_name} ({what}): {failure.error}", highlight=False)
+
+
+@app.command()
+def register(
+    ctx: typer.Context,
+    spec: SpecPath,
+    project: Project = None,
+    entity: Entity = None,
+    timeout: Timeout = 60.0,
+) -> None:
+    """Register a spec as a W&B sweep; print its id and the command that starts agents.
+
+    Needs a W&B server and an API key (W&B has no offline sweeps); with none, the error says so
+    at once: run the spec with radsweep sweep local instead.
+    """
+    from radsweep.sweeps.remote import agent_commands
+    from radsweep.sweeps.remote import register as register_spec
+    from radsweep.sweeps.spec import suggestions
+
+    loaded, configs = _expanded(ctx, spec)
+    sweep = register_spec(loaded, project=project, entity=entity, timeout=timeout)
+    runs = len(suggestions(loaded))
+    console.print(
+        f"registered {loaded.name}: sweep {sweep} ({runs} W&B runs, {len(configs)} distinct "
+        "configurations)",
+        markup=False,
+    )
+    console.print("start agents (on each GPU machine):")
+    for command in agent_commands(sweep):
+        console.print(f"  {command}", markup=False, highlight=False)
+
+
+@app.command()
+def agent(
+    ctx: typer.Context,
+    sweep: Annotated[str, typer.Argument(help="Sweep id, best as ENTITY/PROJECT/ID.")],
+    count: Annotated[
+        int | None, typer.Option(min=1, help="Runs to train before stopping (default: all).")
+    ] = None,
+    project: Project = None,
+    entity: Entity = None,
+    device: Device = None,
+    timeout: Timeout = 60.0,
+) -> None:
+    """Run a W&B agent: train the configurations the sweep hands out, from cached features.
+
+    Missing features are extracted first; each run's results go to the local results store too.
+    Needs a W&B server and an API key; without one, use radsweep sweep local.
+    """
+    from radsweep.sweeps.remote import run_agent
+
+    run_agent(
+        sweep,
+        settings(ctx),
+        count=count,
+        project=project,
+        entity=entity,
+        device=device,
+        timeout=timeout,
+    )
+
+
+@app.command("run-config", hidden=True)
+def run_config(
+    ctx: typer.Context,
+    args_json: Annotated[str, typer.Argument(help="The run's parameters as JSON.")],
+    device: Device = None,
+) -> None:
+    """Train one configuration given as JSON: what a command-line wandb agent launches.
+
+    The specs' command passes ${args_json}; W&B's own keys (a leading underscore) are dropped.
+    """
+    import json
+
+    from radsweep.sweeps.config import RunConfig
+    from radsweep.sweeps.execute import run_tracked
+
+    try:
+        values = json.loads(args_json)
+    except json.JSONDecodeError as error:
+        raise SweepError(f"run-config takes the run's parameters as JSON: {error}") from error
+    if not isinstance(values, dict):
+        raise SweepError("run-config takes a JSON object of RunConfig fields")
+    config = RunConfig.model_validate(
+        {key: value for key, value in values.items() if not key.startswith("_")}
+    )
+    outcome = run_tracked(
+        config,
+        settings(ctx),
+        mode=os.environ.get("WANDB_MODE") or "online",
+        project=os.environ.get("WANDB_PROJECT") or "radsweep",
+        entity=os.environ.get("WANDB_ENTITY"),
+        device=device,
+    )
+    verb = "already stored" if outcome.skipped else f"trained in {outcome.seconds:.1f} s"
+    auc = "" if outcome.mean_auc is None else f", mean AUC {outcome.mean_auc:.3f}"
+    console.print(f"run {outcome.key}: {verb}{auc}", markup=False)

@@ -1,0 +1,245 @@
+"""Run a spec with no W&B server: queue its configurations, then let worker processes drain them.
+
+Each worker claims a job, renews its lease from a heartbeat thread while the run trains, and
+records the outcome: done, or failed with a one-line error. Each run is a W&B run in offline mode
+(``wandb sync`` uploads it later). Ctrl-C or SIGTERM puts the jobs being run back in line, and the
+same command resumes; a worker killed outright loses only its lease (see ``radsweep.sweeps.queue``).
+"""
+
+import multiprocessing
+import signal
+import sqlite3
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from radsweep.errors import RadsweepError
+from radsweep.settings import Settings
+from radsweep.sweeps.config import RunConfig
+from radsweep.sweeps.queue import (
+    DEFAULT_LEASE_SECONDS,
+    Job,
+    JobQueue,
+    JobState,
+    Outcome,
+    queue_path,
+    worker_id,
+)
+
+Runner = Callable[..., Outcome]
+"""``run_tracked``'s signature: (config, settings, *, mode, project, entity, group, device)."""
+Counts = dict[JobState, int]
+STOP_GRACE_SECONDS = 30.0
+POLL_SECONDS = 0.5
+
+
+class Interrupted(BaseException):
+    """SIGTERM in a worker: unwinds the run like Ctrl-C, so its job goes back to pending."""
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """Everything a (spawned) worker needs; picklable."""
+
+    queue: Path
+    spec: str
+    settings: Settings
+    device: str | None = None
+    project: str = "radsweep"
+    lease: float = DEFAULT_LEASE_SECONDS
+    runner: Runner | None = None  # None: radsweep.sweeps.execute.run_tracked
+
+
+def _tracked_runner() -> Runner:
+    from radsweep.sweeps.execute import run_tracked
+
+    return run_tracked
+
+
+def _interrupt(signum: int, _frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM raises ``Interrupted`` while the body runs (signals reach the main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def work(options: WorkerOptions) -> int:
+    """Claim and run the spec's jobs until none is pending; return how many this worker ran.
+
+    A user error fails the job with its message, a crash with the exception's first line (the
+    traceback goes to stderr); an interrupt puts the job back and propagates.
+    """
+    runner = options.runner or _tracked_runner()
+    worker = worker_id()
+    ran = 0
+    with _sigterm_interrupts(), JobQueue(options.queue) as queue:
+        while (job := queue.claim(worker, options.spec, options.lease)) is not None:
+            _run_job(queue, job, worker, runner, options)
+            ran += 1
+    return ran
+
+
+def _run_job(
+    queue: JobQueue, job: Job, worker: str, runner: Runner, options: WorkerOptions
+) -> None:
+    with _heartbeat(options.queue, job.id, worker, options.lease):
+        try:
+            outcome = runner(
+                job.config,
+                options.settings,
+                mode="offline",
+                project=options.project,
+                group=options.spec,
+                device=options.device,
+            )
+        except RadsweepError as error:
+            queue.fail(job.id, worker, error.one_line())
+        except Exception as error:
+            traceback.print_exc()
+            queue.fail(job.id, worker, f"{type(error).__name__}: {error}")
+        except BaseException:
+            queue.release(job.id, worker)
+            raise
+        else:
+            queue.complete(job.id, worker, outcome)
+
+
+@contextmanager
+def _heartbeat(path: Path, job: int, worker: str, lease: float) -> Iterator[None]:
+    """Renew the job's lease every third of it while the body runs."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        with JobQueue(path) as queue:
+            while not stop.wait(lease / 3):
+                try:
+                    queue.heartbeat(job, worker, lease)
+                except sqlite3.OperationalError:
+                    continue  # busy past the timeout: the next beat renews the lease
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{job}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _worker_process(options: WorkerOptions) -> None:
+    """A spawned worker's entry point: an interrupt ends it quietly (its job is back in line)."""
+    try:
+        work(options)
+    except (KeyboardInterrupt, Interrupted):
+        sys.exit(130)
+
+
+def run_local(
+    spec: str,
+    configs: list[RunConfig],
+    settings: Settings,
+    *,
+    workers: int = 1,
+    device: str | None = None,
+    retry_failed: bool = False,
+    project: str = "radsweep",
+    lease: float = DEFAULT_LEASE_SECONDS,
+    runner: Runner | None = None,
+    on_progress: Callable[[Counts], None] | None = None,
+) -> Counts:
+    """Queue ``configs`` under ``spec`` (idempotent) and drain them with ``workers`` processes.
+
+    A single worker runs in this process; more are spawned (``spawn``: safe with CUDA). Jobs left
+    running by dead workers of an earlier session on this machine are put back in line first.
+    Returns the spec's job counts at the end.
+    """
+    path = queue_path(settings.results)
+    with JobQueue(path) as queue:
+        queue.enqueue(spec, configs)
+        if retry_failed:
+            queue.retry_failed(spec)
+        queue.recover()
+    options = WorkerOptions(path, spec, settings, device, project, lease, runner)
+    with _watching(path, spec, on_progress), _sigterm_interrupts():  # docker stop: SIGTERM
+        if workers == 1:
+            work(options)
+        else:
+            _run_processes(options, workers)
+    with JobQueue(path) as queue:
+        return queue.spec_counts(spec)
+
+
+def _run_processes(options: WorkerOptions, workers: int) -> None:
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_worker_process, args=(options,), name=f"radsweep-worker-{index}")
+        for index in range(workers)
+    ]
+    try:
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join()
+    finally:
+        _stop(processes)
+        with JobQueue(options.queue) as queue:
+            queue.recover()  # jobs of workers that died without releasing them
+
+
+def _stop(processes: list[Any]) -> None:
+    """SIGTERM the workers still running (they release their jobs), then kill stragglers."""
+    started = [process for process in processes if process.pid is not None]
+    for process in started:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for process in started:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
+@contextmanager
+def _watching(
+    path: Path, spec: str, on_progress: Callable[[Counts], None] | None
+) -> Iterator[None]:
+    """Report the spec's job counts from a thread while the workers run."""
+    if on_progress is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def watch() -> None:
+        with JobQueue(path) as queue:
+            while True:
+                on_progress(queue.spec_counts(spec))
+                if stop.wait(POLL_SECONDS):
+                    return
+
+    thread = threading.Thread(target=watch, name="sweep-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        with JobQueue(path) as queue:
+            on_progress(queue.spec_counts(spec))

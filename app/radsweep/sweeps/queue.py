@@ -1,0 +1,306 @@
+"""The local job queue: one SQLite file that worker processes, or containers sharing it, pull from.
+
+A job is one configuration of one spec, keyed by (spec name, canonical config JSON), so enqueuing a
+spec twice adds nothing. Claims run in ``BEGIN IMMEDIATE`` transactions (WAL mode, a busy timeout),
+so two workers never claim the same job. A claimed job carries a lease that its worker renews while
+the run trains; a worker killed at any moment leaves a lease that expires (or, on the same machine,
+a process that no longer exists), and the next claim puts the job back in line. A re-run cannot
+duplicate a result: the results store skips a run key it already holds.
+
+SQLite's locking needs one machine's file system: share the queue through a local volume, not NFS.
+"""
+
+import os
+import socket
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from radsweep.sweeps.config import RunConfig
+
+DEFAULT_LEASE_SECONDS = 120.0
+MAX_ATTEMPTS = 3
+"""Claims of one job whose worker vanished before it gives up (a run that kills its worker)."""
+BUSY_TIMEOUT_MS = 30_000
+QUEUE_FILE = "queue.sqlite"
+
+_SCHEMA = (
+    """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY,
+    spec TEXT NOT NULL,
+    config TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending'
+        CHECK (state IN ('pending', 'running', 'done', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    worker TEXT,
+    lease_until REAL,
+    run_key TEXT,
+    skipped INTEGER,
+    seconds REAL,
+    mean_auc REAL,
+    error TEXT,
+    updated REAL NOT NULL,
+    UNIQUE (spec, config)
+)""",
+    "CREATE INDEX IF NOT EXISTS jobs_by_spec_state ON jobs (spec, state)",
+)
+
+
+class JobState(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    spec: str
+    config: RunConfig
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Failure:
+    config: RunConfig
+    error: str
+
+
+class Outcome(Protocol):
+    """What the queue keeps of a finished run (``RunOutcome`` has these)."""
+
+    key: str
+    skipped: bool
+    seconds: float
+
+    @property
+    def mean_auc(self) -> float | None: ...
+
+
+def queue_path(results_dir: Path) -> Path:
+    """The queue lives beside the results store, so a shared results volume shares both."""
+    return results_dir / QUEUE_FILE
+
+
+def worker_id() -> str:
+    """Host, PID namespace and PID: tells this machine's dead workers from other containers'."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid").removeprefix("pid:")
+    except OSError:
+        namespace = "-"
+    return f"{socket.gethostname()}/{namespace}/{os.getpid()}"
+
+
+def _gone(worker: str | None) -> bool:
+    """True when ``worker`` ran in this PID namespace and its process no longer exists."""
+    if worker is None:
+        return True
+    place, _, pid = worker.rpartition("/")
+    if place != worker_id().rpartition("/")[0] or not pid.isdigit():
+        return False  # another machine or container: only its lease can tell
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+class JobQueue:
+    """One connection to the queue file; open one per process (and per thread)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        with self._write() as db:
+            for statement in _SCHEMA:
+                db.execute(statement)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "JobQueue":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the lock up front: no two claims interleave."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def enqueue(self, spec: str, configs: list[RunConfig]) -> tuple[int, int]:
+        """Make ``spec``'s queue match ``configs``: return (jobs added, unstarted jobs dropped).
+
+        Configurations already queued keep their state. Pending and failed jobs of ``spec`` that
+        ``configs`` no longer holds (the spec file was edited) are dropped; finished ones stay.
+        """
+        now = time.time()
+        texts = [config.canonical() for config in configs]
+        with self._write() as db:
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO jobs (spec, config, updated) VALUES (?, ?, ?)",
+                [(spec, text, now) for text in texts],
+            )
+            added = db.total_changes - before
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (config TEXT PRIMARY KEY)")
+            db.execute("DELETE FROM wanted")
+            db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", [(text,) for text in texts])
+            dropped = db.execute(
+                "DELETE FROM jobs WHERE spec = ? AND state IN ('pending', 'failed')"
+                " AND config NOT IN (SELECT config FROM wanted)",
+                (spec,),
+            ).rowcount
+        return added, dropped
+
+    def claim(
+        self, worker: str, spec: str | None = None, lease: float = DEFAULT_LEASE_SECONDS
+    ) -> Job | None:
+        """The oldest pending job (of ``spec``), now running under ``worker``'s lease."""
+        now = time.time()
+        with self._write() as db:
+            self._recover(db, now)
+            row = db.execute(
+                "SELECT id, spec, config, attempts FROM jobs WHERE state = 'pending'"
+                + (" AND spec = ?" if spec is not None else "")
+                + " ORDER BY id LIMIT 1",
+                (spec,) if spec is not None else (),
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE jobs SET state = 'running', worker = ?, lease_until = ?,"
+                " attempts = attempts + 1, updated = ? WHERE id = ?",
+                (worker, now + lease, now, row[0]),
+            )
+        return Job(row[0], row[1], RunConfig.model_validate_json(row[2]), row[3] + 1)
+
+    def heartbeat(self, job: int, worker: str, lease: float = DEFAULT_LEASE_SECONDS) -> bool:
+        """Extend the lease; False if the job is no longer this worker's."""
+        now = time.time()
+        return self._update(
+            "UPDATE jobs SET lease_until = ?, updated = ?"
+            " WHERE id = ? AND worker = ? AND state = 'running'",
+            (now + lease, now, job, worker),
+        )
+
+    def complete(self, job: int, worker: str, outcome: Outcome) -> bool:
+        """Mark the job done with what its run reported; False if it was not this worker's."""
+        return self._update(
+            "UPDATE jobs SET state = 'done', run_key = ?, skipped = ?, seconds = ?, mean_auc = ?,"
+            " error = NULL, lease_until = NULL, updated = ?"
+            " WHERE id = ? AND worker = ? AND state = 'running'",
+            (
+                outcome.key,
+                outcome.skipped,
+                outcome.seconds,
+                outcome.mean_auc,
+                time.time(),
+                job,
+                worker,
+            ),
+        )
+
+    def fail(self, job: int, worker: str, error: str) -> bool:
+        """Mark the job failed with a one-line error; it stays failed until a retry."""
+        line = " ".join(error.split())
+        return self._update(
+            "UPDATE jobs SET state = 'failed', error = ?, lease_until = NULL, updated = ?"
+            " WHERE id = ? AND worker = ? AND state = 'running'",
+            (line, time.time(), job, worker),
+        )
+
+    def release(self, job: int, worker: str) -> bool:
+        """Put an interrupted job back in line; the interrupted claim does not count."""
+        return self._update(
+            "UPDATE jobs SET state = 'pending', worker = NULL, lease_until = NULL,"
+            " attempts = MAX(attempts - 1, 0), updated = ?"
+            " WHERE id = ? AND worker = ? AND state = 'running'",
+            (time.time(), job, worker),
+        )
+
+    def retry_failed(self, spec: str | None = None) -> int:
+        """Failed jobs (of ``spec``) back to pending with a fresh attempt count."""
+        query = (
+            "UPDATE jobs SET state = 'pending', error = NULL, worker = NULL, attempts = 0,"
+            " updated = ? WHERE state = 'failed'"
+        )
+        if spec is None:
+            return self._count(query, (time.time(),))
+        return self._count(query + " AND spec = ?", (time.time(), spec))
+
+    def recover(self) -> int:
+        """Return running jobs whose worker is gone (lease expired, or dead here) to pending."""
+        with self._write() as db:
+            return self._recover(db, time.time())
+
+    def _recover(self, db: sqlite3.Connection, now: float) -> int:
+        rows = db.execute(
+            "SELECT id, worker, lease_until, attempts FROM jobs WHERE state = 'running'"
+        ).fetchall()
+        stale = [row for row in rows if row[2] is None or row[2] < now or _gone(row[1])]
+        for job, _worker, _lease, attempts in stale:
+            if attempts >= MAX_ATTEMPTS:
+                db.execute(
+                    "UPDATE jobs SET state = 'failed', lease_until = NULL, updated = ?,"
+                    " error = ? WHERE id = ?",
+                    (now, f"its worker vanished {attempts} times mid-run (killed?)", job),
+                )
+            else:
+                db.execute(
+                    "UPDATE jobs SET state = 'pending', worker = NULL, lease_until = NULL,"
+                    " updated = ? WHERE id = ?",
+                    (now, job),
+                )
+        return len(stale)
+
+    def counts(self, spec: str | None = None) -> dict[str, dict[JobState, int]]:
+        """Jobs per state, per spec (specs in the order they were first queued)."""
+        rows = self._db.execute(
+            "SELECT spec, state, COUNT(*) FROM jobs"
+            + (" WHERE spec = ?" if spec is not None else "")
+            + " GROUP BY spec, state ORDER BY MIN(id)",
+            (spec,) if spec is not None else (),
+        ).fetchall()
+        counts: dict[str, dict[JobState, int]] = {}
+        for name, state, count in rows:
+            counts.setdefault(name, dict.fromkeys(JobState, 0))[JobState(state)] = count
+        return counts
+
+    def spec_counts(self, spec: str) -> dict[JobState, int]:
+        return self.counts(spec).get(spec, dict.fromkeys(JobState, 0))
+
+    def failures(self, spec: str, limit: int = 20) -> list[Failure]:
+        rows = self._db.execute(
+            "SELECT config, error FROM jobs WHERE spec = ? AND state = 'failed' ORDER BY id"
+            " LIMIT ?",
+            (spec, limit),
+        ).fetchall()
+        return [Failure(RunConfig.model_validate_json(config), error) for config, error in rows]
+
+    def _update(self, query: str, values: tuple[object, ...]) -> bool:
+        return self._count(query, values) > 0
+
+    def _count(self, query: str, values: tuple[object, ...]) -> int:
+        with self._write() as db:
+            return db.execute(query, values).rowcount

@@ -1,0 +1,147 @@
+"""Sweeps on a W&B server: register a spec, run an agent that trains what the server hands out.
+
+W&B has no offline sweeps: registration and agents need a server and an API key. Both are checked
+before anything else, and every call that talks to the server runs under a timeout (an
+unreachable server makes ``wandb.sweep`` retry for about 19 s, or longer), so the user gets one
+clear line pointing at ``radsweep sweep local`` instead of a hang.
+"""
+
+import os
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+from radsweep.errors import SweepError
+from radsweep.settings import Settings
+from radsweep.sweeps.spec import SweepSpec
+
+DEFAULT_PROJECT = "radsweep"
+DEFAULT_TIMEOUT_SECONDS = 60.0
+OFFLINE_MODES = ("offline", "disabled", "dryrun")
+Result = TypeVar("Result")
+
+
+def _local_hint(spec: str) -> str:
+    return (
+        f"run it with no server: radsweep sweep local {spec} (runs log offline; "
+        "wandb sync uploads them later)"
+    )
+
+
+def require_server(what: str, spec: str = "sweeps/SPEC.yaml") -> None:
+    """Fail at once when W&B is offline by choice or has no API key (no network involved)."""
+    mode = os.environ.get("WANDB_MODE", "").strip().lower()
+    if mode in OFFLINE_MODES:
+        raise SweepError(
+            f"{what} needs a W&B server, and WANDB_MODE={mode} keeps W&B offline",
+            hint=_local_hint(spec),
+        )
+    import wandb
+
+    wandb.setup(settings=wandb.Settings(silent=True))  # no login chatter around our one line
+    if not wandb.login(verify=False, prompt=False):
+        raise SweepError(
+            f"{what} needs a W&B server, and no W&B API key is configured "
+            "(set WANDB_API_KEY or run wandb login)",
+            hint=_local_hint(spec),
+        )
+
+
+def bounded(
+    call: Callable[[], Result], timeout: float, what: str, spec: str = "sweeps/SPEC.yaml"
+) -> Result:
+    """``call()`` in a daemon thread: its result, or a SweepError after ``timeout`` seconds.
+
+    A daemon thread, so a call still hanging does not keep the process alive after the error.
+    """
+    values: list[Result] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            values.append(call())
+        except BaseException as error:  # reported in the caller's thread
+            errors.append(error)
+
+    thread = threading.Thread(target=target, name="wandb-call", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    server = os.environ.get("WANDB_BASE_URL", "the default W&B server")
+    if thread.is_alive():
+        raise SweepError(
+            f"W&B ({server}) did not answer within {timeout:g} s while {what}",
+            hint=_local_hint(spec),
+        )
+    if errors:
+        detail = " ".join(str(errors[0]).split()) or type(errors[0]).__name__
+        raise SweepError(
+            f"W&B ({server}) failed while {what}: {detail}", hint=_local_hint(spec)
+        ) from errors[0]
+    return values[0]
+
+
+def register(
+    spec: SweepSpec,
+    *,
+    project: str | None = None,
+    entity: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+) -> str:
+    """Create the sweep on the server; return its full id ``ENTITY/PROJECT/ID``."""
+    require_server("registering a sweep", str(spec.path))
+    import wandb
+
+    config = {"name": spec.name, **spec.config}
+    project = project or config.get("project") or DEFAULT_PROJECT
+    entity = entity or config.get("entity") or os.environ.get("WANDB_ENTITY")
+    where = str(spec.path)
+    sweep_id = bounded(
+        lambda: wandb.sweep(config, entity=entity, project=project),
+        timeout,
+        "registering the sweep",
+        where,
+    )
+    if entity is None:
+        entity = bounded(
+            lambda: wandb.Api(timeout=int(timeout)).default_entity,
+            timeout,
+            "looking up your entity",
+            where,
+        )
+    return f"{entity}/{project}/{sweep_id}"
+
+
+def agent_commands(sweep: str) -> list[str]:
+    """The commands that start an agent for ``sweep``: plain, and in the GPU container."""
+    return [
+        f"radsweep sweep agent {sweep}",
+        f"docker compose -f docker/compose.yaml run --rm agent radsweep sweep agent {sweep}",
+    ]
+
+
+def run_agent(
+    sweep: str,
+    settings: Settings,
+    *,
+    count: int | None = None,
+    project: str | None = None,
+    entity: str | None = None,
+    device: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+) -> None:
+    """Train the configurations the server hands out (``count`` at most) from cached features.
+
+    The sweep is looked up first, under the timeout, so a wrong id or an unreachable server is
+    one error line rather than an agent retrying forever.
+    """
+    require_server("a W&B sweep agent")
+    import wandb
+
+    from radsweep.sweeps.execute import agent_function
+
+    path = sweep if "/" in sweep else "/".join(part for part in (entity, project, sweep) if part)
+    bounded(
+        lambda: wandb.Api(timeout=int(timeout)).sweep(path), timeout, f"looking up sweep {path}"
+    )
+    function = agent_function(settings, device)
+    wandb.agent(sweep, function=function, count=count, project=project, entity=entity)

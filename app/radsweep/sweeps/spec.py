@@ -1,0 +1,215 @@
+"""Sweep specs: W&B sweep configurations in YAML, validated and expanded into run configurations.
+
+A spec is a plain W&B sweep configuration whose parameters are ``RunConfig`` fields, so W&B accepts
+it unchanged (``radsweep sweep register``) and the local runner visits the same configurations:
+W&B's own suggestion engine (the ``sweeps`` package) checks the schema and expands grid and random
+searches. Every configuration is then checked against its task and the encoder registry, so a bad
+spec fails at once, naming the file and the parameter, instead of failing run by run later.
+"""
+
+import random
+import sys
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+from pydantic import ValidationError
+
+from radsweep.encoders import EncoderKind, list_encoders
+from radsweep.errors import SweepError
+from radsweep.sweeps.config import RunConfig
+from radsweep.tasks.registry import all_tasks
+from radsweep.tasks.spec import TaskSpec
+from radsweep.training.config import HeadKind
+
+with warnings.catch_warnings():
+    # sweeps 0.2 declares pydantic-v1 model options; pydantic v2 warns about them on import.
+    warnings.simplefilter("ignore")
+    import sweeps
+
+LOCAL_METHODS = ("grid", "random")
+RANDOM_SEED = 0
+"""Seed of the random search's draws: the same spec always gives the same configurations."""
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """One spec file: its W&B sweep configuration exactly as written."""
+
+    path: Path
+    config: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        """The file's stem: the spec's name in the local queue and the W&B group of its runs."""
+        return self.path.stem
+
+    @property
+    def method(self) -> str:
+        return str(self.config["method"])
+
+    @property
+    def run_cap(self) -> int | None:
+        return self.config.get("run_cap")
+
+    @property
+    def parameters(self) -> dict[str, dict[str, Any]]:
+        return self.config["parameters"]
+
+
+def load_spec(path: Path) -> SweepSpec:
+    """Read a spec and check it against W&B's sweep-config schema and ``RunConfig``'s fields."""
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise SweepError(
+            f"cannot read sweep spec {path}: {error.strerror}", hint="pass a sweeps/*.yaml file"
+        ) from error
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or "not YAML"
+        raise SweepError(f"{path}: invalid YAML{where}: {problem}") from error
+    if not isinstance(config, dict):
+        raise SweepError(f"{path}: a sweep spec is a YAML mapping (method, metric, parameters)")
+    _check_schema(path, config)
+    _check_parameter_names(path, config["parameters"])
+    return SweepSpec(path, config)
+
+
+def _check_schema(path: Path, config: dict[str, Any]) -> None:
+    """W&B's schema, as the ``sweeps`` package ships it; ``run_cap`` is checked here.
+
+    sweeps 0.2's schema predates ``run_cap`` (the W&B server accepts it), so it is set aside for
+    the schema check and validated on its own.
+    """
+    run_cap = config.get("run_cap")
+    if run_cap is not None and (isinstance(run_cap, bool) or not isinstance(run_cap, int)):
+        raise SweepError(f"{path}: run_cap must be a positive integer, got {run_cap!r}")
+    if run_cap is not None and run_cap < 1:
+        raise SweepError(f"{path}: run_cap must be a positive integer, got {run_cap}")
+    checked = {key: value for key, value in config.items() if key != "run_cap"}
+    try:
+        violations = sweeps.schema_violations_from_proposed_config(checked)
+    except (ValueError, jsonschema.ValidationError) as error:
+        violations = [str(error)]
+    if violations:
+        problem = " ".join(" ".join(violations).split())
+        raise SweepError(
+            f"{path}: not a valid W&B sweep configuration: {problem}",
+            hint="see docs.wandb.ai sweep configuration; parameters need value or values",
+        )
+
+
+def _check_parameter_names(path: Path, parameters: Mapping[str, Any]) -> None:
+    fields = RunConfig.model_fields
+    for name in parameters:
+        if name not in fields:
+            raise SweepError(
+                f"{path}: unknown parameter {name!r}",
+                hint=f"parameters are RunConfig fields: {', '.join(fields)}",
+            )
+
+
+def suggestions(spec: SweepSpec) -> list[dict[str, Any]]:
+    """The parameter sets a W&B controller would hand out, in its order, capped by ``run_cap``.
+
+    Grid: every combination (W&B's grid rules: int_uniform includes max, q_uniform excludes it).
+    Random: ``run_cap`` draws with a fixed seed. ``run_cap`` is enforced here because the engine
+    leaves it to the server.
+    """
+    if spec.method not in LOCAL_METHODS:
+        raise SweepError(
+            f"{spec.path}: method {spec.method} needs a W&B server to run",
+            hint="register it (radsweep sweep register) or use method grid or random locally",
+        )
+    if spec.method == "random" and spec.run_cap is None:
+        raise SweepError(
+            f"{spec.path}: a random search never ends on its own",
+            hint="set run_cap to the number of configurations to draw",
+        )
+    count = spec.run_cap or sys.maxsize
+    state = random.getstate()
+    random.seed(RANDOM_SEED)  # the engine samples with the random module
+    try:
+        runs = sweeps.next_runs(spec.config, [], validate=False, n=count)
+    except ValueError as error:
+        raise SweepError(f"{spec.path}: {' '.join(str(error).split())}") from error
+    finally:
+        random.setstate(state)
+    return [
+        {name: value["value"] for name, value in run.config.items()}
+        for run in runs
+        if run is not None
+    ]
+
+
+def expand(spec: SweepSpec, tasks: Mapping[str, TaskSpec]) -> list[RunConfig]:
+    """The spec's distinct configurations, each checked and resolved against its task.
+
+    Resolving nulls the settings a method does not read (τ for image-only runs, say), so points
+    that differ only there collapse into one configuration.
+    """
+    configs: dict[str, RunConfig] = {}
+    for point in suggestions(spec):
+        config = _check_point(spec.path, point, tasks)
+        configs.setdefault(config.canonical(), config)
+    return list(configs.values())
+
+
+def _check_point(path: Path, point: dict[str, Any], tasks: Mapping[str, TaskSpec]) -> RunConfig:
+    try:
+        config = RunConfig.model_validate(point)
+    except ValidationError as error:
+        raise SweepError(f"{path}: {_point_problem(error, point)}") from error
+    task = tasks.get(config.task)
+    if task is None:
+        raise SweepError(
+            f"{path}: parameter task = {config.task!r}: unknown task",
+            hint=f"known tasks: {', '.join(sorted(tasks))}",
+        )
+    _check_encoders(path, config)
+    return config.resolve(task)
+
+
+def _point_problem(error: ValidationError, point: dict[str, Any]) -> str:
+    first = error.errors()[0]
+    message = first["msg"].removeprefix("Value error, ")
+    if first["loc"]:
+        name = str(first["loc"][0])
+        return f"parameter {name} = {point.get(name)!r}: {message}"
+    shown = ", ".join(f"{key}={value}" for key, value in sorted(point.items()) if key != "seeds")
+    return f"configuration ({shown}): {message}"
+
+
+def _check_encoders(path: Path, config: RunConfig) -> None:
+    images = {info.name: info for info in list_encoders(EncoderKind.IMAGE)}
+    texts = {info.name for info in list_encoders(EncoderKind.TEXT)}
+    if config.method.needs_image and config.backbone not in images:
+        raise SweepError(
+            f"{path}: parameter backbone = {config.backbone!r}: unknown image encoder",
+            hint=f"choose from: {', '.join(images)}",
+        )
+    if config.method.needs_text and config.text_encoder not in texts:
+        raise SweepError(
+            f"{path}: parameter text_encoder = {config.text_encoder!r}: unknown text encoder",
+            hint=f"choose from: {', '.join(sorted(texts))}",
+        )
+    backbone = images.get(config.backbone or "")
+    if config.head is HeadKind.CLS_LP and backbone is not None and not backbone.has_cls:
+        with_cls = ", ".join(name for name, info in images.items() if info.has_cls)
+        raise SweepError(
+            f"{path}: head cls-lp needs a CLS token, which backbone {backbone.name} lacks",
+            hint=f"backbones with one: {with_cls}",
+        )
+
+
+def task_specs(data_dir: Path) -> dict[str, TaskSpec]:
+    """Every task a spec may name: the catalogue's, the synthetic ones, and built user tasks."""
+    return {entry.spec.name: entry.spec for entry in all_tasks(data_dir)}

@@ -1,0 +1,207 @@
+import json
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from radsweep.cli.main import cli
+from radsweep.errors import SweepError
+from radsweep.settings import Settings
+from radsweep.sweeps.config import RunConfig
+from radsweep.tasks.synthetic import SynthBenchmark
+from tests.sweeps import fakes
+
+ROOT = Path(__file__).parents[2]
+SPEC = """\
+method: grid
+metric: {name: auc/final/mean, goal: maximize}
+parameters:
+  task: {value: synth-age}
+  backbone: {values: [c2l, rad-dino]}
+  method: {values: [image, distill]}
+  tau: {values: [0.5, 1.0]}
+  fraction: {values: [0.1, 0.5]}
+"""
+CONFIGS = 2 * 2 * (1 + 2)  # image-only runs ignore τ
+
+
+@pytest.fixture
+def spec(tmp_path: Path) -> Path:
+    path = tmp_path / "mini.yaml"
+    path.write_text(SPEC)
+    return path
+
+
+@pytest.fixture
+def data(small_benchmark: SynthBenchmark, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The synthetic tasks' manifests, which sweep local checks for before queuing."""
+    monkeypatch.setenv("RADSWEEP_DATA_DIR", str(small_benchmark.directory.parent))
+
+
+@pytest.fixture
+def executor(monkeypatch: pytest.MonkeyPatch) -> list[RunConfig]:
+    """A fake ``radsweep.sweeps.execute`` whose runs fail at fraction 0.5 with distillation."""
+    calls: list[RunConfig] = []
+
+    def run_tracked(config: RunConfig, settings: Settings, **options: object) -> object:
+        calls.append(config)
+        if config.fraction == 0.5 and config.method.distils:
+            raise SweepError(f"no features for {config.backbone}")
+        return fakes.run_tracked(config, settings, **options)  # type: ignore[arg-type]
+
+    module = types.ModuleType("radsweep.sweeps.execute")
+    module.run_tracked = run_tracked  # type: ignore[attr-defined]
+    module.agent_function = fakes.agent_function  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "radsweep.sweeps.execute", module)
+    return calls
+
+
+def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("radsweep: error: ") and "\n" not in error, error
+    return error
+
+
+@pytest.mark.usefixtures("data")
+def test_local_runs_the_spec_and_status_explains_failures(
+    spec: Path, executor: list[RunConfig], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(["sweep", "local", str(spec)]) == 1  # some runs failed
+    captured = capsys.readouterr()
+    assert f"mini: {CONFIGS} configurations" in captured.out
+    assert "4 runs failed: radsweep sweep status" in captured.err.replace("\n", " ")
+    assert len(executor) == CONFIGS
+    assert all(call.tau is None for call in executor if not call.method.distils)
+    assert cli(["sweep", "status", "mini"]) == 0
+    output = capsys.readouterr().out
+    row = next(line for line in output.splitlines() if "│ mini" in line)
+    assert [cell.strip() for cell in row.split("│")[2:7]] == ["0", "0", "8", "4", "12"]
+    assert output.count("failed mini (synth-age") == 4
+    assert "no features for c2l" in output
+
+
+@pytest.mark.usefixtures("data")
+def test_local_resumes_without_rerunning_finished_configurations(
+    spec: Path, executor: list[RunConfig], capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli(["sweep", "local", str(spec)])
+    cli(["sweep", "local", str(spec)])
+    assert len(executor) == CONFIGS  # finished and failed jobs are not run again
+    assert cli(["sweep", "local", str(spec), "--retry-failed"]) == 1
+    assert len(executor) == CONFIGS + 4
+    assert "4 runs failed" in capsys.readouterr().err
+
+
+def test_local_needs_the_tasks_manifests_first(
+    spec: Path, executor: list[RunConfig], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(["sweep", "local", str(spec)]) == 2
+    assert "task synth-age has no manifest" in one_error_line(capsys)
+    assert not executor
+
+
+def test_status_without_any_local_sweep(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["sweep", "status"]) == 0
+    assert "no local sweeps yet" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("data")
+def test_status_of_an_unknown_spec_is_a_user_error(
+    spec: Path, executor: list[RunConfig], capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli(["sweep", "local", str(spec)])
+    capsys.readouterr()
+    assert cli(["sweep", "status", "sweeps/nope.yaml"]) == 2
+    assert "no local sweep named nope" in one_error_line(capsys)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("method: grid\nparameters: [", "invalid YAML at line 2"),
+        (SPEC + "  colour: {value: red}\n", "unknown parameter 'colour'"),
+        (SPEC.replace("[0.1, 0.5]", "[0.1, 1.5]"), "parameter fraction = 1.5"),
+    ],
+)
+def test_bad_specs_are_one_line_errors(
+    tmp_path: Path,
+    executor: list[RunConfig],
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    message: str,
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    for command in ("local", "register"):
+        assert cli(["sweep", command, str(path)]) == 2
+        error = one_error_line(capsys)
+        assert message in error and str(path) in error
+    assert not executor
+    assert not (Settings().results / "queue.sqlite").exists()
+
+
+def test_register_and_agent_offline_point_to_the_local_runner(
+    spec: Path, executor: list[RunConfig], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(["sweep", "register", str(spec)]) == 2  # conftest: WANDB_MODE=offline
+    error = one_error_line(capsys)
+    assert "needs a W&B server" in error and "WANDB_MODE=offline" in error
+    assert f"radsweep sweep local {spec}" in error
+    assert cli(["sweep", "agent", "me/radsweep/abc123", "--count", "1"]) == 2
+    assert "a W&B sweep agent needs a W&B server" in one_error_line(capsys)
+
+
+def test_run_config_trains_the_configuration_wandb_hands_a_command_agent(
+    executor: list[RunConfig], capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = {"task": "synth-age", "backbone": "c2l", "fraction": 0.1, "_wandb": {"x": 1}}
+    assert cli(["sweep", "run-config", json.dumps(args)]) == 0
+    assert executor == [RunConfig(task="synth-age", backbone="c2l", fraction=0.1)]
+    [done] = fakes.markers(Settings()).glob("*-done-*")
+    assert json.loads(done.read_text())["mode"] == "offline"  # WANDB_MODE decides
+    assert "mean AUC 0.500" in capsys.readouterr().out
+    assert cli(["sweep", "run-config", "{not json"]) == 2
+    assert "run-config takes the run's parameters as JSON" in one_error_line(capsys)
+
+
+def test_sweep_help_lists_its_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["sweep", "--help"]) == 0
+    output = capsys.readouterr().out
+    for command in ("local", "status", "register", "agent"):
+        assert f"│ {command} " in output
+    assert "run-config" not in output  # hidden: only wandb agent calls it
+
+
+@pytest.mark.slow
+def test_an_unreachable_wandb_server_is_a_bounded_one_line_error(tmp_path: Path) -> None:
+    """The real wandb client, no key and then a key for a server nobody answers on."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text("")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "app"),
+        "WANDB_MODE": "online",
+        "WANDB_BASE_URL": "http://127.0.0.1:9",
+        "NETRC": str(netrc),
+    }
+    env.pop("WANDB_API_KEY", None)
+    script = (
+        "import os, sys\n"
+        "from radsweep.cli.main import cli\n"
+        f"spec = {str(ROOT / 'sweeps' / 'demo.yaml')!r}\n"
+        "first = cli(['sweep', 'register', spec])\n"
+        "os.environ['WANDB_API_KEY'] = 'a' * 40\n"
+        "second = cli(['sweep', 'register', spec, '--timeout', '3'])\n"
+        "sys.exit(10 * first + second)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 22, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("radsweep: error")]
+    assert len(lines) == 2, result.stderr
+    assert "no W&B API key is configured" in lines[0]
+    assert "W&B (http://127.0.0.1:9)" in lines[1] and "radsweep sweep local" in lines[1]

@@ -1,0 +1,44 @@
+import threading
+import time
+
+import pytest
+
+from radsweep.errors import SweepError
+from radsweep.sweeps.remote import agent_commands, bounded, require_server
+
+
+def test_bounded_returns_the_result() -> None:
+    assert bounded(lambda: 42, 5.0, "answering") == 42
+
+
+def test_bounded_gives_up_on_a_hanging_call_in_time() -> None:
+    release = threading.Event()
+    started = time.monotonic()
+    with pytest.raises(SweepError, match=r"did not answer within 0\.2 s while waiting") as raised:
+        bounded(lambda: release.wait(30), 0.2, "waiting", "sweeps/demo.yaml")
+    release.set()
+    assert time.monotonic() - started < 5
+    assert "radsweep sweep local sweeps/demo.yaml" in raised.value.one_line()
+
+
+def test_bounded_reports_the_clients_error_on_one_line() -> None:
+    def refuse() -> None:
+        raise ConnectionError("refused\n  twice")
+
+    with pytest.raises(SweepError, match="failed while calling: refused twice"):
+        bounded(refuse, 5.0, "calling")
+
+
+@pytest.mark.parametrize("mode", ["offline", "disabled", "DRYRUN"])
+def test_an_offline_mode_needs_no_network_to_say_no(
+    monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    monkeypatch.setenv("WANDB_MODE", mode)
+    with pytest.raises(SweepError, match=f"WANDB_MODE={mode.lower()} keeps W&B offline"):
+        require_server("registering a sweep", "sweeps/fig2-age.yaml")
+
+
+def test_agent_commands_name_the_full_sweep_path() -> None:
+    plain, docker = agent_commands("me/radsweep/abc123")
+    assert plain == "radsweep sweep agent me/radsweep/abc123"
+    assert docker.startswith("docker compose") and docker.endswith(plain)
