@@ -126,22 +126,20 @@ def _sizes(run: WandbRun, key: str) -> pd.DataFrame:
 def frames_from_wandb_runs(runs: Iterable[WandbRun], source: str) -> ResultFrames:
     """The store's three tables from W&B runs; runs without curves (skipped, or not radsweep's)
     are left out, and of runs sharing a key the latest is kept."""
-    latest: dict[str, tuple[WandbRun, RunConfig]] = {}
+    latest: dict[str, tuple[WandbRun, RunConfig, pd.DataFrame]] = {}
     for run in runs:
         key = run.config.get("run_key")
         fields = {name: run.config[name] for name in RunConfig.model_fields if name in run.config}
         if not key or "task" not in fields:
             continue
-        if key not in latest or run.created_at > latest[key][0].created_at:
-            latest[key] = (run, RunConfig.model_validate(fields))
-    run_rows, curves, sizes = [], [], []
-    for key, (run, config) in latest.items():
         run_curves = _curves(run, key)
-        if run_curves.empty:
-            continue
-        run_rows.append(_run_row(run, config, key))
-        curves.append(run_curves)
-        sizes.append(_sizes(run, key))
+        if not run_curves.empty and (
+            key not in latest or run.created_at > latest[key][0].created_at
+        ):
+            latest[key] = (run, RunConfig.model_validate(fields), run_curves)
+    run_rows = [_run_row(run, config, key) for key, (run, config, _) in latest.items()]
+    curves = [run_curves for _, _, run_curves in latest.values()]
+    sizes = [_sizes(run, key) for key, (run, _, _) in latest.items()]
     if not run_rows:
         raise RadsweepError(f"{source} has no finished radsweep runs with curves")
     runs_frame = pd.DataFrame(run_rows).sort_values("created_at", ignore_index=True)
