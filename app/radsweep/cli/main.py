@@ -8,9 +8,10 @@ import typer
 from pydantic import ValidationError
 
 from radsweep import __version__
-from radsweep.cli import bench, data, features
+from radsweep.cli import bench, data, features, results
 from radsweep.cli.context import err_console
 from radsweep.cli.demo import demo
+from radsweep.cli.report import report
 from radsweep.errors import RadsweepError
 from radsweep.settings import Settings
 
@@ -30,8 +31,6 @@ app.add_typer(features.app, name="features")
 _UPCOMING_GROUPS = {
     "train": "Train heads (image, teacher, text, distill, self-distill) on cached features",
     "sweep": "W&B sweep specs: register, run agents, or run a spec locally with no server",
-    "results": "The results store: status and parquet/CSV export",
-    "report": "The study's figures and tables as HTML, from the results store or W&B",
 }
 for _name, _purpose in _UPCOMING_GROUPS.items():
     app.add_typer(
@@ -40,6 +39,8 @@ for _name, _purpose in _UPCOMING_GROUPS.items():
         ),
         name=_name,
     )
+app.add_typer(results.app, name="results")
+app.command()(report)
 app.add_typer(bench.app, name="bench")
 app.command()(demo)
 

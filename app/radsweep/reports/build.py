@@ -2,6 +2,7 @@
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -15,7 +16,7 @@ from radsweep.reports.efficiency import ABLATIONS, ablation, sample_efficiency
 from radsweep.reports.html import render
 from radsweep.reports.points import with_series
 from radsweep.reports.section import Section
-from radsweep.reports.style import BACKBONE_ORDER, RC, Palette, task_order
+from radsweep.reports.style import BACKBONE_ORDER, RC, Palette, task_order, task_title
 from radsweep.reports.table7 import table7
 from radsweep.results.frames import ResultFrames
 from radsweep.results.store import ResultsStore
@@ -41,7 +42,7 @@ def _curve_sections(frames: ResultFrames, palette: Palette, runs: Sequence[str])
             sizes,
             chosen[task],
             f"curves-{task}",
-            f"Per-epoch validation AUC: {task}",
+            f"Per-epoch validation AUC: {task_title(task)}",
         )
         for task in task_order(chosen)
     ]
@@ -94,6 +95,7 @@ def write_report(sections: Sequence[Section], frames: ResultFrames, out_dir: Pat
         written = []
         if section.figure is not None:
             images[section.name] = _encoded(section.figure, "png")
+            section.figure.set_layout_engine("none")  # keep the laid-out positions for the SVG
             _write_bytes(out_dir / "figures" / f"{section.name}.png", images[section.name])
             _write_bytes(
                 out_dir / "figures" / f"{section.name}.svg", _encoded(section.figure, "svg")
@@ -114,12 +116,18 @@ def write_report(sections: Sequence[Section], frames: ResultFrames, out_dir: Pat
     return target
 
 
-def build_report(
+@dataclass(frozen=True)
+class Report:
+    """A written report: its HTML page and what each section showed and missed."""
+
+    path: Path
+    sections: list[Section]
+
+
+def make_report(
     source: ResultsStore | ResultFrames, out_dir: Path, runs: Sequence[str] = ()
-) -> Path:
-    """Write the report for a results store (or tables already read) to ``out_dir``; return the
-    HTML page's path. ``runs``: run keys (or unique prefixes) to draw per-epoch curves for; by
-    default one run per task and method."""
+) -> Report:
+    """``build_report``, also returning the sections (the CLI summarises what is missing)."""
     frames = source if isinstance(source, ResultFrames) else ResultFrames.from_store(source)
     if frames.seed_metrics.empty:
         raise RadsweepError(
@@ -128,4 +136,13 @@ def build_report(
         )
     with matplotlib.rc_context(RC):
         sections = build_sections(frames, runs)
-        return write_report(sections, frames, Path(out_dir))
+        return Report(write_report(sections, frames, Path(out_dir)), sections)
+
+
+def build_report(
+    source: ResultsStore | ResultFrames, out_dir: Path, runs: Sequence[str] = ()
+) -> Path:
+    """Write the report for a results store (or tables already read) to ``out_dir``; return the
+    HTML page's path. ``runs``: run keys (or unique prefixes) to draw per-epoch curves for; by
+    default one run per task and method."""
+    return make_report(source, out_dir, runs).path

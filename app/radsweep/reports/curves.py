@@ -4,12 +4,13 @@ from collections.abc import Sequence
 
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 
 from radsweep.reports.section import Section, legend, panels
 from radsweep.reports.style import OKABE_ITO, Palette, task_title
 
 STAGE_COLOURS = {"model": OKABE_ITO[0], "teacher": OKABE_ITO[6]}
-STAGE_NAMES = {"model": "model", "teacher": "teacher"}
+STAGE_NAMES = {"model": "model (the student, for distillation)", "teacher": "teacher"}
 CAPTION = (
     "Validation AUC after every epoch: thin lines are single seeds, thick lines their mean; for "
     "distillation runs the dashed lines are the teacher the student learned from (its best epoch "
@@ -103,6 +104,7 @@ def run_curves(
         run = runs.loc[key]
         ax.set_title(_title(run, sizes.get(key, float("nan"))))
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("validation AUC")
         seeds = rows.assign(line=[f"seed {seed}" for seed in rows["seed"]])
         data.append(pd.concat([seeds, means.assign(run_key=key)], ignore_index=True))

@@ -112,7 +112,7 @@ def distillation(seeds: pd.DataFrame, palette: Palette, task: str, metric: str) 
         f"Final-epoch validation {metric.upper()} of image-only models, self-distilled and "
         "distilled students (image-only at test time) and the report-aware teacher, per backbone "
         "and training size; mean across seeds with 95 % t-interval error bars (the seed's "
-        f"Figures {'3 and 7-10' if metric == 'auc' else '6'})."
+        f"{'Figures 3 and 7-10' if metric == 'auc' else 'Figure 6'})."
     )
     frame, notes = arm_rows(seeds[seeds["task"] == task])
     frame, duplicates = latest_per_point(frame, POINT)

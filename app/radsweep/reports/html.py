@@ -57,7 +57,10 @@ def _section(section: Section, png: bytes | None, files: Sequence[str]) -> str:
     if png is None and (section.table is None or section.table.empty):
         parts.append("<p><i>Nothing to show yet.</i></p>")
     if files:
-        links = "".join(f'<a href="{escape(path)}">{escape(path)}</a>' for path in files)
+        links = "".join(
+            f'<a href="{escape(path)}">{escape(path.rsplit(".", 1)[-1].upper())}</a>'
+            for path in files
+        )
         parts.append(f'<p class="files">Files: {links}</p>')
     if section.missing:
         parts.append(_list("Missing grid points", section.missing, "missing"))

@@ -55,11 +55,12 @@ def legend(figure: Figure, axes: list[Axes]) -> None:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             entries.setdefault(label, handle)
     if entries:
+        columns = max(1, round(figure.get_figwidth() / PANEL_SIZE[0]))
         figure.legend(
             list(entries.values()),
             list(entries),
             loc="outside lower center",
-            ncols=min(len(entries), 4),
+            ncols=min(len(entries), 4, 2 * columns),
             frameon=False,
         )
 
