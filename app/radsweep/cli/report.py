@@ -62,11 +62,11 @@ def report(
     with err_console.status("drawing figures"):
         written = make_report(frames, out, run or [])
     figures = sum(section.figure is not None for section in written.sections)
-    console.print(f"{figures} figures and Table 7 from {frames.source}", markup=False)
+    console.print(f"{figures} figures from {frames.source}", markup=False, soft_wrap=True)
     for section in written.sections:
         if section.missing:
             console.print(
                 f"  {section.name}: {len(section.missing)} missing (listed in the report)",
                 markup=False,
             )
-    console.print(f"wrote {written.path}", markup=False, highlight=False)
+    console.print(f"wrote {written.path}", markup=False, highlight=False, soft_wrap=True)

@@ -50,7 +50,7 @@ def export(
     store = _store(ctx, db)
     frames = ResultFrames.from_store(store)
     for path in export_tables(frames, out, ExportFormat(fmt)):
-        console.print(f"wrote {path}", markup=False, highlight=False)
+        console.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _number(value: object) -> str:
