@@ -17,6 +17,7 @@ from radsweep.errors import RadsweepError
 from radsweep.reports.build import Report, build_report, make_report
 from radsweep.reports.style import task_order
 from radsweep.results.store import ResultsStore
+from radsweep.results.wandb_source import frames_from_wandb_runs
 from radsweep.stats import t_interval
 from radsweep.training.config import Method
 from tests.results import sweep
@@ -205,6 +206,20 @@ def test_requested_runs_get_curves_and_unknown_ones_are_listed(tmp_path: Path) -
     assert not any(s.name.startswith("curves-synth") for s in written.sections)
 
 
+def test_a_report_from_wandb_runs_without_sizes_plots_fractions(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "results.sqlite")
+    done = [sweep.record(store, task="synth-age", backbone="c2l", fraction=f) for f in (0.1, 0.5)]
+    runs = [sweep.as_wandb_run(each, f"2026-01-0{i}", sizes=False) for i, each in enumerate(done)]
+    written = make_report(frames_from_wandb_runs(runs, "W&B project e/p"), tmp_path / "report")
+    section = next(s for s in written.sections if s.name == "sample-efficiency-auc")
+    assert section.figure.axes[0].get_xlabel() == "training fraction (log scale)"
+    np.testing.assert_allclose(
+        section.data.sort_values("fraction")["mean"],
+        [each.result.model.final_auc.mean() for each in done],
+    )
+    assert "From W&amp;B project e/p: 2 runs" in written.path.read_text()
+
+
 def test_an_empty_store_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(RadsweepError, match="holds no runs yet"):
         build_report(ResultsStore(tmp_path / "results.sqlite"), tmp_path / "report")
@@ -216,6 +231,7 @@ import sys
 from pathlib import Path
 from radsweep.reports import build_report
 from radsweep.results.store import ResultsStore
+from radsweep.results.wandb_source import frames_from_wandb_runs
 from tests.results import sweep
 
 store = ResultsStore(Path(sys.argv[1]) / "results.sqlite")

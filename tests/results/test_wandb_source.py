@@ -11,44 +11,7 @@ from radsweep.errors import RadsweepError
 from radsweep.results.frames import ResultFrames
 from radsweep.results.store import ResultsStore
 from radsweep.results.wandb_source import WandbRun, fetch_runs, frames_from_wandb_runs
-from radsweep.training.results import Curves
 from tests.results import sweep
-
-
-def _history(curves: Curves, seeds: tuple[int, ...], prefix: str) -> list[dict]:
-    """Per-epoch rows keyed as radsweep's W&B tracking logs them."""
-    return [
-        {
-            **{f"{prefix}auc/seed_{seed}": curves.auc[i, epoch] for i, seed in enumerate(seeds)},
-            **{f"{prefix}auprc/seed_{s}": curves.auprc[i, epoch] for i, s in enumerate(seeds)},
-            f"{prefix}auc/mean": curves.auc[:, epoch].mean(),
-        }
-        for epoch in range(curves.auc.shape[1])
-    ]
-
-
-def _wandb_run(done: sweep.Recorded, created: str, sizes: bool = True) -> WandbRun:
-    result = done.result
-    rows = _history(result.model, result.seeds, "")
-    if result.teacher is not None:
-        for row, teacher in zip(
-            rows, _history(result.teacher, result.seeds, "teacher/"), strict=True
-        ):
-            row.update(teacher)
-    history = pd.DataFrame([{"epoch": epoch, **row} for epoch, row in enumerate(rows, 1)])
-    history = pd.concat([history, pd.DataFrame([{"_step": 99}])], ignore_index=True)  # a table
-    summary: dict = {"auc/final/mean": float(result.model.final_auc.mean()), "seconds": 2.0}
-    if sizes:
-        for seed, n_train in zip(result.seeds, result.train_sizes, strict=True):
-            summary[f"n_train/seed_{seed}"] = n_train
-            summary[f"n_validation/seed_{seed}"] = 100
-    config = {
-        **done.config.model_dump(mode="json"),
-        "run_key": done.key,
-        "cache_keys": sweep.CACHE_KEYS,
-        "_wandb": {},
-    }
-    return WandbRun(f"id-{done.key[:6]}", created, config, summary, history)
 
 
 def test_runs_logged_to_wandb_give_the_stores_tables(tmp_path: Path) -> None:
@@ -62,7 +25,7 @@ def test_runs_logged_to_wandb_give_the_stores_tables(tmp_path: Path) -> None:
         pd.DataFrame(),
     )
     foreign = WandbRun("other", "2030", {"lr": 0.1}, {}, pd.DataFrame({"epoch": [1]}))
-    runs = [_wandb_run(each, f"2026-01-01T00:00:{i:02d}") for i, each in enumerate(done)]
+    runs = [sweep.as_wandb_run(each, f"2026-01-01T00:00:{i:02d}") for i, each in enumerate(done)]
     frames = frames_from_wandb_runs([*runs, skipped, foreign], "W&B project e/p")
     stored = ResultFrames.from_store(store)
 
@@ -84,8 +47,8 @@ def test_runs_logged_to_wandb_give_the_stores_tables(tmp_path: Path) -> None:
 def test_the_latest_run_of_a_key_wins_and_sizes_may_be_missing(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path / "results.sqlite")
     done = sweep.record(store, task="synth-age", backbone="c2l", fraction=0.5)
-    old = _wandb_run(done, "2026-01-01")
-    new = _wandb_run(done, "2026-02-01", sizes=False)
+    old = sweep.as_wandb_run(done, "2026-01-01")
+    new = sweep.as_wandb_run(done, "2026-02-01", sizes=False)
     frames = frames_from_wandb_runs([new, old], "W&B project e/p")
     assert len(frames.runs) == 1 and '"wandb_id": "id-' in frames.runs["meta"].iloc[0]
     assert frames.runs["created_at"].iloc[0] == "2026-02-01"

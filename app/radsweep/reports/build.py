@@ -15,7 +15,7 @@ from radsweep.reports.distillation import distillation, distillation_seeds
 from radsweep.reports.efficiency import ABLATIONS, ablation, sample_efficiency
 from radsweep.reports.html import render
 from radsweep.reports.points import with_series
-from radsweep.reports.section import Section
+from radsweep.reports.section import Section, slug
 from radsweep.reports.style import BACKBONE_ORDER, RC, Palette, task_order, task_title
 from radsweep.reports.table7 import table7
 from radsweep.results.frames import ResultFrames
@@ -41,7 +41,7 @@ def _curve_sections(frames: ResultFrames, palette: Palette, runs: Sequence[str])
             indexed,
             sizes,
             chosen[task],
-            f"curves-{task}",
+            f"curves-{slug(task)}",
             f"Per-epoch validation AUC: {task_title(task)}",
         )
         for task in task_order(chosen)

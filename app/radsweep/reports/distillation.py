@@ -7,7 +7,7 @@ from matplotlib.axes import Axes
 
 from radsweep.reports.efficiency import image_rows
 from radsweep.reports.points import latest_per_point, missing_points, point_stats, prefer
-from radsweep.reports.section import Section, legend, panels, seeds_text
+from radsweep.reports.section import Section, empty, legend, panels, seeds_text, slug
 from radsweep.reports.style import (
     OKABE_ITO,
     Palette,
@@ -106,7 +106,7 @@ def _mean_panel(ax: Axes, stats: pd.DataFrame, series: list[str]) -> None:
 
 def distillation(seeds: pd.DataFrame, palette: Palette, task: str, metric: str) -> Section:
     """One panel per training fraction; per backbone, the four arms' means with 95 % intervals."""
-    name = f"distillation-{metric}-{task}"
+    name = f"distillation-{metric}-{slug(task)}"
     title = f"Distillation: {task_title(task)} ({metric.upper()})"
     caption = (
         f"Final-epoch validation {metric.upper()} of image-only models, self-distilled and "
@@ -117,6 +117,8 @@ def distillation(seeds: pd.DataFrame, palette: Palette, task: str, metric: str) 
     frame, notes = arm_rows(seeds[seeds["task"] == task])
     frame, duplicates = latest_per_point(frame, POINT)
     stats = point_stats(frame, POINT, f"final_{metric}", LEVEL)
+    if stats.empty:
+        return empty(name, title, caption, f"{task_title(task)}: no runs with the attention head")
     fractions = sorted(stats["fraction"].unique())
     series = palette.order(stats["series"].unique())
     figure, axes = panels(len(fractions))
@@ -158,7 +160,7 @@ def _seed_panel(ax: Axes, rows: pd.DataFrame, series: list[str]) -> None:
 
 def distillation_seeds(seeds: pd.DataFrame, palette: Palette, task: str) -> Section:
     """Every seed's AUC in each arm, a grey line joining one seed's arms (same split)."""
-    name = f"distillation-seeds-{task}"
+    name = f"distillation-seeds-{slug(task)}"
     title = f"Distillation per seed: {task_title(task)}"
     caption = (
         "Final-epoch validation AUC of every seed in each arm; grey lines join the arms of one "
@@ -167,7 +169,11 @@ def distillation_seeds(seeds: pd.DataFrame, palette: Palette, task: str) -> Sect
     frame, notes = arm_rows(seeds[seeds["task"] == task])
     frame, duplicates = latest_per_point(frame, POINT)
     columns = [*POINT, "seed", "final_auc", "n_train", "n_validation", "run_key"]
-    data = frame[columns].sort_values([*POINT, "seed"], ignore_index=True)
+    data = (
+        frame[columns].dropna(subset="final_auc").sort_values([*POINT, "seed"], ignore_index=True)
+    )
+    if data.empty:
+        return empty(name, title, caption, f"{task_title(task)}: no runs with the attention head")
     fractions = sorted(data["fraction"].unique())
     series = palette.order(data["series"].unique())
     figure, axes = panels(len(fractions))

@@ -60,12 +60,11 @@ def sample_efficiency(rows: pd.DataFrame, palette: Palette, metric: str) -> Sect
         "with a 90 % t-interval band (the seed's Figure "
         f"{2 if metric == 'auc' else 5})."
     )
-    image = image_rows(rows)
-    if image.empty:
-        return empty(name, title, caption, "no image-only runs with the attention head")
     point = ["task", "series", "fraction"]
-    image, notes = latest_per_point(image, point)
+    image, notes = latest_per_point(image_rows(rows), point)
     stats = point_stats(image, point, f"final_{metric}", SAMPLE_LEVEL)
+    if stats.empty:
+        return empty(name, title, caption, "no image-only runs with the attention head")
     tasks = task_order(stats["task"])
     figure, axes = panels(len(tasks))
     for ax, task in zip(axes, tasks, strict=True):
@@ -101,7 +100,7 @@ ABLATIONS = (
         "image",
         (),
         lambda value: HEAD_NAMES.get(value, value),
-        "14 and 15",
+        "the seed's Figures 14 and 15",
     ),
     Ablation(
         "ablation-tau",
@@ -110,7 +109,7 @@ ABLATIONS = (
         "distill",
         ("lam", "text_encoder"),
         lambda value: f"τ = {value:g}",
-        "16 and 17",
+        "the seed's Figures 16 and 17",
     ),
     Ablation(
         "ablation-lambda",
@@ -119,7 +118,7 @@ ABLATIONS = (
         "distill",
         ("tau", "text_encoder"),
         lambda value: f"λ = {value:g}",
-        "(none: λ is fixed there)",
+        "not in the seed, which fixes λ",
     ),
     Ablation(
         "ablation-text-encoder",
@@ -128,7 +127,7 @@ ABLATIONS = (
         "distill",
         ("tau", "lam"),
         lambda value: f"teacher text: {text_name(value)}",
-        "18 and 19",
+        "the seed's Figures 18 and 19",
     ),
 )
 
@@ -148,7 +147,7 @@ def ablation(rows: pd.DataFrame, spec: Ablation) -> Section:
     caption = (
         f"Final-epoch validation AUC against training images (log scale) for each value of the "
         f"factor, other settings at their main value; mean across seeds with a 95 % t-interval "
-        f"band (the seed's Figures {spec.figures})."
+        f"band ({spec.figures})."
     )
     candidates = rows[rows["method"] == spec.method]
     if spec.method != "image":
@@ -157,13 +156,12 @@ def ablation(rows: pd.DataFrame, spec: Ablation) -> Section:
     for knob in spec.held:
         candidates, chosen[knob] = prefer(candidates, knob)
     varied = candidates.groupby(["task", "series"])[spec.factor].transform("nunique") > 1
-    candidates = candidates[varied]
-    if candidates.empty:
+    point = ["task", "series", "fraction", spec.factor]
+    candidates, notes = latest_per_point(candidates[varied], point)
+    stats = point_stats(candidates, point, "final_auc", ABLATION_LEVEL)
+    if stats.empty:
         why = f"no runs vary {spec.factor} (a task and backbone with two or more values)"
         return empty(spec.name, spec.title, caption, why)
-    point = ["task", "series", "fraction", spec.factor]
-    candidates, notes = latest_per_point(candidates, point)
-    stats = point_stats(candidates, point, "final_auc", ABLATION_LEVEL)
     stats["setting"] = stats[spec.factor].map(spec.label)
     missing = missing_points(stats, ["series", "fraction", spec.factor])
     if spec.method != "image":

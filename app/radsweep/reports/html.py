@@ -47,7 +47,7 @@ def _list(title: str, items: Sequence[str], css: str = "") -> str:
 
 
 def _section(section: Section, png: bytes | None, files: Sequence[str]) -> str:
-    parts = [f'<section id="{section.name}"><h2>{escape(section.title)}</h2>']
+    parts = [f'<section id="{escape(section.name)}"><h2>{escape(section.title)}</h2>']
     parts.append(f"<p>{escape(section.caption)}</p>")
     if png is not None:
         data = base64.b64encode(png).decode("ascii")
@@ -81,7 +81,7 @@ def render(
     """The page: source, how to read it (CI method), contents, then every section."""
     created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     contents = "".join(
-        f'<li><a href="#{section.name}">{escape(section.title)}</a>'
+        f'<li><a href="#{escape(section.name)}">{escape(section.title)}</a>'
         + (
             f' <span class="missing">({len(section.missing)} missing)</span>'
             if section.missing

@@ -5,6 +5,7 @@ backend, so reports render headless (and in threads or workers) whatever backend
 """
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -106,6 +107,11 @@ def seeds_text(counts: pd.Series) -> str:
     """``5 seeds`` or ``3-5 seeds`` per point, from the points' seed counts."""
     low, high = int(counts.min()), int(counts.max())
     return f"{low} seeds" if low == high else f"{low}-{high} seeds"
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a task name (names from W&B configs are not validated)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "_"
 
 
 def empty(name: str, title: str, caption: str, why: str) -> Section:

@@ -55,7 +55,7 @@ def fetch_runs(path: str, timeout: int = API_TIMEOUT_SECONDS) -> list[WandbRun]:
                 created_at=str(run.created_at),
                 config=dict(run.config),
                 summary=dict(run.summary),
-                history=run.history(samples=100_000, pandas=True),
+                history=pd.DataFrame(list(run.scan_history())),  # every row, not a sample
             )
             for run in api.runs(path, filters={"state": "finished"})
         ]
