@@ -41,7 +41,8 @@ def _main(rows: pd.DataFrame, method: str, knobs: tuple[str, ...]) -> pd.DataFra
 
 
 def arm_rows(seeds: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Per-seed rows of the four arms at the main τ, λ and text encoder, with an ``arm`` column.
+    """Per-seed rows of the four arms at the main τ, λ and text encoder, with an ``arm`` column,
+    at the training fractions where something besides image-only ran.
 
     The teacher is the teacher run of the grid point; where there is none, the teacher stage
     of the distillation run stands in (same seeds and splits), and a note says where.
@@ -64,7 +65,8 @@ def arm_rows(seeds: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         for task, count in stand_in.drop_duplicates("run_key").groupby("task").size().items()
     ]
     frame = pd.concat([rows.assign(arm=arm) for arm, rows in arms.items()], ignore_index=True)
-    return frame, notes
+    compared = frame.loc[frame["arm"] != "image", "fraction"].unique()
+    return frame[frame["fraction"].isin(compared)], notes
 
 
 def _offsets(count: int) -> np.ndarray:
@@ -121,7 +123,7 @@ def distillation(seeds: pd.DataFrame, palette: Palette, task: str, metric: str) 
         return empty(name, title, caption, f"{task_title(task)}: no runs with the attention head")
     fractions = sorted(stats["fraction"].unique())
     series = palette.order(stats["series"].unique())
-    figure, axes = panels(len(fractions))
+    figure, axes = panels(len(fractions), width=max(4.0, 0.7 * len(series)))
     for ax, fraction in zip(axes, fractions, strict=True):
         panel = stats[stats["fraction"] == fraction]
         _mean_panel(ax, panel, series)
@@ -176,7 +178,7 @@ def distillation_seeds(seeds: pd.DataFrame, palette: Palette, task: str) -> Sect
         return empty(name, title, caption, f"{task_title(task)}: no runs with the attention head")
     fractions = sorted(data["fraction"].unique())
     series = palette.order(data["series"].unique())
-    figure, axes = panels(len(fractions))
+    figure, axes = panels(len(fractions), width=max(4.0, 0.7 * len(series)))
     for ax, fraction in zip(axes, fractions, strict=True):
         panel = data[data["fraction"] == fraction]
         _seed_panel(ax, panel, series)

@@ -36,13 +36,11 @@ class Section:
     table: pd.DataFrame | None = None
 
 
-def panels(count: int, columns: int = 3) -> tuple[Figure, list[Axes]]:
-    """A figure with ``count`` panels in rows of at most ``columns``."""
+def panels(count: int, columns: int = 3, width: float = PANEL_SIZE[0]) -> tuple[Figure, list[Axes]]:
+    """A figure with ``count`` panels (``width`` inches wide) in rows of at most ``columns``."""
     columns = max(1, min(columns, count))
     rows = math.ceil(count / columns)
-    figure = Figure(
-        figsize=(PANEL_SIZE[0] * columns, PANEL_SIZE[1] * rows + 0.6), layout="constrained"
-    )
+    figure = Figure(figsize=(width * columns, PANEL_SIZE[1] * rows + 0.6), layout="constrained")
     axes = list(figure.subplots(rows, columns, squeeze=False).ravel())
     for spare in axes[count:]:
         figure.delaxes(spare)
