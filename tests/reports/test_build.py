@@ -174,7 +174,8 @@ def test_a_half_done_grid_renders_what_exists(tmp_path: Path) -> None:
     task = "synth-prognostic"
     for backbone, fraction in (("rad-dino", 0.1), ("rad-dino", 0.5), ("c2l", 0.1)):
         sweep.record(store, task=task, backbone=backbone, fraction=fraction)
-    sweep.record(store, task=task, backbone="c2l", method=Method.DISTILL, fraction=0.5)
+    for tau in (0.5, 2.0):
+        sweep.record(store, task=task, backbone="c2l", method=Method.DISTILL, tau=tau, fraction=0.5)
     written = make_report(store, tmp_path / "report")
     missing = {section.name: section.missing for section in written.sections}
     assert missing["sample-efficiency-auc"] == ["Synthetic prognostic: C2L, fraction 0.5"]
@@ -182,17 +183,22 @@ def test_a_half_done_grid_renders_what_exists(tmp_path: Path) -> None:
     assert "Synthetic prognostic: C2L, fraction 0.5, image" in distill
     assert "Synthetic prognostic: C2L, fraction 0.5, self-distill" in distill
     assert "Synthetic prognostic: C2L, fraction 0.5, teacher" not in distill  # the stand-in
-    assert any("no runs vary tau" in line for line in missing["ablation-tau"])
+    assert any("no runs vary lam" in line for line in missing["ablation-lambda"])
+    assert missing["ablation-tau"] == [
+        "Synthetic prognostic: C2L, fraction 0.5, image only (attention head)"
+    ]
     assert missing["table-7"] == ["Synthetic prognostic: no text-only runs"]
     page = written.path.read_text()
     assert "Synthetic prognostic: C2L, fraction 0.5, image" in page
-    assert page.count('<img src="data:image/png') == 6  # efficiency 2, distillation 3, curves
+    assert page.count('<img src="data:image/png') == 7  # efficiency 2, distillation 3, τ, curves
     section = next(s for s in written.sections if s.name == f"distillation-auc-{task}")
     assert any("teacher stage of distillation runs" in note for note in section.notes)
+    assert "Synthetic prognostic: distill τ held at 0.5" in section.notes  # no run at 0.25
     teacher = section.data[section.data["arm"] == "teacher"]
-    assert len(teacher) == 1 and teacher["mean"].iloc[0] == pytest.approx(
-        store.seed_metrics().query("stage == 'teacher'")["final_auc"].mean()
-    )
+    assert len(teacher) == 1
+    stage = store.seed_metrics(teacher["run_key"].iloc[0]).query("stage == 'teacher'")
+    assert teacher["mean"].iloc[0] == pytest.approx(stage["final_auc"].mean())
+    assert stage["tau"].iloc[0] == 0.5
 
 
 def test_requested_runs_get_curves_and_unknown_ones_are_listed(tmp_path: Path) -> None:

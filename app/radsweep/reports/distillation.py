@@ -6,7 +6,13 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from radsweep.reports.efficiency import image_rows
-from radsweep.reports.points import latest_per_point, missing_points, point_stats, prefer
+from radsweep.reports.points import (
+    held_notes,
+    latest_per_point,
+    missing_points,
+    point_stats,
+    prefer,
+)
 from radsweep.reports.section import Section, empty, legend, panels, seeds_text, slug
 from radsweep.reports.style import (
     OKABE_ITO,
@@ -33,11 +39,16 @@ ARM_STYLES = {
 POINT = ["task", "series", "fraction", "arm"]
 
 
-def _main(rows: pd.DataFrame, method: str, knobs: tuple[str, ...]) -> pd.DataFrame:
-    chosen = rows[(rows["method"] == method) & (rows["head"] == "attention")]
+def _main(
+    rows: pd.DataFrame, method: str, knobs: tuple[str, ...], notes: list[str]
+) -> pd.DataFrame:
+    """The method's attention-head runs at the main setting of each knob (noted per task)."""
+    kept = rows[(rows["method"] == method) & (rows["head"] == "attention")]
+    chosen = {}
     for knob in knobs:
-        chosen, _ = prefer(chosen, knob)
-    return chosen
+        kept, chosen[knob] = prefer(kept, knob)
+    notes += held_notes(chosen, f"{method} ")
+    return kept
 
 
 def arm_rows(seeds: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -47,20 +58,20 @@ def arm_rows(seeds: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     The teacher is the teacher run of the grid point; where there is none, the teacher stage
     of the distillation run stands in (same seeds and splits), and a note says where.
     """
-    model = seeds[seeds["stage"] == "model"]
-    distill = _main(model, "distill", ("tau", "lam", "text_encoder"))
+    model, notes = seeds[seeds["stage"] == "model"], []
+    distill = _main(model, "distill", ("tau", "lam", "text_encoder"), notes)
     arms = {
         "image": image_rows(model),
-        "self-distill": _main(model, "self-distill", ("tau", "lam")),
+        "self-distill": _main(model, "self-distill", ("tau", "lam"), notes),
         "distill": distill,
-        "teacher": _main(model, "teacher", ("text_encoder",)),
+        "teacher": _main(model, "teacher", ("text_encoder",), notes),
     }
     stage = seeds[(seeds["stage"] == "teacher") & seeds["run_key"].isin(distill["run_key"])]
     grid = ["task", "series", "fraction"]
     have = pd.MultiIndex.from_frame(arms["teacher"][grid])
     stand_in = stage[~pd.MultiIndex.from_frame(stage[grid]).isin(have)]
     arms["teacher"] = pd.concat([arms["teacher"], stand_in])
-    notes = [
+    notes += [
         f"{task_title(task)}: {count} teacher point(s) from the teacher stage of distillation runs"
         for task, count in stand_in.drop_duplicates("run_key").groupby("task").size().items()
     ]

@@ -8,7 +8,8 @@ from typing import Any
 import pandas as pd
 
 from radsweep.reports.points import (
-    DIMENSION_NAMES,
+    describe,
+    held_notes,
     latest_per_point,
     missing_points,
     point_stats,
@@ -132,15 +133,6 @@ ABLATIONS = (
 )
 
 
-def _held_notes(chosen: dict[str, dict[str, Any]]) -> list[str]:
-    notes = []
-    for knob, per_task in chosen.items():
-        for task, value in sorted(per_task.items()):
-            shown = f"{value:g}" if isinstance(value, float) else str(value)
-            notes.append(f"{task_title(task)}: {DIMENSION_NAMES[knob]} held at {shown}")
-    return notes
-
-
 def ablation(rows: pd.DataFrame, spec: Ablation) -> Section:
     """Per task and backbone where the factor took several values: one line per value, with the
     image-only baseline for distillation factors; mean and 95 % t-interval."""
@@ -166,12 +158,10 @@ def ablation(rows: pd.DataFrame, spec: Ablation) -> Section:
     missing = missing_points(stats, ["series", "fraction", spec.factor])
     if spec.method != "image":
         baseline = _baseline(rows, stats)
+        missing += _baseline_missing(stats, baseline)
         stats = pd.concat([stats, baseline], ignore_index=True)
-        missing += missing_points(
-            baseline, ["series", "fraction"], {"fraction": sorted(stats["fraction"].unique())}
-        )
     figure = _ablation_figure(stats, spec)
-    notes += _held_notes(chosen)
+    notes += held_notes(chosen)
     return Section(spec.name, spec.title, caption, stats, figure, missing, notes)
 
 
@@ -185,6 +175,17 @@ def _baseline(rows: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
     baseline = point_stats(image, ["task", "series", "fraction"], "final_auc", ABLATION_LEVEL)
     baseline["setting"] = IMAGE_ONLY
     return baseline
+
+
+def _baseline_missing(stats: pd.DataFrame, baseline: pd.DataFrame) -> list[str]:
+    grid = ["task", "series", "fraction"]
+    have = set(baseline[grid].itertuples(index=False, name=None))
+    wanted = stats[grid].drop_duplicates().itertuples(index=False, name=None)
+    return [
+        f"{describe(dict(zip(grid, point, strict=True)))}, {IMAGE_ONLY}"
+        for point in wanted
+        if point not in have
+    ]
 
 
 def _ablation_figure(stats: pd.DataFrame, spec: Ablation):

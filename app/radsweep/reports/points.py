@@ -160,3 +160,13 @@ def missing_points(
                 where = dict(zip(dimensions, combination, strict=True))
                 missing.append(describe({"task": task, **where}))
     return missing
+
+
+def held_notes(chosen: dict[str, dict[str, Any]], prefix: str = "") -> list[str]:
+    """``Readmission: τ held at 0.25`` for every knob ``prefer`` fixed, per task."""
+    notes = []
+    for knob, per_task in chosen.items():
+        for task, value in sorted(per_task.items()):
+            shown = f"{value:g}" if isinstance(value, float) else str(value)
+            notes.append(f"{task_title(task)}: {prefix}{DIMENSION_NAMES[knob]} held at {shown}")
+    return notes
