@@ -54,13 +54,11 @@ def test_build_pe_from_inspect(tmp_path: Path, capsys: pytest.CaptureFixture[str
         (["age", "--mimic-cxr-jpg", "/nowhere"], "--mimic-cxr-jpg /nowhere does not exist"),
         (["pe"], "missing option --inspect"),
         (["pe", "--inspect", "{tmp}"], "holds neither INSPECT layout"),
-        (
-            ["mimic-5x1200", "--mimic-cxr-jpg", "{tmp}", "--mimic-cxr-reports", "{tmp}"],
-            "mimic-cxr-2.0.0-metadata.csv.gz — expected layout: the MIMIC-CXR-JPG",
-        ),
+        (["mimic-5x1200", "--mimic-cxr-jpg", "{tmp}", "--mimic-cxr-reports", "{tmp}"],
+         "mimic-cxr-2.0.0-metadata.csv.gz — expected layout: the MIMIC-CXR-JPG"),
         (["12-month-ph", "--inspect", "{tmp}", "--sad", "-5"], "invalid sad_mm"),
     ],
-)
+)  # fmt: skip
 def test_user_errors_are_one_line_with_exit_code_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:

@@ -23,14 +23,8 @@ EXAMPLE = SAMPLES / "mimic_cxr_example_report.txt"
 
 # What the official parser (MIT-LCP/mimic-cxr txt/section_parser.py) returns on the website example.
 OFFICIAL_NAMES = [
-    "preamble",
-    "examination",
-    "indication",
-    "technique",
-    "comparison",
-    "findings",
-    "impression",
-]
+    "preamble", "examination", "indication", "technique", "comparison", "findings", "impression",
+]  # fmt: skip
 OFFICIAL_FINDINGS = (
     "Cardiac size cannot be evaluated.  Large left pleural effusion is new.  Small\n"
     " right effusion is new.  The upper lungs are clear.  Right lower lobe opacities\n"

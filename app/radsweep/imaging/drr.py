@@ -203,31 +203,12 @@ def plastimatch_drr(
         volume = Path(folder) / "volume.nii"
         nib.save(lps_volume(image), volume)
         command = [
-            binary,
-            "drr",
-            "-t",
-            "pfm",
-            "-i",
-            "uniform",
-            "-n",
-            "0 -1 0",
-            "--vup",
-            "0 0 1",
-            "--sad",
-            f"{geometry.sad_mm:g}",
-            "--sid",
-            f"{geometry.sid_mm:g}",
-            "-r",
-            size,
-            "-z",
-            f"{detector} {detector}",
-            "-o",
-            " ".join(f"{value:.4f}" for value in volume_centre_lps(image)),
-            "-I",
-            str(volume),
-            "-O",
-            f"{folder}/",
-        ]
+            binary, "drr", "-t", "pfm", "-i", "uniform", "-n", "0 -1 0", "--vup", "0 0 1",
+            "--sad", f"{geometry.sad_mm:g}", "--sid", f"{geometry.sid_mm:g}",
+            "-r", size, "-z", f"{detector} {detector}",
+            "-o", " ".join(f"{value:.4f}" for value in volume_centre_lps(image)),
+            "-I", str(volume), "-O", f"{folder}/",
+        ]  # fmt: skip
         try:
             done = subprocess.run(
                 command, capture_output=True, text=True, timeout=PLASTIMATCH_TIMEOUT_S

@@ -31,23 +31,10 @@ METADATA_COLUMNS = [
 ]
 LABEL_COLUMNS = ["subject_id", "study_id", *sorted([*OBSERVATIONS, NO_FINDING])]
 ADMISSION_COLUMNS = [
-    "subject_id",
-    "hadm_id",
-    "admittime",
-    "dischtime",
-    "deathtime",
-    "admission_type",
-    "admit_provider_id",
-    "admission_location",
-    "discharge_location",
-    "insurance",
-    "language",
-    "marital_status",
-    "race",
-    "edregtime",
-    "edouttime",
-    "hospital_expire_flag",
-]
+    "subject_id", "hadm_id", "admittime", "dischtime", "deathtime", "admission_type",
+    "admit_provider_id", "admission_location", "discharge_location", "insurance", "language",
+    "marital_status", "race", "edregtime", "edouttime", "hospital_expire_flag",
+]  # fmt: skip
 PATIENT_COLUMNS = ["subject_id", "gender", "anchor_age", "anchor_year", "anchor_year_group", "dod"]
 
 
@@ -109,26 +96,20 @@ def write_mimic_cxr(
         for image in study.images:
             meta.append(
                 {
-                    "dicom_id": image.dicom,
-                    "subject_id": int(study.subject),
-                    "study_id": int(study.study),
-                    "PerformedProcedureStepDescription": "CHEST",
-                    "ViewPosition": image.view,
-                    "Rows": 8,
-                    "Columns": 8,
-                    "StudyDate": study.date,
-                    "StudyTime": study.time,
+                    "dicom_id": image.dicom, "subject_id": int(study.subject),
+                    "study_id": int(study.study), "PerformedProcedureStepDescription": "CHEST",
+                    "ViewPosition": image.view, "Rows": 8, "Columns": 8,
+                    "StudyDate": study.date, "StudyTime": study.time,
                     "ProcedureCodeSequence_CodeMeaning": "CHEST",
                     "ViewCodeSequence_CodeMeaning": "postero-anterior",
                     "PatientOrientationCodeSequence_CodeMeaning": "Erect",
                 }
-            )
+            )  # fmt: skip
             if image.on_disk:
                 _write_jpeg(jpg / folder / f"s{study.study}" / f"{image.dicom}.jpg")
         if study.labels is not None:
-            labels.append(
-                {"subject_id": int(study.subject), "study_id": int(study.study), **study.labels}
-            )
+            labels.append({"subject_id": int(study.subject), "study_id": int(study.study),
+                           **study.labels})  # fmt: skip
         if study.report is not None:
             reports[f"{folder}/s{study.study}.txt"] = study.report
     labels += extra_label_rows or []
@@ -186,20 +167,10 @@ def write_ct(path: Path, axcodes: tuple[str, str, str] = ("L", "P", "S")) -> Non
 
 
 INSPECT_LABELS = [
-    "impression_id",
-    "pe_positive_nlp",
-    "pe_acute",
-    "pe_subsegmentalonly",
-    "1_month_mortality",
-    "6_month_mortality",
-    "12_month_mortality",
-    "1_month_readmission",
-    "6_month_readmission",
-    "12_month_readmission",
-    "12_month_PH",
-    "tte_12_month_PH",
-    "is_censored_12_month_PH",
-]
+    "impression_id", "pe_positive_nlp", "pe_acute", "pe_subsegmentalonly", "1_month_mortality",
+    "6_month_mortality", "12_month_mortality", "1_month_readmission", "6_month_readmission",
+    "12_month_readmission", "12_month_PH", "tte_12_month_PH", "is_censored_12_month_PH",
+]  # fmt: skip
 
 
 @dataclass
@@ -238,20 +209,14 @@ def write_inspect(root: Path, cts: list[CT], layout: str = "2025") -> Path:
         pd.DataFrame(_label_rows(cts, "TRUE", "FALSE"), columns=INSPECT_LABELS).to_csv(
             root / "labels_20250611.tsv", **tsv
         )
-        pd.DataFrame(
-            {
-                "impression_id": [ct.impression_id for ct in cts],
-                "impressions": [ct.impression for ct in cts],
-            }
-        ).to_csv(root / "impressions_20250611.tsv", **tsv)
-        pd.DataFrame(
-            {
-                "impression_id": [ct.impression_id for ct in cts],
-                "image_id": [ct.image_id for ct in cts],
-                "person_id": [ct.person for ct in cts],
-                "procedure_DATETIME": "2150-01-01 10:00:00",
-            }
-        ).to_csv(root / "study_mapping_20250611.tsv", **tsv)
+        pd.DataFrame({"impression_id": [ct.impression_id for ct in cts],
+                      "impressions": [ct.impression for ct in cts]}).to_csv(
+            root / "impressions_20250611.tsv", **tsv)  # fmt: skip
+        pd.DataFrame({"impression_id": [ct.impression_id for ct in cts],
+                      "image_id": [ct.image_id for ct in cts],
+                      "person_id": [ct.person for ct in cts],
+                      "procedure_DATETIME": "2150-01-01 10:00:00"}).to_csv(
+            root / "study_mapping_20250611.tsv", **tsv)  # fmt: skip
         pd.DataFrame({"impression_id": [ct.impression_id for ct in cts], "split": "train"}).to_csv(
             root / "splits_20250611.tsv", **tsv
         )
@@ -260,19 +225,13 @@ def write_inspect(root: Path, cts: list[CT], layout: str = "2025") -> Path:
         pd.DataFrame(_label_rows(cts, "True", "False"), columns=INSPECT_LABELS).to_csv(
             root / "Final_labels.csv", index=False
         )
-        pd.DataFrame(
-            {
-                "impression_id": [ct.impression_id for ct in cts],
-                "impressions": [ct.impression for ct in cts],
-            }
-        ).to_csv(root / "Final_Impressions.csv", index=False)
-        pd.DataFrame(
-            {
-                "image_id": [f"{ct.image_id}.nii.gz" for ct in cts],
-                "impression_id": [ct.impression_id for ct in cts],
-                "person_id": [ct.person for ct in cts],
-            }
-        ).to_csv(root / "Final_metadata.csv", index=False)
+        pd.DataFrame({"impression_id": [ct.impression_id for ct in cts],
+                      "impressions": [ct.impression for ct in cts]}).to_csv(
+            root / "Final_Impressions.csv", index=False)  # fmt: skip
+        pd.DataFrame({"image_id": [f"{ct.image_id}.nii.gz" for ct in cts],
+                      "impression_id": [ct.impression_id for ct in cts],
+                      "person_id": [ct.person for ct in cts]}).to_csv(
+            root / "Final_metadata.csv", index=False)  # fmt: skip
     for ct in cts:
         if ct.volume:
             write_ct(volumes / f"{ct.image_id}.nii.gz", ("L", "A", "S"))

@@ -90,10 +90,8 @@ def test_drrs_are_shared_resumed_and_guarded(tmp_path: Path) -> None:
 
 
 def test_original_layout_with_volumes_beside_the_tables(tmp_path: Path) -> None:
-    cts = [
-        CT(n, f"80{n:02d}", {"pe_positive_nlp": "True" if n % 3 == 0 else "False"})
-        for n in range(1, 10)
-    ]
+    cts = [CT(n, f"80{n:02d}", {"pe_positive_nlp": "True" if n % 3 == 0 else "False"})
+           for n in range(1, 10)]  # fmt: skip
     root = write_inspect(tmp_path / "inspect", cts, layout="original")
     manifest = _build("pe", root, tmp_path / "pe")
     assert manifest.info.builder["layout"] == "original"

@@ -39,10 +39,8 @@ class Ids:
         self, labels: dict | None, views: tuple[str, ...] = ("PA", "LATERAL"), subject=None, **kw
     ) -> Study:
         number = next(self._numbers)
-        images = [
-            Image(f"{number:08x}-{i:08x}-0000aaaa-bbbb0000-cccc{i:04x}", view)
-            for i, view in enumerate(views)
-        ]
+        images = [Image(f"{number:08x}-{i:08x}-0000aaaa-bbbb0000-cccc{i:04x}", view)
+                  for i, view in enumerate(views)]  # fmt: skip
         return Study(subject or f"1{number:07d}", f"5{number:07d}", images, labels, **kw)
 
 
@@ -98,17 +96,8 @@ def _kept(frame: pd.DataFrame, cases: dict[str, Study]) -> set[str]:
     return {by_study[study] for study in frame["study_id"]}
 
 
-ALWAYS = {
-    "clean",
-    "blank others",
-    "no finding set",
-    "AP and PA",
-    "AP only",
-    "impression only",
-    "addendum",
-    "no headers",
-    "duplicate label rows",
-}
+ALWAYS = {"clean", "blank others", "no finding set", "AP and PA", "AP only", "impression only",
+          "addendum", "no headers", "duplicate label rows"}  # fmt: skip
 
 
 def test_exactly_one_rule_and_the_image_filters(tmp_path: Path, special_cases) -> None:
@@ -193,17 +182,10 @@ def _age_cohort(ids: Ids) -> tuple[list[Study], list[dict]]:
     ]
     ages = [(50, 2150), (91, 2150), None, (30, 2150), (74, 2150), (60, 2150)]
     patients = [
-        {
-            "subject_id": int(study.subject),
-            "gender": "F",
-            "anchor_age": age[0],
-            "anchor_year": age[1],
-            "anchor_year_group": "2014 - 2016",
-            "dod": "",
-        }
-        for study, age in zip(studies, ages, strict=True)
-        if age is not None
-    ]
+        {"subject_id": int(study.subject), "gender": "F", "anchor_age": age[0],
+         "anchor_year": age[1], "anchor_year_group": "2014 - 2016", "dod": ""}
+        for study, age in zip(studies, ages, strict=True) if age is not None
+    ]  # fmt: skip
     return studies, patients
 
 
@@ -212,10 +194,8 @@ def test_age_bins_with_over_89_patients(tmp_path: Path) -> None:
     jpg, reports = write_mimic_cxr(tmp_path, studies)
     mimic_iv = write_mimic_iv(tmp_path, patients, [])
     manifest = build_age(jpg, reports, mimic_iv, tmp_path / "age")
-    ages = {
-        row.study_id: (row.age_years, row.label, row.age_over_89)
-        for row in manifest.frame.itertuples()
-    }
+    ages = {row.study_id: (row.age_years, row.label, row.age_over_89)
+            for row in manifest.frame.itertuples()}  # fmt: skip
     assert ages == {
         studies[0].study: (53, 1, False),
         studies[1].study: (89, 4, True),
@@ -240,24 +220,12 @@ def test_age_edges_that_split_the_over_89_drop_them(tmp_path: Path) -> None:
 
 
 def _admission(subject: str, hadm: int, admit: str, disch: str, **kw) -> dict:
-    return {
-        "subject_id": int(subject),
-        "hadm_id": hadm,
-        "admittime": admit,
-        "dischtime": disch,
-        "deathtime": kw.get("death", ""),
-        "admission_type": "URGENT",
-        "admit_provider_id": "P00000",
-        "admission_location": "EMERGENCY ROOM",
-        "discharge_location": "HOME",
-        "insurance": "Other",
-        "language": "ENGLISH",
-        "marital_status": "SINGLE",
-        "race": "UNKNOWN",
-        "edregtime": kw.get("ed", ""),
-        "edouttime": "",
-        "hospital_expire_flag": kw.get("expired", 0),
-    }
+    return {"subject_id": int(subject), "hadm_id": hadm, "admittime": admit, "dischtime": disch,
+            "deathtime": kw.get("death", ""), "admission_type": "URGENT",
+            "admit_provider_id": "P00000", "admission_location": "EMERGENCY ROOM",
+            "discharge_location": "HOME", "insurance": "Other", "language": "ENGLISH",
+            "marital_status": "SINGLE", "race": "UNKNOWN", "edregtime": kw.get("ed", ""),
+            "edouttime": "", "hospital_expire_flag": kw.get("expired", 0)}  # fmt: skip
 
 
 def _discharge_cohort(tmp_path: Path) -> tuple[dict[str, Study], Path, Path, Path]:
@@ -274,21 +242,14 @@ def _discharge_cohort(tmp_path: Path) -> tuple[dict[str, Study], Path, Path, Pat
         "no study time": ids.study({}, subject=a, date=21500101, time=float("nan")),
     }
     admissions = [
-        _admission(
-            a, 20000001, "2150-01-01 10:00:00", "2150-01-03 10:00:00", ed="2150-01-01 06:00:00"
-        ),
+        _admission(a, 20000001, "2150-01-01 10:00:00", "2150-01-03 10:00:00",
+                   ed="2150-01-01 06:00:00"),
         _admission(a, 20000002, "2150-02-01 10:00:00", "2150-02-10 10:00:00"),
         _admission(a, 20000003, "2150-03-01 00:00:00", "2150-03-20 00:00:00"),
         _admission(a, 20000004, "2150-03-05 00:00:00", "2150-03-06 12:00:00"),
-        _admission(
-            b,
-            20000005,
-            "2150-01-01 00:00:00",
-            "2150-01-02 00:00:00",
-            death="2150-01-02 00:00:00",
-            expired=1,
-        ),
-    ]
+        _admission(b, 20000005, "2150-01-01 00:00:00", "2150-01-02 00:00:00",
+                   death="2150-01-02 00:00:00", expired=1),
+    ]  # fmt: skip
     jpg, reports = write_mimic_cxr(tmp_path, list(cases.values()))
     return cases, jpg, reports, write_mimic_iv(tmp_path, [], admissions)
 

@@ -276,14 +276,8 @@ def build_age(
     frame = _on_disk(frame, jpg, counts, progress)
     frame = attach_reports(frame, reports, counts, progress)
     frame = _limit(frame, max_samples, f"{task.name}\x1f{seed}", counts)
-    options = {
-        "age_bin_edges": list(edges),
-        "views": list(views),
-        "max_samples": max_samples,
-        "seed": seed,
-        "one_image_per_study": True,
-        "edges_verified": False,
-    }
+    options = {"age_bin_edges": list(edges), "views": list(views), "max_samples": max_samples,
+               "seed": seed, "one_image_per_study": True, "edges_verified": False}  # fmt: skip
     builder = _builder(task.name, jpg, reports, options)
     builder["sources"]["mimic_iv"] = str(mimic_iv_table(mimic_iv, "patients.csv.gz").resolve())
     return write_task(
