@@ -20,10 +20,11 @@ CAPTION = (
 
 def default_runs(runs: pd.DataFrame, palette: Palette) -> dict[str, list[str]]:
     """Per task, one run per method: the largest training fraction, the first backbone in the
-    study's order, the latest run."""
+    study's order, the attention head, the latest run."""
     rank = {name: index for index, name in enumerate(palette.names)}
-    ordered = runs.assign(order=runs["series"].map(rank)).sort_values(
-        ["fraction", "order", "created_at"], ascending=[False, True, False]
+    ordered = runs.assign(order=runs["series"].map(rank), probe=runs["head"] != "attention")
+    ordered = ordered.sort_values(
+        ["fraction", "order", "probe", "created_at"], ascending=[False, True, True, False]
     )
     chosen = ordered.drop_duplicates(["task", "method"])
     return {
