@@ -8,9 +8,10 @@ import typer
 from pydantic import ValidationError
 
 from radsweep import __version__
-from radsweep.cli import bench, data, features, sweep
+from radsweep.cli import bench, data, features, results, sweep
 from radsweep.cli.context import err_console
 from radsweep.cli.demo import demo
+from radsweep.cli.report import report
 from radsweep.cli.train import train
 from radsweep.errors import RadsweepError
 from radsweep.settings import Settings
@@ -28,19 +29,10 @@ app = typer.Typer(
 )
 app.add_typer(data.app, name="data")
 app.add_typer(features.app, name="features")
-_UPCOMING_GROUPS = {
-    "results": "The results store: status and parquet/CSV export",
-    "report": "The study's figures and tables as HTML, from the results store or W&B",
-}
-for _name, _purpose in _UPCOMING_GROUPS.items():
-    app.add_typer(
-        typer.Typer(
-            help=f"{_purpose}. (Not in this release yet: no commands.)", no_args_is_help=True
-        ),
-        name=_name,
-    )
 app.command()(train)
 app.add_typer(sweep.app, name="sweep")
+app.add_typer(results.app, name="results")
+app.command()(report)
 app.add_typer(bench.app, name="bench")
 app.command()(demo)
 

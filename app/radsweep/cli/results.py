@@ -1,0 +1,107 @@
+"""``radsweep results``: what the results store holds, and its tables as parquet or CSV."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich import box
+from rich.table import Table
+
+from radsweep.cli.context import console, settings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from radsweep.results.store import ResultsStore
+
+app = typer.Typer(
+    help="The results store: list finished runs, export its tables as parquet or CSV.",
+    no_args_is_help=True,
+)
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="Results database (default: RESULTS/results.sqlite)."),
+]
+
+
+def _store(ctx: typer.Context, db: Path | None) -> "ResultsStore":
+    from radsweep.results.store import ResultsStore, default_store_path
+
+    return ResultsStore.open_existing(db or default_store_path(settings(ctx)))
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option(help="Folder for runs, seed_metrics and curves files.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="parquet or csv.", metavar="FORMAT")
+    ] = "parquet",
+    db: DbOption = None,
+) -> None:
+    """Write the store's three tables (runs, per-seed metrics, per-epoch curves) to OUT."""
+    from radsweep.errors import RadsweepError
+    from radsweep.results.export import ExportFormat, export_tables
+    from radsweep.results.frames import ResultFrames
+
+    if fmt not in set(ExportFormat):
+        raise RadsweepError(f"unknown export format {fmt!r}", hint="use parquet or csv")
+    store = _store(ctx, db)
+    frames = ResultFrames.from_store(store)
+    for path in export_tables(frames, out, ExportFormat(fmt)):
+        console.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _number(value: object) -> str:
+    return "-" if value is None or value != value else f"{value:g}"  # NaN != NaN
+
+
+def _runs_table(title: str, seeds: "pd.DataFrame") -> Table:
+    from radsweep.stats import t_interval
+
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0))
+    table.add_column("key", no_wrap=True)
+    for column in ("backbone", "method", "head"):
+        table.add_column(column, overflow="fold")
+    for column in ("frac.", "τ", "λ", "seeds"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("AUC ± 95% CI", justify="right", no_wrap=True)
+    order = ["method", "backbone", "head", "fraction", "tau", "lam", "created_at"]
+    for run in seeds.drop_duplicates("run_key").sort_values(order).itertuples(index=False):
+        interval = t_interval(seeds.loc[seeds["run_key"] == run.run_key, "final_auc"], 0.95)
+        spread = f" ± {interval.half_width:.3f}" if interval.n > 1 else ""
+        image = isinstance(run.backbone, str)
+        table.add_row(
+            run.run_key[:8],
+            run.backbone if image else "-",
+            run.method,
+            run.head if image else "-",
+            _number(run.fraction),
+            _number(run.tau),
+            _number(run.lam),
+            str(interval.n),
+            f"{interval.mean:.3f}{spread}",
+        )
+    return table
+
+
+@app.command("ls")
+def list_runs(
+    ctx: typer.Context,
+    task: Annotated[str | None, typer.Option(help="Only this task's runs.")] = None,
+    db: DbOption = None,
+) -> None:
+    """List finished runs per task: configuration, seeds, mean final AUC with its 95 % t-interval.
+
+    Keys (or their first characters) select runs for radsweep report --run.
+    """
+    store = _store(ctx, db)
+    seeds = store.seed_metrics()
+    seeds = seeds[seeds["stage"] == "model"]
+    if task is not None:
+        seeds = seeds[seeds["task"] == task]
+    for name, rows in seeds.groupby("task", sort=True):
+        console.print(_runs_table(f"{name} ({store.path})", rows))
+    count = seeds["run_key"].nunique()
+    console.print(f"{count} runs. Tables for pandas: radsweep results export --out DIR")

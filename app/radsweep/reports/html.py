@@ -1,0 +1,105 @@
+"""The report as one self-contained HTML page: figures embedded as PNG, tables inline."""
+
+import base64
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from html import escape
+
+from radsweep.reports.section import Section
+
+METHOD_NOTE = (
+    "Each point is one run: one configuration trained with several seeds, each seed with its own "
+    "training subset, validation split (where the task draws one per seed) and initialisation. "
+    "Points are the mean across seeds of the <b>final-epoch</b> validation metric: the "
+    "validation set is also the evaluation set, so picking each seed's best epoch on it would "
+    "select on the numbers reported (the results store keeps best-epoch metrics too). "
+    "Intervals are two-sided Student-t confidence intervals for that mean, "
+    "mean ± t<sub>(1+level)/2, n&minus;1</sub> · s / √n, where s is the standard deviation "
+    "across the n seeds (ddof 1); a point from a single seed has no interval. "
+    "Sample-efficiency figures show 90 % intervals (as the seed's Figures 2 and 5); "
+    "distillation figures, ablations and Table 7 use 95 %. "
+    "AUC and AUPRC of multiclass tasks are micro-averaged one-vs-rest. "
+    "Where several runs share a grid point (a re-run, or settings the figure does not show), "
+    "the latest is used and the figure's notes say so."
+)
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em;
+       color: #222; line-height: 1.45; }
+img { max-width: 100%; height: auto; border: 1px solid #eee; }
+table { border-collapse: collapse; margin: 1em 0; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+th { background: #f3f3f3; }
+.files a { margin-right: 1em; }
+.missing { color: #8a4b00; }
+section { border-top: 1px solid #ddd; margin-top: 2em; }
+"""
+
+
+def _list(title: str, items: Sequence[str], css: str = "") -> str:
+    if not items:
+        return ""
+    entries = "".join(f"<li>{escape(item)}</li>" for item in items)
+    opened = " open" if len(items) <= 12 else ""
+    return (
+        f'<details class="{css}"{opened}><summary>{escape(title)} ({len(items)})</summary>'
+        f"<ul>{entries}</ul></details>"
+    )
+
+
+def _section(section: Section, png: bytes | None, files: Sequence[str]) -> str:
+    parts = [f'<section id="{escape(section.name)}"><h2>{escape(section.title)}</h2>']
+    parts.append(f"<p>{escape(section.caption)}</p>")
+    if png is not None:
+        data = base64.b64encode(png).decode("ascii")
+        parts.append(f'<img src="data:image/png;base64,{data}" alt="{escape(section.title)}">')
+    if section.table is not None and not section.table.empty:
+        parts.append(section.table.to_html(index=False, escape=True, border=0))
+    if png is None and (section.table is None or section.table.empty):
+        parts.append("<p><i>Nothing to show yet.</i></p>")
+    if files:
+        links = "".join(
+            f'<a href="{escape(path)}">{escape(path.rsplit(".", 1)[-1].upper())}</a>'
+            for path in files
+        )
+        parts.append(f'<p class="files">Files: {links}</p>')
+    if section.missing:
+        parts.append(_list("Missing grid points", section.missing, "missing"))
+    else:
+        parts.append("<p>Missing grid points: none.</p>")
+    parts.append(_list("Notes", section.notes))
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def render(
+    sections: Sequence[Section],
+    images: dict[str, bytes],
+    files: dict[str, list[str]],
+    source: str,
+    counts: str,
+) -> str:
+    """The page: source, how to read it (CI method), contents, then every section."""
+    created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    contents = "".join(
+        f'<li><a href="#{escape(section.name)}">{escape(section.title)}</a>'
+        + (
+            f' <span class="missing">({len(section.missing)} missing)</span>'
+            if section.missing
+            else ""
+        )
+        + "</li>"
+        for section in sections
+    )
+    body = "\n".join(
+        _section(section, images.get(section.name), files.get(section.name, []))
+        for section in sections
+    )
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>radsweep report</title><style>{STYLE}</style></head><body>\n"
+        "<h1>When do radiology reports help? radsweep report</h1>\n"
+        f"<p>From {escape(source)}: {escape(counts)}. Generated {created}.</p>\n"
+        f'<section id="how-to-read"><h2>How to read this report</h2><p>{METHOD_NOTE}</p>'
+        "</section>\n"
+        f"<nav><h2>Contents</h2><ol>{contents}</ol></nav>\n{body}\n</body></html>\n"
+    )

@@ -1,0 +1,117 @@
+"""One item of the report (a figure or a table) and the plotting helpers the figures share.
+
+Figures are ``matplotlib.figure.Figure`` objects, never pyplot: no global state and no GUI
+backend, so reports render headless (and in threads or workers) whatever backend is configured.
+"""
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from radsweep.reports.style import Palette
+
+PANEL_SIZE = (4.0, 3.0)  # inches per panel
+
+
+@dataclass
+class Section:
+    """What the report shows for one figure or table.
+
+    ``data`` holds the numbers behind every plotted point (written as CSV); ``missing`` lists the
+    grid points that have no run; ``table`` is shown as an HTML table.
+    """
+
+    name: str
+    title: str
+    caption: str
+    data: pd.DataFrame
+    figure: Figure | None = None
+    missing: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    table: pd.DataFrame | None = None
+
+
+def panels(count: int, columns: int = 3, width: float = PANEL_SIZE[0]) -> tuple[Figure, list[Axes]]:
+    """A figure with ``count`` panels (``width`` inches wide) in rows of at most ``columns``."""
+    columns = max(1, min(columns, count))
+    rows = math.ceil(count / columns)
+    figure = Figure(figsize=(width * columns, PANEL_SIZE[1] * rows + 0.6), layout="constrained")
+    axes = list(figure.subplots(rows, columns, squeeze=False).ravel())
+    for spare in axes[count:]:
+        figure.delaxes(spare)
+    return figure, axes[:count]
+
+
+def legend(figure: Figure, axes: list[Axes]) -> None:
+    """One legend below all panels, with every label any panel used."""
+    entries: dict[str, object] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            entries.setdefault(label, handle)
+    if entries:
+        columns = max(1, round(figure.get_figwidth() / PANEL_SIZE[0]))
+        figure.legend(
+            list(entries.values()),
+            list(entries),
+            loc="outside lower center",
+            ncols=min(len(entries), 4, 2 * columns),
+            frameon=False,
+        )
+
+
+def sample_axis(ax: Axes, values: np.ndarray, label: str) -> None:
+    """A log axis ticked at the plotted sample counts (or fractions)."""
+    ax.set_xscale("log")
+    ticks = np.unique(np.round(values, 6))
+    ax.set_xticks(ticks, [f"{tick:,.0f}" if tick >= 1 else f"{tick:g}" for tick in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel(label)
+
+
+def x_values(stats: pd.DataFrame) -> tuple[str, str]:
+    """Training samples on x when every point knows them; otherwise the training fraction."""
+    if stats["n_train"].notna().all():
+        return "n_train", "training samples (images, log scale)"
+    return "fraction", "training fraction (log scale)"
+
+
+def lines(
+    ax: Axes, stats: pd.DataFrame, by: str, palette: Palette, x: str, labels: dict | None = None
+) -> None:
+    """Mean per series against ``x``, with its t-interval as a band."""
+    labels = labels or {}
+    for name in palette.order(stats[by].unique()):
+        rows = stats[stats[by] == name].sort_values(x)
+        style = palette[name]
+        ax.plot(
+            rows[x],
+            rows["mean"],
+            label=labels.get(name, str(name)),
+            markersize=4,
+            linewidth=1.4,
+            **style.line(),
+        )
+        ax.fill_between(
+            rows[x], rows["low"], rows["high"], color=style.color, alpha=0.15, linewidth=0
+        )
+
+
+def seeds_text(counts: pd.Series) -> str:
+    """``5 seeds`` or ``3-5 seeds`` per point, from the points' seed counts."""
+    low, high = int(counts.min()), int(counts.max())
+    return f"{low} seeds" if low == high else f"{low}-{high} seeds"
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a task name (names from W&B configs are not validated)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "_"
+
+
+def empty(name: str, title: str, caption: str, why: str) -> Section:
+    """A section for a figure with nothing to draw yet: it says what is missing."""
+    return Section(name, title, caption, pd.DataFrame(), missing=[why])

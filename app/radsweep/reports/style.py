@@ -1,0 +1,141 @@
+"""Colours, markers, dash patterns and display names shared by every figure.
+
+Okabe-Ito colours are distinguishable with the common colour-vision deficiencies; each series also
+gets its own marker and dash pattern, so lines stay apart in grayscale print. A name keeps its
+style in every figure of a report.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from radsweep.tasks.registry import KNOWN_TASKS
+
+OKABE_ITO = (
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#000000",  # black
+    "#F0E442",  # yellow: last, it is faint on white
+)
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+DASHES: tuple[Any, ...] = (
+    "-",
+    "--",
+    "-.",
+    ":",
+    (0, (5, 1)),
+    (0, (3, 1, 1, 1, 1, 1)),
+    (0, (1, 1)),
+    (0, (5, 2, 1, 2)),
+)
+RC = {
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "axes.grid": True,
+    "grid.color": "#d9d9d9",
+    "grid.linewidth": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.fonttype": "none",
+}
+
+BACKBONE_NAMES = {
+    "rad-dino": "RAD-DINO",
+    "medical-mae": "Medical MAE",
+    "mrm": "MRM",
+    "c2l": "C2L",
+    "biovil-t": "BioViL-T",
+    "gloria": "GLoRIA",
+    "biomedclip": "BiomedCLIP",
+}
+TEXT_NAMES = {
+    "biovil-t": "BioViL-T BERT",
+    "cxr-bert-general": "CXR-BERT-general",
+    "bio-clinicalbert": "Bio_ClinicalBERT",
+    "minilm": "MiniLM",
+}
+HEAD_NAMES = {"attention": "Attention head", "mean-lp": "Mean - LP", "cls-lp": "CLS - LP"}
+
+
+def backbone_label(backbone: str, variant: str | None = None) -> str:
+    name = BACKBONE_NAMES.get(backbone, backbone)
+    return f"{name} ({variant})" if variant else name
+
+
+def text_label(encoder: str) -> str:
+    return TEXT_NAMES.get(encoder, encoder)
+
+
+def task_title(task: str) -> str:
+    spec = KNOWN_TASKS.get(task)
+    return spec.title if spec else task
+
+
+def metric_label(metric: str, task: str) -> str:
+    """Axis label: which metric, its averaging for multiclass tasks, and that it is final-epoch."""
+    name = {"auc": "AUC", "auprc": "AUPRC"}[metric]
+    spec = KNOWN_TASKS.get(task)
+    averaged = " (micro, one-vs-rest)" if spec is not None and spec.n_classes > 2 else ""
+    return f"validation {name}{averaged}, final epoch"
+
+
+@dataclass(frozen=True)
+class Style:
+    color: str
+    marker: str
+    linestyle: Any
+
+    def line(self) -> dict[str, Any]:
+        return {"color": self.color, "marker": self.marker, "linestyle": self.linestyle}
+
+
+BASELINE = Style("#000000", "X", (0, (2, 2)))
+"""The image-only reference line in comparisons: black, dotted, crosses."""
+
+
+class Palette:
+    """A fixed style per name: names in ``order`` first (the study's order), then the rest."""
+
+    def __init__(
+        self,
+        names: Iterable[str],
+        order: Sequence[str] = (),
+        fixed: dict[str, Style] | None = None,
+    ) -> None:
+        fixed = fixed or {}
+        names = set(names)
+        ordered = [name for name in dict.fromkeys(order) if name in names]
+        ordered += sorted(names - set(ordered))
+        self.names = ordered
+        cycled = [name for name in ordered if name not in fixed]
+        self._styles = {
+            name: Style(
+                OKABE_ITO[index % len(OKABE_ITO)],
+                MARKERS[index % len(MARKERS)],
+                DASHES[(index + index // len(DASHES)) % len(DASHES)],
+            )
+            for index, name in enumerate(cycled)
+        } | {name: style for name, style in fixed.items() if name in names}
+
+    def __getitem__(self, name: str) -> Style:
+        return self._styles[name]
+
+    def order(self, names: Iterable[str]) -> list[str]:
+        """``names`` in palette order."""
+        wanted = set(names)
+        return [name for name in self.names if name in wanted]
+
+
+BACKBONE_ORDER = tuple(BACKBONE_NAMES.values())
+
+
+def task_order(tasks: Iterable[str]) -> list[str]:
+    """The study's tasks in catalogue order, then the synthetic and user tasks by name."""
+    known = list(KNOWN_TASKS)
+    return sorted(set(tasks), key=lambda task: (known.index(task) if task in known else 99, task))

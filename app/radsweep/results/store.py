@@ -1,0 +1,229 @@
+"""The results store: every finished run's config, per-seed metrics and curves, in SQLite.
+
+One file that several worker processes (or containers sharing a volume) write at once: WAL mode
+lets readers run beside the single writer, a busy timeout makes writers wait their turn, and each
+run is written in one ``BEGIN IMMEDIATE`` transaction keyed by its run key, so a run is either
+fully there or absent, and recording a key twice (two workers racing) stores it once.
+"""
+
+import json
+import sqlite3
+import types
+import typing
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from radsweep.errors import RadsweepError
+from radsweep.results.rows import curve_rows, seed_rows
+from radsweep.settings import Settings
+from radsweep.sweeps.config import RunConfig
+
+if TYPE_CHECKING:
+    from radsweep.training.results import FitResult
+
+STORE_NAME = "results.sqlite"
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_SECONDS = 60.0
+
+
+def default_store_path(settings: Settings) -> Path:
+    """``RESULTS/results.sqlite``: where runs record and reports read by default."""
+    return settings.results / STORE_NAME
+
+
+def _sql_type(annotation: Any) -> str:
+    """SQLite column type of a RunConfig field (optional types by their non-None part)."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        annotation = next(arg for arg in typing.get_args(annotation) if arg is not type(None))
+    if annotation in (int, bool):
+        return "INTEGER"
+    return "REAL" if annotation is float else "TEXT"  # text, enums, and JSON for tuples
+
+
+CONFIG_COLUMNS: dict[str, str] = {
+    name: _sql_type(field.annotation) for name, field in RunConfig.model_fields.items()
+}
+"""RunConfig's fields flattened into columns of ``runs``, so reports can filter in SQL/pandas."""
+
+_RUN_COLUMNS = {
+    "run_key": "TEXT PRIMARY KEY",
+    "created_at": "TEXT NOT NULL",
+    **CONFIG_COLUMNS,
+    "config": "TEXT NOT NULL",
+    "train_config": "TEXT NOT NULL",
+    "cache_keys": "TEXT NOT NULL",
+    "meta": "TEXT NOT NULL",
+}
+_SEED_TABLE = """
+CREATE TABLE IF NOT EXISTS seed_metrics (
+    run_key TEXT NOT NULL REFERENCES runs(run_key),
+    stage TEXT NOT NULL, seed INTEGER NOT NULL, n_train INTEGER, n_validation INTEGER,
+    final_auc REAL, final_auprc REAL, best_auc REAL, best_auprc REAL, best_epoch INTEGER,
+    PRIMARY KEY (run_key, stage, seed)
+)"""
+_CURVE_TABLE = """
+CREATE TABLE IF NOT EXISTS curves (
+    run_key TEXT NOT NULL REFERENCES runs(run_key),
+    stage TEXT NOT NULL, seed INTEGER NOT NULL, epoch INTEGER NOT NULL,
+    auc REAL, auprc REAL, loss REAL,
+    PRIMARY KEY (run_key, stage, seed, epoch)
+)"""
+_FLOATS = {
+    "final_auc",
+    "final_auprc",
+    "best_auc",
+    "best_auprc",
+    "auc",
+    "auprc",
+    "loss",
+    *(name for name, kind in CONFIG_COLUMNS.items() if kind == "REAL"),
+}
+
+
+def _quoted(names: Sequence[str]) -> str:
+    return ", ".join(f'"{name}"' for name in names)
+
+
+def _config_values(config: RunConfig) -> dict[str, Any]:
+    values = {}
+    for name, value in config.model_dump(mode="json").items():
+        if isinstance(value, list | dict):
+            value = json.dumps(value)
+        values[name] = int(value) if isinstance(value, bool) else value
+    return values
+
+
+class ResultsStore:
+    """Finished runs, idempotent by run key. Safe to share between processes; open per call."""
+
+    def __init__(self, path: Path, timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
+        self.path = Path(path)
+        self.timeout = timeout
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connection() as connection:
+            connection.execute("PRAGMA journal_mode = WAL")
+            self._create_schema(connection)
+
+    @classmethod
+    def open_existing(cls, path: Path) -> "ResultsStore":
+        """A store that must already exist: readers should not create an empty one by mistake."""
+        if not Path(path).is_file():
+            raise RadsweepError(
+                f"no results store at {path}",
+                hint="run a sweep first (radsweep sweep local ...) or pass the database's path",
+            )
+        return cls(path)
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            connection.execute("PRAGMA foreign_keys = ON")
+            yield connection
+        finally:
+            connection.close()
+
+    @contextmanager
+    def _transaction(self, connection: sqlite3.Connection) -> Iterator[None]:
+        """``BEGIN IMMEDIATE``: take the write lock first, so check-then-insert cannot race."""
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def _create_schema(self, connection: sqlite3.Connection) -> None:
+        """Create the tables; add config columns that a newer RunConfig brought (older files)."""
+        with self._transaction(connection):
+            columns = ", ".join(f'"{name}" {kind}' for name, kind in _RUN_COLUMNS.items())
+            connection.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
+            connection.execute(_SEED_TABLE)
+            connection.execute(_CURVE_TABLE)
+            present = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
+            for name, kind in _RUN_COLUMNS.items():
+                if name not in present:
+                    connection.execute(f'ALTER TABLE runs ADD COLUMN "{name}" {kind}')
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def has(self, run_key: str) -> bool:
+        with self._connection() as connection:
+            found = connection.execute("SELECT 1 FROM runs WHERE run_key = ?", (run_key,))
+            return found.fetchone() is not None
+
+    def record(
+        self,
+        run_key: str,
+        config: RunConfig,
+        result: "FitResult",
+        cache_keys: Sequence[str],
+        meta: dict[str, Any] | None = None,
+    ) -> bool:
+        """Write a finished run in one transaction; False (and nothing written) if the key exists.
+
+        ``meta`` holds what is not configuration: duration, device, missing samples, W&B run id.
+        """
+        run = {
+            "run_key": run_key,
+            "created_at": datetime.now(UTC).isoformat(timespec="microseconds"),
+            **_config_values(config),
+            "config": config.canonical(),
+            "train_config": result.config.model_dump_json(),
+            "cache_keys": json.dumps(sorted(cache_keys)),
+            "meta": json.dumps(meta or {}, sort_keys=True, default=str),
+        }
+        seeds = [{"run_key": run_key, **row} for row in seed_rows(result)]
+        curves = [{"run_key": run_key, **row} for row in curve_rows(result)]
+        with self._connection() as connection, self._transaction(connection):
+            if self._insert(connection, "runs", [run], "OR IGNORE") == 0:
+                return False
+            self._insert(connection, "seed_metrics", seeds)
+            self._insert(connection, "curves", curves)
+        return True
+
+    def _insert(
+        self, connection: sqlite3.Connection, table: str, rows: list[dict], conflict: str = ""
+    ) -> int:
+        """Insert rows (all with the same keys); the number inserted (0: ignored as existing)."""
+        names = list(rows[0])
+        placeholders = ", ".join("?" * len(names))
+        cursor = connection.executemany(
+            f"INSERT {conflict} INTO {table} ({_quoted(names)}) VALUES ({placeholders})",
+            [tuple(row[name] for name in names) for row in rows],
+        )
+        return cursor.rowcount
+
+    def _read(self, query: str, parameters: Sequence[Any] = ()) -> pd.DataFrame:
+        with self._connection() as connection:
+            frame = pd.read_sql_query(query, connection, params=tuple(parameters))
+        for column in _FLOATS & set(frame.columns):
+            frame[column] = frame[column].astype(float)
+        return frame
+
+    def runs(self) -> pd.DataFrame:
+        """One row per run: key, time, config columns, canonical config JSON, cache keys, meta."""
+        return self._read(f"SELECT {_quoted(list(_RUN_COLUMNS))} FROM runs ORDER BY created_at")
+
+    def seed_metrics(self, run_key: str | None = None) -> pd.DataFrame:
+        """One row per (run, stage, seed), joined with the run's time and config columns."""
+        where, parameters = ("WHERE s.run_key = ?", (run_key,)) if run_key else ("", ())
+        config = ", ".join(f'r."{name}"' for name in ["created_at", *CONFIG_COLUMNS])
+        return self._read(
+            f"SELECT s.*, {config} FROM seed_metrics s JOIN runs r USING (run_key) {where} "
+            "ORDER BY r.created_at, s.run_key, s.stage, s.seed",
+            parameters,
+        )
+
+    def curves(self, run_key: str | None = None) -> pd.DataFrame:
+        """Per-epoch rows: run_key, stage, seed, epoch (from 1), auc, auprc, loss."""
+        where, parameters = ("WHERE run_key = ?", (run_key,)) if run_key else ("", ())
+        return self._read(
+            f"SELECT * FROM curves {where} ORDER BY run_key, stage, seed, epoch", parameters
+        )

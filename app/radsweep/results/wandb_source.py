@@ -1,0 +1,160 @@
+"""Result tables from a W&B project, for reports on runs that live on a W&B server.
+
+What a run logs (``radsweep.sweeps.tracking``): its config is the resolved RunConfig plus
+``run_key`` and ``cache_keys``; its history holds, per ``epoch`` (from 1), ``auc/seed_<s>`` and
+``auprc/seed_<s>`` (and ``loss/seed_<s>``, and the same under ``teacher/`` for distillation).
+Per-seed final and best metrics are read off those curves exactly as the store computes them;
+training and validation sizes come from the summary's ``n_train/seed_<s>`` and
+``n_validation/seed_<s>`` where a run logged them.
+"""
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from radsweep.errors import RadsweepError
+from radsweep.results.frames import ResultFrames
+from radsweep.results.rows import CURVE_COLUMNS, SEED_COLUMNS, seed_metrics_from_curves
+from radsweep.results.store import CONFIG_COLUMNS
+from radsweep.sweeps.config import RunConfig
+
+API_TIMEOUT_SECONDS = 20
+_HISTORY_KEY = re.compile(r"^(?:(teacher)/)?(auc|auprc|loss)/seed_(\d+)$")
+_SIZE_KEY = re.compile(r"^(n_train|n_validation)/seed_(\d+)$")
+
+
+@dataclass(frozen=True)
+class WandbRun:
+    """What radsweep reads of one W&B run (plain data, fetched before any parsing)."""
+
+    id: str
+    created_at: str
+    config: dict[str, Any]
+    summary: dict[str, Any]
+    history: pd.DataFrame
+
+
+def fetch_runs(path: str, timeout: int = API_TIMEOUT_SECONDS) -> list[WandbRun]:
+    """The finished runs of ``ENTITY/PROJECT`` with their full history; one error line if W&B
+    cannot be reached (no API key, offline, unknown project, server down)."""
+    if path.count("/") != 1 or not all(path.split("/")):
+        raise RadsweepError(
+            f"W&B project {path!r} is not ENTITY/PROJECT", hint="e.g. --from-wandb my-team/radsweep"
+        )
+    try:
+        import wandb
+
+        api = wandb.Api(timeout=timeout)
+        return [
+            WandbRun(
+                id=run.id,
+                created_at=str(run.created_at),
+                config=dict(run.config),
+                summary=dict(run.summary),
+                history=pd.DataFrame(list(run.scan_history())),  # every row, not a sample
+            )
+            for run in api.runs(path, filters={"state": "finished"})
+        ]
+    except Exception as error:  # W&B raises many kinds (usage, auth, comm, HTTP) for one cause
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise RadsweepError(
+            f"cannot read runs of W&B project {path}: {reason}",
+            hint="check `wandb login` and the network, or report from the local results store "
+            "(radsweep report --from RESULTS_DB)",
+        ) from error
+
+
+def _curves(run: WandbRun, key: str) -> pd.DataFrame:
+    history = run.history
+    if "epoch" not in history.columns:
+        return pd.DataFrame(columns=["run_key", *CURVE_COLUMNS])
+    history = history.dropna(subset=["epoch"])
+    parts: dict[tuple[str, int], dict[str, Any]] = {}
+    for column in history.columns:
+        match = _HISTORY_KEY.match(str(column))
+        if match:
+            stage, metric, seed = match.group(1) or "model", match.group(2), int(match.group(3))
+            parts.setdefault((stage, seed), {})[metric] = history[column].to_numpy(float)
+    frames = [
+        pd.DataFrame(
+            {
+                "run_key": key,
+                "stage": stage,
+                "seed": seed,
+                "epoch": history["epoch"].astype(int).to_numpy(),
+                **{metric: values.get(metric, float("nan")) for metric in ("auc", "auprc", "loss")},
+            }
+        )
+        for (stage, seed), values in sorted(parts.items())
+    ]
+    if not frames:
+        return pd.DataFrame(columns=["run_key", *CURVE_COLUMNS])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _run_row(run: WandbRun, config: RunConfig, key: str) -> dict[str, Any]:
+    values = config.model_dump(mode="json")
+    flat = {
+        name: json.dumps(value) if isinstance(value, list) else value
+        for name, value in values.items()
+    }
+    meta = {"wandb_id": run.id, "seconds": run.summary.get("seconds")}
+    return {
+        "run_key": key,
+        "created_at": run.created_at,
+        **{name: flat.get(name) for name in CONFIG_COLUMNS},
+        "config": config.canonical(),
+        "train_config": None,
+        "cache_keys": json.dumps(sorted(run.config.get("cache_keys") or [])),
+        "meta": json.dumps(meta, sort_keys=True, default=str),
+    }
+
+
+def _sizes(run: WandbRun, key: str) -> pd.DataFrame:
+    rows: dict[int, dict[str, Any]] = {}
+    for name, value in run.summary.items():
+        match = _SIZE_KEY.match(str(name))
+        if match:
+            rows.setdefault(int(match.group(2)), {"run_key": key})[match.group(1)] = value
+    return pd.DataFrame([{"seed": seed, **row} for seed, row in rows.items()])
+
+
+def frames_from_wandb_runs(runs: Iterable[WandbRun], source: str) -> ResultFrames:
+    """The store's three tables from W&B runs; runs without curves (skipped, or not radsweep's)
+    are left out, and of runs sharing a key the latest is kept."""
+    latest: dict[str, tuple[WandbRun, RunConfig, pd.DataFrame]] = {}
+    for run in runs:
+        key = run.config.get("run_key")
+        fields = {name: run.config[name] for name in RunConfig.model_fields if name in run.config}
+        if not key or "task" not in fields:
+            continue
+        run_curves = _curves(run, key)
+        if not run_curves.empty and (
+            key not in latest or run.created_at > latest[key][0].created_at
+        ):
+            latest[key] = (run, RunConfig.model_validate(fields), run_curves)
+    run_rows = [_run_row(run, config, key) for key, (run, config, _) in latest.items()]
+    curves = [run_curves for _, _, run_curves in latest.values()]
+    sizes = [_sizes(run, key) for key, (run, _, _) in latest.items()]
+    if not run_rows:
+        raise RadsweepError(f"{source} has no finished radsweep runs with curves")
+    runs_frame = pd.DataFrame(run_rows).sort_values("created_at", ignore_index=True)
+    curve_frame = pd.concat(curves, ignore_index=True)
+    seeds = seed_metrics_from_curves(curve_frame)
+    size_frame = pd.concat(sizes, ignore_index=True).reindex(
+        columns=["run_key", "seed", "n_train", "n_validation"]
+    )
+    seeds = seeds.drop(columns=["n_train", "n_validation"]).merge(
+        size_frame, on=["run_key", "seed"], how="left"
+    )[["run_key", *SEED_COLUMNS]]
+    config = runs_frame[["run_key", "created_at", *CONFIG_COLUMNS]]
+    return ResultFrames(runs_frame, seeds.merge(config, on="run_key"), curve_frame, source)
+
+
+def frames_from_wandb(path: str) -> ResultFrames:
+    """``ResultFrames`` of the W&B project ``ENTITY/PROJECT`` (needs a reachable server)."""
+    return frames_from_wandb_runs(fetch_runs(path), f"W&B project {path}")

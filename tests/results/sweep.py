@@ -1,0 +1,140 @@
+"""A small synthetic sweep with known numbers, recorded into a results store.
+
+Fit results are built directly (no training), so every stored metric is a known function of the
+configuration: tests can check the store and the report's numbers exactly.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from radsweep.results.store import ResultsStore
+from radsweep.results.wandb_source import WandbRun
+from radsweep.sweeps.config import RunConfig, run_key
+from radsweep.tasks.synthetic.tasks import SYNTHETIC_TASKS
+from radsweep.training.config import HeadKind, Method
+from radsweep.training.results import Curves, FitResult
+
+TASKS = ("synth-diagnostic", "synth-prognostic")
+BACKBONES = ("rad-dino", "c2l")
+FRACTIONS = (0.1, 0.5)
+SEEDS = (0, 1, 2)
+EPOCHS = 4
+CACHE_KEYS = ["image-cache", "text-cache"]
+_METHOD_GAIN = {"image": 0.0, "self-distill": 0.01, "distill": 0.03, "teacher": 0.08, "text": 0.1}
+
+
+def curves(final: np.ndarray, epochs: int = EPOCHS) -> Curves:
+    """Curves that rise by 0.02 per epoch to ``final`` (per seed): the last epoch is the best."""
+    ramp = 0.02 * np.arange(epochs - 1, -1, -1)
+    auc = final[:, None] - ramp[None, :]
+    loss = np.tile(1.0 / np.arange(1, epochs + 1), (len(final), 1))
+    return Curves(auc=auc, auprc=auc - 0.1, loss=loss)
+
+
+def final_auc(config: RunConfig) -> np.ndarray:
+    """A known final AUC per seed: grows with the fraction, differs by method and backbone."""
+    base = 0.6 + 0.2 * config.fraction + _METHOD_GAIN[config.method.value]
+    base += 0.02 * (config.backbone == "rad-dino") - 0.03 * (config.head != HeadKind.ATTENTION)
+    base += 0.01 * ((config.tau or 0) > 1) + 0.005 * (config.text_encoder == "cxr-bert-general")
+    return base + 0.01 * np.asarray(config.seeds, dtype=float) ** 1.5
+
+
+def fit_result(config: RunConfig, samples: int = 400) -> FitResult:
+    n_train = tuple(round(config.fraction * samples) + seed for seed in config.seeds)
+    model = curves(final_auc(config))
+    teacher = curves(final_auc(config) + 0.05) if config.method.distils else None
+    return FitResult(
+        config=config.train_config(SYNTHETIC_TASKS[config.task]),
+        seeds=config.seeds,
+        train_sizes=n_train,
+        validation_sizes=(100,) * len(config.seeds),
+        model=model,
+        teacher=teacher,
+    )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    key: str
+    config: RunConfig
+    result: FitResult
+
+
+def record(store: ResultsStore, **fields: object) -> Recorded:
+    """Resolve a config of the synthetic sweep, build its result and record it."""
+    raw = RunConfig(seeds=SEEDS, epochs=EPOCHS, **fields)  # type: ignore[arg-type]
+    config = raw.resolve(SYNTHETIC_TASKS[raw.task])
+    key = run_key(config, CACHE_KEYS)
+    result = fit_result(config)
+    store.record(key, config, result, CACHE_KEYS, {"seconds": 1.5, "device": "cpu"})
+    return Recorded(key, config, result)
+
+
+def main_grid(store: ResultsStore, tasks=TASKS, backbones=BACKBONES, fractions=FRACTIONS) -> list:
+    """Image-only, teacher, distillation and self-distillation on every grid point; text-only."""
+    done = []
+    for task in tasks:
+        for fraction in fractions:
+            done.append(record(store, task=task, method=Method.TEXT, fraction=fraction))
+            for backbone in backbones:
+                for method in (Method.IMAGE, Method.TEACHER, Method.DISTILL, Method.SELF_DISTILL):
+                    point = {"task": task, "backbone": backbone, "fraction": fraction}
+                    done.append(record(store, **point, method=method))
+    return done
+
+
+def ablations(store: ResultsStore, task: str = "synth-prognostic") -> list:
+    """Heads (image-only), τ, λ and text encoder (distillation) on one task and backbone."""
+    done = []
+    for fraction in FRACTIONS:
+        for head in (HeadKind.MEAN_LP, HeadKind.CLS_LP):
+            done.append(record(store, task=task, backbone="rad-dino", head=head, fraction=fraction))
+        distill = {"task": task, "backbone": "rad-dino", "method": Method.DISTILL}
+        for tau in (0.5, 2.0):
+            done.append(record(store, **distill, tau=tau, fraction=fraction))
+        done.append(record(store, **distill, lam=0.8, fraction=fraction))
+        done.append(record(store, **distill, text_encoder="cxr-bert-general", fraction=fraction))
+    return done
+
+
+def full_sweep(store: ResultsStore) -> list:
+    return main_grid(store) + ablations(store)
+
+
+def _history(curves: Curves, seeds: tuple[int, ...], prefix: str) -> list[dict]:
+    """Per-epoch rows keyed as radsweep's W&B tracking logs them."""
+    return [
+        {
+            **{f"{prefix}auc/seed_{seed}": curves.auc[i, epoch] for i, seed in enumerate(seeds)},
+            **{f"{prefix}auprc/seed_{s}": curves.auprc[i, epoch] for i, s in enumerate(seeds)},
+            f"{prefix}auc/mean": curves.auc[:, epoch].mean(),
+        }
+        for epoch in range(curves.auc.shape[1])
+    ]
+
+
+def as_wandb_run(done: Recorded, created: str, sizes: bool = True) -> WandbRun:
+    """A recorded run as W&B holds it once radsweep's tracking logged it."""
+    result = done.result
+    rows = _history(result.model, result.seeds, "")
+    if result.teacher is not None:
+        for row, teacher in zip(
+            rows, _history(result.teacher, result.seeds, "teacher/"), strict=True
+        ):
+            row.update(teacher)
+    history = pd.DataFrame([{"epoch": epoch, **row} for epoch, row in enumerate(rows, 1)])
+    history = pd.concat([history, pd.DataFrame([{"_step": 99}])], ignore_index=True)  # a table
+    summary: dict = {"auc/final/mean": float(result.model.final_auc.mean()), "seconds": 2.0}
+    if sizes:
+        for seed, n_train in zip(result.seeds, result.train_sizes, strict=True):
+            summary[f"n_train/seed_{seed}"] = n_train
+            summary[f"n_validation/seed_{seed}"] = 100
+    config = {
+        **done.config.model_dump(mode="json"),
+        "run_key": done.key,
+        "cache_keys": CACHE_KEYS,
+        "_wandb": {},
+    }
+    return WandbRun(f"id-{done.key[:6]}", created, config, summary, history)

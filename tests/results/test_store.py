@@ -1,0 +1,184 @@
+"""The results store: one transaction per run, idempotent keys, several writing processes."""
+
+import json
+import multiprocessing
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from radsweep.errors import RadsweepError
+from radsweep.results.store import CONFIG_COLUMNS, ResultsStore, default_store_path
+from radsweep.settings import Settings
+from radsweep.sweeps.config import RunConfig, run_key
+from radsweep.tasks.synthetic.tasks import SYNTHETIC_TASKS
+from radsweep.training import Method, TrainConfig, fit
+from radsweep.training.results import FitResult
+from tests.results import sweep
+from tests.training.synthetic import seed_splits, token_features
+
+torch.set_flush_denormal(True)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ResultsStore:
+    return ResultsStore(tmp_path / "results.sqlite")
+
+
+def _counts(store: ResultsStore) -> tuple[int, int, int]:
+    return len(store.runs()), len(store.seed_metrics()), len(store.curves())
+
+
+def test_default_location_is_under_the_results_folder(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path)
+    assert default_store_path(settings) == tmp_path / "results" / "results.sqlite"
+
+
+def test_a_run_is_stored_with_its_config_seeds_and_curves(store: ResultsStore) -> None:
+    done = sweep.record(
+        store, task="synth-prognostic", backbone="c2l", method=Method.DISTILL, fraction=0.5
+    )
+    assert store.has(done.key) and not store.has("0" * 32)
+    runs = store.runs()
+    assert len(runs) == 1
+    run = runs.iloc[0]
+    assert run["run_key"] == done.key
+    assert json.loads(run["config"]) == json.loads(done.config.canonical())
+    assert (run["task"], run["backbone"], run["method"]) == ("synth-prognostic", "c2l", "distill")
+    assert run["fraction"] == 0.5 and run["tau"] == 0.25 and run["lam"] == 0.5
+    assert json.loads(run["seeds"]) == list(sweep.SEEDS)
+    assert json.loads(run["cache_keys"]) == sorted(sweep.CACHE_KEYS)
+    assert json.loads(run["meta"]) == {"device": "cpu", "seconds": 1.5}
+    assert TrainConfig.model_validate_json(run["train_config"]) == done.result.config
+
+    seeds = store.seed_metrics()
+    assert sorted(set(seeds["stage"])) == ["model", "teacher"]
+    assert set(CONFIG_COLUMNS) <= set(seeds.columns)
+    for stage, curves in (("model", done.result.model), ("teacher", done.result.teacher)):
+        rows = seeds[seeds["stage"] == stage].sort_values("seed")
+        np.testing.assert_allclose(rows["final_auc"], curves.final_auc)
+        np.testing.assert_allclose(rows["best_auprc"], curves.best_auprc)
+        np.testing.assert_array_equal(rows["best_epoch"], curves.best_epoch + 1)
+        assert list(rows["n_train"]) == list(done.result.train_sizes)
+        assert set(rows["n_validation"]) == {100}
+
+    curves = store.curves(done.key)
+    assert len(curves) == 2 * len(sweep.SEEDS) * sweep.EPOCHS
+    model = curves[(curves["stage"] == "model") & (curves["seed"] == 2)]
+    assert list(model["epoch"]) == [1, 2, 3, 4]
+    np.testing.assert_allclose(model["auc"], done.result.model.auc[2])
+    np.testing.assert_allclose(model["loss"], done.result.model.loss[2])
+
+
+def test_recording_a_key_twice_changes_nothing(store: ResultsStore) -> None:
+    done = sweep.record(store, task="synth-age", backbone="mrm", fraction=0.1)
+    before = _counts(store)
+    other = sweep.fit_result(done.config.model_copy(update={"fraction": 0.5}))
+    assert store.record(done.key, done.config, other, sweep.CACHE_KEYS) is False
+    assert _counts(store) == before
+    np.testing.assert_allclose(
+        store.seed_metrics()["final_auc"], done.result.model.final_auc
+    )  # the first record stands
+
+
+def test_a_failing_run_writes_nothing(store: ResultsStore) -> None:
+    """Duplicate seeds break the per-seed key mid-transaction: the run row is rolled back too."""
+    done = sweep.record(store, task="synth-age", backbone="mrm", fraction=0.1)
+    result = done.result
+    bad = FitResult(
+        result.config, (0, 0, 1), result.train_sizes, result.validation_sizes, result.model
+    )
+    with pytest.raises(sqlite3.IntegrityError):
+        store.record("f" * 32, done.config, bad, sweep.CACHE_KEYS)
+    assert not store.has("f" * 32)
+    assert _counts(store) == (1, 3, 12)
+
+
+def test_shapes_that_do_not_match_the_seeds_are_refused(store: ResultsStore) -> None:
+    done = sweep.record(store, task="synth-age", backbone="mrm", fraction=0.1)
+    result = done.result
+    bad = FitResult(
+        result.config, (0, 1), result.train_sizes[:2], result.validation_sizes[:2], result.model
+    )
+    with pytest.raises(ValueError, match="curves must be"):
+        store.record("e" * 32, done.config, bad, sweep.CACHE_KEYS)
+
+
+def _writer(path: str, worker: int, start: "multiprocessing.synchronize.Event", queue) -> None:
+    store = ResultsStore(Path(path))
+    start.wait()
+    fractions = np.linspace(0.05, 1.0, 12)
+    wins = []
+    for index, fraction in enumerate(fractions):
+        config = RunConfig(
+            task="synth-age", backbone=f"worker-{worker}", fraction=fraction, seeds=(0, 1), epochs=3
+        )
+        store.record(run_key(config, []), config, sweep.fit_result(config), [])
+        if index == 6:  # both workers race for the same key half-way through
+            shared = RunConfig(task="synth-age", backbone="shared", fraction=0.5, epochs=3)
+            wins.append(store.record("shared", shared, sweep.fit_result(shared), []))
+    queue.put(wins)
+
+
+def test_two_processes_write_one_store(tmp_path: Path) -> None:
+    path = tmp_path / "shared" / "results.sqlite"
+    context = multiprocessing.get_context("fork")
+    start, queue = context.Event(), context.Queue()
+    workers = [context.Process(target=_writer, args=(str(path), i, start, queue)) for i in (0, 1)]
+    for worker in workers:
+        worker.start()
+    start.set()
+    wins = [queue.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=120)
+        assert worker.exitcode == 0
+    assert sorted(win for worker_wins in wins for win in worker_wins) == [False, True]
+    store = ResultsStore(path)
+    runs = store.runs()
+    assert len(runs) == 2 * 12 + 1
+    assert runs["backbone"].value_counts().to_dict() == {
+        "worker-0": 12,
+        "worker-1": 12,
+        "shared": 1,
+    }
+    assert len(store.seed_metrics(run_key="shared")) == 5
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_real_fit_is_recorded(store: ResultsStore) -> None:
+    data = token_features(samples=80, views=1, tokens=4, dim=8, text_tokens=3, text_dim=6)
+    splits = seed_splits(data.samples, [0, 1], train=[40, 36], validation=30)
+    config = RunConfig(
+        task="synth-prognostic",
+        backbone="c2l",
+        method=Method.DISTILL,
+        fraction=0.5,
+        seeds=(0, 1),
+        epochs=2,
+    )
+    result = fit(data, splits, config.train_config(SYNTHETIC_TASKS["synth-prognostic"]))
+    assert store.record(run_key(config, ["c"]), config, result, ["c"], {"device": "cpu"})
+    seeds = store.seed_metrics()
+    assert len(seeds) == 4 and list(seeds["n_train"][:2]) == [40, 36]
+    assert seeds["final_auc"].between(0, 1).all()
+    assert len(store.curves()) == 2 * 2 * 2
+
+
+def test_an_older_file_gains_new_config_columns(tmp_path: Path) -> None:
+    path = tmp_path / "results.sqlite"
+    sweep.record(ResultsStore(path), task="synth-age", backbone="mrm", fraction=0.1)
+    with sqlite3.connect(path) as connection:
+        connection.execute('ALTER TABLE runs DROP COLUMN "tiny"')
+    store = ResultsStore(path)
+    assert "tiny" in store.runs().columns
+    assert pd.isna(store.runs()["tiny"].iloc[0])
+
+
+def test_readers_refuse_a_store_that_does_not_exist(tmp_path: Path) -> None:
+    with pytest.raises(RadsweepError, match="no results store"):
+        ResultsStore.open_existing(tmp_path / "nothing.sqlite")
+    assert not (tmp_path / "nothing.sqlite").exists()
