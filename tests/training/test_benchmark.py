@@ -10,7 +10,7 @@ SHAPE = TokenShape("tiny", 8, 16, HeadKind.ATTENTION)
 
 
 def test_vectorization_times_both_ways() -> None:
-    result = vectorization(SHAPE, seeds=2, train=32, validation=16)
+    result = vectorization(SHAPE, seeds=2, train=32, validation=16, rounds=1)
     assert result.vectorized_seconds > 0 and result.sequential_seconds > 0
     assert result.speedup == result.sequential_seconds / result.vectorized_seconds
 
