@@ -29,7 +29,9 @@ def test_every_radsweep_command_in_the_readme_exists() -> None:
     from radsweep.cli.main import cli
 
     readme = (ROOT / "README.md").read_text()
-    invoked = set(re.findall(r"^radsweep ((?:data|bench|features|sweep) \w+)", readme, flags=re.M))
+    pattern = r"^radsweep ((?:data|bench|features|sweep|results) \w+|train|report|demo)\b"
+    invoked = set(re.findall(pattern, readme, flags=re.M))
     assert {"data tasks", "data splits", "data validate", "data synth", "bench synth"} <= invoked
+    assert {"train", "report", "sweep local", "results ls"} <= invoked
     for command in invoked:
         assert cli([*command.split(), "--help"]) == 0
