@@ -35,13 +35,19 @@ def parse_seeds(text: str) -> tuple[int, ...]:
 def _results_table(outcome: "RunOutcome", title: str) -> Table:
     result = outcome.result
     assert result is not None
-    table = Table(title=title, title_justify="left")
-    for column in ("seed", "train", "val", "AUC (final)", "AUPRC (final)", "AUC (best, epoch)"):
-        table.add_column(column, justify="right")
+    table = Table(
+        title=title,
+        title_justify="left",
+        caption="AUC/AUPRC: final epoch; best: highest validation AUC (epoch); teacher: its best "
+        "epoch (the one distilled from); image-only: the same configuration without the report.",
+        caption_justify="left",
+    )
+    for column in ("seed", "train", "val", "AUC", "AUPRC", "best (epoch)"):
+        table.add_column(column, justify="right", no_wrap=True)
     if result.teacher is not None:
-        table.add_column("teacher AUC (best)", justify="right")
+        table.add_column("teacher", justify="right", no_wrap=True)
     if outcome.baseline_auc is not None:
-        table.add_column("image-only AUC", justify="right")
+        table.add_column("image-only", justify="right", no_wrap=True)
     model = result.model
     for index, seed in enumerate(result.seeds):
         row = [

@@ -1,0 +1,78 @@
+"""``radsweep train``: one configuration from the CLI, its table, and its one-line errors."""
+
+import pytest
+
+from radsweep.cli.main import cli
+from radsweep.cli.train import parse_seeds
+from radsweep.errors import RadsweepError
+from radsweep.tasks.synthetic import SynthBenchmark
+
+TINY = ["--backbone", "c2l", "--tiny", "--epochs", "2", "--seeds", "0-1"]
+
+
+def _data(benchmark: SynthBenchmark) -> list[str]:
+    return ["--data-dir", str(benchmark.directory.parent)]
+
+
+def test_train_prints_seeds_and_interval_then_reuses_the_store(
+    small_benchmark: SynthBenchmark, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [
+        *_data(small_benchmark),
+        "train",
+        "--task",
+        "synth-prognostic",
+        *TINY,
+        "--method",
+        "distill",
+        "--fraction",
+        "0.5",
+    ]
+    assert cli(args) == 0
+    output = capsys.readouterr().out
+    assert "synth-prognostic · c2l · distill" in output
+    header = next(line for line in output.splitlines() if "seed" in line and "AUC" in line)
+    assert "teacher" in header and "image-only" in header
+    assert "95% t-interval" in output and "recorded as" in output
+    assert cli(args) == 0
+    assert "already in the results store" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--lam", "1.5", "invalid lam"),
+        ("--tau", "0", "invalid tau"),
+        ("--fraction", "1.5", "invalid fraction"),
+        ("--seeds", "a-b", "--seeds 'a-b' is not a seed list"),
+    ],
+)
+def test_bad_values_are_one_line_errors(
+    small_benchmark: SynthBenchmark,
+    capsys: pytest.CaptureFixture[str],
+    option: str,
+    value: str,
+    message: str,
+) -> None:
+    args = [*_data(small_benchmark), "train", "--task", "synth-prognostic", *TINY, option, value]
+    assert cli(args) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("radsweep: error: ") and message in error
+    assert "\n" not in error
+
+
+def test_a_training_subset_without_a_class_is_a_one_line_error(
+    small_benchmark: SynthBenchmark, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 1 % of a 5-class task's pool: a handful of samples cannot hold every class.
+    args = [*_data(small_benchmark), "train", "--task", "synth-age", *TINY, "--fraction", "0.01"]
+    assert cli(args) == 2
+    assert "has no sample of" in capsys.readouterr().err
+
+
+def test_seed_lists() -> None:
+    assert parse_seeds("0-4") == (0, 1, 2, 3, 4)
+    assert parse_seeds("0,2,7") == (0, 2, 7)
+    assert parse_seeds("3") == (3,)
+    with pytest.raises(RadsweepError):
+        parse_seeds("1,1")
