@@ -200,3 +200,25 @@ def test_a_failing_disk_write_stops_the_run(
     with pytest.raises(OSError, match="No space left"):
         extract_image_features(TinyImageEncoder(), task, cache_dir, options=SMALL)
     assert not any(cache_dir.rglob("*.partial"))
+
+
+def test_a_waiting_writer_reuses_what_the_first_one_finished(
+    task: Manifest, cache_dir: Path
+) -> None:
+    import dataclasses
+    import threading
+
+    key = extract_image_features(TinyImageEncoder(), task, cache_dir, options=SMALL).key
+    waiting = dataclasses.replace(SMALL, wait_for_lock=True)
+    results = []
+    with CacheDir(cache_dir, key).lock():
+        worker = threading.Thread(
+            target=lambda: results.append(
+                extract_image_features(TinyImageEncoder(), task, cache_dir, options=waiting)
+            )
+        )
+        worker.start()
+        worker.join(timeout=1.0)
+        assert worker.is_alive() and not results  # blocked behind the first writer
+    worker.join(timeout=60)
+    assert results and results[0].reused and results[0].key == key

@@ -74,6 +74,7 @@ class ExtractOptions:
     precision: Precision | None = None  # None: fp16 autocast on CUDA, fp32 elsewhere
     force: bool = False
     command: str | None = None  # the command line to show in resume and repair hints
+    wait_for_lock: bool = False  # block while another process extracts the same cache
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ def _extract(
     key = cache_key(spec)
     cache = CacheDir(cache_dir, key)
     started = time.perf_counter()
-    with cache.lock():
+    with cache.lock(wait=options.wait_for_lock):
         if options.force:
             cache.clear()
         if cache.is_complete():

@@ -192,12 +192,13 @@ class CacheDir:
         return record
 
     @contextmanager
-    def lock(self) -> Iterator[None]:
-        """One writer per cache: a second extraction of the same key fails at once."""
+    def lock(self, wait: bool = False) -> Iterator[None]:
+        """One writer per cache: a second extraction of the same key fails at once, or with
+        ``wait`` (sweep workers sharing caches) blocks until the first one is done."""
         self.path.mkdir(parents=True, exist_ok=True)
         with (self.path / LOCK_FILE).open("w") as handle:
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
             except BlockingIOError as error:
                 raise FeatureCacheError(
                     f"another process is writing feature cache {self.key}",

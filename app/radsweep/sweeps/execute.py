@@ -92,7 +92,7 @@ def prepare(
     manifest = Manifest.load(find_task_directory(config.task, settings.data), check_images=False)
     resolved = config.resolve(manifest.task)
     target = _device(device)
-    options = ExtractOptions()
+    options = ExtractOptions(wait_for_lock=True)  # sweep workers may share a cache
     image = text = None
     if resolved.backbone is not None:
         encoder = build_image_encoder(
