@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from radsweep.results.store import ResultsStore
 
+from radsweep.results.store import ResultsStore
 from radsweep.settings import Settings
 from radsweep.sweeps.config import RunConfig
 from radsweep.sweeps.execute import run_configuration, run_tracked
