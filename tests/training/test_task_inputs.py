@@ -36,3 +36,13 @@ def test_unusable_rows_are_left_out(small_benchmark: SynthBenchmark) -> None:
     split = rows.splits[0]
     assert usable[split.train].all() and usable[split.validation].all()
     assert len(split.train) + len(split.validation) == len(ids) - 10
+
+
+def test_arrays_from_another_manifest_are_an_error(small_benchmark: SynthBenchmark) -> None:
+    import pytest
+
+    from radsweep.errors import TrainingError
+
+    manifest = small_benchmark.manifest("synth-diagnostic")
+    with pytest.raises(TrainingError, match="not in the task's manifest"):
+        task_rows(manifest, [0], 1.0, ["not-a-sample"])

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from radsweep.encoders import build_image_encoder, build_text_encoder
+from radsweep.errors import FeatureCacheError
 from radsweep.features import (
     ExtractOptions,
     ImageFeatures,
@@ -148,7 +149,10 @@ def training_inputs(prepared: PreparedRun) -> tuple[TrainingData, TaskRows]:
     for features in (prepared.image, prepared.text):
         if features is not None:
             if not np.array_equal(features.sample_ids, reference.sample_ids):
-                raise ValueError("image and report caches list different samples")
+                raise FeatureCacheError(
+                    f"caches {reference.key} and {features.key} list different samples",
+                    hint="extract both for the same task manifest",
+                )
             usable &= features.valid
     config = prepared.config
     rows = task_rows(

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from radsweep.errors import TrainingError
 from radsweep.tasks.manifest import Manifest
 from radsweep.tasks.splits import make_split
 from radsweep.training.inputs import SeedSplit
@@ -41,7 +42,10 @@ def task_rows(
     index = pd.Index(sample_ids)
     labels = manifest.frame.set_index("sample_id")["label"].reindex(index)
     if labels.isna().any():
-        raise ValueError("feature arrays hold samples that are not in the manifest")
+        raise TrainingError(
+            "the feature arrays hold samples that are not in the task's manifest",
+            hint="extract the features again for this manifest",
+        )
     splits = []
     for seed in seeds:
         split = make_split(manifest, seed)
