@@ -1,5 +1,6 @@
 """One configuration end to end on the synthetic benchmark with tiny encoders."""
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -55,12 +56,22 @@ def test_distillation_records_its_image_only_baseline(folders: Settings, tmp_pat
     assert len(outcome.cache_keys) == 2
 
 
-def test_tracked_runs_write_offline_wandb_files(folders: Settings) -> None:
-    outcome = run_tracked(_config("self-distill"), folders, mode="offline", device="cpu")
-    assert not outcome.skipped
+def test_tracked_runs_log_curves_comparison_and_artifact_but_no_report_text(
+    folders: Settings, small_benchmark: SynthBenchmark
+) -> None:
+    outcome = run_tracked(_config("distill"), folders, mode="offline", device="cpu")
+    assert not outcome.skipped and np.isfinite(outcome.mean_auc)
     offline = list((folders.wandb / "wandb").glob("offline-run-*"))
     assert len(offline) == 1
     log = next(offline[0].glob("*.wandb")).read_bytes()
-    assert b"auc/final/mean" in log
-    assert run_tracked(_config("self-distill"), folders, mode="offline", device="cpu").skipped
-    assert np.isfinite(outcome.mean_auc)
+    for logged in (b"auc/final/mean", b"auc/seed_0", b"teacher/auc/mean", b"gain/auc/final"):
+        assert logged in log
+    assert f"curves-{outcome.key}".encode() in log  # the versioned curves artifact
+    assert list(offline[0].glob("files/media/table/comparison*.table.json"))
+    reports = small_benchmark.manifest("synth-prognostic").frame["report"]
+    phrases = [b"FINAL REPORT", b"EXAMINATION:"] + [r.strip()[-60:].encode() for r in reports[:20]]
+    roots = [folders.wandb, *(Path(os.environ[n]) for n in ("WANDB_DATA_DIR", "WANDB_DIR"))]
+    for path in (p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()):
+        content = path.read_bytes()
+        assert not any(phrase in content for phrase in phrases), path
+    assert run_tracked(_config("distill"), folders, mode="offline", device="cpu").skipped

@@ -6,10 +6,13 @@ distillation, a teacher / student / image-only table; and a versioned artifact h
 curves and the comparison as CSV.
 """
 
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import numpy as np
@@ -197,16 +200,37 @@ def open_agent_run(settings: Settings) -> Iterator[Any]:
     """The run ``wandb.agent`` prepared: init takes the sweep's parameters from the agent."""
     settings.wandb.mkdir(parents=True, exist_ok=True)
     run = wandb.init(dir=str(settings.wandb), settings=_settings())
-    yield from _finishing(run)
+    yield from _finishing(run, preemptible=True)
 
 
-def _finishing(run: Any) -> Iterator[Any]:
+def _finishing(run: Any, preemptible: bool = False) -> Iterator[Any]:
     try:
-        yield run
+        with _preempting(run) if preemptible else nullcontext():
+            yield run
     except BaseException:
         run.finish(exit_code=1)
         raise
     run.finish()
+
+
+@contextmanager
+def _preempting(run: Any) -> Iterator[None]:
+    """On SIGTERM (a preempted node, ``docker stop``) mark the agent's run preempting so the W&B
+    sweep controller queues its configuration again, then exit with 143 as a terminated process.
+    (Local sweeps handle SIGTERM in their workers: the job goes back to the queue.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers live on the main thread only
+        return
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        run.mark_preempting()
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def sweep_parameters(run: Any) -> dict[str, Any]:
