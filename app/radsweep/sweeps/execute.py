@@ -195,8 +195,8 @@ def _baseline_auc(
     if not store.has(image_only.key):
         result, _ = _train(image_only, device, hooks)
         store.record(image_only.key, image_only.config, result, image_only.cache_keys)
-    rows = store.seed_metrics()
-    rows = rows[(rows["run_key"] == image_only.key) & (rows["stage"] == "model")]
+    rows = store.seed_metrics(image_only.key)
+    rows = rows[rows["stage"] == "model"]
     return rows.sort_values("seed")["final_auc"].to_numpy()
 
 
