@@ -122,7 +122,7 @@ def train(
     """
     from radsweep.results.store import ResultsStore, default_store_path
     from radsweep.sweeps.config import RunConfig
-    from radsweep.sweeps.execute import RunHooks, prepare, train_and_record
+    from radsweep.sweeps.execute import RunHooks, run_configuration
 
     config = RunConfig(
         task=task,
@@ -157,14 +157,13 @@ def train(
             advance(f"training {stage} (epochs)", done, total)
 
         hooks = RunHooks(extraction=advance, training=epoch)
-        prepared = prepare(config, folders, device, hooks)
-        if store.has(prepared.key):
-            console.print(
-                f"already in the results store ({prepared.key}); "
-                "see radsweep results ls, or change the configuration"
-            )
-            return
-        outcome = train_and_record(prepared, store, device=device, hooks=hooks)
+        outcome = run_configuration(config, folders, device=device, store=store, hooks=hooks)
+    if outcome.result is None:
+        console.print(
+            f"already in the results store ({outcome.key}); "
+            "see radsweep results ls, or change the configuration"
+        )
+        return
     resolved = outcome.config
     title = (
         f"{resolved.task} · {resolved.backbone or resolved.text_encoder} · {resolved.method.value}"
