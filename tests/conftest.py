@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from radsweep.settings import Settings
 from radsweep.tasks.synthetic import SynthBenchmark, SynthConfig, synthesize
 
 
@@ -26,3 +27,23 @@ def small_benchmark(tmp_path_factory: pytest.TempPathFactory) -> SynthBenchmark:
     """A 400-sample synthetic benchmark, built once per test session (read-only for tests)."""
     folder = tmp_path_factory.mktemp("synthetic") / "benchmark"
     return synthesize(SynthConfig(samples=400, seed=7), folder)
+
+
+@pytest.fixture(scope="session")
+def tiny_features(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A 120-sample synthetic benchmark with the tiny C2L features of ``synth-prognostic``
+    extracted once per session, so real runs start training at once. Read-only: a test takes
+    its own results and W&B folders with ``tiny_features.model_copy(update={"home": ...})``."""
+    import torch
+
+    from radsweep.sweeps.config import RunConfig
+    from radsweep.sweeps.execute import prepare
+
+    torch.set_flush_denormal(True)
+    folder = tmp_path_factory.mktemp("tiny-features")
+    synthesize(SynthConfig(samples=120, seed=7), folder / "data" / "benchmark")
+    settings = Settings(home=folder / "home", data_dir=folder / "data", cache_dir=folder / "cache")
+    config = RunConfig(task="synth-prognostic", backbone="c2l", fraction=1.0, tiny=True)
+    prepare(config, settings, device="cpu")
+    return settings
+

@@ -1,11 +1,28 @@
-"""W&B tracking: what an offline run holds, and preemption of agent runs."""
+"""W&B tracking: preemption of agent runs, the offline fallback and the finish timeout.
+
+The fallback tests drive the real wandb client against a port nobody listens on.
+"""
 
 import os
 import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+import wandb
 
+from radsweep.errors import SweepError
+from radsweep.settings import Settings
 from radsweep.sweeps import tracking
+from radsweep.sweeps.config import RunConfig
+
+CONFIG = RunConfig(task="synth-prognostic", backbone="c2l", fraction=0.5, tiny=True)
+INIT_TIMEOUT = 2
+BOUND_SECONDS = 40.0  # init timeout, W&B's retry slack, the offline run's own start and finish
 
 
 class _SpyRun:
@@ -23,3 +40,129 @@ def test_sigterm_marks_an_agent_run_preempting_and_exits_143() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
     assert exited.value.code == 143 and run.calls == ["preempting"]
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def unreachable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """Online W&B with an API key, pointed at a closed local port; W&B's settings read afresh."""
+    server = f"http://127.0.0.1:{closed_port()}"
+    netrc = tmp_path / "netrc"
+    netrc.write_text("")
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.setenv("WANDB_BASE_URL", server)
+    monkeypatch.setenv("WANDB_API_KEY", "a" * 40)
+    monkeypatch.setenv("WANDB_INIT_TIMEOUT", str(INIT_TIMEOUT))
+    monkeypatch.delenv("WANDB_MODE")
+    wandb.teardown()  # W&B keeps the environment it first saw in a process-wide singleton
+    yield server
+    wandb.teardown()
+
+
+def warnings(captured: str) -> list[str]:
+    return [line for line in captured.splitlines() if line.startswith("radsweep: warning:")]
+
+
+def offline_run(settings: Settings) -> Path:
+    [folder] = (settings.wandb / "wandb").glob("offline-run-*")
+    return folder
+
+
+def logged(folder: Path) -> bytes:
+    """The run's transaction log once W&B's service has closed it (finish returns before)."""
+    wandb.teardown()
+    return next(folder.glob("run-*.wandb")).read_bytes()
+
+
+def test_an_online_run_falls_back_to_offline_when_the_server_is_unreachable(
+    unreachable: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(home=tmp_path / "home")
+    started = time.monotonic()
+    with tracking.open_run(CONFIG, "online", "radsweep", None, "demo", settings) as run:
+        opened = time.monotonic() - started
+        run.log({"auc/mean": 0.75})
+    assert run.offline
+    assert opened >= INIT_TIMEOUT and time.monotonic() - started < BOUND_SECONDS
+    folder = offline_run(settings)
+    assert b"auc/mean" in logged(folder)
+    [line] = warnings(capsys.readouterr().err)
+    assert f"W&B ({unreachable}) could not start run synth-prognostic-c2l-image-f0.5" in line
+    assert line.endswith(f"upload it later: wandb sync {folder}")
+
+
+def test_an_agent_run_falls_back_to_offline_with_the_sweep_parameters(
+    unreachable: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``wandb.agent`` sets up before calling the function: the run's id and parameters."""
+    parameters = tmp_path / "config-agentrun1.yaml"
+    parameters.write_text(
+        "task: {value: synth-age}\nbackbone: {value: c2l}\nfraction: {value: 0.25}\n"
+    )
+    monkeypatch.setenv("WANDB_SWEEP_PARAM_PATH", str(parameters))
+    monkeypatch.setenv("WANDB_SWEEP_ID", "sweep1")
+    monkeypatch.setenv("WANDB_RUN_ID", "agentrun1")
+    settings = Settings(home=tmp_path / "home")
+    started = time.monotonic()
+    with tracking.open_agent_run(settings) as run:
+        values = tracking.sweep_parameters(run)
+    assert time.monotonic() - started < BOUND_SECONDS
+    assert run.offline and run.id == "agentrun1"  # wandb sync files it under the same run
+    assert RunConfig.model_validate(values) == RunConfig(
+        task="synth-age", backbone="c2l", fraction=0.25
+    )
+    assert offline_run(settings).name.endswith("-agentrun1")
+
+
+def test_a_hanging_finish_costs_the_timeout_and_one_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only the hang is staged (a server gone mid-run); the run and our code around it are real."""
+    monkeypatch.setenv("RADSWEEP_WANDB_FINISH_TIMEOUT", "1")
+    monkeypatch.setattr(tracking, "FINISH_GRACE_SECONDS", 0.5)
+    settings = Settings(home=tmp_path / "home")
+    release = threading.Event()
+    with tracking.open_run(CONFIG, "offline", "radsweep", None, "demo", settings) as run:
+        real_finish = run.finish
+
+        def hang(**options: Any) -> None:  # the server went away: W&B's own timeout failed too
+            release.wait(60)
+            real_finish(**options)
+
+        monkeypatch.setattr(run, "finish", hang)
+        run.log({"auc/mean": 0.75})
+        started = time.monotonic()
+    waited = time.monotonic() - started
+    release.set()
+    assert 1.5 <= waited < 5.0
+    [line] = warnings(capsys.readouterr().err)
+    assert "did not finish within 1 s; its results are in the results store" in line
+    assert line.endswith(f"wandb sync {offline_run(settings)} uploads it")
+
+
+def test_a_failing_finish_is_one_warning_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(home=tmp_path / "home")
+    with tracking.open_run(CONFIG, "offline", "radsweep", None, "demo", settings) as run:
+        real_finish = run.finish
+
+        def fail(**options: Any) -> None:
+            real_finish(**options)
+            raise wandb.errors.CommError("upload refused\nretrying")
+
+        monkeypatch.setattr(run, "finish", fail)
+    [line] = warnings(capsys.readouterr().err)
+    assert "failed to finish (upload refused)" in line
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-3", "inf"])
+def test_a_bad_timeout_setting_is_a_user_error(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("RADSWEEP_WANDB_FINISH_TIMEOUT", value)
+    with pytest.raises(SweepError, match=r"RADSWEEP_WANDB_FINISH_TIMEOUT=.* is not a positive"):
+        tracking.check_timeouts()

@@ -72,7 +72,15 @@ def local(
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Put the spec's failed runs back in line.")
     ] = False,
-    project: Annotated[str, typer.Option(help="W&B project of the offline runs.")] = "radsweep",
+    project: Annotated[str, typer.Option(help="W&B project of the runs.")] = "radsweep",
+    online: Annotated[
+        bool,
+        typer.Option(
+            "--online",
+            help="Log the runs to the W&B server as they train (needs an API key); a run the "
+            "server does not start within WANDB_INIT_TIMEOUT seconds (default 90) logs offline.",
+        ),
+    ] = False,
     lease: Annotated[
         float,
         typer.Option(min=3.0, help="Seconds a silent worker keeps its job before others take it."),
@@ -82,7 +90,8 @@ def local(
 
     The queue is a SQLite file beside the results store (RESULTS/queue.sqlite); other processes
     or containers sharing that folder can run the same command and pull from it. Each run is a
-    W&B run in offline mode under the W&B folder (wandb sync uploads them later); finished
+    W&B run in offline mode under the W&B folder (wandb sync uploads them later; --online logs
+    them to the server instead, offline again if it does not answer); finished
     configurations are never run twice. Ctrl-C puts running jobs back in line: run the same
     command to resume.
     """
@@ -122,6 +131,7 @@ def local(
                 project=project,
                 lease=lease,
                 on_progress=show,
+                mode="online" if online else "offline",
             )
         except (KeyboardInterrupt, Interrupted):
             err_console.print("interrupted: running jobs are back in line; rerun to resume")

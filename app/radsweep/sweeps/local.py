@@ -2,7 +2,8 @@
 
 Each worker claims a job, renews its lease from a heartbeat thread while the run trains, and
 records the outcome: done, or failed with a one-line error. Each run is a W&B run in offline mode
-(``wandb sync`` uploads it later). Ctrl-C or SIGTERM puts the jobs being run back in line, and the
+(``wandb sync`` uploads it later), or online on request (offline after all when the server does
+not answer). Ctrl-C or SIGTERM puts the jobs being run back in line, and the
 same command resumes; a worker killed outright loses only its lease (see ``radsweep.sweeps.queue``).
 """
 
@@ -55,6 +56,7 @@ class WorkerOptions:
     project: str = "radsweep"
     lease: float = DEFAULT_LEASE_SECONDS
     runner: Runner | None = None  # None: radsweep.sweeps.execute.run_tracked
+    mode: str = "offline"  # W&B mode of the runs
 
 
 def _tracked_runner() -> Runner:
@@ -104,7 +106,7 @@ def _run_job(
             outcome = runner(
                 job.config,
                 options.settings,
-                mode="offline",
+                mode=options.mode,
                 project=options.project,
                 group=options.spec,
                 device=options.device,
@@ -163,6 +165,7 @@ def run_local(
     lease: float = DEFAULT_LEASE_SECONDS,
     runner: Runner | None = None,
     on_progress: Callable[[Counts], None] | None = None,
+    mode: str = "offline",
 ) -> Counts:
     """Queue ``configs`` under ``spec`` (idempotent) and drain them with ``workers`` processes.
 
@@ -170,13 +173,16 @@ def run_local(
     running by dead workers of an earlier session on this machine are put back in line first.
     Returns the spec's job counts at the end.
     """
+    from radsweep.sweeps.tracking import check_timeouts
+
+    check_timeouts()  # a bad setting is one error now, not one failure per run
     path = queue_path(settings.results)
     with JobQueue(path) as queue:
         queue.enqueue(spec, configs)
         if retry_failed:
             queue.retry_failed(spec)
         queue.recover()
-    options = WorkerOptions(path, spec, settings, device, project, lease, runner)
+    options = WorkerOptions(path, spec, settings, device, project, lease, runner, mode)
     with _watching(path, spec, on_progress), _sigterm_interrupts():  # docker stop: SIGTERM
         if workers == 1:
             work(options)

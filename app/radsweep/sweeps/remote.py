@@ -7,13 +7,13 @@ clear line pointing at ``radsweep sweep local`` instead of a hang.
 """
 
 import os
-import threading
 from collections.abc import Callable
 from typing import TypeVar
 
 from radsweep.errors import SweepError
 from radsweep.settings import Settings
 from radsweep.sweeps.spec import SweepSpec
+from radsweep.sweeps.watchdog import attempt
 
 DEFAULT_PROJECT = "radsweep"
 DEFAULT_TIMEOUT_SECONDS = 60.0
@@ -50,34 +50,20 @@ def require_server(what: str, spec: str = "sweeps/SPEC.yaml") -> None:
 def bounded(
     call: Callable[[], Result], timeout: float, what: str, spec: str = "sweeps/SPEC.yaml"
 ) -> Result:
-    """``call()`` in a daemon thread: its result, or a SweepError after ``timeout`` seconds.
-
-    A daemon thread, so a call still hanging does not keep the process alive after the error.
-    """
-    values: list[Result] = []
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            values.append(call())
-        except BaseException as error:  # reported in the caller's thread
-            errors.append(error)
-
-    thread = threading.Thread(target=target, name="wandb-call", daemon=True)
-    thread.start()
-    thread.join(timeout)
+    """``call()`` under a watchdog: its result, or a SweepError after ``timeout`` seconds."""
+    done = attempt(call, timeout, "wandb-call")
     server = os.environ.get("WANDB_BASE_URL", "the default W&B server")
-    if thread.is_alive():
+    if not done.finished:
         raise SweepError(
             f"W&B ({server}) did not answer within {timeout:g} s while {what}",
             hint=_local_hint(spec),
         )
-    if errors:
-        detail = " ".join(str(errors[0]).split()) or type(errors[0]).__name__
+    if done.error is not None:
+        detail = " ".join(str(done.error).split()) or type(done.error).__name__
         raise SweepError(
             f"W&B ({server}) failed while {what}: {detail}", hint=_local_hint(spec)
-        ) from errors[0]
-    return values[0]
+        ) from done.error
+    return done.value  # type: ignore[return-value]
 
 
 def register(
@@ -138,6 +124,9 @@ def run_agent(
     import wandb
 
     from radsweep.sweeps.execute import agent_function
+    from radsweep.sweeps.tracking import check_timeouts
+
+    check_timeouts()
 
     path = sweep if "/" in sweep else "/".join(part for part in (entity, project, sweep) if part)
     bounded(

@@ -4,9 +4,17 @@ Config (the resolved RunConfig, run key and cache keys); per-epoch validation AU
 and their mean as history plus a line plot; final metrics with 95 % t-intervals as summary; for
 distillation, a teacher / student / image-only table; and a versioned artifact holding the AUC
 curves and the comparison as CSV.
+
+W&B is a logger here, never the only record: the results store holds a run before W&B finishes
+it. So an online run whose server cannot be reached falls back to offline mode (``wandb sync``
+uploads it later), and ``run.finish()``, which hangs when the server dies mid-run, runs under a
+timeout.
 """
 
+import functools
+import os
 import signal
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -19,16 +27,68 @@ import numpy as np
 import pandas as pd
 import wandb
 
+from radsweep.errors import SweepError
 from radsweep.settings import Settings
 from radsweep.stats import t_interval
 from radsweep.sweeps.config import RunConfig
 from radsweep.sweeps.outcome import RunOutcome
+from radsweep.sweeps.remote import OFFLINE_MODES
+from radsweep.sweeps.watchdog import attempt
 from radsweep.training import Curves, FitResult
 
 SWEEP_METRIC = "auc/final/mean"
 
 
-INIT_TIMEOUT_SECONDS = 90  # W&B can hang on an unreachable server (see the W&B reference)
+INIT_TIMEOUT_SECONDS = 90.0
+"""How long ``wandb.init`` waits for the server (W&B's default; ``WANDB_INIT_TIMEOUT`` sets it).
+An online run whose server has not answered by then is logged offline instead."""
+FINISH_TIMEOUT_SECONDS = 120.0
+"""How long ``run.finish()`` may upload (W&B's ``finish_timeout``; ``RADSWEEP_WANDB_FINISH_TIMEOUT``
+sets it). Without it finish hangs when the server dies mid-run, while the run's results are
+stored and its log is on disk already."""
+FINISH_GRACE_SECONDS = 5.0
+"""A watchdog stops waiting for ``run.finish()`` this long after the finish timeout, should W&B
+hang somewhere its own timeout does not reach."""
+
+
+def _seconds(variable: str, default: float) -> float:
+    text = os.environ.get(variable, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise SweepError(
+            f"{variable}={text!r} is not a positive number of seconds",
+            hint=f"unset it for the default, {default:g} s",
+        )
+    return value
+
+
+def init_timeout() -> float:
+    return _seconds("WANDB_INIT_TIMEOUT", INIT_TIMEOUT_SECONDS)
+
+
+def finish_timeout() -> float:
+    return _seconds("RADSWEEP_WANDB_FINISH_TIMEOUT", FINISH_TIMEOUT_SECONDS)
+
+
+def check_timeouts() -> None:
+    """Raise the error of a bad timeout setting once, before any run starts."""
+    init_timeout()
+    finish_timeout()
+
+
+def _warn(line: str) -> None:
+    """One line on stderr: workers are separate processes, with no console of the CLI's."""
+    print(f"radsweep: warning: {line}", file=sys.stderr, flush=True)
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return " ".join(lines[0].split()) if lines else type(error).__name__
 
 
 def run_name(config: RunConfig) -> str:
@@ -165,8 +225,31 @@ def _log_artifact(
         run.log_artifact(artifact)  # files are staged (copied) when added
 
 
-def _settings() -> "wandb.Settings":
-    return wandb.Settings(silent=True, init_timeout=INIT_TIMEOUT_SECONDS)
+def _init(mode: str | None, **arguments: Any) -> Any:
+    """``wandb.init``; an online run W&B cannot start (no answer within the init timeout, no API
+    key) is opened offline instead, with one line saying so and how to upload it later."""
+    settings = wandb.Settings(
+        silent=True,
+        init_timeout=init_timeout(),
+        finish_timeout=finish_timeout(),
+        finish_timeout_raises=True,  # a timed-out finish is one warning line of ours
+    )
+    requested = (mode or os.environ.get("WANDB_MODE") or "online").strip().lower()
+    if requested in OFFLINE_MODES:
+        return wandb.init(mode=mode, settings=settings, **arguments)  # type: ignore[arg-type]
+    try:
+        return wandb.init(mode=mode, settings=settings, **arguments)  # type: ignore[arg-type]
+    except (wandb.errors.CommError, wandb.errors.UsageError) as error:
+        reason = _first_line(error)
+    wandb.teardown()  # W&B's service still holds the failed run's id (an agent run keeps it)
+    run = wandb.init(mode="offline", settings=settings, **arguments)
+    server = os.environ.get("WANDB_BASE_URL", "the default W&B server")
+    where = run.settings.sync_dir
+    _warn(
+        f"W&B ({server}) could not start run {run.name or run.id} online ({reason}); "
+        f"it logs offline instead, upload it later: wandb sync {where}"
+    )
+    return run
 
 
 @contextmanager
@@ -180,17 +263,16 @@ def open_run(
 ) -> Iterator[Any]:
     """A W&B run for one configuration, finished (or marked failed) on the way out."""
     settings.wandb.mkdir(parents=True, exist_ok=True)
-    run = wandb.init(
+    run = _init(
+        mode,
         project=project,
         entity=entity,
         group=group,
         job_type=config.method.value,
         name=run_name(config),
         config=config.model_dump(mode="json"),
-        mode=mode,  # type: ignore[arg-type]
         dir=str(settings.wandb),
         reinit="finish_previous",
-        settings=_settings(),
     )
     yield from _finishing(run)
 
@@ -199,7 +281,7 @@ def open_run(
 def open_agent_run(settings: Settings) -> Iterator[Any]:
     """The run ``wandb.agent`` prepared: init takes the sweep's parameters from the agent."""
     settings.wandb.mkdir(parents=True, exist_ok=True)
-    run = wandb.init(dir=str(settings.wandb), settings=_settings())
+    run = _init(None, dir=str(settings.wandb))
     yield from _finishing(run, preemptible=True)
 
 
@@ -208,9 +290,32 @@ def _finishing(run: Any, preemptible: bool = False) -> Iterator[Any]:
         with _preempting(run) if preemptible else nullcontext():
             yield run
     except BaseException:
-        run.finish(exit_code=1)
+        finish(run, exit_code=1)
         raise
-    run.finish()
+    finish(run)
+
+
+def finish(run: Any, exit_code: int | None = None) -> None:
+    """``run.finish()`` under the finish timeout (W&B's, and a watchdog's should W&B hang past
+    it). A hang or a failure costs one warning line, never the results (stored before) nor the
+    local log (``wandb sync`` uploads what it holds)."""
+    timeout = finish_timeout()
+    done = attempt(
+        functools.partial(run.finish, exit_code=exit_code),
+        timeout + FINISH_GRACE_SECONDS,
+        "wandb-finish",
+    )
+    if done.finished and done.error is None:
+        return
+    if done.error is None or isinstance(done.error, TimeoutError):
+        problem = f"did not finish within {timeout:g} s"
+    else:
+        problem = f"failed to finish ({_first_line(done.error)})"
+    where = run.settings.sync_dir
+    _warn(
+        f"W&B run {run.name or run.id} {problem}; its results are in the results store, "
+        f"its log on disk: wandb sync {where} uploads it"
+    )
 
 
 @contextmanager
