@@ -5,10 +5,8 @@ The fallback tests drive the real wandb client against a port nobody listens on.
 
 import os
 import signal
-import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +17,9 @@ from radsweep.errors import SweepError
 from radsweep.settings import Settings
 from radsweep.sweeps import tracking
 from radsweep.sweeps.config import RunConfig
+from tests.sweeps.conftest import INIT_TIMEOUT
 
 CONFIG = RunConfig(task="synth-prognostic", backbone="c2l", fraction=0.5, tiny=True)
-INIT_TIMEOUT = 2
 BOUND_SECONDS = 40.0  # init timeout, W&B's retry slack, the offline run's own start and finish
 
 
@@ -40,28 +38,6 @@ def test_sigterm_marks_an_agent_run_preempting_and_exits_143() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
     assert exited.value.code == 143 and run.calls == ["preempting"]
     assert signal.getsignal(signal.SIGTERM) is before
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def unreachable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
-    """Online W&B with an API key, pointed at a closed local port; W&B's settings read afresh."""
-    server = f"http://127.0.0.1:{closed_port()}"
-    netrc = tmp_path / "netrc"
-    netrc.write_text("")
-    monkeypatch.setenv("NETRC", str(netrc))
-    monkeypatch.setenv("WANDB_BASE_URL", server)
-    monkeypatch.setenv("WANDB_API_KEY", "a" * 40)
-    monkeypatch.setenv("WANDB_INIT_TIMEOUT", str(INIT_TIMEOUT))
-    monkeypatch.delenv("WANDB_MODE")
-    wandb.teardown()  # W&B keeps the environment it first saw in a process-wide singleton
-    yield server
-    wandb.teardown()
 
 
 def warnings(captured: str) -> list[str]:
