@@ -1,6 +1,10 @@
+import math
+from pathlib import Path
+
 import pytest
 
 from radsweep.cli.main import cli
+from radsweep.settings import Settings
 
 
 def test_bench_synth_prints_the_ratio_last(capsys: pytest.CaptureFixture[str]) -> None:
@@ -53,3 +57,54 @@ def test_bench_extract_sizes_its_measurements_to_the_budget() -> None:
     assert images_for_budget(2.5, 8, 2, 80.0) == 50
     assert images_for_budget(7.0, 8, 2, 80.0) == 136
     assert images_for_budget(1e6, 8, 2, 80.0) == 256
+
+
+TINY_SPEC = """\
+method: grid
+parameters:
+  task: {value: synth-prognostic}
+  backbone: {value: c2l}
+  tiny: {value: true}
+  fraction: {values: [0.5, 1.0, 0.25]}
+  seeds: {value: [0, 1]}
+  epochs: {value: 1}
+"""
+
+
+def test_bench_sweep_prints_each_component_and_the_ratio_last(
+    tiny_features: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY_SPEC)
+    monkeypatch.setenv("RADSWEEP_DATA_DIR", str(tiny_features.data))
+    monkeypatch.setenv("RADSWEEP_CACHE_DIR", str(tiny_features.cache))
+    assert cli(["bench", "sweep", str(spec), "--runs", "2"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[1].startswith("2 runs in ")
+    total = float(lines[1].removeprefix("2 runs in ").split(" s ")[0])
+    rows = {
+        cells[0]: [float(cell.rstrip("%")) for cells in [cells] for cell in cells[1:]]
+        for line in lines
+        if line.startswith("│")
+        for cells in [[cell.strip() for cell in line.strip("│").split("│")]]
+    }
+    assert list(rows) == [
+        "training",
+        "queue (overhead)",
+        "tracking (overhead)",
+        "store (overhead)",
+        "features",
+        "other",
+    ]
+    assert all(seconds >= 0 for seconds, _, _ in rows.values())  # no stage counted twice
+    assert sum(seconds for seconds, _, _ in rows.values()) == pytest.approx(total, abs=0.1)
+    assert rows["training"][0] > 0 and rows["tracking (overhead)"][0] > 0
+    label, value = lines[-1].rsplit(":", 1)
+    assert label == "ratio overhead/training time"
+    shares = sum(rows[f"{stage} (overhead)"][2] for stage in ("queue", "tracking", "store"))
+    assert math.isfinite(float(value)) and float(value) > 0
+    assert 100 * float(value) == pytest.approx(shares, abs=0.2)  # percent of training, rounded
+    assert not (Settings().results / "queue.sqlite").exists()  # the bench's queue was temporary

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from radsweep.cli.context import console
+from radsweep.cli.context import console, settings
 from radsweep.tasks.synthetic import SynthConfig, synthesize
 from radsweep.tasks.synthetic.cohort import sample_cohort
 from radsweep.tasks.synthetic.radiograph import draw_radiograph
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Benchmarks; each prints a ratio measured in one run.", no_args_is_help=True)
 
 BUDGET_SECONDS_PER_2000 = 30.0
+DEMO_SPEC = Path("sweeps/demo.yaml")
 
 
 @contextmanager
@@ -168,3 +169,48 @@ def extract(
         f"(forward pass {best.compute_share:.1%} of its wall time)"
     )
     console.print(f"ratio end-to-end/forward throughput: {result.ratio:.3f}")
+
+
+@app.command()
+def sweep(
+    ctx: typer.Context,
+    spec: Annotated[Path, typer.Argument(help="Sweep spec whose first runs are measured.")] = (
+        DEMO_SPEC
+    ),
+    runs: Annotated[int, typer.Option(min=1, help="Runs measured: the spec's first ones.")] = 4,
+    device: Annotated[
+        str | None, typer.Option(help="Torch device for extraction and training (default: auto).")
+    ] = None,
+) -> None:
+    """Per-run overhead of a local sweep: queue + W&B tracking + results store vs training.
+
+    Runs the spec's first runs as a one-worker local sweep in this process (W&B offline; queue,
+    store and W&B files in a temporary folder), their features extracted beforehand and not
+    counted. Prints seconds per component, then last the ratio overhead / training time.
+    """
+    from rich.table import Table
+
+    from radsweep.sweeps.bench import OVERHEAD, run_sweep_bench
+    from radsweep.sweeps.spec import load_spec
+
+    loaded = load_spec(spec)
+    console.print(f"{loaded.name}: features for the first {runs} runs (extracted if missing)")
+    result = run_sweep_bench(loaded, settings(ctx), runs, device=device)
+    console.print(
+        f"{result.runs} runs in {result.total:.1f} s "
+        f"(features ready beforehand in {result.preparation:.1f} s, not counted)",
+        soft_wrap=True,
+    )
+    table = Table(title="per-run time by component", title_justify="left")
+    table.add_column("component")
+    table.add_column("total s", justify="right")
+    table.add_column("per run s", justify="right")
+    table.add_column("of training", justify="right")
+    training = result.seconds["training"]
+    for stage, seconds in result.seconds.items():
+        label = f"{stage} (overhead)" if stage in OVERHEAD else stage
+        table.add_row(
+            label, f"{seconds:.2f}", f"{seconds / result.runs:.3f}", f"{seconds / training:.1%}"
+        )
+    console.print(table)
+    console.print(f"ratio overhead/training time: {result.ratio:.3f}")

@@ -11,6 +11,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,7 @@ from radsweep.settings import Settings
 from radsweep.sweeps import tracking
 from radsweep.sweeps.config import RunConfig, run_key
 from radsweep.sweeps.outcome import RunOutcome
+from radsweep.sweeps.stopwatch import Stopwatch
 from radsweep.tasks.manifest import Manifest
 from radsweep.tasks.registry import find_task_directory
 from radsweep.training import FitResult, Method, TrainingData, fit
@@ -45,10 +47,15 @@ ExtractionProgress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class RunHooks:
-    """Optional progress callbacks (the CLI draws bars with them)."""
+    """Optional progress callbacks (the CLI draws bars with them) and a stopwatch that times
+    each stage: features, training, store, tracking (``radsweep bench sweep`` reads it)."""
 
     extraction: ExtractionProgress | None = None
     training: TrainingProgress | None = None
+    stopwatch: Stopwatch | None = None
+
+    def timed(self, stage: str) -> AbstractContextManager[None]:
+        return nullcontext() if self.stopwatch is None else self.stopwatch.timed(stage)
 
 
 @dataclass(frozen=True)
@@ -181,9 +188,12 @@ def baseline(prepared: PreparedRun) -> PreparedRun:
 def _train(
     prepared: PreparedRun, device: str | None, hooks: RunHooks
 ) -> tuple[FitResult, TaskRows]:
-    data, rows = training_inputs(prepared)
-    train_config = prepared.config.train_config(prepared.manifest.task)
-    result = fit(data, rows.splits, train_config, device=_device(device), progress=hooks.training)
+    with hooks.timed("training"):
+        data, rows = training_inputs(prepared)
+        train_config = prepared.config.train_config(prepared.manifest.task)
+        result = fit(
+            data, rows.splits, train_config, device=_device(device), progress=hooks.training
+        )
     return result, rows
 
 
@@ -192,10 +202,14 @@ def _baseline_auc(
 ) -> np.ndarray:
     """Final AUC per seed of the image-only baseline: from the store, or trained and stored."""
     image_only = baseline(prepared)
-    if not store.has(image_only.key):
+    with hooks.timed("store"):
+        stored = store.has(image_only.key)
+    if not stored:
         result, _ = _train(image_only, device, hooks)
-        store.record(image_only.key, image_only.config, result, image_only.cache_keys)
-    rows = store.seed_metrics(image_only.key)
+        with hooks.timed("store"):
+            store.record(image_only.key, image_only.config, result, image_only.cache_keys)
+    with hooks.timed("store"):
+        rows = store.seed_metrics(image_only.key)
     rows = rows[rows["stage"] == "model"]
     return rows.sort_values("seed")["final_auc"].to_numpy()
 
@@ -215,7 +229,8 @@ def train_and_record(
     compared = _baseline_auc(prepared, store, device, hooks) if config.method.distils else None
     seconds = time.perf_counter() - start
     meta = {"device": str(_device(device)), "missing_samples": rows.missing, "seconds": seconds}
-    store.record(prepared.key, config, result, list(keys), meta)
+    with hooks.timed("store"):
+        store.record(prepared.key, config, result, list(keys), meta)
     return RunOutcome(
         config, prepared.key, False, seconds, keys, result, compared, rows.missing, meta
     )
@@ -252,20 +267,32 @@ def run_tracked(
     entity: str | None = None,
     group: str | None = None,
     device: str | None = None,
+    hooks: RunHooks = RunHooks(),
 ) -> RunOutcome:
     """``run_configuration`` logged as a W&B run (``mode`` offline for local sweeps).
 
-    A configuration the store already holds is not run again and opens no W&B run.
+    A configuration the store already holds is not run again and opens no W&B run. The store
+    records the run before W&B logs and finishes it, so a W&B failure loses no result.
     """
     started = time.perf_counter()
     _use_wandb_folders(settings)
-    store = ResultsStore(default_store_path(settings))
-    prepared = prepare(config, settings, device)
-    if store.has(prepared.key):
+    with hooks.timed("store"):
+        store = ResultsStore(default_store_path(settings))
+    with hooks.timed("features"):
+        prepared = prepare(config, settings, device, hooks)
+    with hooks.timed("store"):
+        stored = store.has(prepared.key)
+    if stored:
         return _skipped(prepared, started)
-    with tracking.open_run(prepared.config, mode, project, entity, group, settings) as run:
-        outcome = train_and_record(prepared, store, device=device, started=started)
-        tracking.log_outcome(run, outcome)
+    with ExitStack() as finishing:  # opening and finishing the W&B run are timed apart
+        with hooks.timed("tracking"):
+            run = finishing.enter_context(
+                tracking.open_run(prepared.config, mode, project, entity, group, settings)
+            )
+        outcome = train_and_record(prepared, store, device=device, hooks=hooks, started=started)
+        with hooks.timed("tracking"):
+            tracking.log_outcome(run, outcome)
+            finishing.close()  # run.finish()
     return outcome
 
 
