@@ -46,4 +46,3 @@ def tiny_features(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     config = RunConfig(task="synth-prognostic", backbone="c2l", fraction=1.0, tiny=True)
     prepare(config, settings, device="cpu")
     return settings
-

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from radsweep.results.store import ResultsStore, default_store_path
 from radsweep.settings import Settings
 from radsweep.sweeps.config import RunConfig
 from radsweep.sweeps.local import WorkerOptions, _worker_process, run_local, work
@@ -150,3 +151,77 @@ def test_sigterm_to_a_session_puts_its_workers_jobs_back_in_line(tmp_path: Path)
         JobState.FAILED: 0,
     }
     assert not fakes.finished(settings)
+
+
+REAL_EPOCHS = 4  # a fit of a few seconds: long enough to be killed inside it
+
+
+def real_configs() -> list[RunConfig]:
+    return [
+        RunConfig(
+            task="synth-prognostic",
+            backbone="c2l",
+            tiny=True,
+            fraction=1.0,
+            seeds=seeds,
+            epochs=REAL_EPOCHS,
+        )
+        for seeds in ((0, 1), (2, 3), (4, 5))  # three runs, each as long as the others
+    ]
+
+
+def _running(settings: Settings) -> list[tuple[int, int]]:
+    """(job id, worker PID) of the running jobs."""
+    with JobQueue(queue_path(settings.results)) as queue:
+        rows = queue._db.execute("SELECT id, worker FROM jobs WHERE state = 'running'").fetchall()
+    return [(job, int(worker.rpartition("/")[2])) for job, worker in rows]
+
+
+def _wandb_runs(settings: Settings) -> list[Path]:
+    return list((settings.wandb / "wandb").glob("offline-run-*/run-*.wandb"))
+
+
+@pytest.mark.slow
+def test_real_runs_killed_mid_training_are_done_exactly_once_after_a_restart(
+    tiny_features: Settings, tmp_path: Path
+) -> None:
+    """Two workers train real runs; SIGKILL each inside its fit (the first, then the other: a
+    lost machine). The restarted sweep trains what was lost; every run is done once, stored once.
+    """
+    settings = tiny_features.model_copy(update={"home": tmp_path / "home"})
+    enqueue(settings, real_configs(), "real")
+    options = WorkerOptions(queue_path(settings.results), "real", settings, device="cpu")
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_worker_process, args=(options,)) for _ in range(2)]
+    try:
+        for worker in workers:
+            worker.start()
+        # Both workers hold a job and have opened its W&B run: what follows is the fit.
+        wait_until(lambda: len(_running(settings)) == 2 and len(_wandb_runs(settings)) == 2, 90)
+        time.sleep(0.5)
+        killed = _running(settings)
+        for _, pid in killed:
+            os.kill(pid, signal.SIGKILL)
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.kill()
+            worker.join()
+    store = ResultsStore(default_store_path(settings))
+    assert store.runs().empty  # both died inside training, before recording
+    assert {pid for _, pid in killed} == {worker.pid for worker in workers}
+    assert counts(settings, "real")[JobState.RUNNING] == 2
+
+    final = run_local("real", real_configs(), settings, device="cpu")
+
+    assert final == {JobState.PENDING: 0, JobState.RUNNING: 0, JobState.DONE: 3, JobState.FAILED: 0}
+    with JobQueue(queue_path(settings.results)) as queue:
+        jobs = queue._db.execute("SELECT id, attempts, run_key FROM jobs ORDER BY id").fetchall()
+    attempts = {job: tries for job, tries, _ in jobs}
+    assert [attempts[job] for job, _ in killed] == [2, 2] and sum(attempts.values()) == 5
+    keys = sorted(key for _, _, key in jobs)
+    assert len(set(keys)) == 3 and sorted(store.runs()["run_key"]) == keys  # one row per key
+    seeds = store.seed_metrics()
+    assert len(seeds) == 3 * 2 and not seeds.duplicated(["run_key", "stage", "seed"]).any()
+    assert len(store.curves()) == 3 * 2 * REAL_EPOCHS
+    assert len(_wandb_runs(settings)) == 5  # the killed runs' logs stay on disk
