@@ -95,6 +95,28 @@ def test_local_resumes_without_rerunning_finished_configurations(
     assert "4 runs failed" in capsys.readouterr().err
 
 
+@pytest.mark.usefixtures("data")
+def test_local_runs_log_online_on_request(spec: Path, executor: list[RunConfig]) -> None:
+    cli(["sweep", "local", str(spec), "--online"])
+    modes = {
+        json.loads(path.read_text())["mode"] for path in fakes.markers(Settings()).glob("*-done-*")
+    }
+    assert modes == {"online"}  # a run whose server does not answer goes offline by itself
+
+
+@pytest.mark.usefixtures("data")
+def test_a_bad_wandb_timeout_is_one_error_before_any_run(
+    spec: Path,
+    executor: list[RunConfig],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("WANDB_INIT_TIMEOUT", "soon")
+    assert cli(["sweep", "local", str(spec)]) == 2
+    assert "WANDB_INIT_TIMEOUT='soon' is not a positive number of seconds" in one_error_line(capsys)
+    assert not executor
+
+
 def test_local_needs_the_tasks_manifests_first(
     spec: Path, executor: list[RunConfig], capsys: pytest.CaptureFixture[str]
 ) -> None:
