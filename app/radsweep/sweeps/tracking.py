@@ -235,11 +235,11 @@ def _init(mode: str | None, **arguments: Any) -> Any:
         finish_timeout_raises=True,  # a timed-out finish is one warning line of ours
     )
     requested = (mode or os.environ.get("WANDB_MODE") or "online").strip().lower()
-    if requested in OFFLINE_MODES:
-        return wandb.init(mode=mode, settings=settings, **arguments)  # type: ignore[arg-type]
     try:
         return wandb.init(mode=mode, settings=settings, **arguments)  # type: ignore[arg-type]
     except (wandb.errors.CommError, wandb.errors.UsageError) as error:
+        if requested in OFFLINE_MODES:
+            raise  # already local: nothing to fall back to
         reason = _first_line(error)
     wandb.teardown()  # W&B's service still holds the failed run's id (an agent run keeps it)
     run = wandb.init(mode="offline", settings=settings, **arguments)
