@@ -4,7 +4,7 @@ Importing the package registers every encoder (``images`` and ``text`` hold the 
 heavy libraries load only when an encoder is built).
 """
 
-from radsweep.encoders import images, text
+from radsweep.encoders import images, light, text
 from radsweep.encoders.base import (
     CropBox,
     EncoderInfo,
@@ -37,6 +37,7 @@ __all__ = [
     "build_text_encoder",
     "encoder_variants",
     "images",
+    "light",
     "list_encoders",
     "text",
 ]

@@ -18,7 +18,8 @@ class SynthConfig(BaseModel):
       the image and summarised coarsely in the report; its chronic part (history) is only in the
       report.
       ``prognosis_image_weight`` / ``prognosis_report_weight`` weigh the two parts, and
-      ``outcome_noise`` adds the stochasticity prognostic outcomes have.
+      ``outcome_noise`` adds the stochasticity prognostic outcomes have. ``severity_visibility``
+      sets how strongly the acute state shows as diffuse haze over both lungs.
     * Auxiliary age: ``age_visibility`` sets the strength of ageing cues in the image (bone
       density, aortic calcification, spine osteophytes); ``age_mention_rate`` how often the report
       hints at age.
@@ -31,10 +32,11 @@ class SynthConfig(BaseModel):
     image_size: Annotated[int, Field(ge=64, le=1024)] = 256
     max_images_per_patient: Annotated[int, Field(ge=1, le=10)] = 3
     finding_visibility: Share = 0.6
+    severity_visibility: Share = 0.6
     report_fidelity: Share = 0.85
     prognosis_image_weight: Annotated[float, Field(ge=0.0)] = 1.0
     prognosis_report_weight: Annotated[float, Field(ge=0.0)] = 1.0
-    state_correlation: Annotated[float, Field(ge=-0.95, le=0.95)] = 0.3
+    state_correlation: Annotated[float, Field(ge=-0.95, le=0.95)] = 0.6
     outcome_noise: Annotated[float, Field(ge=0.0)] = 0.8
     age_visibility: Share = 0.8
     age_mention_rate: Share = 0.1

@@ -155,6 +155,19 @@ def _finding(canvas: _Canvas, study: Study, config: SynthConfig, rng: np.random.
         canvas.add(layer.pixels, 0.5 * strength)
 
 
+def _acute_haze(canvas: _Canvas, study: Study, config: SynthConfig) -> None:
+    """Diffuse airspace haze over both lungs that grows with the acute state.
+
+    Whatever the finding, sicker patients' lungs look denser: the image's legible share of the
+    prognostic state, which even a mean over patch intensities reads.
+    """
+    layer = canvas.layer()
+    for x, y in _lung_centres(study, config.finding_visibility).values():
+        layer.ellipse(x, y + 0.04, 0.13, 0.24, 1.0)
+    layer.pixels = cv2.GaussianBlur(layer.pixels, (0, 0), canvas.size * 0.03)
+    canvas.add(layer.pixels, 0.3 * config.severity_visibility * _extent(study))
+
+
 def _devices(canvas: _Canvas, study: Study) -> None:
     if study.endotracheal_tube:
         cv2.line(
@@ -192,6 +205,7 @@ def draw_radiograph(study: Study, config: SynthConfig) -> np.ndarray:
     _anatomy(canvas, study, config, rng, heart)
     if not enlarged:
         _finding(canvas, study, config, rng)
+    _acute_haze(canvas, study, config)
     _devices(canvas, study)
     size = config.image_size
     turn = cv2.getRotationMatrix2D(
