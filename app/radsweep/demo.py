@@ -120,6 +120,26 @@ def findings(frames: ResultFrames) -> list[Finding]:
     return result
 
 
+def verdicts(found: list[Finding]) -> list[str]:
+    """One line per task: where distillation beats image-only (95 % interval above zero), and
+    what self-distillation, which sees no report, gains at the same sizes."""
+    lines = []
+    for task in dict.fromkeys(finding.task for finding in found):
+        rows = [finding for finding in found if finding.task == task]
+        helped = [f"{row.fraction:g}" for row in rows if row.distill_gain.low > 0]
+        best = max(rows, key=lambda row: row.distill_gain.mean)
+        self_gain = max(row.self_distill_gain.mean for row in rows)
+        if helped:
+            verdict = f"distillation beats image-only at fraction {', '.join(helped)}"
+        else:
+            verdict = "distillation beats image-only at no fraction"
+        lines.append(
+            f"{task}: {verdict} (best gain {best.distill_gain.mean:+.3f} at "
+            f"{best.fraction:g}); self-distillation's best gain {self_gain:+.3f}"
+        )
+    return lines
+
+
 def _per_seed(rows: pd.DataFrame, method: str, stage: str) -> pd.Series:
     chosen = rows[(rows["method"] == method) & (rows["stage"] == stage)]
     return chosen.drop_duplicates("seed").set_index("seed")["final_auc"]

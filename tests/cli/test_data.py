@@ -81,3 +81,15 @@ def test_splits_marks_fractions_the_pool_cannot_hold(
     output = capsys.readouterr().out
     assert output.count("too few") == len(mimic.sizes)
     assert "asks for 100 training samples" in output.replace("\n", " ")
+
+
+def test_probe_reads_each_modality_of_the_synthetic_tasks(
+    small_benchmark: SynthBenchmark, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folders = [str(small_benchmark.directory / name) for name in ("synth-diagnostic", "synth-age")]
+    assert cli(["data", "probe", *folders]) == 0
+    out = capsys.readouterr().out
+    cells = [line.replace("│", " ").split() for line in out.splitlines() if "synth-" in line]
+    rows = {row[0]: row for row in cells}
+    assert set(rows) == {"synth-diagnostic", "synth-age"}
+    assert float(rows["synth-diagnostic"][-2]) >= 0.97  # report AUC: the report is the label

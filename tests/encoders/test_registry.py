@@ -15,11 +15,20 @@ from radsweep.encoders import (
 )
 from radsweep.errors import RadsweepError, WeightsError
 
-IMAGE_NAMES = ["rad-dino", "c2l", "medical-mae", "mrm", "biovil-t", "gloria", "biomedclip"]
-TEXT_NAMES = ["biovil-t", "cxr-bert-general", "bio-clinicalbert", "minilm"]
+IMAGE_NAMES = [
+    "rad-dino",
+    "c2l",
+    "medical-mae",
+    "mrm",
+    "biovil-t",
+    "gloria",
+    "biomedclip",
+    "pixel-patches",  # the light encoders come after the study's
+]
+TEXT_NAMES = ["biovil-t", "cxr-bert-general", "bio-clinicalbert", "minilm", "minilm-sentences"]
 
 
-def test_the_study_backbones_and_text_encoders_are_registered_in_order() -> None:
+def test_the_study_and_light_encoders_are_registered_in_order() -> None:
     assert [info.name for info in list_encoders(EncoderKind.IMAGE)] == IMAGE_NAMES
     assert [info.name for info in list_encoders(EncoderKind.TEXT)] == TEXT_NAMES
     assert len(list_encoders()) == len(IMAGE_NAMES) + len(TEXT_NAMES)

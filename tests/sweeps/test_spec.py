@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from radsweep.demo import DEMO_SPEC
 from radsweep.errors import SweepError
 from radsweep.sweeps.spec import expand, load_spec, suggestions, task_specs
 from radsweep.tasks.catalogue import STUDY_TASKS
@@ -42,7 +43,7 @@ EXPECTED = {
     "table7-text-mimic-inspect": 3 * 2,
     "table7-text-age-discharge": 2 * 2,
     "lambda-readmission": 24,
-    "demo": 2 * 2 * 4,
+    "demo": 2 * 2 * 3,
 }
 
 
@@ -93,13 +94,21 @@ def test_distillation_crosses_four_methods_and_six_backbones(tasks: dict) -> Non
     assert all(config.seeds == (0, 1, 2, 3, 4) for config in configs)
 
 
-def test_the_demo_runs_tiny_encoders_on_the_synthetic_tasks(tasks: dict) -> None:
+def test_the_demo_runs_light_encoders_on_the_synthetic_tasks(tasks: dict) -> None:
     configs = expand(load_spec(SPECS / "demo.yaml"), tasks)
-    assert all(config.tiny for config in configs)
+    assert {config.backbone for config in configs} == {"pixel-patches"}
     assert {config.task for config in configs} == {"synth-diagnostic", "synth-prognostic"}
-    assert {config.method for config in configs} == METHODS
-    assert {config.text_encoder for config in configs} == {"biovil-t", None}
-    assert all(config.epochs == 10 and config.seeds == (0, 1, 2) for config in configs)
+    assert {config.method for config in configs} == {
+        Method.IMAGE,
+        Method.DISTILL,
+        Method.SELF_DISTILL,
+    }
+    assert {config.text_encoder for config in configs} == {"minilm-sentences", None}
+    assert all(config.epochs == 20 and config.seeds == (0, 1, 2, 3, 4) for config in configs)
+
+
+def test_the_demo_spec_ships_inside_the_package() -> None:
+    assert (SPECS / "demo.yaml").resolve() == DEMO_SPEC.resolve()
 
 
 def test_random_search_is_deterministic_and_capped(tasks: dict) -> None:

@@ -98,7 +98,7 @@ def demo(
     config = settings(ctx)
     build_synthetic(SynthConfig(samples=samples), config.synthetic, force=False)
     keys = _extract(ctx)
-    from radsweep.demo import DEMO_SPEC, stored
+    from radsweep.demo import DEMO_SPEC, stored, verdicts
     from radsweep.results.store import default_store_path
 
     if stored(default_store_path(config), keys):
@@ -107,9 +107,6 @@ def demo(
         local(ctx, DEMO_SPEC, workers=workers)
     path, found = _report(ctx, keys, out or config.results / "demo-report")
     console.print(_findings_table(found))
-    console.print(
-        "The study's finding: distilling from a report-aware teacher helps where the report "
-        "carries what the image lacks (prognostic) and not where the report determines the "
-        "label (diagnostic)."
-    )
+    for line in verdicts(found):
+        console.print(line, markup=False, highlight=False)
     console.print(f"report: {path}", markup=False, highlight=False, soft_wrap=True)

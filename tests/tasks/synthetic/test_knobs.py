@@ -49,3 +49,22 @@ def test_report_weight_controls_how_much_the_report_predicts_the_outcome(tmp_pat
         manifest = synthesize(config, tmp_path / str(weight)).manifest("synth-prognostic")
         aucs[weight] = probe(manifest).report_auc
     assert aucs[0.0] < 0.62 < 0.75 < aucs[3.0]
+
+
+@pytest.mark.slow
+def test_severity_visibility_controls_how_much_the_image_predicts_the_outcome(
+    tmp_path: Path,
+) -> None:
+    aucs = {}
+    for visibility in (0.0, 1.0):
+        config = SynthConfig(
+            samples=600,
+            severity_visibility=visibility,
+            prognosis_report_weight=0.0,
+            outcome_noise=0.3,
+            image_size=64,
+            seed=5,
+        )
+        manifest = synthesize(config, tmp_path / str(visibility)).manifest("synth-prognostic")
+        aucs[visibility] = probe(manifest, thumbnails(manifest)).image_auc
+    assert aucs[0.0] + 0.1 < aucs[1.0]
