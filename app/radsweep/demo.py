@@ -21,7 +21,7 @@ from radsweep.settings import Settings
 from radsweep.stats import Interval, t_interval
 from radsweep.sweeps.config import RunConfig, run_key
 from radsweep.sweeps.execute import RunHooks, prepare
-from radsweep.sweeps.spec import SweepSpec, expand, load_spec, task_specs
+from radsweep.sweeps.spec import expand, load_spec, task_specs
 from radsweep.training import Method
 
 DEMO_SPEC = Path(str(files("radsweep.sweeps") / "demo.yaml"))
@@ -42,10 +42,9 @@ class Finding:
     self_distill_gain: Interval
 
 
-def demo_sweep(settings: Settings) -> tuple[SweepSpec, list[RunConfig]]:
-    """The demo spec and its configurations (the synthetic tasks must be built under DATA)."""
-    spec = load_spec(DEMO_SPEC)
-    return spec, expand(spec, task_specs(settings.data))
+def demo_configs(settings: Settings) -> list[RunConfig]:
+    """The demo spec's configurations (the synthetic tasks must be built under DATA)."""
+    return expand(load_spec(DEMO_SPEC), task_specs(settings.data))
 
 
 def extract_features(
@@ -67,7 +66,8 @@ def run_keys(
     keys = []
     for config in configs:
         resolved = config.resolve(tasks[config.task])
-        used = cache_keys[config.task] if resolved.text_encoder else cache_keys[config.task][:1]
+        image_key, *text_key = cache_keys[config.task]  # prepare() lists the image cache first
+        used = [image_key, *text_key] if resolved.text_encoder else [image_key]
         keys.append(run_key(resolved, used))
     return keys
 

@@ -18,11 +18,11 @@ if TYPE_CHECKING:  # heavy imports wait until the command runs
 
 def _extract(ctx: typer.Context) -> list[str]:
     """The demo's run keys, with every feature cache extracted first."""
-    from radsweep.demo import demo_sweep, extract_features, run_keys
+    from radsweep.demo import demo_configs, extract_features, run_keys
     from radsweep.sweeps.execute import RunHooks
 
     config = settings(ctx)
-    configs: list[RunConfig] = demo_sweep(config)[1]
+    configs: list[RunConfig] = demo_configs(config)
     with progress_bar("samples") as bar:
         jobs: dict[str, int] = {}
 

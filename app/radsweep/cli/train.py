@@ -100,6 +100,9 @@ def train(
     text_encoder: Annotated[
         str, typer.Option(help="Text encoder for teacher, text and distill.")
     ] = "biovil-t",
+    max_length: Annotated[
+        int | None, typer.Option(min=2, help="Report tokens kept (default: the encoder's).")
+    ] = None,
     epochs: Annotated[int | None, typer.Option(help="Epochs (default: the task's table).")] = None,
     lr: Annotated[float | None, typer.Option(help="Adam learning rate (1e-4; LP 1e-3).")] = None,
     views: Annotated[int, typer.Option(help="Augmented views cached per image.")] = 0,
@@ -134,6 +137,7 @@ def train(
         tau=tau,
         lam=lam,
         text_encoder=text_encoder,
+        max_length=max_length,
         epochs=epochs,
         lr=lr,
         views=views,
