@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from radsweep.atomic import write_text_atomic
 from radsweep.results.frames import ResultFrames
 from radsweep.results.store import ResultsStore
 from radsweep.settings import Settings
@@ -161,7 +162,7 @@ def report_is_current(out: Path, keys: list[str]) -> bool:
 
 
 def write_fingerprint(out: Path, keys: list[str]) -> None:
-    (out / FINGERPRINT_FILE).write_text(json.dumps(_fingerprint(keys)))
+    write_text_atomic(out / FINGERPRINT_FILE, json.dumps(_fingerprint(keys)))
 
 
 def _fingerprint(keys: list[str]) -> dict[str, object]:

@@ -47,6 +47,7 @@ def _findings_table(found: list["Finding"]) -> Table:
     table.add_column("distill gain (95 % CI)", justify="right", no_wrap=True)
     for finding in found:
         gain = finding.distill_gain
+        cell = f"{gain.mean:+.3f} ({gain.low:+.3f}, {gain.high:+.3f})"
         style = "green" if gain.low > 0 else ("red" if gain.high < 0 else "")
         table.add_row(
             finding.task,
@@ -55,9 +56,7 @@ def _findings_table(found: list["Finding"]) -> Table:
             f"{finding.teacher:.3f}",
             f"{finding.self_distill:.3f}",
             f"{finding.distill:.3f}",
-            f"[{style}]{gain.mean:+.3f} ({gain.low:+.3f}, {gain.high:+.3f})[/]"
-            if style
-            else f"{gain.mean:+.3f} ({gain.low:+.3f}, {gain.high:+.3f})",
+            f"[{style}]{cell}[/]" if style else cell,
         )
     return table
 
@@ -92,7 +91,7 @@ def demo(
     Builds the benchmark under DATA/synthetic, extracts features with two light encoders (8x8
     pixel patches; the report as all-MiniLM-L6-v2 sentence embeddings, no download), runs the
     demo sweep (sweeps/demo.yaml: image-only, self-distillation and distillation at two training
-    sizes, 5 seeds) through the local queue with W&B offline, then draws the report. About 5
+    sizes, 5 seeds) through the local queue with W&B offline, then draws the report. About 7
     minutes on a 2-core CPU; a second run reuses every cache, run and figure.
     """
     config = settings(ctx)
