@@ -3,7 +3,13 @@
 import torch
 
 from radsweep.training import HeadKind
-from radsweep.training.benchmark import TokenShape, efficiency, vectorization
+from radsweep.training.benchmark import (
+    EfficiencyResult,
+    TokenShape,
+    VectorizationResult,
+    efficiency,
+    vectorization,
+)
 
 torch.set_flush_denormal(True)
 SHAPE = TokenShape("tiny", 8, 16, HeadKind.ATTENTION)
@@ -11,14 +17,28 @@ SHAPE = TokenShape("tiny", 8, 16, HeadKind.ATTENTION)
 
 def test_vectorization_times_both_ways() -> None:
     result = vectorization(SHAPE, seeds=2, train=32, validation=16, rounds=1)
+    assert len(result.rounds) == 1
     assert result.vectorized_seconds > 0 and result.sequential_seconds > 0
     assert result.speedup == result.sequential_seconds / result.vectorized_seconds
 
 
+def test_vectorization_speedup_is_the_median_round_ratio() -> None:
+    result = VectorizationResult(SHAPE, 2, rounds=((1.0, 2.0), (1.0, 0.5), (2.0, 3.0)))
+    assert result.speedup == 1.5
+    assert (result.vectorized_seconds, result.sequential_seconds) == (1.0, 2.0)
+
+
 def test_efficiency_counts_the_step_flops() -> None:
     result = efficiency(SHAPE, seeds=2, batch=8, tries=1)
+    assert len(result.tries) == 1
     # At least the Q/K/V projections: 2 flops x (seeds x batch x tokens) x dim x 3 dim, forward.
     assert result.step_flops >= 2 * (2 * 8 * 8) * 16 * 48
     assert (
         0 < result.fraction_of_gemm == result.step_flops_per_second / result.gemm_flops_per_second
     )
+
+
+def test_efficiency_pairs_each_step_with_its_own_gemm_rate() -> None:
+    # Per-try fractions 1.0, 0.125, 1.0; the medians of each side alone would give 0.5.
+    result = EfficiencyResult(step_flops=100.0, tries=((1.0, 100.0), (2.0, 400.0), (4.0, 25.0)))
+    assert result.fraction_of_gemm == 1.0

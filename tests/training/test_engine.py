@@ -1,11 +1,15 @@
 """The vectorized fit: equal to one seed at a time, deterministic, and checked inputs."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 
 from radsweep.errors import TrainingError
 from radsweep.training import HeadKind, Method, TrainConfig, fit
+from radsweep.training.engine import DeviceFeatures
+from radsweep.training.layers import normalise_tokens
 from tests.training.synthetic import seed_splits, token_features
 
 torch.set_flush_denormal(True)
@@ -108,3 +112,17 @@ def test_overlapping_rows_and_repeated_seeds_are_errors() -> None:
         fit(data, [overlapping], TrainConfig(epochs=1))
     with pytest.raises(TrainingError, match="seeds repeat"):
         fit(data, [split, split], TrainConfig(epochs=1))
+
+
+def test_loaded_tokens_are_normalised_once_in_their_own_dtype() -> None:
+    data = token_features(samples=40)
+    config = TrainConfig(method=Method.TEACHER, epochs=1)
+    features = DeviceFeatures.load(data, config, torch.device("cpu"), text=True)
+    assert features.image is not None and features.text is not None
+    assert (features.image.dtype, features.text.dtype) == (torch.float16, torch.float32)
+    torch.testing.assert_close(features.image, normalise_tokens(data.image).half())
+    torch.testing.assert_close(features.text, normalise_tokens(data.text))
+    # A per-sample affine change of the frozen features changes nothing the heads see.
+    shifted = replace(data, text=3.0 * data.text + 1.0)
+    moved = DeviceFeatures.load(shifted, config, torch.device("cpu"), text=True)
+    torch.testing.assert_close(moved.text, features.text, atol=1e-4, rtol=1e-4)

@@ -10,6 +10,7 @@ from radsweep.training.layers import (
     StackedAttentionPool,
     StackedLayerNorm,
     StackedLinear,
+    normalise_tokens,
 )
 
 
@@ -62,7 +63,7 @@ def test_attention_pool_matches_textbook_attention_with_mask() -> None:
     x = torch.randn(2, 4, 5, 8)
     mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0], [1, 1, 0, 1, 0]])
     mask = mask.bool().expand(2, 4, 5)
-    out = pool(x, mask)
+    out = pool(normalise_tokens(x), mask)
     for s in range(2):
         torch.testing.assert_close(out[s], _reference_pool(pool, s, x[s], mask[s]))
 
@@ -73,7 +74,9 @@ def test_masked_tokens_do_not_change_the_output() -> None:
     mask = torch.tensor([[[1, 1, 1, 0, 0]] * 2]).bool()
     changed = x.clone()
     changed[..., 3:, :] = 100.0
-    torch.testing.assert_close(pool(x, mask), pool(changed, mask))
+    torch.testing.assert_close(
+        pool(normalise_tokens(x), mask), pool(normalise_tokens(changed), mask)
+    )
 
 
 def test_seed_dropout_masks_follow_each_seed_alone() -> None:

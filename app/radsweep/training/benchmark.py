@@ -4,7 +4,10 @@ machines; ratios hold).
 * vectorization: S seeds in one ``fit`` vs the same S seeds fitted one after another, at the
   token shapes of the study's backbones;
 * efficiency: achieved FLOP/s of one attention-head training step (FLOPs counted by PyTorch's
-  ``FlopCounterMode``) over the FLOP/s of a plain square GEMM, best of several interleaved tries.
+  ``FlopCounterMode``) over the FLOP/s of plain square GEMMs timed right after it.
+
+The machines these run on change speed by 10-30 % within seconds, so each side of every ratio is
+timed next to the other and the ratio is the median over repeats.
 """
 
 import time
@@ -15,6 +18,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from radsweep.training.allocator import keep_freed_memory
 from radsweep.training.config import HeadKind, TrainConfig
 from radsweep.training.engine import DeviceFeatures, StageTrainer, fit
 from radsweep.training.inputs import SeedSplit, TrainingData
@@ -39,29 +43,49 @@ STUDY_SHAPES = (
 
 @dataclass(frozen=True)
 class VectorizationResult:
+    """Paired timings: one (vectorized, sequential) pair per round, each the mean of two tries."""
+
     shape: TokenShape
     seeds: int
-    vectorized_seconds: float
-    sequential_seconds: float
+    rounds: tuple[tuple[float, float], ...]
+
+    @property
+    def vectorized_seconds(self) -> float:
+        return float(np.median([vectorized for vectorized, _ in self.rounds]))
+
+    @property
+    def sequential_seconds(self) -> float:
+        return float(np.median([sequential for _, sequential in self.rounds]))
 
     @property
     def speedup(self) -> float:
-        return self.sequential_seconds / self.vectorized_seconds
+        """Median over rounds of sequential / vectorized time within the round."""
+        return float(np.median([sequential / vectorized for vectorized, sequential in self.rounds]))
 
 
 @dataclass(frozen=True)
 class EfficiencyResult:
+    """One (step seconds, GEMM FLOP/s) pair per try; the GEMMs ran right after their step."""
+
     step_flops: float
-    step_seconds: float
-    gemm_flops_per_second: float
+    tries: tuple[tuple[float, float], ...]
+
+    @property
+    def step_seconds(self) -> float:
+        return float(np.median([seconds for seconds, _ in self.tries]))
 
     @property
     def step_flops_per_second(self) -> float:
         return self.step_flops / self.step_seconds
 
     @property
+    def gemm_flops_per_second(self) -> float:
+        return float(np.median([gemm for _, gemm in self.tries]))
+
+    @property
     def fraction_of_gemm(self) -> float:
-        return self.step_flops_per_second / self.gemm_flops_per_second
+        """Median over tries of the step's FLOP/s over the GEMMs' FLOP/s measured beside it."""
+        return float(np.median([self.step_flops / seconds / gemm for seconds, gemm in self.tries]))
 
 
 def _random_features(shape: TokenShape, samples: int) -> TrainingData:
@@ -87,50 +111,63 @@ def vectorization(
     train: int = 64,
     validation: int = 32,
     epochs: int = 1,
-    rounds: int = 3,
+    rounds: int = 5,
 ) -> VectorizationResult:
     """Wall time of one vectorized fit of ``seeds`` seeds vs ``seeds`` single-seed fits.
 
-    The two alternate for ``rounds`` rounds and the best time of each is kept, so a burst of
-    load from elsewhere on a shared machine does not decide the ratio.
+    Each round times them in the order vectorized, sequential, sequential, vectorized, so a
+    machine whose speed drifts during the round slows both sides alike; the speedup is the median
+    of the rounds' ratios, so one round disturbed by load from elsewhere does not decide it.
     """
     data = _random_features(shape, train + validation)
     splits = _splits(seeds, train, validation)
     config = TrainConfig(head=shape.head, epochs=epochs)
-    fit(data, splits, config)  # warm-up: kernels, and the allocator's first large blocks
-    fit(data, splits[:1], config)
-    vectorized, sequential = [], []
+
+    def together() -> float:
+        return _seconds(lambda: fit(data, splits, config))
+
+    def one_at_a_time() -> float:
+        return _seconds(lambda: [fit(data, [split], config) for split in splits])
+
+    together(), one_at_a_time()  # warm-up: kernels, and the allocator's first large blocks
+    paired = []
     for _ in range(rounds):
-        vectorized.append(_seconds(lambda: fit(data, splits, config)))
-        sequential.append(_seconds(lambda: [fit(data, [split], config) for split in splits]))
-    return VectorizationResult(shape, seeds, min(vectorized), min(sequential))
+        first, second, third, fourth = together(), one_at_a_time(), one_at_a_time(), together()
+        paired.append(((first + fourth) / 2, (second + third) / 2))
+    return VectorizationResult(shape, seeds, tuple(paired))
 
 
-def _gemm_seconds(size: int) -> float:
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    return _seconds(lambda: torch.mm(a, b))
+_GEMM_SIZE = 2048
+
+
+def _gemm_flops_per_second(seconds: float) -> float:
+    """FLOP/s of back-to-back square GEMMs over about ``seconds`` (at least one GEMM)."""
+    a, b = torch.randn(_GEMM_SIZE, _GEMM_SIZE), torch.randn(_GEMM_SIZE, _GEMM_SIZE)
+    single = _seconds(lambda: torch.mm(a, b))
+    count = max(1, round(seconds / single))
+    elapsed = _seconds(lambda: [torch.mm(a, b) for _ in range(count)])
+    return 2 * _GEMM_SIZE**3 * count / elapsed
 
 
 def efficiency(
-    shape: TokenShape = STUDY_SHAPES[1], seeds: int = 5, batch: int = 64, tries: int = 2
+    shape: TokenShape = STUDY_SHAPES[1], seeds: int = 5, batch: int = 64, tries: int = 3
 ) -> EfficiencyResult:
-    """FLOP/s of one attention-head training step as a fraction of square-GEMM FLOP/s."""
+    """FLOP/s of one attention-head training step as a fraction of square-GEMM FLOP/s.
+
+    Each try times one step, then GEMMs for as long as the step took, so both sides of each
+    ratio see the same stretch of machine load; the result is the median over tries.
+    """
     data = _random_features(shape, batch)
     config = TrainConfig(head=HeadKind.ATTENTION, epochs=1, batch_size=batch)
     features = DeviceFeatures.load(data, config, torch.device("cpu"), text=False)
+    keep_freed_memory()  # as fit does on the CPU
     splits = _splits(seeds, batch, 0)
     trainer = StageTrainer(features, 2, splits, config, "benchmark")
     plan = trainer.plan_epoch()
     with FlopCounterMode(display=False) as counter:
         trainer.step(plan, 0)
-    gemm_size = 2048
-    _gemm_seconds(gemm_size)
-    step_times, gemm_times = [], []
-    for _ in range(tries):  # interleaved, so both see the same machine load
-        step_times.append(_seconds(lambda: trainer.step(plan, 0)))
-        gemm_times.append(_gemm_seconds(gemm_size))
-    return EfficiencyResult(
-        step_flops=float(counter.get_total_flops()),
-        step_seconds=min(step_times),
-        gemm_flops_per_second=2 * gemm_size**3 / min(gemm_times),
-    )
+    measured = []
+    for _ in range(tries):
+        step_seconds = _seconds(lambda: trainer.step(plan, 0))
+        measured.append((step_seconds, _gemm_flops_per_second(step_seconds)))
+    return EfficiencyResult(step_flops=float(counter.get_total_flops()), tries=tuple(measured))
