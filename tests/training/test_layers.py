@@ -10,6 +10,7 @@ from radsweep.training.layers import (
     StackedAttentionPool,
     StackedLayerNorm,
     StackedLinear,
+    _FrozenInputAffine,
     normalise_tokens,
 )
 
@@ -90,3 +91,41 @@ def test_seed_dropout_masks_follow_each_seed_alone() -> None:
     assert (skipped[1] != 0).all()  # an inactive seed draws no mask...
     after = SeedDropout(0.2, generators)(x)
     torch.testing.assert_close(after[1], alone[0])  # ...so its stream has not moved
+    torch.testing.assert_close(SeedDropout(0.2, _generators(0, 1, 2)).only(1)(x[:1]), alone)
+
+
+def test_seed_by_seed_attention_equals_the_batched_one() -> None:
+    """On the CPU the pool attends seed by seed; it computes what the batched path computes."""
+    pool = StackedAttentionPool(8, _generators(0, 1, 2))
+    tokens = normalise_tokens(torch.randn(3, 4, 5, 8))
+    mask = torch.rand(3, 4, 5) > 0.3
+    mask[..., 0] = True
+
+    def pooled_and_grads(batched: bool) -> list[torch.Tensor]:
+        pool.zero_grad()
+        dropout = SeedDropout(0.2, _generators(7, 8, 9), active=[True, False, True])
+        if batched:
+            out = pool._attend(tokens, mask, dropout, *pool._folded())
+        else:
+            out = pool(tokens, mask, dropout)
+        (out * torch.arange(8.0)).sum().backward()
+        return [out.detach()] + [p.grad.clone() for p in pool.parameters()]
+
+    for seed_by_seed, batched in zip(
+        pooled_and_grads(batched=False), pooled_and_grads(batched=True), strict=True
+    ):
+        torch.testing.assert_close(seed_by_seed, batched)
+
+
+def test_weight_gradient_of_the_projection_matches_autograd() -> None:
+    """The hand-written backward of the Q/K/V projection (per-seed products on the CPU)."""
+    inputs, weight = torch.randn(3, 20, 6), torch.randn(3, 6, 4, requires_grad=True)
+    bias = torch.randn(3, 1, 4, requires_grad=True)
+    upstream = torch.randn(3, 20, 4)
+    (_FrozenInputAffine.apply(bias, inputs, weight, 0.5) * upstream).sum().backward()
+    expected_weight, expected_bias = torch.autograd.grad(
+        (torch.baddbmm(bias, inputs, weight, beta=0.5, alpha=0.5) * upstream).sum(),
+        [weight, bias],
+    )
+    torch.testing.assert_close(weight.grad, expected_weight)
+    torch.testing.assert_close(bias.grad, expected_bias)

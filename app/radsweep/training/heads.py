@@ -9,8 +9,9 @@ Every head maps a ``HeadInput`` (one batch per seed) to logits ``[S, B, K]``:
   attention mask); each pooled vector is LayerNorm'd, the two are concatenated, one classifier;
 * text-only (the seed's Table 7): the text attention pool and a classifier.
 
-The linear probes receive their inputs already normalised without affine: LayerNorm minus its
-scale and shift has nothing learnable, so the engine computes it (and the mean pool) once.
+Every head receives its tokens already normalised without affine: LayerNorm minus its scale and
+shift has nothing learnable, so the engine computes it (and for Mean-LP the mean pool) once per
+sample when it loads the frozen features; the heads apply the per-seed scale and shift.
 """
 
 from dataclasses import dataclass
@@ -30,7 +31,8 @@ from radsweep.training.layers import (
 @dataclass(frozen=True)
 class HeadInput:
     """One batch per seed: image tokens ``[S, B, T, D]`` (or ``[S, B, D]`` for linear probes),
-    text tokens ``[S, B, L, E]`` with their mask ``[S, B, L]``."""
+    text tokens ``[S, B, L, E]`` with their mask ``[S, B, L]``; all LayerNorm'd without affine
+    (``normalise_tokens``), as the engine loads them."""
 
     image: torch.Tensor | None = None
     text: torch.Tensor | None = None
