@@ -89,7 +89,8 @@ def train(
     (1) For ResNet-18 tokens, ViT-B tokens and Mean-LP: wall time of one fit of all seeds divided
     into the time of fitting them one after another (targets: at least 0.95 everywhere, 3x for
     Mean-LP). (2) FLOP/s of one attention-head training step of all seeds at ViT-B shape as a
-    fraction of a 2048-square GEMM's FLOP/s in the same process (target: 0.7 on CPU).
+    fraction of a 2048-square GEMM's FLOP/s in the same process (target: 0.7 on CPU). Each ratio
+    pairs its two sides in time and is a median over repeats; about 3 minutes on 2 cores.
     """
     import torch
 
