@@ -8,6 +8,7 @@ import torch
 
 from radsweep.errors import TrainingError
 from radsweep.training import HeadKind, Method, TrainConfig, fit
+from radsweep.training import layers
 from radsweep.training.engine import DeviceFeatures
 from radsweep.training.layers import normalise_tokens
 from tests.training.synthetic import seed_splits, token_features
@@ -46,6 +47,18 @@ def test_vectorized_equals_one_seed_at_a_time(method: Method, head: HeadKind) ->
     singles = [fit(data, [split], config, device="cpu") for split in splits]
     _assert_same_curves(vectorized, singles)
     assert vectorized.seeds == (0, 1, 2)
+
+
+def test_seed_by_seed_attention_keeps_vectorized_equal_to_sequential(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The CPU's seed-by-seed attention (for large batches), forced on at tiny shapes."""
+    monkeypatch.setattr(layers, "SEED_BY_SEED_FROM", 1)
+    data = token_features()
+    splits = seed_splits(data.samples, [0, 1, 2], train=[100, 70, 129], validation=60)
+    config = TrainConfig(method=Method.DISTILL, epochs=2, batch_size=32)
+    vectorized = fit(data, splits, config, device="cpu")
+    _assert_same_curves(vectorized, [fit(data, [split], config, device="cpu") for split in splits])
 
 
 def test_training_is_deterministic_and_seeds_differ() -> None:

@@ -2,9 +2,11 @@
 
 import math
 
+import pytest
 import torch
 from torch import nn
 
+from radsweep.training import layers
 from radsweep.training.layers import (
     SeedDropout,
     StackedAttentionPool,
@@ -94,8 +96,9 @@ def test_seed_dropout_masks_follow_each_seed_alone() -> None:
     torch.testing.assert_close(SeedDropout(0.2, _generators(0, 1, 2)).only(1)(x[:1]), alone)
 
 
-def test_seed_by_seed_attention_equals_the_batched_one() -> None:
-    """On the CPU the pool attends seed by seed; it computes what the batched path computes."""
+def test_seed_by_seed_attention_equals_the_batched_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the CPU large batches attend seed by seed; that computes what the batched path does."""
+    monkeypatch.setattr(layers, "SEED_BY_SEED_FROM", 1)
     pool = StackedAttentionPool(8, _generators(0, 1, 2))
     tokens = normalise_tokens(torch.randn(3, 4, 5, 8))
     mask = torch.rand(3, 4, 5) > 0.3
