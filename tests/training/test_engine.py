@@ -7,8 +7,7 @@ import pytest
 import torch
 
 from radsweep.errors import TrainingError
-from radsweep.training import HeadKind, Method, TrainConfig, fit
-from radsweep.training import layers
+from radsweep.training import HeadKind, Method, TrainConfig, fit, layers
 from radsweep.training.engine import DeviceFeatures
 from radsweep.training.layers import normalise_tokens
 from tests.training.synthetic import seed_splits, token_features
