@@ -138,3 +138,20 @@ def test_loaded_tokens_are_normalised_once_in_their_own_dtype() -> None:
     shifted = replace(data, text=3.0 * data.text + 1.0)
     moved = DeviceFeatures.load(shifted, config, torch.device("cpu"), text=True)
     torch.testing.assert_close(moved.text, features.text, atol=1e-4, rtol=1e-4)
+
+
+def test_batches_gather_each_seed_rows_at_their_views_as_float() -> None:
+    data = token_features(samples=40)
+    config = TrainConfig(method=Method.TEACHER, epochs=1)
+    features = DeviceFeatures.load(data, config, torch.device("cpu"), text=True)
+    rows = torch.tensor([[3, 1, 4], [1, 5, 9]])
+    views = torch.tensor([[0, 2, 1], [1, 1, 0]])
+    batch = features.batch(rows, views)
+    assert features.image is not None and features.text is not None
+    assert batch.image is not None and batch.text is not None
+    assert (batch.image.dtype, batch.text.dtype) == (torch.float32, torch.float32)
+    torch.testing.assert_close(batch.image, features.image[views, rows].float())
+    torch.testing.assert_close(batch.text, features.text[rows])
+    centre = features.batch(rows, 0).image
+    assert centre is not None
+    torch.testing.assert_close(centre, features.image[0, rows].float())
