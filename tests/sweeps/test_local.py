@@ -153,7 +153,9 @@ def test_sigterm_to_a_session_puts_its_workers_jobs_back_in_line(tmp_path: Path)
     assert not fakes.finished(settings)
 
 
-REAL_EPOCHS = 4  # a fit of a few seconds: long enough to be killed inside it
+# A fit of about 3 s: long enough that both workers are inside their fits at once. With 4 epochs
+# (0.3 s since the CPU engine got faster) one worker could finish before the other's W&B run opened.
+REAL_EPOCHS = 40
 
 
 def real_configs() -> list[RunConfig]:
