@@ -114,20 +114,25 @@ def _image_input(data: TrainingData, head: HeadKind, device: torch.device) -> to
     if head is HeadKind.ATTENTION:
         assert data.image is not None
         return _normalised(data.image, device, dim=1)
-    source = data.image_cls if head is HeadKind.CLS_LP else data.image
-    assert source is not None
-    pooled = []
-    for chunk in source.split(_LOAD_CHUNK, dim=1):
-        normalised = normalise_tokens(chunk.to(device))
-        pooled.append(normalised if head is HeadKind.CLS_LP else normalised.mean(2))
-    return torch.cat(pooled, dim=1)
+    if head is HeadKind.CLS_LP:
+        assert data.image_cls is not None
+        return _normalised(data.image_cls, device, dim=1, then=lambda cls: cls)
+    assert data.image is not None
+    return _normalised(data.image, device, dim=1, then=lambda tokens: tokens.mean(2))
 
 
-def _normalised(tokens: torch.Tensor, device: torch.device, dim: int) -> torch.Tensor:
-    """Frozen tokens LayerNorm'd without affine once, on ``device``, kept in their own dtype
-    (half-precision caches stay half in memory); chunked along the sample ``dim``."""
+def _normalised(
+    tokens: torch.Tensor,
+    device: torch.device,
+    dim: int,
+    then: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """Frozen tokens LayerNorm'd without affine once, on ``device``, chunked along the sample
+    ``dim`` for bounded memory; then ``then`` (by default: back to their own dtype, so
+    half-precision caches stay half in memory)."""
+    finish = then or (lambda normalised: normalised.to(tokens.dtype))
     chunks = tokens.split(_LOAD_CHUNK, dim=dim)
-    return torch.cat([normalise_tokens(chunk.to(device)).to(tokens.dtype) for chunk in chunks], dim)
+    return torch.cat([finish(normalise_tokens(chunk.to(device))) for chunk in chunks], dim)
 
 
 @dataclass(frozen=True)
