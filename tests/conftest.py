@@ -1,8 +1,12 @@
-"""Shared fixtures: an isolated radsweep home and W&B folders per test, small synthetic data."""
+"""Shared fixtures: an isolated radsweep home and W&B folders per test, small synthetic data,
+an unreachable W&B server."""
 
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import wandb
 
 from radsweep.settings import Settings
 from radsweep.tasks.synthetic import SynthBenchmark, SynthConfig, synthesize
@@ -36,8 +40,8 @@ def tiny_features(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     its own results and W&B folders with ``tiny_features.model_copy(update={"home": ...})``."""
     import torch
 
-    from radsweep.sweeps.config import RunConfig
-    from radsweep.sweeps.execute import prepare
+    from radsweep.runs.config import RunConfig
+    from radsweep.runs.execute import prepare
 
     torch.set_flush_denormal(True)
     folder = tmp_path_factory.mktemp("tiny-features")
@@ -46,3 +50,28 @@ def tiny_features(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     config = RunConfig(task="synth-prognostic", backbone="c2l", fraction=1.0, tiny=True)
     prepare(config, settings, device="cpu")
     return settings
+
+
+INIT_TIMEOUT = 2
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def unreachable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """Online W&B with an API key, pointed at a closed local port; W&B's settings read afresh."""
+    server = f"http://127.0.0.1:{closed_port()}"
+    netrc = tmp_path / "netrc"
+    netrc.write_text("")
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.setenv("WANDB_BASE_URL", server)
+    monkeypatch.setenv("WANDB_API_KEY", "a" * 40)
+    monkeypatch.setenv("WANDB_INIT_TIMEOUT", str(INIT_TIMEOUT))
+    monkeypatch.delenv("WANDB_MODE")
+    wandb.teardown()  # W&B keeps the environment it first saw in a process-wide singleton
+    yield server
+    wandb.teardown()

@@ -18,10 +18,10 @@ import pandas as pd
 from radsweep.atomic import write_text_atomic
 from radsweep.results.frames import ResultFrames
 from radsweep.results.store import ResultsStore
+from radsweep.runs.config import RunConfig, run_key
+from radsweep.runs.execute import RunHooks, prepare
 from radsweep.settings import Settings
 from radsweep.stats import Interval, t_interval
-from radsweep.sweeps.config import RunConfig, run_key
-from radsweep.sweeps.execute import RunHooks, prepare
 from radsweep.sweeps.spec import expand, load_spec, task_specs
 from radsweep.training import Method
 

@@ -9,8 +9,8 @@ import pytest
 
 from radsweep.cli.main import cli
 from radsweep.errors import SweepError
+from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
-from radsweep.sweeps.config import RunConfig
 from radsweep.tasks.synthetic import SynthBenchmark
 from tests.sweeps import fakes
 
@@ -43,7 +43,7 @@ def data(small_benchmark: SynthBenchmark, monkeypatch: pytest.MonkeyPatch) -> No
 
 @pytest.fixture
 def executor(monkeypatch: pytest.MonkeyPatch) -> list[RunConfig]:
-    """A fake ``radsweep.sweeps.execute`` whose runs fail at fraction 0.5 with distillation."""
+    """A fake ``radsweep.runs.execute`` whose runs fail at fraction 0.5 with distillation."""
     calls: list[RunConfig] = []
 
     def run_tracked(config: RunConfig, settings: Settings, **options: object) -> object:
@@ -52,10 +52,10 @@ def executor(monkeypatch: pytest.MonkeyPatch) -> list[RunConfig]:
             raise SweepError(f"no features for {config.backbone}")
         return fakes.run_tracked(config, settings, **options)  # type: ignore[arg-type]
 
-    module = types.ModuleType("radsweep.sweeps.execute")
+    module = types.ModuleType("radsweep.runs.execute")
     module.run_tracked = run_tracked  # type: ignore[attr-defined]
     module.agent_function = fakes.agent_function  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "radsweep.sweeps.execute", module)
+    monkeypatch.setitem(sys.modules, "radsweep.runs.execute", module)
     return calls
 
 

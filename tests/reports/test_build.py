@@ -17,8 +17,8 @@ from radsweep.errors import RadsweepError
 from radsweep.reports.build import Report, build_report, make_report
 from radsweep.reports.style import task_order
 from radsweep.results.store import ResultsStore
-from radsweep.results.wandb_source import frames_from_wandb_runs
 from radsweep.stats import t_interval
+from radsweep.tracking.reader import frames_from_wandb_runs
 from radsweep.training.config import Method
 from tests.results import sweep
 
@@ -237,7 +237,7 @@ import sys
 from pathlib import Path
 from radsweep.reports import build_report
 from radsweep.results.store import ResultsStore
-from radsweep.results.wandb_source import frames_from_wandb_runs
+from radsweep.tracking.reader import frames_from_wandb_runs
 from tests.results import sweep
 
 store = ResultsStore(Path(sys.argv[1]) / "results.sqlite")

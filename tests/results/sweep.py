@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from radsweep.results.store import ResultsStore
-from radsweep.results.wandb_source import WandbRun
-from radsweep.sweeps.config import RunConfig, run_key
+from radsweep.runs.config import RunConfig, run_key
 from radsweep.tasks.synthetic.tasks import SYNTHETIC_TASKS
+from radsweep.tracking.reader import WandbRun
 from radsweep.training.config import HeadKind, Method
 from radsweep.training.results import Curves, FitResult
 

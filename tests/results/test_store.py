@@ -12,8 +12,8 @@ import torch
 
 from radsweep.errors import RadsweepError
 from radsweep.results.store import CONFIG_COLUMNS, ResultsStore, default_store_path
+from radsweep.runs.config import RunConfig, run_key
 from radsweep.settings import Settings
-from radsweep.sweeps.config import RunConfig, run_key
 from radsweep.tasks.synthetic.tasks import SYNTHETIC_TASKS
 from radsweep.training import Method, TrainConfig, fit
 from radsweep.training.results import FitResult

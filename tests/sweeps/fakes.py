@@ -1,4 +1,4 @@
-"""A stand-in for ``radsweep.sweeps.execute``: each call leaves marker files instead of training.
+"""A stand-in for ``radsweep.runs.execute``: each call leaves marker files instead of training.
 
 The task name picks the behaviour, so one queue can mix them: ``user-error`` and ``crash`` raise,
 ``block`` waits until the test creates ``RESULTS/release``, ``together`` waits until two worker
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from radsweep.errors import SweepError
+from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
-from radsweep.sweeps.config import RunConfig
 
 WAIT_SECONDS = 60.0
 

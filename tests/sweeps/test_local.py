@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from radsweep.results.store import ResultsStore, default_store_path
+from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
-from radsweep.sweeps.config import RunConfig
 from radsweep.sweeps.local import WorkerOptions, _worker_process, run_local, work
 from radsweep.sweeps.queue import JobQueue, JobState, queue_path
 from tests.sweeps import fakes

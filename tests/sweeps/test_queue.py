@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from radsweep.sweeps.config import RunConfig
+from radsweep.runs.config import RunConfig
 from radsweep.sweeps.queue import MAX_ATTEMPTS, JobQueue, JobState, worker_id
 from tests.sweeps.fakes import FakeOutcome
 

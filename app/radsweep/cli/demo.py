@@ -13,13 +13,13 @@ from radsweep.tasks.synthetic import SynthConfig
 
 if TYPE_CHECKING:  # heavy imports wait until the command runs
     from radsweep.demo import Finding
-    from radsweep.sweeps.config import RunConfig
+    from radsweep.runs.config import RunConfig
 
 
 def _extract(ctx: typer.Context) -> list[str]:
     """The demo's run keys, with every feature cache extracted first."""
     from radsweep.demo import demo_configs, extract_features, run_keys
-    from radsweep.sweeps.execute import RunHooks
+    from radsweep.runs.execute import RunHooks
 
     config = settings(ctx)
     configs: list[RunConfig] = demo_configs(config)

@@ -49,7 +49,7 @@ def report(
     from radsweep.reports.build import make_report
     from radsweep.results.frames import ResultFrames
     from radsweep.results.store import ResultsStore, default_store_path
-    from radsweep.results.wandb_source import frames_from_wandb
+    from radsweep.tracking.reader import frames_from_wandb
 
     if source is not None and wandb_project is not None:
         raise RadsweepError("--from and --from-wandb exclude each other", hint="choose one source")

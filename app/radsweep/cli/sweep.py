@@ -11,7 +11,7 @@ from radsweep.cli.context import console, err_console, progress_bar, settings
 from radsweep.errors import SweepError
 
 if TYPE_CHECKING:
-    from radsweep.sweeps.config import RunConfig
+    from radsweep.runs.config import RunConfig
     from radsweep.sweeps.queue import JobState
     from radsweep.sweeps.spec import SweepSpec
 
@@ -260,8 +260,8 @@ def run_config(
     """
     import json
 
-    from radsweep.sweeps.config import RunConfig
-    from radsweep.sweeps.execute import run_tracked
+    from radsweep.runs.config import RunConfig
+    from radsweep.runs.execute import run_tracked
 
     try:
         values = json.loads(args_json)

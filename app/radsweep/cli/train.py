@@ -13,7 +13,7 @@ from radsweep.training.config import HeadKind, Method
 if TYPE_CHECKING:  # imported lazily at run time: they pull in torch, encoders and W&B
     import numpy as np
 
-    from radsweep.sweeps.outcome import RunOutcome
+    from radsweep.runs.outcome import RunOutcome
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:
@@ -124,8 +124,8 @@ def train(
     configuration again shows the stored numbers instead of training twice.
     """
     from radsweep.results.store import ResultsStore, default_store_path
-    from radsweep.sweeps.config import RunConfig
-    from radsweep.sweeps.execute import RunHooks, run_configuration
+    from radsweep.runs.config import RunConfig
+    from radsweep.runs.execute import RunHooks, run_configuration
 
     config = RunConfig(
         task=task,

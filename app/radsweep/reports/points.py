@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from radsweep.reports.style import backbone_label, task_title, text_label
+from radsweep.runs.config import DEFAULT_LAMBDA, DEFAULT_TEXT_ENCODER
 from radsweep.stats import t_interval
-from radsweep.sweeps.config import DEFAULT_LAMBDA, DEFAULT_TEXT_ENCODER
 from radsweep.tasks.registry import KNOWN_TASKS
 
 DIMENSION_NAMES = {

@@ -1,5 +1,5 @@
 """The results store (SQLite, one transaction per finished run) and its exports.
 
 ``ResultsStore`` is what runs write; ``ResultFrames`` is what exports and reports read, from a
-store or from a W&B project (``radsweep.results.wandb_source``).
+store or from a W&B project (``radsweep.tracking.reader``).
 """

@@ -20,8 +20,8 @@ import pandas as pd
 
 from radsweep.errors import RadsweepError
 from radsweep.results.rows import curve_rows, seed_rows
+from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
-from radsweep.sweeps.config import RunConfig
 
 if TYPE_CHECKING:
     from radsweep.training.results import FitResult

@@ -21,7 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
-from radsweep.sweeps.config import RunConfig
+from radsweep.runs.config import RunConfig
 
 DEFAULT_LEASE_SECONDS = 120.0
 MAX_ATTEMPTS = 3

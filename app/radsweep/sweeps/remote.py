@@ -13,7 +13,7 @@ from typing import TypeVar
 from radsweep.errors import SweepError
 from radsweep.settings import Settings
 from radsweep.sweeps.spec import SweepSpec
-from radsweep.sweeps.watchdog import attempt
+from radsweep.watchdog import attempt
 
 DEFAULT_PROJECT = "radsweep"
 DEFAULT_TIMEOUT_SECONDS = 60.0
@@ -123,8 +123,8 @@ def run_agent(
     require_server("a W&B sweep agent")
     import wandb
 
-    from radsweep.sweeps.execute import agent_function
-    from radsweep.sweeps.tracking import check_timeouts
+    from radsweep.runs.execute import agent_function
+    from radsweep.tracking.writer import check_timeouts
 
     check_timeouts()
 

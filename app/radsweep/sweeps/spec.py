@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from radsweep.encoders import EncoderKind, list_encoders
 from radsweep.errors import SweepError
-from radsweep.sweeps.config import RunConfig
+from radsweep.runs.config import RunConfig
 from radsweep.tasks.registry import all_tasks
 from radsweep.tasks.spec import TaskSpec
 from radsweep.training.config import HeadKind

@@ -10,7 +10,7 @@ import pytest
 from radsweep.errors import RadsweepError
 from radsweep.results.frames import ResultFrames
 from radsweep.results.store import ResultsStore
-from radsweep.results.wandb_source import WandbRun, fetch_runs, frames_from_wandb_runs
+from radsweep.tracking.reader import WandbRun, fetch_runs, frames_from_wandb_runs
 from tests.results import sweep
 
 

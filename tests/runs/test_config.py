@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from radsweep.sweeps.config import RunConfig, run_key
+from radsweep.runs.config import RunConfig, run_key
 from radsweep.tasks.catalogue import STUDY_TASKS
 
 READMISSION = STUDY_TASKS["readmission"]

@@ -28,13 +28,13 @@ import pandas as pd
 import wandb
 
 from radsweep.errors import SweepError
+from radsweep.runs.config import RunConfig
+from radsweep.runs.outcome import RunOutcome
 from radsweep.settings import Settings
 from radsweep.stats import t_interval
-from radsweep.sweeps.config import RunConfig
-from radsweep.sweeps.outcome import RunOutcome
 from radsweep.sweeps.remote import OFFLINE_MODES
-from radsweep.sweeps.watchdog import attempt
 from radsweep.training import Curves, FitResult
+from radsweep.watchdog import attempt
 
 SWEEP_METRIC = "auc/final/mean"
 

@@ -1,6 +1,6 @@
 """Result tables from a W&B project, for reports on runs that live on a W&B server.
 
-What a run logs (``radsweep.sweeps.tracking``): its config is the resolved RunConfig plus
+What a run logs (``radsweep.tracking.writer``): its config is the resolved RunConfig plus
 ``run_key`` and ``cache_keys``; its history holds, per ``epoch`` (from 1), ``auc/seed_<s>`` and
 ``auprc/seed_<s>`` (and ``loss/seed_<s>``, and the same under ``teacher/`` for distillation).
 Per-seed final and best metrics are read off those curves exactly as the store computes them;
@@ -20,7 +20,7 @@ from radsweep.errors import RadsweepError
 from radsweep.results.frames import ResultFrames
 from radsweep.results.rows import CURVE_COLUMNS, SEED_COLUMNS, seed_metrics_from_curves
 from radsweep.results.store import CONFIG_COLUMNS
-from radsweep.sweeps.config import RunConfig
+from radsweep.runs.config import RunConfig
 
 API_TIMEOUT_SECONDS = 20
 _HISTORY_KEY = re.compile(r"^(?:(teacher)/)?(auc|auprc|loss)/seed_(\d+)$")

@@ -30,13 +30,13 @@ from radsweep.features import (
     load_text_features,
 )
 from radsweep.results.store import ResultsStore, default_store_path
+from radsweep.runs.config import RunConfig, run_key
+from radsweep.runs.outcome import RunOutcome
+from radsweep.runs.stopwatch import Stopwatch
 from radsweep.settings import Settings
-from radsweep.sweeps import tracking
-from radsweep.sweeps.config import RunConfig, run_key
-from radsweep.sweeps.outcome import RunOutcome
-from radsweep.sweeps.stopwatch import Stopwatch
 from radsweep.tasks.manifest import Manifest
 from radsweep.tasks.registry import find_task_directory
+from radsweep.tracking import writer as tracking
 from radsweep.training import FitResult, Method, TrainingData, fit
 from radsweep.training.engine import Progress as TrainingProgress
 from radsweep.training.task_inputs import TaskRows, task_rows

@@ -14,10 +14,10 @@ import pytest
 import wandb
 
 from radsweep.errors import SweepError
+from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
-from radsweep.sweeps import tracking
-from radsweep.sweeps.config import RunConfig
-from tests.sweeps.conftest import INIT_TIMEOUT
+from radsweep.tracking import writer as tracking
+from tests.conftest import INIT_TIMEOUT
 
 CONFIG = RunConfig(task="synth-prognostic", backbone="c2l", fraction=0.5, tiny=True)
 BOUND_SECONDS = 40.0  # init timeout, W&B's retry slack, the offline run's own start and finish

@@ -11,9 +11,9 @@ import wandb
 from wandb.sdk.wandb_run import Run
 
 from radsweep.results.store import ResultsStore, default_store_path
+from radsweep.runs.config import RunConfig
+from radsweep.runs.execute import run_configuration, run_tracked
 from radsweep.settings import Settings
-from radsweep.sweeps.config import RunConfig
-from radsweep.sweeps.execute import run_configuration, run_tracked
 from radsweep.tasks.synthetic import SynthBenchmark
 
 

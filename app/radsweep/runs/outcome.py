@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from radsweep.sweeps.config import RunConfig
+from radsweep.runs.config import RunConfig
 from radsweep.training import FitResult
 
 

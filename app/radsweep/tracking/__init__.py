@@ -1,0 +1,1 @@
+"""W&B: the one module family that imports wandb; what it writes and the reader of it."""
