@@ -43,9 +43,7 @@ class Finding:
         if self.control_gain.low > 0 and self.distill_gain.low > 0:
             return "the report helped: distillation beats image-only and self-distillation"
         if self.distill_gain.low > 0:
-            return (
-                "distillation helps, as much as self-distillation: soft targets, not the report"
-            )
+            return "distillation helps, as much as self-distillation: soft targets, not the report"
         if self.control_gain.high < 0:
             return "the report hurt: distillation falls below self-distillation"
         return "no paired gain from the report"
