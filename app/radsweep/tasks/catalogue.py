@@ -1,6 +1,6 @@
 """The study's six tasks as typed definitions, plus discovery of tasks that live on disk.
 
-Training sizes and epochs are the seed's Tables 2-6. Pulmonary Embolism has no table in the seed
+Training sizes and epochs are the paper's Tables 2-6. Pulmonary Embolism has no table in the paper
 (its Appendix B.4 gives only the dataset: 9,375 balanced INSPECT images, 75/25). It shares the
 dataset, balancing and split of Readmission and 12-Month PH, so it uses their fractions and epochs;
 that keeps the three INSPECT tasks on one sample-efficiency axis.
@@ -14,7 +14,7 @@ from radsweep.tasks.spec import FixedPoolSplit, RandomSplit, TaskKind, TaskSpec,
 AGE_BIN_EDGES: tuple[int, ...] = (40, 55, 65, 75)
 """Default age-bin edges (years): five bins.
 
-NOT verified against RAD-DINO's paper, whose bins the seed reuses but which no public source
+NOT verified against RAD-DINO's paper, whose bins the paper reuses but which no public source
 states; the MIMIC builder takes other edges as an option and records them in task.json.
 """
 

@@ -49,7 +49,7 @@ class TrainingSize(BaseModel):
     fraction: Annotated[float, Field(gt=0.0, le=1.0)]
     epochs: Annotated[int, Field(gt=0)]
     study_samples: int | None = Field(
-        default=None, description="The sample count the seed's table lists, for reference."
+        default=None, description="The sample count the paper's table lists, for reference."
     )
 
 

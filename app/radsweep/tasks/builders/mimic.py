@@ -8,7 +8,7 @@ Shared choices, recorded in each task.json:
 * **Reports.** FINDINGS (when present) and IMPRESSION, found as the official MIMIC-CXR section
   parser finds them (radsweep.imaging.sections); studies whose report has neither fall back to its
   last paragraph or comparison, and studies with no usable text are dropped.
-* **MIMIC 5x1200.** Rule ``exactly-one`` (the seed's wording): exactly one of the five classes is
+* **MIMIC 5x1200.** Rule ``exactly-one`` (the paper's wording): exactly one of the five classes is
   1.0, the other four are anything else (0, uncertain -1, blank). Rule ``strict`` (GLoRIA's
   CheXpert 5x200): blanks count as 0, the class is 1.0 and the 12 other observations (No Finding
   aside) are exactly 0. Per class, a seeded draw of 200 evaluation and 1,000 training images keeps
@@ -194,7 +194,7 @@ def build_5x1200(
     if not 0 < eval_per_class < per_class:
         raise RadsweepError(
             f"--eval-per-class must lie between 0 and --per-class ({eval_per_class}, {per_class})",
-            hint="the seed uses 1200 per class, 200 of them for evaluation",
+            hint="the paper uses 1200 per class, 200 of them for evaluation",
         )
     task = STUDY_TASKS["mimic-5x1200"]
     counts = Counts()

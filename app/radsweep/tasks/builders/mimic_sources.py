@@ -1,6 +1,6 @@
 """Readers for the user's MIMIC-CXR-JPG 2.1.0, MIMIC-CXR 2.1.0 reports and MIMIC-IV 3.1 copies.
 
-Schemas: shared/reference/datasets.md sections 2-4. Identifiers are read as text, label columns
+Schemas: the sources' published layouts. Identifiers are read as text, label columns
 as numbers (1 positive, 0 negative, -1 uncertain, blank not mentioned).
 """
 
