@@ -1,4 +1,4 @@
-"""CT -> anterior-posterior digitally reconstructed radiographs (DRR), as the paper made for INSPECT.
+"""CT -> anterior-posterior digitally reconstructed radiographs (DRR), as the paper made them.
 
 Two paths give the same framing: the image is centred on the volume centre and spans the
 detector's field of view at the isocentre (detector size x SAD / SID), shown as a radiograph is

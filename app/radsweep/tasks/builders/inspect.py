@@ -7,7 +7,7 @@
 * **Labels** are read as text, trimmed and compared case-insensitively: ``true`` 1, ``false`` 0,
   ``censored``/``censor`` removed; anything else is an error naming its row. (Pandas would parse a
   TRUE/FALSE-only column as bool but keep ``TRUE`` as text next to ``Censored``.)
-* **Balance.** As the paper: censored rows removed, then the class with more patients (the event-free
+* **Balance.** As in the paper: censored rows out, then the class with more patients (the event-free
   one in practice) is subsampled to as many patients as the other, by a seeded keyed draw; all of
   a chosen patient's images of that class are kept.
 * **Reports** are INSPECT's impressions as given (outer whitespace trimmed).
