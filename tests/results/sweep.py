@@ -9,9 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from radsweep.results.rows import curve_rows, seed_rows
 from radsweep.results.store import ResultsStore
 from radsweep.runs.config import RunConfig, run_key
 from radsweep.tasks.synthetic.tasks import SYNTHETIC_TASKS
+from radsweep.tracking import schema
 from radsweep.tracking.reader import WandbRun
 from radsweep.training.config import HeadKind, Method
 from radsweep.training.results import Curves, FitResult
@@ -103,38 +105,19 @@ def full_sweep(store: ResultsStore) -> list:
     return main_grid(store) + ablations(store)
 
 
-def _history(curves: Curves, seeds: tuple[int, ...], prefix: str) -> list[dict]:
-    """Per-epoch rows keyed as radsweep's W&B tracking logs them."""
-    return [
-        {
-            **{f"{prefix}auc/seed_{seed}": curves.auc[i, epoch] for i, seed in enumerate(seeds)},
-            **{f"{prefix}auprc/seed_{s}": curves.auprc[i, epoch] for i, s in enumerate(seeds)},
-            f"{prefix}auc/mean": curves.auc[:, epoch].mean(),
-        }
-        for epoch in range(curves.auc.shape[1])
-    ]
-
-
 def as_wandb_run(done: Recorded, created: str, sizes: bool = True) -> WandbRun:
-    """A recorded run as W&B holds it once radsweep's tracking logged it."""
+    """A recorded run as W&B holds it once radsweep's writer logged it (its own schema)."""
     result = done.result
-    rows = _history(result.model, result.seeds, "")
-    if result.teacher is not None:
-        for row, teacher in zip(
-            rows, _history(result.teacher, result.seeds, "teacher/"), strict=True
-        ):
-            row.update(teacher)
-    history = pd.DataFrame([{"epoch": epoch, **row} for epoch, row in enumerate(rows, 1)])
+    curves = pd.DataFrame(curve_rows(result))
+    seeds = pd.DataFrame(seed_rows(result))
+    history = pd.DataFrame(schema.history_rows(curves))
     history = pd.concat([history, pd.DataFrame([{"_step": 99}])], ignore_index=True)  # a table
-    summary: dict = {"auc/final/mean": float(result.model.final_auc.mean()), "seconds": 2.0}
-    if sizes:
-        for seed, n_train in zip(result.seeds, result.train_sizes, strict=True):
-            summary[f"n_train/seed_{seed}"] = n_train
-            summary[f"n_validation/seed_{seed}"] = 100
+    summary: dict = {**schema.summary_values(seeds, None), "seconds": 2.0}
+    if not sizes:
+        summary = {k: v for k, v in summary.items() if not k.startswith(schema.SIZES)}
     config = {
         **done.config.model_dump(mode="json"),
-        "run_key": done.key,
-        "cache_keys": CACHE_KEYS,
+        **schema.config_values(done.config, done.key, tuple(CACHE_KEYS), {}),
         "_wandb": {},
     }
     return WandbRun(f"id-{done.key[:6]}", created, config, summary, history)

@@ -87,7 +87,9 @@ def run_tracked(
     return FakeOutcome(key(config), False, 0.01, 0.5)
 
 
-def agent_function(settings: Settings, device: str | None = None) -> Callable[[], None]:
+def agent_function(
+    settings: Settings, spec: str | None, preemption: object, device: str | None = None
+) -> Callable[[], None]:
     def train_one() -> None:
         raise AssertionError("no test may reach a W&B agent's function")
 

@@ -1,6 +1,5 @@
 """``radsweep sweep``: the study's sweep specs, on a W&B server or locally with no server."""
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -252,34 +251,19 @@ def agent(
 def run_config(
     ctx: typer.Context,
     args_json: Annotated[str, typer.Argument(help="The run's parameters as JSON.")],
+    spec: Annotated[
+        str | None, typer.Option(help="The spec's name: the W&B group of the run.")
+    ] = None,
     device: Device = None,
 ) -> None:
-    """Train one configuration given as JSON: what a command-line wandb agent launches.
+    """Train one configuration given as JSON: what a stock wandb agent launches.
 
-    The specs' command passes ${args_json}; W&B's own keys (a leading underscore) are dropped.
+    The specs' command passes --spec NAME ${args_json}; W&B's own keys (a leading underscore)
+    are dropped. SIGTERM marks the run preempting (W&B queues it again) and exits with 143.
     """
-    import json
+    from radsweep.tracking.tracked import run_sweep_job
 
-    from radsweep.runs.config import RunConfig
-    from radsweep.runs.execute import run_tracked
-
-    try:
-        values = json.loads(args_json)
-    except json.JSONDecodeError as error:
-        raise SweepError(f"run-config takes the run's parameters as JSON: {error}") from error
-    if not isinstance(values, dict):
-        raise SweepError("run-config takes a JSON object of RunConfig fields")
-    config = RunConfig.model_validate(
-        {key: value for key, value in values.items() if not key.startswith("_")}
-    )
-    outcome = run_tracked(
-        config,
-        settings(ctx),
-        mode=os.environ.get("WANDB_MODE") or "online",
-        project=os.environ.get("WANDB_PROJECT") or "radsweep",
-        entity=os.environ.get("WANDB_ENTITY"),
-        device=device,
-    )
+    outcome = run_sweep_job(args_json, settings(ctx), spec, device)
     verb = "already stored" if outcome.skipped else f"trained in {outcome.seconds:.1f} s"
     auc = "" if outcome.mean_auc is None else f", mean AUC {outcome.mean_auc:.3f}"
     console.print(f"run {outcome.key}: {verb}{auc}", markup=False)

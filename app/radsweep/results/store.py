@@ -58,6 +58,9 @@ _RUN_COLUMNS = {
     "train_config": "TEXT NOT NULL",
     "cache_keys": "TEXT NOT NULL",
     "meta": "TEXT NOT NULL",
+    "wandb_run_id": "TEXT",
+    "wandb_url": "TEXT",
+    "wandb_sweep_id": "TEXT",
 }
 _SEED_TABLE = """
 CREATE TABLE IF NOT EXISTS seed_metrics (
@@ -187,6 +190,16 @@ class ResultsStore:
             self._insert(connection, "seed_metrics", seeds)
             self._insert(connection, "curves", curves)
         return True
+
+    def set_wandb(self, run_key: str, run_id: str, url: str | None, sweep_id: str | None) -> None:
+        """Link a stored run to the W&B run that logged it; the first link stays (a cached replay
+        in another sweep does not move it off the run that trained it)."""
+        with self._connection() as connection, self._transaction(connection):
+            connection.execute(
+                "UPDATE runs SET wandb_run_id = ?, wandb_url = ?, wandb_sweep_id = ? "
+                "WHERE run_key = ? AND wandb_run_id IS NULL",
+                (run_id, url, sweep_id, run_key),
+            )
 
     def _insert(
         self, connection: sqlite3.Connection, table: str, rows: list[dict], conflict: str = ""

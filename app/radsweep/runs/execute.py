@@ -1,17 +1,16 @@
-"""Run one configuration end to end: features (extracted if missing), training, results, W&B.
+"""Run one configuration end to end: features (extracted if missing), training, results.
 
-``run_configuration`` is the library entry point (no W&B); ``run_tracked`` wraps it in a W&B run
-(offline for local sweeps); ``agent_function`` is what ``wandb.agent`` calls. Every path records
-the results store row in one transaction and is idempotent by run key. For distillation methods
+``run_configuration`` is the library entry point; no W&B and no queue here (``radsweep.tracking``
+wraps these steps in a W&B run). Every path records the results store row in one transaction
+and is idempotent by run key. For distillation methods
 the image-only baseline of the same configuration is trained too (it is the image-only run's own
 configuration and seeds, so its numbers equal that run's) and recorded under its own key.
 """
 
-import os
 import time
 import warnings
 from collections.abc import Callable
-from contextlib import AbstractContextManager, ExitStack, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +35,6 @@ from radsweep.runs.stopwatch import Stopwatch
 from radsweep.settings import Settings
 from radsweep.tasks.manifest import Manifest
 from radsweep.tasks.registry import find_task_directory
-from radsweep.tracking import writer as tracking
 from radsweep.training import FitResult, Method, TrainingData, fit
 from radsweep.training.engine import Progress as TrainingProgress
 from radsweep.training.task_inputs import TaskRows, task_rows
@@ -236,7 +234,8 @@ def train_and_record(
     )
 
 
-def _skipped(prepared: PreparedRun, started: float) -> RunOutcome:
+def stored_outcome(prepared: PreparedRun, started: float) -> RunOutcome:
+    """The outcome of a configuration the store already holds (nothing trained)."""
     seconds = time.perf_counter() - started
     return RunOutcome(prepared.config, prepared.key, True, seconds, tuple(prepared.cache_keys))
 
@@ -254,62 +253,5 @@ def run_configuration(
     store = store or ResultsStore(default_store_path(settings))
     prepared = prepare(config, settings, device, hooks)
     if store.has(prepared.key):
-        return _skipped(prepared, started)
+        return stored_outcome(prepared, started)
     return train_and_record(prepared, store, device=device, hooks=hooks, started=started)
-
-
-def run_tracked(
-    config: RunConfig,
-    settings: Settings,
-    *,
-    mode: str = "offline",
-    project: str = "radsweep",
-    entity: str | None = None,
-    group: str | None = None,
-    device: str | None = None,
-    hooks: RunHooks = RunHooks(),
-) -> RunOutcome:
-    """``run_configuration`` logged as a W&B run (``mode`` offline for local sweeps).
-
-    A configuration the store already holds is not run again and opens no W&B run. The store
-    records the run before W&B logs and finishes it, so a W&B failure loses no result.
-    """
-    started = time.perf_counter()
-    _use_wandb_folders(settings)
-    with hooks.timed("store"):
-        store = ResultsStore(default_store_path(settings))
-    with hooks.timed("features"):
-        prepared = prepare(config, settings, device, hooks)
-    with hooks.timed("store"):
-        stored = store.has(prepared.key)
-    if stored:
-        return _skipped(prepared, started)
-    with ExitStack() as finishing:  # opening and finishing the W&B run are timed apart
-        with hooks.timed("tracking"):
-            run = finishing.enter_context(
-                tracking.open_run(prepared.config, mode, project, entity, group, settings)
-            )
-        outcome = train_and_record(prepared, store, device=device, hooks=hooks, started=started)
-        with hooks.timed("tracking"):
-            tracking.log_outcome(run, outcome)
-            finishing.close()  # run.finish()
-    return outcome
-
-
-def _use_wandb_folders(settings: Settings) -> None:
-    """Keep W&B's four folders under radsweep's unless the environment chose others."""
-    for name, value in settings.wandb_environment().items():
-        os.environ.setdefault(name, value)
-
-
-def agent_function(settings: Settings, device: str | None = None) -> Callable[[], None]:
-    """The function ``wandb.agent`` calls: the sweep's parameters arrive as ``run.config``."""
-
-    def train_one() -> None:
-        _use_wandb_folders(settings)
-        with tracking.open_agent_run(settings) as run:
-            config = RunConfig.model_validate(tracking.sweep_parameters(run))
-            outcome = run_configuration(config, settings, device=device)
-            tracking.log_outcome(run, outcome)
-
-    return train_one

@@ -17,13 +17,14 @@ from pathlib import Path
 
 from radsweep.errors import SweepError
 from radsweep.runs.config import RunConfig
-from radsweep.runs.execute import RunHooks, prepare, run_tracked
+from radsweep.runs.execute import RunHooks, prepare
 from radsweep.runs.outcome import RunOutcome
 from radsweep.runs.stopwatch import Stopwatch
 from radsweep.settings import Settings
 from radsweep.sweeps.local import run_local
 from radsweep.sweeps.queue import JobQueue, JobState, queue_path
 from radsweep.sweeps.spec import SweepSpec, expand, task_specs
+from radsweep.tracking.tracked import run_tracked
 
 OVERHEAD = ("queue", "tracking", "store")
 STAGES = ("training", *OVERHEAD, "features", "other")

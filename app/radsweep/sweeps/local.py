@@ -55,12 +55,12 @@ class WorkerOptions:
     device: str | None = None
     project: str = "radsweep"
     lease: float = DEFAULT_LEASE_SECONDS
-    runner: Runner | None = None  # None: radsweep.runs.execute.run_tracked
+    runner: Runner | None = None  # None: radsweep.tracking.tracked.run_tracked
     mode: str = "offline"  # W&B mode of the runs
 
 
 def _tracked_runner() -> Runner:
-    from radsweep.runs.execute import run_tracked
+    from radsweep.tracking.tracked import run_tracked
 
     return run_tracked
 
@@ -173,7 +173,7 @@ def run_local(
     running by dead workers of an earlier session on this machine are put back in line first.
     Returns the spec's job counts at the end.
     """
-    from radsweep.tracking.writer import check_timeouts
+    from radsweep.tracking.session import check_timeouts
 
     check_timeouts()  # a bad setting is one error now, not one failure per run
     path = queue_path(settings.results)

@@ -17,7 +17,6 @@ from radsweep.watchdog import attempt
 
 DEFAULT_PROJECT = "radsweep"
 DEFAULT_TIMEOUT_SECONDS = 60.0
-OFFLINE_MODES = ("offline", "disabled", "dryrun")
 Result = TypeVar("Result")
 
 
@@ -30,6 +29,8 @@ def _local_hint(spec: str) -> str:
 
 def require_server(what: str, spec: str = "sweeps/SPEC.yaml") -> None:
     """Fail at once when W&B is offline by choice or has no API key (no network involved)."""
+    from radsweep.tracking.session import OFFLINE_MODES
+
     mode = os.environ.get("WANDB_MODE", "").strip().lower()
     if mode in OFFLINE_MODES:
         raise SweepError(
@@ -98,10 +99,12 @@ def register(
 
 
 def agent_commands(sweep: str) -> list[str]:
-    """The commands that start an agent for ``sweep``: plain, and in the GPU container."""
+    """The commands that start an agent for ``sweep``: radsweep's, in the GPU container, and a
+    stock W&B agent (it runs the spec's command; it passes SIGTERM on with --forward-signals)."""
     return [
         f"radsweep sweep agent {sweep}",
         f"docker compose -f docker/compose.yaml run --rm agent radsweep sweep agent {sweep}",
+        f"wandb agent --forward-signals --term-timeout 60 {sweep}",
     ]
 
 
@@ -123,14 +126,17 @@ def run_agent(
     require_server("a W&B sweep agent")
     import wandb
 
-    from radsweep.runs.execute import agent_function
-    from radsweep.tracking.writer import check_timeouts
+    from radsweep.tracking.session import check_timeouts
+    from radsweep.tracking.tracked import Preemption, agent_function
 
     check_timeouts()
 
     path = sweep if "/" in sweep else "/".join(part for part in (entity, project, sweep) if part)
-    bounded(
+    found = bounded(
         lambda: wandb.Api(timeout=int(timeout)).sweep(path), timeout, f"looking up sweep {path}"
     )
-    function = agent_function(settings, device)
-    wandb.agent(sweep, function=function, count=count, project=project, entity=entity)
+    spec = (found.config or {}).get("name") if found is not None else None
+    preemption = Preemption()
+    function = agent_function(settings, spec, preemption, device)
+    with preemption.on_main_thread():  # wandb.agent trains on a worker thread
+        wandb.agent(sweep, function=function, count=count, project=project, entity=entity)

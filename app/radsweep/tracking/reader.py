@@ -1,11 +1,8 @@
 """Result tables from a W&B project, for reports on runs that live on a W&B server.
 
-What a run logs (``radsweep.tracking.writer``): its config is the resolved RunConfig plus
-``run_key`` and ``cache_keys``; its history holds, per ``epoch`` (from 1), ``auc/seed_<s>`` and
-``auprc/seed_<s>`` (and ``loss/seed_<s>``, and the same under ``teacher/`` for distillation).
-Per-seed final and best metrics are read off those curves exactly as the store computes them;
-training and validation sizes come from the summary's ``n_train/seed_<s>`` and
-``n_validation/seed_<s>`` where a run logged them.
+A run is parsed with the inverses of what ``radsweep.tracking.schema`` builds for the writer:
+the resolved config, per-epoch curves per seed and stage, sizes per seed from the summary.
+Per-seed final and best metrics are read off those curves exactly as the store computes them.
 """
 
 import json
@@ -18,9 +15,10 @@ import pandas as pd
 
 from radsweep.errors import RadsweepError
 from radsweep.results.frames import ResultFrames
-from radsweep.results.rows import CURVE_COLUMNS, SEED_COLUMNS, seed_metrics_from_curves
+from radsweep.results.rows import SEED_COLUMNS, seed_metrics_from_curves
 from radsweep.results.store import CONFIG_COLUMNS
 from radsweep.runs.config import RunConfig
+from radsweep.tracking import schema
 
 API_TIMEOUT_SECONDS = 20
 _HISTORY_KEY = re.compile(r"^(?:(teacher)/)?(auc|auprc|loss)/seed_(\d+)$")
@@ -36,6 +34,8 @@ class WandbRun:
     config: dict[str, Any]
     summary: dict[str, Any]
     history: pd.DataFrame
+    url: str | None = None
+    sweep_id: str | None = None
 
 
 def fetch_runs(path: str, timeout: int = API_TIMEOUT_SECONDS) -> list[WandbRun]:
@@ -56,6 +56,8 @@ def fetch_runs(path: str, timeout: int = API_TIMEOUT_SECONDS) -> list[WandbRun]:
                 config=dict(run.config),
                 summary=dict(run.summary),
                 history=pd.DataFrame(list(run.scan_history())),  # every row, not a sample
+                url=run.url,
+                sweep_id=run.sweep.id if run.sweep is not None else None,
             )
             for run in api.runs(path, filters={"state": "finished"})
         ]
@@ -66,34 +68,6 @@ def fetch_runs(path: str, timeout: int = API_TIMEOUT_SECONDS) -> list[WandbRun]:
             hint="check `wandb login` and the network, or report from the local results store "
             "(radsweep report --from RESULTS_DB)",
         ) from error
-
-
-def _curves(run: WandbRun, key: str) -> pd.DataFrame:
-    history = run.history
-    if "epoch" not in history.columns:
-        return pd.DataFrame(columns=["run_key", *CURVE_COLUMNS])
-    history = history.dropna(subset=["epoch"])
-    parts: dict[tuple[str, int], dict[str, Any]] = {}
-    for column in history.columns:
-        match = _HISTORY_KEY.match(str(column))
-        if match:
-            stage, metric, seed = match.group(1) or "model", match.group(2), int(match.group(3))
-            parts.setdefault((stage, seed), {})[metric] = history[column].to_numpy(float)
-    frames = [
-        pd.DataFrame(
-            {
-                "run_key": key,
-                "stage": stage,
-                "seed": seed,
-                "epoch": history["epoch"].astype(int).to_numpy(),
-                **{metric: values.get(metric, float("nan")) for metric in ("auc", "auprc", "loss")},
-            }
-        )
-        for (stage, seed), values in sorted(parts.items())
-    ]
-    if not frames:
-        return pd.DataFrame(columns=["run_key", *CURVE_COLUMNS])
-    return pd.concat(frames, ignore_index=True)
 
 
 def _run_row(run: WandbRun, config: RunConfig, key: str) -> dict[str, Any]:
@@ -109,18 +83,12 @@ def _run_row(run: WandbRun, config: RunConfig, key: str) -> dict[str, Any]:
         **{name: flat.get(name) for name in CONFIG_COLUMNS},
         "config": config.canonical(),
         "train_config": None,
-        "cache_keys": json.dumps(sorted(run.config.get("cache_keys") or [])),
+        "cache_keys": json.dumps(sorted(run.config.get(schema.CACHE_KEYS) or [])),
         "meta": json.dumps(meta, sort_keys=True, default=str),
+        "wandb_run_id": run.id,
+        "wandb_url": run.url,
+        "wandb_sweep_id": run.sweep_id,
     }
-
-
-def _sizes(run: WandbRun, key: str) -> pd.DataFrame:
-    rows: dict[int, dict[str, Any]] = {}
-    for name, value in run.summary.items():
-        match = _SIZE_KEY.match(str(name))
-        if match:
-            rows.setdefault(int(match.group(2)), {"run_key": key})[match.group(1)] = value
-    return pd.DataFrame([{"seed": seed, **row} for seed, row in rows.items()])
 
 
 def frames_from_wandb_runs(runs: Iterable[WandbRun], source: str) -> ResultFrames:
@@ -128,18 +96,18 @@ def frames_from_wandb_runs(runs: Iterable[WandbRun], source: str) -> ResultFrame
     are left out, and of runs sharing a key the latest is kept."""
     latest: dict[str, tuple[WandbRun, RunConfig, pd.DataFrame]] = {}
     for run in runs:
-        key = run.config.get("run_key")
-        fields = {name: run.config[name] for name in RunConfig.model_fields if name in run.config}
-        if not key or "task" not in fields:
+        config = schema.config_from_wandb(run.config)
+        if config is None:
             continue
-        run_curves = _curves(run, key)
+        key = str(run.config[schema.RUN_KEY])
+        run_curves = schema.curves_from_history(run.history, key)
         if not run_curves.empty and (
             key not in latest or run.created_at > latest[key][0].created_at
         ):
-            latest[key] = (run, RunConfig.model_validate(fields), run_curves)
+            latest[key] = (run, config, run_curves)
     run_rows = [_run_row(run, config, key) for key, (run, config, _) in latest.items()]
     curves = [run_curves for _, _, run_curves in latest.values()]
-    sizes = [_sizes(run, key) for key, (run, _, _) in latest.items()]
+    sizes = [schema.sizes_from_summary(run.summary, key) for key, (run, _, _) in latest.items()]
     if not run_rows:
         raise RadsweepError(f"{source} has no finished radsweep runs with curves")
     runs_frame = pd.DataFrame(run_rows).sort_values("created_at", ignore_index=True)

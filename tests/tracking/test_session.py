@@ -1,10 +1,8 @@
-"""W&B tracking: preemption of agent runs, the offline fallback and the finish timeout.
+"""W&B sessions: the offline fallback and the finish timeout.
 
 The fallback tests drive the real wandb client against a port nobody listens on.
 """
 
-import os
-import signal
 import threading
 import time
 from pathlib import Path
@@ -16,28 +14,16 @@ import wandb
 from radsweep.errors import SweepError
 from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
-from radsweep.tracking import writer as tracking
+from radsweep.tracking import session as tracking
 from tests.conftest import INIT_TIMEOUT
 
 CONFIG = RunConfig(task="synth-prognostic", backbone="c2l", fraction=0.5, tiny=True)
-BOUND_SECONDS = 40.0  # init timeout, W&B's retry slack, the offline run's own start and finish
-
-
-class _SpyRun:
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    def mark_preempting(self) -> None:
-        self.calls.append("preempting")
-
-
-def test_sigterm_marks_an_agent_run_preempting_and_exits_143() -> None:
-    run = _SpyRun()
-    before = signal.getsignal(signal.SIGTERM)
-    with pytest.raises(SystemExit) as exited, tracking._preempting(run):
-        os.kill(os.getpid(), signal.SIGTERM)
-    assert exited.value.code == 143 and run.calls == ["preempting"]
-    assert signal.getsignal(signal.SIGTERM) is before
+BOUND_SECONDS = 40.0
+ONLINE = {"mode": "online", "project": "radsweep", "entity": None, "group": "demo"}
+OFFLINE = {
+    **ONLINE,
+    "mode": "offline",
+}  # init timeout, W&B's retry slack, the offline run's own start and finish
 
 
 def warnings(captured: str) -> list[str]:
@@ -60,7 +46,9 @@ def test_an_online_run_falls_back_to_offline_when_the_server_is_unreachable(
 ) -> None:
     settings = Settings(home=tmp_path / "home")
     started = time.monotonic()
-    with tracking.open_run(CONFIG, "online", "radsweep", None, "demo", settings) as run:
+    with tracking.open_run(
+        CONFIG, settings, mode="online", project="radsweep", entity=None, group="demo"
+    ) as run:
         opened = time.monotonic() - started
         run.log({"auc/mean": 0.75})
     assert run.offline
@@ -68,31 +56,10 @@ def test_an_online_run_falls_back_to_offline_when_the_server_is_unreachable(
     folder = offline_run(settings)
     assert b"auc/mean" in logged(folder)
     [line] = warnings(capsys.readouterr().err)
-    assert f"W&B ({unreachable}) could not start run synth-prognostic-c2l-image-f0.5" in line
+    assert (
+        f"W&B ({unreachable}) could not start run synth-prognostic-c2l-image-attention-f0.5" in line
+    )
     assert line.endswith(f"upload it later: wandb sync {folder}")
-
-
-def test_an_agent_run_falls_back_to_offline_with_the_sweep_parameters(
-    unreachable: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """What ``wandb.agent`` sets up before calling the function: the run's id and parameters."""
-    parameters = tmp_path / "config-agentrun1.yaml"
-    parameters.write_text(
-        "task: {value: synth-age}\nbackbone: {value: c2l}\nfraction: {value: 0.25}\n"
-    )
-    monkeypatch.setenv("WANDB_SWEEP_PARAM_PATH", str(parameters))
-    monkeypatch.setenv("WANDB_SWEEP_ID", "sweep1")
-    monkeypatch.setenv("WANDB_RUN_ID", "agentrun1")
-    settings = Settings(home=tmp_path / "home")
-    started = time.monotonic()
-    with tracking.open_agent_run(settings) as run:
-        values = tracking.sweep_parameters(run)
-    assert time.monotonic() - started < BOUND_SECONDS
-    assert run.offline and run.id == "agentrun1"  # wandb sync files it under the same run
-    assert RunConfig.model_validate(values) == RunConfig(
-        task="synth-age", backbone="c2l", fraction=0.25
-    )
-    assert offline_run(settings).name.endswith("-agentrun1")
 
 
 def test_a_hanging_finish_costs_the_timeout_and_one_warning(
@@ -103,7 +70,9 @@ def test_a_hanging_finish_costs_the_timeout_and_one_warning(
     monkeypatch.setattr(tracking, "FINISH_GRACE_SECONDS", 0.5)
     settings = Settings(home=tmp_path / "home")
     release = threading.Event()
-    with tracking.open_run(CONFIG, "offline", "radsweep", None, "demo", settings) as run:
+    with tracking.open_run(
+        CONFIG, settings, mode="offline", project="radsweep", entity=None, group="demo"
+    ) as run:
         real_finish = run.finish
 
         def hang(**options: Any) -> None:  # the server went away: W&B's own timeout failed too
@@ -125,7 +94,9 @@ def test_a_failing_finish_is_one_warning_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = Settings(home=tmp_path / "home")
-    with tracking.open_run(CONFIG, "offline", "radsweep", None, "demo", settings) as run:
+    with tracking.open_run(
+        CONFIG, settings, mode="offline", project="radsweep", entity=None, group="demo"
+    ) as run:
         real_finish = run.finish
 
         def fail(**options: Any) -> None:

@@ -1,0 +1,199 @@
+"""The one W&B schema: every config field, history key, summary key, table and artifact name.
+
+The writer builds what it logs with these functions and the reader parses W&B runs back with
+their inverses, so the two cannot drift apart. Everything is built from the results store's rows
+for one run key (per-epoch curves and per-seed metrics), which is also what a stored
+configuration replays: a trained run and a cached run log the same keys.
+
+Config: the spec's parameters (W&B locks them for sweep runs), the resolved configuration under
+``resolved/`` (what actually trained: null where a method ignores a setting), ``run_key`` and
+``cache_keys``. History: one row per ``epoch`` (the step metric of every per-epoch key) holding
+``auc|auprc|loss/seed_<s>``, their ``/mean``, the same under ``teacher/`` for distillation, and
+the sweep metric. Summary: final and best metrics with 95 % t-intervals, sizes per seed.
+"""
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from radsweep.results.rows import CURVE_COLUMNS
+from radsweep.runs.config import RunConfig
+from radsweep.stats import t_interval
+
+SWEEP_METRIC = "auc/final/mean"
+"""The metric every spec optimises; logged per epoch (for hyperband) and in the summary."""
+STEP = "epoch"
+RESOLVED = "resolved"
+RUN_KEY = "run_key"
+CACHE_KEYS = "cache_keys"
+FEATURE_CACHES = "feature_caches"
+SIZES = ("n_train", "n_validation")
+METRICS = ("auc", "auprc", "loss")
+TEACHER = "teacher"
+CACHED_TAG = "cached"
+COMPARISON_TABLE = "comparison"
+CURVES_PLOT = "auc_curves"
+PER_EPOCH = ("auc/*", "auprc/*", "loss/*", "teacher/*")
+"""Globs of the history keys plotted against ``epoch``."""
+CURVES_ARTIFACT_TYPE = "auc-curves"
+FEATURES_ARTIFACT_TYPE = "feature-cache"
+_SEED_KEY = re.compile(r"^(?:(teacher)/)?(auc|auprc|loss)/seed_(\d+)$")
+_SIZE_KEY = re.compile(r"^(n_train|n_validation)/seed_(\d+)$")
+
+
+def _prefix(stage: str) -> str:
+    return "" if stage == "model" else f"{TEACHER}/"
+
+
+def run_name(config: RunConfig) -> str:
+    """Distinct for every distinct configuration of a spec: what varies across specs is in it."""
+    parts = [config.task, config.backbone or config.text_encoder or "", config.method.value]
+    if config.method.needs_image:
+        parts.append(config.head.value)
+    if config.method.needs_text and config.backbone is not None:
+        parts.append(str(config.text_encoder))
+    if config.tau is not None:
+        parts.append(f"tau{config.tau:g}")
+    if config.lam is not None:
+        parts.append(f"lam{config.lam:g}")
+    return "-".join(part for part in parts if part) + f"-f{config.fraction:g}"
+
+
+def tags(config: RunConfig) -> list[str]:
+    return [config.task, config.backbone or "text-only", config.method.value]
+
+
+def group(spec: str | None, sweep_id: str | None) -> str | None:
+    """The spec's name, with the sweep id when the runs come from a W&B sweep."""
+    parts = [part for part in (spec, sweep_id) if part]
+    return "/".join(parts) or None
+
+
+def config_values(
+    resolved: RunConfig, key: str, cache_keys: tuple[str, ...], digests: dict[str, str]
+) -> dict[str, Any]:
+    """What the run adds to its config beside the spec's parameters."""
+    return {
+        RESOLVED: resolved.model_dump(mode="json"),
+        RUN_KEY: key,
+        CACHE_KEYS: list(cache_keys),
+        FEATURE_CACHES: digests,
+    }
+
+
+def config_from_wandb(config: dict[str, Any]) -> RunConfig | None:
+    """The resolved RunConfig a run logged, or None for a run radsweep did not write."""
+    resolved = config.get(RESOLVED)
+    if not isinstance(resolved, dict) or "task" not in resolved or not config.get(RUN_KEY):
+        return None
+    return RunConfig.model_validate(resolved)
+
+
+def history_rows(curves: pd.DataFrame) -> list[dict[str, float]]:
+    """One history row per epoch from the store's curve rows (CURVE_COLUMNS) of one run."""
+    rows: dict[int, dict[str, float]] = {}
+    for stage, by_stage in curves.groupby("stage", sort=True):
+        prefix = _prefix(str(stage))
+        for epoch, at in by_stage.groupby("epoch", sort=True):
+            row = rows.setdefault(int(epoch), {STEP: int(epoch)})
+            for metric in METRICS:
+                row[f"{prefix}{metric}/mean"] = float(at[metric].mean())
+                for seed, value in zip(at["seed"], at[metric], strict=True):
+                    row[f"{prefix}{metric}/seed_{int(seed)}"] = float(value)
+            if stage == "model":
+                row[SWEEP_METRIC] = row["auc/mean"]  # final AUC, were training to stop here
+    return [rows[epoch] for epoch in sorted(rows)]
+
+
+def curves_from_history(history: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The store's curve rows of one run back from its W&B history."""
+    empty = pd.DataFrame(columns=["run_key", *CURVE_COLUMNS])
+    if STEP not in history.columns:
+        return empty
+    history = history.dropna(subset=[STEP])
+    parts: dict[tuple[str, int], dict[str, np.ndarray]] = {}
+    for column in history.columns:
+        match = _SEED_KEY.match(str(column))
+        if match:
+            stage, metric, seed = match.group(1) or "model", match.group(2), int(match.group(3))
+            parts.setdefault((stage, seed), {})[metric] = history[column].to_numpy(float)
+    frames = [
+        pd.DataFrame(
+            {
+                "run_key": key,
+                "stage": stage,
+                "seed": seed,
+                "epoch": history[STEP].astype(int).to_numpy(),
+                **{metric: values.get(metric, np.nan) for metric in METRICS},
+            }
+        )
+        for (stage, seed), values in sorted(parts.items())
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else empty
+
+
+def summary_values(seeds: pd.DataFrame, baseline_auc: np.ndarray | None) -> dict[str, float]:
+    """Final- and best-epoch metrics with t-intervals, sizes per seed, teacher and baseline."""
+    model = seeds[seeds["stage"] == "model"].sort_values("seed")
+    teacher = seeds[seeds["stage"] == TEACHER].sort_values("seed")
+    named = {
+        "auc/final": model["final_auc"].to_numpy(float),
+        "auprc/final": model["final_auprc"].to_numpy(float),
+        "auc/best": model["best_auc"].to_numpy(float),
+        "auprc/best": model["best_auprc"].to_numpy(float),
+    }
+    if not teacher.empty:
+        named[f"{TEACHER}/auc/best"] = teacher["best_auc"].to_numpy(float)
+    if baseline_auc is not None:
+        named["image_only/auc/final"] = baseline_auc
+        named["gain/auc/final"] = named["auc/final"] - baseline_auc
+    values: dict[str, float] = {}
+    for name, per_seed in named.items():
+        interval = t_interval(per_seed, 0.95)
+        values[f"{name}/mean"] = interval.mean
+        values[f"{name}/ci95_low"] = interval.low
+        values[f"{name}/ci95_high"] = interval.high
+    for row in model.itertuples():
+        for size in SIZES:
+            values[f"{size}/seed_{int(row.seed)}"] = int(getattr(row, size))
+    return values
+
+
+def sizes_from_summary(summary: dict[str, Any], key: str) -> pd.DataFrame:
+    rows: dict[int, dict[str, Any]] = {}
+    for name, value in summary.items():
+        match = _SIZE_KEY.match(str(name))
+        if match:
+            rows.setdefault(int(match.group(2)), {"run_key": key})[match.group(1)] = value
+    return pd.DataFrame(
+        [{"seed": seed, **row} for seed, row in rows.items()],
+        columns=["run_key", "seed", *SIZES],
+    )
+
+
+def comparison_frame(seeds: pd.DataFrame, baseline_auc: np.ndarray | None) -> pd.DataFrame | None:
+    """Per seed: student, teacher (best epoch, the one distilled from) and image-only AUC."""
+    model = seeds[seeds["stage"] == "model"].sort_values("seed")
+    teacher = seeds[seeds["stage"] == TEACHER].sort_values("seed")
+    if teacher.empty and baseline_auc is None:
+        return None
+    frame = pd.DataFrame(
+        {"seed": model["seed"].to_numpy(int), "student_auc": model["final_auc"].to_numpy(float)}
+    )
+    if not teacher.empty:
+        frame["teacher_auc"] = teacher["best_auc"].to_numpy(float)
+    if baseline_auc is not None:
+        frame["image_only_auc"] = baseline_auc
+        frame["gain"] = frame["student_auc"] - frame["image_only_auc"]
+    return frame
+
+
+def curves_artifact_name(spec: str | None) -> str:
+    """One collection per spec (each run's curves are a version aliased by its run key)."""
+    return f"curves-{spec or 'runs'}"
+
+
+def features_artifact_name(cache_key: str) -> str:
+    return f"features-{cache_key}"
