@@ -213,7 +213,12 @@ def _extract(
         plan = ShardPlan(samples=len(manifest.frame), shard_size=options.shard_size)
         record = cache.start(
             CacheRecord(
-                key=key, spec=spec, plan=plan, task=manifest.task.name, command=options.command
+                key=key,
+                spec=spec,
+                plan=plan,
+                task=manifest.task.name,
+                command=options.command,
+                image_root=str(manifest.image_root.resolve()) if spec.kind == "image" else None,
             )
         )
         cache.clean_partials()
