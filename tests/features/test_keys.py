@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from radsweep.features.fingerprint import ABSENT, file_fingerprint
 from radsweep.features.keys import (
     ImageCacheSpec,
     TextCacheSpec,
@@ -9,7 +10,6 @@ from radsweep.features.keys import (
     image_cache_spec,
     text_cache_spec,
 )
-from radsweep.features.fingerprint import ABSENT, file_fingerprint
 from radsweep.features.views import ViewPlan
 from radsweep.tasks.manifest import Manifest, TaskFile
 from tests.features.conftest import write_task
