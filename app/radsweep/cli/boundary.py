@@ -32,6 +32,9 @@ _OS_HINTS = {
 }
 
 
+_OUR_SQL_FAULTS = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
+
+
 @dataclass(frozen=True)
 class Failure:
     """What the boundary prints and returns."""
@@ -89,7 +92,7 @@ def describe(error: BaseException) -> Failure:
     if isinstance(error, MemoryError):
         hint = "use fewer seeds, a smaller --batch-size or a larger machine"
         return Failure(f"out of memory — {hint}", USER_ERROR)
-    if isinstance(error, sqlite3.DatabaseError):
+    if isinstance(error, sqlite3.DatabaseError) and not isinstance(error, _OUR_SQL_FAULTS):
         hint = "the database is damaged or locked: run with --debug to see which, or restore it"
         return Failure(f"SQLite: {error} — {hint}", USER_ERROR)
     if isinstance(error, UnicodeDecodeError):

@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from radsweep.errors import StoreError, sqlite_hint
 from radsweep.runs.config import RunConfig
 
 DEFAULT_LEASE_SECONDS = 120.0
@@ -121,12 +122,20 @@ class JobQueue:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = NORMAL")
-        with self._write() as db:
-            for statement in _SCHEMA:
-                db.execute(statement)
+        try:
+            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            with self._write() as db:
+                for statement in _SCHEMA:
+                    db.execute(statement)
+        except sqlite3.DatabaseError as error:
+            self._db.close()
+            raise StoreError(
+                f"job queue {path}: {error}",
+                hint=sqlite_hint(error) + " (the queue only holds job states: a new one "
+                "re-queues the spec, and the results store skips finished runs)",
+            ) from error
 
     def close(self) -> None:
         self._db.close()
