@@ -14,6 +14,7 @@ recomputes at most the shards it was writing. When every shard is done they are 
 final arrays (again temp + rename) and the marker is written last of all.
 """
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -149,6 +150,23 @@ def resume_hint(command: str | None) -> str:
     """How to continue an interrupted extraction: the command that started it, run again."""
     again = f"`{command}`" if command else "the extract command that built it"
     return f"run {again} again to resume"
+
+
+def reserve(path: Path) -> None:
+    """Allocate a new memory-mapped file's blocks now: a full disk is then one clear error here,
+    not a SIGBUS (and a half-written file) when a later write into the map finds no space."""
+    with path.open("r+b") as handle:
+        try:
+            os.posix_fallocate(handle.fileno(), 0, os.fstat(handle.fileno()).st_size)
+        except OSError as error:
+            if error.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise FeatureCacheError(
+                    f"no space left for {path.name} in {path.parent}",
+                    hint="free some space on that disk, or point --cache-dir elsewhere, then run "
+                    "the same command again (finished shards are kept)",
+                ) from error
+            if error.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                raise
 
 
 class CacheDir:
@@ -318,6 +336,7 @@ class ShardFile:
             self.arrays[name] = np.lib.format.open_memmap(
                 self._partial(name), mode="w+", dtype=values.dtype, shape=tuple(shape)
             )
+            reserve(self._partial(name))
         return self.arrays[name]
 
     def write(self, offset: int, arrays: dict[str, np.ndarray]) -> None:
@@ -379,6 +398,7 @@ def _consolidate(cache: CacheDir, name: str, records: list[ShardRecord], samples
         out = np.lib.format.open_memmap(
             temporary, mode="w+", dtype=records[0].arrays[name].dtype, shape=shape
         )
+        reserve(temporary)
         for record in records:
             data = np.load(cache.shard_path(record.shard, name), mmap_mode="r")
             if sha256_region(data, axis, 0, record.shard.size) != record.sha256[name]:

@@ -100,7 +100,9 @@ def prepare(
     manifest = Manifest.load(find_task_directory(config.task, settings.data), check_images=False)
     resolved = config.resolve(manifest.task)
     target = _device(device)
-    options = ExtractOptions(wait_for_lock=True)  # sweep workers may share a cache
+    # Sweep workers may share a cache; exclusions recorded by `features extract --skip-bad` are
+    # left out of training (and counted in the outcome).
+    options = ExtractOptions(wait_for_lock=True, reuse_excluded=True)
     image = text = None
     if resolved.backbone is not None:
         encoder = build_image_encoder(
