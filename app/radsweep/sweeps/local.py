@@ -8,6 +8,8 @@ same command resumes; a worker killed outright loses only its lease (see ``radsw
 """
 
 import multiprocessing
+import os
+import shutil
 import signal
 import sqlite3
 import sys
@@ -39,6 +41,8 @@ Runner = Callable[..., Outcome]
 Counts = dict[JobState, int]
 STOP_GRACE_SECONDS = 30.0
 POLL_SECONDS = 0.5
+PARENT_POLL_SECONDS = 0.2
+WANDB_RUN_ID = "WANDB_RUN_ID"
 
 
 class Interrupted(BaseException):
@@ -98,10 +102,39 @@ def work(options: WorkerOptions) -> int:
     return ran
 
 
+def offline_runs(settings: Settings, run_id: str) -> list[Path]:
+    """The local folders of W&B run ``run_id`` (``offline-run-<time>-<id>``) under radsweep's
+    W&B folder, where ``open_run`` puts them."""
+    return sorted((settings.wandb / "wandb").glob(f"offline-run-*-{run_id}"))
+
+
+def _drop_abandoned(job: Job, settings: Settings) -> None:
+    """Delete the unfinished W&B run of an earlier, killed attempt once this attempt has its own,
+    so ``wandb sync`` uploads one run per job instead of a crashed duplicate. (When this attempt
+    opened none, its result was stored by the earlier one: that run is its only W&B record.)"""
+    if job.abandoned and offline_runs(settings, job.wandb_run):
+        for folder in offline_runs(settings, job.abandoned):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def _wandb_run_id(run_id: str) -> Iterator[None]:
+    """W&B takes the run id from ``WANDB_RUN_ID``: this attempt's id, known to the queue."""
+    previous = os.environ.get(WANDB_RUN_ID)
+    os.environ[WANDB_RUN_ID] = run_id
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(WANDB_RUN_ID, None)
+        else:
+            os.environ[WANDB_RUN_ID] = previous
+
+
 def _run_job(
     queue: JobQueue, job: Job, worker: str, runner: Runner, options: WorkerOptions
 ) -> None:
-    with _heartbeat(options.queue, job.id, worker, options.lease):
+    with _heartbeat(options.queue, job.id, worker, options.lease), _wandb_run_id(job.wandb_run):
         try:
             outcome = runner(
                 job.config,
@@ -112,14 +145,17 @@ def _run_job(
                 device=options.device,
             )
         except RadsweepError as error:
+            _drop_abandoned(job, options.settings)
             queue.fail(job.id, worker, error.one_line())
         except Exception as error:
             traceback.print_exc()
+            _drop_abandoned(job, options.settings)
             queue.fail(job.id, worker, f"{type(error).__name__}: {error}")
         except BaseException:
             queue.release(job.id, worker)
             raise
         else:
+            _drop_abandoned(job, options.settings)
             queue.complete(job.id, worker, outcome)
 
 
@@ -145,8 +181,22 @@ def _heartbeat(path: Path, job: int, worker: str, lease: float) -> Iterator[None
         thread.join()
 
 
-def _worker_process(options: WorkerOptions) -> None:
+def _exit_with_parent(parent: int) -> None:
+    """SIGTERM this worker once its session is gone (SIGKILLed): an orphan would keep training
+    while the sweep looks dead. SIGTERM puts the job back in line, as ``docker stop`` does."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _worker_process(options: WorkerOptions, parent: int | None = None) -> None:
     """A spawned worker's entry point: an interrupt ends it quietly (its job is back in line)."""
+    if parent is not None:
+        _exit_with_parent(parent)
     try:
         work(options)
     except (KeyboardInterrupt, Interrupted):
@@ -195,7 +245,9 @@ def run_local(
 def _run_processes(options: WorkerOptions, workers: int) -> None:
     context = multiprocessing.get_context("spawn")
     processes = [
-        context.Process(target=_worker_process, args=(options,), name=f"radsweep-worker-{index}")
+        context.Process(
+            target=_worker_process, args=(options, os.getpid()), name=f"radsweep-worker-{index}"
+        )
         for index in range(workers)
     ]
     try:
