@@ -226,7 +226,12 @@ def list_command(ctx: typer.Context) -> None:
     for column in ("encoder", "task", "views", "pool", "samples", "state", "size"):
         table.add_column(column, justify="right" if column in ("views", "samples") else "left")
     for cache in caches:
-        record = cache.record()
+        try:
+            record = cache.record()
+        except FeatureCacheError:
+            damaged = "damaged spec.json: remove the folder"
+            table.add_row(cache.key, "-", "-", "-", "-", "-", damaged, _size(cache.size_on_disk()))
+            continue
         spec = record.spec
         views, samples, state = _state(cache)
         pool = f"{spec.pool}x{spec.pool}" if spec.kind == "image" and spec.pool > 1 else "-"
