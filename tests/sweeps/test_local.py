@@ -254,9 +254,10 @@ def test_workers_of_a_sigkilled_session_put_their_jobs_back_and_exit(tmp_path: P
     assert counts(settings)[JobState.PENDING] == 3 and not fakes.finished(settings)
 
 
-def _opens_a_wandb_run(config: RunConfig, settings: Settings, **_: object) -> fakes.FakeOutcome:
-    """Leaves what an offline W&B run leaves: a folder named after ``WANDB_RUN_ID``."""
-    run_id = os.environ["WANDB_RUN_ID"]
+def _opens_a_wandb_run(
+    config: RunConfig, settings: Settings, run_id: str, **_: object
+) -> fakes.FakeOutcome:
+    """Leaves what an offline W&B run leaves: a folder named after its run id."""
     (settings.wandb / "wandb" / f"offline-run-20260101_000000-{run_id}").mkdir(parents=True)
     return fakes.FakeOutcome(fakes.key(config), False, 0.01, 0.5)
 
@@ -281,4 +282,3 @@ def test_the_wandb_run_of_a_killed_attempt_does_not_sync_as_a_duplicate(
     runs = sorted(path.name for path in (settings.wandb / "wandb").iterdir())
     assert crashed.exists() == kept
     assert len(runs) == 1  # one W&B run per job either way
-    assert "WANDB_RUN_ID" not in os.environ

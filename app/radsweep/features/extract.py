@@ -245,7 +245,7 @@ def _extract(
             )
         )
         cache.clean_partials()
-        done = cache.done_shards()
+        done = cache.done_shards(drop_damaged=True)
         pending = [shard for shard in record.plan.shards() if shard.index not in done]
         writer = _Writer(cache, record.plan, axes, sum(shard.size for shard in pending))
         try:

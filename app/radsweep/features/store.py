@@ -245,8 +245,10 @@ class CacheDir:
                 if path.name.endswith(PARTIAL) or path.name.endswith(".tmp"):
                     path.unlink(missing_ok=True)
 
-    def done_shards(self) -> dict[int, ShardRecord]:
-        """Committed shards whose array files are all present."""
+    def done_shards(self, drop_damaged: bool = False) -> dict[int, ShardRecord]:
+        """Committed shards whose array files are all present and open with their recorded
+        shapes. ``drop_damaged`` (a writer, under the lock) deletes the others, so that a
+        truncated shard is recomputed instead of failing every resume in consolidation."""
         done: dict[int, ShardRecord] = {}
         if not self.shards_dir.is_dir():
             return done
@@ -254,17 +256,17 @@ class CacheDir:
             try:
                 record = ShardRecord.model_validate_json(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, ValidationError):
-                path.unlink(missing_ok=True)  # a damaged commit record: recompute the shard
+                if drop_damaged:
+                    path.unlink(missing_ok=True)
                 continue
             if self._intact(record):
                 done[record.shard.index] = record
-            else:
+            elif drop_damaged:
                 self.drop_shard(record.shard)
         return done
 
     def _intact(self, record: ShardRecord) -> bool:
-        """Every array of a committed shard opens with its recorded shape (a truncated file
-        would otherwise fail every resume in consolidation). Reads headers only."""
+        """Every array of a committed shard opens with its recorded shape (headers only)."""
         for name, info in record.arrays.items():
             try:
                 array = np.load(self.shard_path(record.shard, name), mmap_mode="r")

@@ -270,8 +270,10 @@ def run_tracked(
     group: str | None = None,
     device: str | None = None,
     hooks: RunHooks = RunHooks(),
+    run_id: str | None = None,
 ) -> RunOutcome:
-    """``run_configuration`` logged as a W&B run (``mode`` offline for local sweeps).
+    """``run_configuration`` logged as a W&B run (``mode`` offline for local sweeps; ``run_id``
+    the W&B id the local queue gave this attempt, so a killed attempt's files can be found).
 
     A configuration the store already holds is not run again and opens no W&B run. The store
     records the run before W&B logs and finishes it, so a W&B failure loses no result.
@@ -289,7 +291,7 @@ def run_tracked(
     with ExitStack() as finishing:  # opening and finishing the W&B run are timed apart
         with hooks.timed("tracking"):
             run = finishing.enter_context(
-                tracking.open_run(prepared.config, mode, project, entity, group, settings)
+                tracking.open_run(prepared.config, mode, project, entity, group, settings, run_id)
             )
         outcome = train_and_record(prepared, store, device=device, hooks=hooks, started=started)
         with hooks.timed("tracking"):

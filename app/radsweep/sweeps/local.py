@@ -37,12 +37,12 @@ from radsweep.sweeps.queue import (
 )
 
 Runner = Callable[..., Outcome]
-"""``run_tracked``'s signature: (config, settings, *, mode, project, entity, group, device)."""
+"""``run_tracked``'s signature: (config, settings, *, mode, project, entity, group, device,
+run_id)."""
 Counts = dict[JobState, int]
 STOP_GRACE_SECONDS = 30.0
 POLL_SECONDS = 0.5
 PARENT_POLL_SECONDS = 0.2
-WANDB_RUN_ID = "WANDB_RUN_ID"
 
 
 class Interrupted(BaseException):
@@ -117,24 +117,10 @@ def _drop_abandoned(job: Job, settings: Settings) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-@contextmanager
-def _wandb_run_id(run_id: str) -> Iterator[None]:
-    """W&B takes the run id from ``WANDB_RUN_ID``: this attempt's id, known to the queue."""
-    previous = os.environ.get(WANDB_RUN_ID)
-    os.environ[WANDB_RUN_ID] = run_id
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(WANDB_RUN_ID, None)
-        else:
-            os.environ[WANDB_RUN_ID] = previous
-
-
 def _run_job(
     queue: JobQueue, job: Job, worker: str, runner: Runner, options: WorkerOptions
 ) -> None:
-    with _heartbeat(options.queue, job.id, worker, options.lease), _wandb_run_id(job.wandb_run):
+    with _heartbeat(options.queue, job.id, worker, options.lease):
         try:
             outcome = runner(
                 job.config,
@@ -143,6 +129,7 @@ def _run_job(
                 project=options.project,
                 group=options.spec,
                 device=options.device,
+                run_id=job.wandb_run,
             )
         except RadsweepError as error:
             _drop_abandoned(job, options.settings)

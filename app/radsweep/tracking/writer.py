@@ -260,11 +260,13 @@ def open_run(
     entity: str | None,
     group: str | None,
     settings: Settings,
+    run_id: str | None = None,
 ) -> Iterator[Any]:
     """A W&B run for one configuration, finished (or marked failed) on the way out."""
     settings.wandb.mkdir(parents=True, exist_ok=True)
     run = _init(
         mode,
+        id=run_id,
         project=project,
         entity=entity,
         group=group,
