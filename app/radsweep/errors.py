@@ -39,3 +39,21 @@ class FeatureCacheError(RadsweepError):
 
 class SweepError(RadsweepError):
     """A sweep spec that cannot run as written, or a sweep service (W&B, the queue) out of reach."""
+
+
+class StoreError(RadsweepError):
+    """A SQLite file of radsweep's (results store, job queue) that is damaged or out of reach."""
+
+
+def sqlite_hint(error: Exception) -> str:
+    """How to fix what SQLite reported, from its message (sqlite3 gives no error codes in 3.10)."""
+    text = str(error).lower()
+    if "not a database" in text or "malformed" in text or "no such table" in text:
+        return "the file is damaged or not radsweep's: restore it, or move it aside and run again"
+    if "readonly" in text or "unable to open" in text:
+        return "check the file's and its folder's permissions, or pass another path"
+    if "locked" in text or "busy" in text:
+        return "another process holds it: wait for it to finish, then run again"
+    if "full" in text:
+        return "free some space on that disk, then run again"
+    return "check the file, then run again"

@@ -134,3 +134,22 @@ def test_ls_and_verify_with_no_caches(capsys: pytest.CaptureFixture[str]) -> Non
     assert "no feature caches" in capsys.readouterr().out
     assert cli(["features", "verify", "no-such-key"]) == 2
     assert "no feature cache no-such-key" in capsys.readouterr().err
+
+
+def test_ls_lists_every_cache_beside_one_with_a_damaged_spec(
+    task_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _extract(task_dir, "--backbone", "tiny-conv", "--text-encoder", "tt") == 0
+    [image] = (Settings().cache / "features").glob("tiny-conv-image-*")
+    (image / "spec.json").write_text("{")
+    capsys.readouterr()
+    assert cli(["features", "ls"]) == 0
+    listing = capsys.readouterr().out
+    assert "damaged spec.json" in listing and "complete" in listing
+
+
+def test_random_weights_are_accepted_as_in_train(
+    task_dir: Path, doubles: list[dict[str, object]]
+) -> None:
+    assert _extract(task_dir, "--backbone", "tiny-conv", "--weights", "random") == 0
+    assert doubles[0]["weights"] == "random"

@@ -1,3 +1,5 @@
+import errno
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -5,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from radsweep import __version__
+from radsweep.cli.boundary import describe
 from radsweep.cli.main import cli
 from radsweep.errors import RadsweepError
 
@@ -67,3 +70,38 @@ def test_the_installed_console_script_reports_errors_without_traceback(tmp_path:
     )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_a_bug_in_radsweep_exits_1_with_where_to_report_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*_: object) -> None:
+        raise TypeError("unsupported operand")
+
+    monkeypatch.setattr("radsweep.cli.data.all_tasks", broken)
+    assert cli(["data", "tasks"]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("radsweep: error: internal error: TypeError: unsupported operand")
+    assert "bug in radsweep" in error and "--debug" in error
+    assert error.count("\n") == 1 and "Traceback" not in error
+    with pytest.raises(TypeError):
+        cli(["--debug", "data", "tasks"])
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "words"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device", "/data/x.npy"), 2, "free some space"),
+        (PermissionError(errno.EACCES, "Permission denied", "/home/r"), 2, "/home/r"),
+        (sqlite3.DatabaseError("file is not a database"), 2, "damaged"),
+        (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"), 2, "not UTF-8"),
+        (MemoryError(), 2, "out of memory"),
+        (KeyboardInterrupt(), 130, "interrupted"),
+        (ValueError("shape mismatch"), 1, "bug in radsweep"),
+    ],
+)
+def test_every_failure_maps_to_one_line_and_a_code(
+    error: BaseException, code: int, words: str
+) -> None:
+    failure = describe(error)
+    assert failure.code == code and words in failure.message and "\n" not in failure.message

@@ -98,3 +98,34 @@ def test_report_from_wandb_without_a_server_is_one_error_line(
     assert error.startswith("radsweep: error: cannot read runs of W&B project team/radsweep")
     assert "\n" not in error
     assert not (tmp_path / "r").exists()
+
+
+def test_report_of_an_unknown_run_is_an_error(
+    store: ResultsStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(["report", "--out", str(tmp_path / "r"), "--run", "zzzzzz"]) == 2
+    error = capsys.readouterr().err
+    assert "--run zzzzzz matches no run" in error and error.count("\n") == 1
+    assert not (tmp_path / "r").exists()
+
+
+def test_an_existing_file_as_out_folder_names_the_file(
+    store: ResultsStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("mine")
+    assert cli(["results", "export", "--out", str(taken)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("radsweep: error: ") and error.count("\n") == 1
+    assert str(taken) in error and "Traceback" not in error
+    assert taken.read_text() == "mine"
+
+
+def test_a_damaged_store_is_one_line_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "results.sqlite"
+    path.write_bytes(b"garbage" * 1000)
+    assert cli(["results", "ls", "--db", str(path)]) == 2
+    error = capsys.readouterr().err
+    assert str(path) in error and error.count("\n") == 1

@@ -76,3 +76,36 @@ def test_seed_lists() -> None:
     assert parse_seeds("3") == (3,)
     with pytest.raises(RadsweepError):
         parse_seeds("1,1")
+
+
+@pytest.mark.parametrize("lr", ["1e30", "inf"])
+def test_divergent_training_fails_and_stores_nothing(
+    small_benchmark: SynthBenchmark, capsys: pytest.CaptureFixture[str], lr: str
+) -> None:
+    args = [*_data(small_benchmark), "train", "--task", "synth-prognostic", *TINY, "--lr", lr]
+    assert cli(args) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("radsweep: error: ") and "\n" not in error
+    assert ("training diverged" in error) if lr == "1e30" else ("invalid lr" in error)
+    cli(["results", "ls"])
+    listed = capsys.readouterr()
+    assert "0 runs" in listed.out or "no results store" in listed.err
+
+
+@pytest.mark.parametrize(
+    ("seeds", "message"),
+    [("0-5000", "out of range"), ("99999999999", "out of range"), ("-3", "not a seed list")],
+)
+def test_seed_lists_are_bounded(seeds: str, message: str) -> None:
+    with pytest.raises(RadsweepError, match=message):
+        parse_seeds(seeds)
+
+
+@pytest.mark.parametrize("device", ["bogus", "cuda:7", "tpu"])
+def test_an_unusable_device_is_a_one_line_error(
+    small_benchmark: SynthBenchmark, capsys: pytest.CaptureFixture[str], device: str
+) -> None:
+    args = [*_data(small_benchmark), "train", "--task", "synth-prognostic", *TINY]
+    assert cli([*args, "--device", device]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "device" in error and "\n" not in error and "Traceback" not in error

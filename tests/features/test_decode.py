@@ -133,3 +133,14 @@ def test_truncated_dicom_pixel_data_fails_decoding(tmp_path: Path) -> None:
     check_image(tmp_path / "a.dcm")
     with pytest.raises(BadImage, match="undecodable DICOM pixel data"):
         decode_image(tmp_path / "a.dcm")
+
+
+def test_a_decompression_bomb_is_a_bad_image_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "bomb.png"
+    cv2.imwrite(str(path), np.zeros((64, 64), np.uint8))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 4096 px is beyond twice the limit
+    for read in (check_image, decode_image):
+        with pytest.raises(BadImage, match="too large to decode safely"):
+            read(path)

@@ -1,3 +1,6 @@
+import dataclasses
+import errno
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -173,6 +176,42 @@ def test_skip_bad_records_exclusions(task: Manifest, cache_dir: Path) -> None:
     # Asking again without --skip-bad must not hand out a cache that lacks samples silently.
     with pytest.raises(FeatureCacheError, match="lacks 3 bad image"):
         extract_image_features(TinyImageEncoder(), task, cache_dir, options=SMALL)
+    # Training (train, sweeps) takes the recorded exclusions: they have no --skip-bad to pass.
+    training = dataclasses.replace(SMALL, reuse_excluded=True)
+    reused = extract_image_features(TinyImageEncoder(), task, cache_dir, options=training)
+    assert reused.reused and set(reused.excluded) == set(expected)
+
+
+def test_bad_images_name_the_command_that_records_them(task: Manifest, cache_dir: Path) -> None:
+    _spoil(task)
+    with pytest.raises(FeatureCacheError) as caught:
+        extract_image_features(TinyImageEncoder(), task, cache_dir, options=SMALL)
+    assert "radsweep features extract --task tiny-features" in (caught.value.hint or "")
+
+
+def test_a_disk_too_small_for_the_cache_is_refused_before_writing(
+    task: Manifest, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from radsweep.features import extract
+
+    monkeypatch.setattr(extract.shutil, "disk_usage", lambda _: shutil._ntuple_diskusage(1, 1, 100))
+    with pytest.raises(FeatureCacheError, match=r"needs about .* GiB .* 0\.00 GiB free"):
+        extract_image_features(TinyImageEncoder(), task, cache_dir, options=SMALL)
+    assert not any(cache_dir.rglob("*.npy*"))
+
+
+def test_a_full_disk_is_an_error_not_a_sigbus(
+    task: Manifest, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from radsweep.features import store
+
+    def full(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store.os, "posix_fallocate", full)
+    with pytest.raises(FeatureCacheError, match=r"no space left for 000000\.tokens\.npy\.partial"):
+        extract_image_features(TinyImageEncoder(), task, cache_dir, options=SMALL)
+    assert not any(cache_dir.rglob("*.partial"))
 
 
 def test_autocast_precision_is_part_of_the_key(task: Manifest, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from radsweep.features.fingerprint import ABSENT, file_fingerprint
 from radsweep.features.keys import (
     ImageCacheSpec,
     TextCacheSpec,
@@ -23,12 +24,13 @@ FIXED = ImageCacheSpec(
     precision="fp16",
     images="a" * 64,
     source="b" * 64,
+    content="e" * 64,
 )
 
 
 def test_a_key_is_a_pure_function_of_its_spec() -> None:
     # Golden value: a change here silently orphans every cache on disk (bump CACHE_FORMAT).
-    assert cache_key(FIXED) == "medical-mae-image-91a740bb6c8c5a61c63d"
+    assert cache_key(FIXED) == "medical-mae-image-626762c743c69b3f44c7"
     reordered = FIXED.model_copy(
         update={"preprocessing": {"crop": 224, "resize": 238, "variant": "paper"}}
     )
@@ -50,6 +52,7 @@ def test_a_key_is_a_pure_function_of_its_spec() -> None:
         {"dtype": "float32"},
         {"images": "c" * 64},
         {"source": "d" * 64},
+        {"content": "f" * 64},
     ],
 )
 def test_anything_that_changes_the_numbers_changes_the_key(change: dict[str, object]) -> None:
@@ -95,3 +98,27 @@ def test_text_keys_follow_reports_and_max_length(task: Manifest, tmp_path: Path)
     other_reports = text_cache_spec(TinyTextEncoder(), edited, "fp32")
     keys = {cache_key(spec) for spec in (base, longer, other_reports)}
     assert len(keys) == 3
+
+
+def test_other_pixels_with_the_same_ids_paths_and_builder_get_another_key(tmp_path: Path) -> None:
+    # Another hospital's export or a re-export: same ids, paths and task.json, other pixels.
+    encoder = TinyImageEncoder()
+    first = write_task(tmp_path / "one", samples=4, seed=0)
+    other = write_task(tmp_path / "two", samples=4, seed=0)
+    (other.image_root / other.frame["image_path"].iloc[2]).write_bytes(
+        (first.image_root / first.frame["image_path"].iloc[3]).read_bytes()
+    )
+    specs = [image_cache_spec(encoder, m, ViewPlan(), 1, "fp32") for m in (first, other)]
+    assert (specs[0].images, specs[0].source) == (specs[1].images, specs[1].source)
+    assert cache_key(specs[0]) != cache_key(specs[1])
+
+
+def test_a_large_file_changed_in_a_sampled_block_changes_its_fingerprint(tmp_path: Path) -> None:
+    path = tmp_path / "big.bin"
+    data = bytearray(range(256)) * 200  # 51 KiB: three sampled blocks
+    path.write_bytes(bytes(data))
+    before = file_fingerprint(path)
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    assert file_fingerprint(path) != before
+    assert file_fingerprint(tmp_path / "missing.png") == ABSENT

@@ -182,3 +182,31 @@ def test_readers_refuse_a_store_that_does_not_exist(tmp_path: Path) -> None:
     with pytest.raises(RadsweepError, match="no results store"):
         ResultsStore.open_existing(tmp_path / "nothing.sqlite")
     assert not (tmp_path / "nothing.sqlite").exists()
+
+
+def test_a_reader_opens_the_store_read_only_and_writes_nothing(
+    store: ResultsStore, tmp_path: Path
+) -> None:
+    done = sweep.record(store, task="synth-prognostic", backbone="c2l", fraction=0.5)
+    path = store.path
+    before = path.read_bytes()
+    path.chmod(0o444)
+    try:
+        reader = ResultsStore.open_existing(path)
+        assert len(reader.runs()) == 1
+        with pytest.raises(RadsweepError, match="readonly"):
+            reader.record("another-key", done.config, done.result, [])
+    finally:
+        path.chmod(0o644)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("content", [b"not a database at all" * 100, b""])
+def test_a_damaged_or_foreign_file_is_named_not_a_traceback(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "results.sqlite"
+    path.write_bytes(content)
+    with pytest.raises(RadsweepError, match=str(path)) as caught:
+        ResultsStore.open_existing(path)
+    assert caught.value.hint
+    with pytest.raises(RadsweepError, match=str(path)):
+        ResultsStore(path) if content else ResultsStore.open_existing(path)

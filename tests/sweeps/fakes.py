@@ -71,6 +71,7 @@ def run_tracked(
     entity: str | None = None,
     group: str | None = None,
     device: str | None = None,
+    run_id: str | None = None,
 ) -> FakeOutcome:
     _mark(settings, config, "started", pid=os.getpid())
     if config.task == "user-error":

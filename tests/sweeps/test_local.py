@@ -1,3 +1,4 @@
+import json
 import multiprocessing
 import os
 import signal
@@ -11,7 +12,7 @@ from radsweep.results.store import ResultsStore, default_store_path
 from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
 from radsweep.sweeps.local import WorkerOptions, _worker_process, run_local, work
-from radsweep.sweeps.queue import JobQueue, JobState, queue_path
+from radsweep.sweeps.queue import JobQueue, JobState, queue_path, worker_id
 from tests.sweeps import fakes
 
 
@@ -226,4 +227,58 @@ def test_real_runs_killed_mid_training_are_done_exactly_once_after_a_restart(
     seeds = store.seed_metrics()
     assert len(seeds) == 3 * 2 and not seeds.duplicated(["run_key", "stage", "seed"]).any()
     assert len(store.curves()) == 3 * 2 * REAL_EPOCHS
-    assert len(_wandb_runs(settings)) == 5  # the killed runs' logs stay on disk
+    assert len(_wandb_runs(settings)) == 3  # the killed attempts' runs were dropped: no duplicate
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.slow
+def test_workers_of_a_sigkilled_session_put_their_jobs_back_and_exit(tmp_path: Path) -> None:
+    """``kill -9`` of ``sweep local --workers 2``: no orphan keeps training, no job is lost."""
+    settings = Settings(home=tmp_path)
+    session = multiprocessing.get_context("spawn").Process(
+        target=fakes.run_local_main, args=(settings, configs(3, "block"))
+    )
+    session.start()
+    wait_until(lambda: len(fakes.started(settings)) == 2)
+    workers = [json.loads(path.read_text())["pid"] for path in fakes.started(settings)]
+    os.kill(session.pid, signal.SIGKILL)
+    session.join()
+    wait_until(lambda: not any(_alive(pid) for pid in workers))
+    assert counts(settings)[JobState.PENDING] == 3 and not fakes.finished(settings)
+
+
+def _opens_a_wandb_run(
+    config: RunConfig, settings: Settings, run_id: str, **_: object
+) -> fakes.FakeOutcome:
+    """Leaves what an offline W&B run leaves: a folder named after its run id."""
+    (settings.wandb / "wandb" / f"offline-run-20260101_000000-{run_id}").mkdir(parents=True)
+    return fakes.FakeOutcome(fakes.key(config), False, 0.01, 0.5)
+
+
+def _skips(config: RunConfig, settings: Settings, **_: object) -> fakes.FakeOutcome:
+    return fakes.FakeOutcome(fakes.key(config), True, 0.01, None)
+
+
+@pytest.mark.parametrize(("runner", "kept"), [(_opens_a_wandb_run, False), (_skips, True)])
+def test_the_wandb_run_of_a_killed_attempt_does_not_sync_as_a_duplicate(
+    tmp_path: Path, runner: Callable[..., fakes.FakeOutcome], kept: bool
+) -> None:
+    settings = Settings(home=tmp_path)
+    enqueue(settings, configs(1))
+    with JobQueue(queue_path(settings.results)) as queue:
+        dead = queue.claim(worker_id().rpartition("/")[0] + "/999999999", "s")
+    assert dead is not None
+    crashed = settings.wandb / "wandb" / f"offline-run-20250101_000000-{dead.wandb_run}"
+    crashed.mkdir(parents=True)  # what the SIGKILLed attempt left
+    options = WorkerOptions(queue_path(settings.results), "s", settings, runner=runner)
+    assert work(options) == 1
+    runs = sorted(path.name for path in (settings.wandb / "wandb").iterdir())
+    assert crashed.exists() == kept
+    assert len(runs) == 1  # one W&B run per job either way

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from radsweep.errors import RadsweepError
 from radsweep.runs.config import RunConfig
 from radsweep.sweeps.queue import MAX_ATTEMPTS, JobQueue, JobState, worker_id
 from tests.sweeps.fakes import FakeOutcome
@@ -139,3 +140,39 @@ def test_a_job_whose_worker_keeps_vanishing_fails(queue: JobQueue) -> None:
     assert queue.claim("w", "a") is None
     [failure] = queue.failures("a")
     assert f"vanished {MAX_ATTEMPTS} times" in failure.error
+
+
+def test_each_attempt_has_a_wandb_id_and_knows_the_unfinished_one_before_it(
+    queue: JobQueue,
+) -> None:
+    queue.enqueue("a", configs(1))
+    first = queue.claim(OTHER_HOST, "a", lease=0.0)  # its lease is over at once: a lost worker
+    assert first is not None and first.abandoned is None and first.wandb_run
+    second = queue.claim(worker_id(), "a")
+    assert second is not None and second.id == first.id
+    assert second.abandoned == first.wandb_run and second.wandb_run != first.wandb_run
+    queue.complete(second.id, worker_id(), FakeOutcome("k", False, 1.0, 0.5))
+    queue.retry_failed("a")  # no effect on a done job; its finished run is nobody's leftover
+    assert queue._db.execute("SELECT wandb_run FROM jobs").fetchone() == (None,)
+
+
+def test_a_queue_file_from_before_wandb_ids_is_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "queue.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE jobs (id INTEGER PRIMARY KEY, spec TEXT NOT NULL, config TEXT NOT NULL,"
+            " state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,"
+            " worker TEXT, lease_until REAL, run_key TEXT, skipped INTEGER, seconds REAL,"
+            " mean_auc REAL, error TEXT, updated REAL NOT NULL, UNIQUE (spec, config))"
+        )
+    with JobQueue(path) as upgraded:
+        upgraded.enqueue("a", configs(1))
+        assert upgraded.claim(worker_id(), "a") is not None
+
+
+def test_a_damaged_queue_file_is_named_with_a_fix(tmp_path: Path) -> None:
+    path = tmp_path / "queue.sqlite"
+    path.write_bytes(b"this is not SQLite" * 500)
+    with pytest.raises(RadsweepError, match=str(path)) as caught:
+        JobQueue(path)
+    assert "re-queues" in (caught.value.hint or "")

@@ -5,7 +5,13 @@ import pytest
 from radsweep.errors import RadsweepError
 from radsweep.tasks.catalogue import STUDY_TASKS
 from radsweep.tasks.manifest import Manifest, TaskFile
-from radsweep.tasks.registry import KNOWN_TASKS, all_tasks, discover, find_task_directory
+from radsweep.tasks.registry import (
+    KNOWN_TASKS,
+    all_tasks,
+    discover,
+    find_task_directory,
+    unreadable_tasks,
+)
 from radsweep.tasks.spec import RandomSplit, TaskKind, TaskSpec, TrainingSize
 from tests.tasks.fixtures import task_folder
 
@@ -53,3 +59,17 @@ def test_unbuilt_and_unknown_tasks_get_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(RadsweepError, match="unknown task 'nope'") as caught:
         find_task_directory("nope", tmp_path)
     assert "synth-prognostic" in caught.value.one_line()
+
+
+@pytest.mark.parametrize("damage", [b'{"task": ', b"\xff\xfe not utf-8"])
+def test_one_damaged_task_file_hides_no_other_task(tmp_path: Path, damage: bytes) -> None:
+    own = _build(tmp_path / "projects" / "mine", OWN)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "task.json").write_bytes(damage)
+    assert [entry.directory for entry in discover(tmp_path)] == [own]
+    assert find_task_directory("my-own-task", tmp_path) == own
+    [problem] = unreadable_tasks(tmp_path)
+    assert str(broken / "task.json") in str(problem)
+    with pytest.raises(RadsweepError, match=r"1 unreadable: .*broken/task\.json"):
+        find_task_directory("no-such-task", tmp_path)

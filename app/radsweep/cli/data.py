@@ -7,10 +7,10 @@ import typer
 from rich.table import Table
 
 from radsweep.cli import build
-from radsweep.cli.context import console, progress_bar, settings
+from radsweep.cli.context import console, err_console, progress_bar, settings
 from radsweep.errors import SplitError
 from radsweep.tasks.manifest import Manifest
-from radsweep.tasks.registry import all_tasks, find_task_directory
+from radsweep.tasks.registry import all_tasks, find_task_directory, unreadable_tasks
 from radsweep.tasks.spec import FixedPoolSplit, TaskSpec
 from radsweep.tasks.splits import make_split
 from radsweep.tasks.synthetic import SynthBenchmark, SynthConfig, synthesize
@@ -56,6 +56,8 @@ def list_tasks(ctx: typer.Context) -> None:
             str(built) if built else "-",
         )
     console.print(table)
+    for problem in unreadable_tasks(data_dir):
+        err_console.print(f"skipped: {problem.one_line()}", markup=False, soft_wrap=True)
     console.print("Fractions, epochs and class counts per seed: radsweep data splits TASK")
 
 

@@ -2,7 +2,6 @@
 
 import shlex
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -10,7 +9,7 @@ from rich.console import Console
 from rich.progress import Progress as Bar
 from rich.table import Table
 
-from radsweep.cli.context import console, err_console, progress_bar, settings
+from radsweep.cli.context import console, err_console, progress_bar, resolve_device, settings
 from radsweep.errors import FeatureCacheError, RadsweepError
 from radsweep.settings import Settings
 from radsweep.tasks.manifest import Manifest
@@ -34,17 +33,6 @@ class Precision(StrEnum):
     FP32 = "fp32"
     FP16 = "fp16"
     BF16 = "bf16"
-
-
-def _device(name: str) -> str:
-    import torch
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        return str(torch.device(name))
-    except RuntimeError as error:
-        raise RadsweepError(f"unknown device {name!r}", hint="use auto, cpu or cuda") from error
 
 
 def _command(ctx: typer.Context, config: Settings) -> str:
@@ -103,7 +91,8 @@ def extract(
         str | None, typer.Option(help="Image encoder to cache (see radsweep features encoders).")
     ] = None,
     weights: Annotated[
-        Path | None, typer.Option(help="Local weights for the backbone (default: its release).")
+        str | None,
+        typer.Option(help="Backbone weights: hub id, local path or random (default: its release)."),
     ] = None,
     variant: Annotated[
         str | None, typer.Option(help="The backbone's preprocessing variant (e.g. paper, repo).")
@@ -112,7 +101,7 @@ def extract(
         str | None, typer.Option(help="Text encoder to cache the reports with.")
     ] = None,
     text_weights: Annotated[
-        Path | None, typer.Option(help="Local weights for the text encoder.")
+        str | None, typer.Option(help="Text encoder weights: hub id, local path or random.")
     ] = None,
     max_length: Annotated[
         int | None, typer.Option(min=1, help="Report tokens kept (default: the encoder's).")
@@ -178,7 +167,7 @@ def extract(
         force=force,
         command=_command(ctx, config),
     )
-    target = _device(device)
+    target = resolve_device(device)
     if backbone is not None:
         from radsweep.encoders import build_image_encoder
         from radsweep.features.extract import extract_image_features
@@ -237,7 +226,12 @@ def list_command(ctx: typer.Context) -> None:
     for column in ("encoder", "task", "views", "pool", "samples", "state", "size"):
         table.add_column(column, justify="right" if column in ("views", "samples") else "left")
     for cache in caches:
-        record = cache.record()
+        try:
+            record = cache.record()
+        except FeatureCacheError:
+            damaged = "damaged spec.json: remove the folder"
+            table.add_row(cache.key, "-", "-", "-", "-", "-", damaged, _size(cache.size_on_disk()))
+            continue
         spec = record.spec
         views, samples, state = _state(cache)
         pool = f"{spec.pool}x{spec.pool}" if spec.kind == "image" and spec.pool > 1 else "-"

@@ -5,15 +5,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from radsweep import __version__
 from radsweep.cli import bench, data, features, results, sweep
+from radsweep.cli.boundary import describe
 from radsweep.cli.context import err_console
 from radsweep.cli.demo import demo
 from radsweep.cli.report import report
 from radsweep.cli.train import train
-from radsweep.errors import RadsweepError
 from radsweep.settings import Settings
 
 app = typer.Typer(
@@ -84,32 +83,22 @@ def main(
     ctx.obj = Settings(**{name: value for name, value in flags.items() if value is not None})
 
 
-def _one_line(error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"])
-    return f"invalid {where}: {first['msg']}"
-
-
 def cli(args: list[str] | None = None) -> int:
-    """Run radsweep with ``args``; return the exit code. User errors are one line, exit code 2."""
+    """Run radsweep with ``args``; return the exit code. Every failure is one line on stderr:
+    exit 2 for what the user can fix, 1 for radsweep's own bugs, 130 for an interrupt."""
     args = sys.argv[1:] if args is None else args
-    debug = "--debug" in args
     try:
         app(args=args, prog_name="radsweep")
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-    except (RadsweepError, ValidationError) as error:
-        if debug:
+    except (Exception, KeyboardInterrupt) as error:
+        if "--debug" in args:
             raise
-        message = (
-            error.one_line()
-            if isinstance(error, RadsweepError)
-            else f"{_one_line(error)} — see --help"
-        )
+        failure = describe(error)
         err_console.print(
-            f"radsweep: error: {message}", soft_wrap=True, markup=False, highlight=False
+            f"radsweep: error: {failure.message}", soft_wrap=True, markup=False, highlight=False
         )
-        return 2
+        return failure.code
     return 0
 
 

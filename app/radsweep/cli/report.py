@@ -59,6 +59,12 @@ def report(
         else:
             store = ResultsStore.open_existing(source or default_store_path(settings(ctx)))
             frames = ResultFrames.from_store(store)
+    keys = frames.runs.get("run_key", [])
+    if unknown := [key for key in run or [] if sum(k.startswith(key) for k in keys) != 1]:
+        raise RadsweepError(
+            f"--run {unknown[0]} matches no run (or several) in {frames.source}",
+            hint="pass a key or unique key prefix listed by `radsweep results ls`",
+        )
     with err_console.status("drawing figures"):
         written = make_report(frames, out, run or [])
     figures = sum(section.figure is not None for section in written.sections)

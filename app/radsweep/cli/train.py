@@ -5,8 +5,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from radsweep.cli.context import console, progress_bar, settings
+from radsweep.cli.context import console, progress_bar, resolve_device, settings
 from radsweep.errors import RadsweepError
+from radsweep.runs.config import MAX_SEED, MAX_SEEDS
 from radsweep.stats import t_interval
 from radsweep.training.config import HeadKind, Method
 
@@ -22,7 +23,13 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     try:
         for part in text.split(","):
             first, _, last = part.strip().partition("-")
-            seeds.extend(range(int(first), int(last or first) + 1))
+            start, stop = int(first), int(last or first) + 1
+            if start < 0 or stop > MAX_SEED + 1 or len(seeds) + stop - start > MAX_SEEDS:
+                raise RadsweepError(
+                    f"--seeds {text!r} is out of range",
+                    hint=f"use at most {MAX_SEEDS} seeds, each from 0 to {MAX_SEED}",
+                )
+            seeds.extend(range(start, stop))
     except ValueError:
         raise RadsweepError(
             f"--seeds {text!r} is not a seed list", hint="write e.g. 0-4 or 0,2,7"
@@ -147,6 +154,7 @@ def train(
         text_weights=text_weights,
         tiny=tiny,
     )
+    target = resolve_device(device)
     folders = settings(ctx)
     store = ResultsStore(default_store_path(folders))
     with progress_bar("items") as bar:
@@ -161,7 +169,7 @@ def train(
             advance(f"training {stage} (epochs)", done, total)
 
         hooks = RunHooks(extraction=advance, training=epoch)
-        outcome = run_configuration(config, folders, device=device, store=store, hooks=hooks)
+        outcome = run_configuration(config, folders, device=target, store=store, hooks=hooks)
     if outcome.result is None:
         console.print(
             f"already in the results store ({outcome.key}); "

@@ -74,6 +74,8 @@ def _decode_dicom(path: Path) -> Image.Image:
 def _open(path: Path) -> Image.Image:
     try:
         image = Image.open(path)
+    except Image.DecompressionBombError as error:
+        raise BadImage(f"image too large to decode safely ({error})") from error
     except (UnidentifiedImageError, OSError, ValueError) as error:
         raise BadImage(f"unreadable image ({type(error).__name__})") from error
     if image.mode not in ACCEPTED_MODES:

@@ -11,6 +11,7 @@ import io
 import multiprocessing
 import os
 import queue
+import shutil
 import threading
 import time
 from collections import Counter
@@ -56,6 +57,7 @@ _AUTOCAST = {"fp16": torch.float16, "bf16": torch.bfloat16}
 _WRITE_QUEUE = 4
 _SHOWN_REASONS = 3
 _SCAN_THREADS = 8
+_SPACE_MARGIN = 0.05  # headers, metadata and the file system's own overhead
 _WORKER_TIMEOUT = 600.0  # seconds a decoding worker may take for one batch
 CENTRE_ONLY = ViewPlan()
 
@@ -75,6 +77,7 @@ class ExtractOptions:
     force: bool = False
     command: str | None = None  # the command line to show in resume and repair hints
     wait_for_lock: bool = False  # block while another process extracts the same cache
+    reuse_excluded: bool = False  # reuse a cache whose exclusions were recorded by --skip-bad
 
 
 @dataclass(frozen=True)
@@ -131,11 +134,30 @@ def _batches(shards: list[Shard], batch_size: int) -> list[list[int]]:
     ]
 
 
+def check_free_space(
+    cache: CacheDir, arrays: dict[str, np.ndarray], axes: dict[str, int], pending: int, total: int
+) -> None:
+    """Refuse to start writing what the disk cannot hold: the pending shards, then the final
+    arrays they are copied into (shards and final arrays coexist until the copy is done)."""
+    per_sample = sum(values.nbytes / values.shape[axes[name]] for name, values in arrays.items())
+    needed = per_sample * (pending + total) * (1 + _SPACE_MARGIN)
+    free = shutil.disk_usage(cache.path).free
+    if needed > free:
+        raise FeatureCacheError(
+            f"feature cache {cache.key} needs about {needed / 2**30:.2f} GiB on the disk of "
+            f"{cache.path}, which has {free / 2**30:.2f} GiB free",
+            hint="free some space there, or point --cache-dir elsewhere",
+        )
+
+
 class _Writer:
     """Writes finished batches into shards on a background thread, hiding disk I/O."""
 
-    def __init__(self, cache: CacheDir, plan: ShardPlan, axes: dict[str, int]) -> None:
+    def __init__(
+        self, cache: CacheDir, plan: ShardPlan, axes: dict[str, int], pending: int
+    ) -> None:
         self.cache, self.axes = cache, axes
+        self.pending, self.total = pending, plan.samples
         self.shards = plan.shards()
         self.shard_size = plan.shard_size
         self._files: dict[int, ShardFile] = {}
@@ -148,6 +170,7 @@ class _Writer:
 
     def put(self, first: int, arrays: dict[str, np.ndarray], excluded: dict[str, str]) -> None:
         if not self._thread.is_alive():
+            check_free_space(self.cache, arrays, self.axes, self.pending, self.total)
             self._thread.start()
         self._raise()
         self._queue.put((first, arrays, excluded))
@@ -203,7 +226,7 @@ def _extract(
             cache.clear()
         if cache.is_complete():
             metadata = cache.metadata()
-            if metadata.excluded and not options.skip_bad:
+            if metadata.excluded and not (options.skip_bad or options.reuse_excluded):
                 raise FeatureCacheError(
                     f"feature cache {key} exists but lacks {len(metadata.excluded)} bad image(s)",
                     hint="pass --skip-bad to use it, or fix the images and extract with --force",
@@ -213,13 +236,18 @@ def _extract(
         plan = ShardPlan(samples=len(manifest.frame), shard_size=options.shard_size)
         record = cache.start(
             CacheRecord(
-                key=key, spec=spec, plan=plan, task=manifest.task.name, command=options.command
+                key=key,
+                spec=spec,
+                plan=plan,
+                task=manifest.task.name,
+                command=options.command,
+                image_root=str(manifest.image_root.resolve()) if spec.kind == "image" else None,
             )
         )
         cache.clean_partials()
-        done = cache.done_shards()
+        done = cache.done_shards(drop_damaged=True)
         pending = [shard for shard in record.plan.shards() if shard.index not in done]
-        writer = _Writer(cache, record.plan, axes)
+        writer = _Writer(cache, record.plan, axes, sum(shard.size for shard in pending))
         try:
             compute(pending, writer)
         except BaseException:
@@ -253,7 +281,8 @@ def _bad_images(cache: CacheDir, manifest: Manifest, bad: dict[int, str]) -> Fea
     return FeatureCacheError(
         f"{len(bad)} image(s) of task {manifest.task.name} cannot be used ({shown}{more}); "
         f"the list is in {target}",
-        hint="fix or remove them, or pass --skip-bad to record them as exclusions",
+        hint="fix or remove them, or record them as exclusions with `radsweep features extract "
+        f"--task {manifest.task.name} ... --skip-bad` (training then leaves them out)",
     )
 
 

@@ -16,10 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from radsweep.encoders.base import ImageEncoder, TextEncoder
 from radsweep.features.decode import DECODE_ID
+from radsweep.features.fingerprint import content_fingerprint
 from radsweep.features.views import ViewPlan
 from radsweep.tasks.manifest import Manifest
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: image caches key on a content fingerprint of the files
 STORED_DTYPE = "float16"
 Precision = Literal["fp32", "fp16", "bf16"]
 
@@ -41,6 +42,7 @@ class ImageCacheSpec(BaseModel):
     precision: Precision
     images: str  # Manifest.image_list_hash(): sample ids and relative image paths
     source: str  # hash of task.json's builder provenance: same paths, other pixels, other key
+    content: str  # fingerprint.content_fingerprint() of the image files: what the pixels are
 
 
 class TextCacheSpec(BaseModel):
@@ -108,6 +110,7 @@ def image_cache_spec(
         precision=precision,
         images=manifest.image_list_hash(),
         source=source_hash(manifest),
+        content=content_fingerprint(manifest.image_paths()),
     )
 
 

@@ -14,6 +14,7 @@ recomputes at most the shards it was writing. When every shard is done they are 
 final arrays (again temp + rename) and the marker is written last of all.
 """
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from radsweep.atomic import atomic_path, write_text_atomic
 from radsweep.errors import FeatureCacheError
@@ -43,6 +44,8 @@ BAD_IMAGES_FILE = "bad-images.tsv"
 PARTIAL = ".partial"
 LOCK_FILE = ".lock"
 _HASH_CHUNK = 1 << 24
+_FINITE_CHUNK = 1 << 26  # bytes read per slab by the finite check
+_finite_files: set[tuple[str, int, int, int]] = set()
 
 
 class Shard(BaseModel):
@@ -104,6 +107,7 @@ class CacheRecord(BaseModel):
     plan: ShardPlan
     task: str
     command: str | None = None
+    image_root: str | None = None  # provenance: where the fingerprinted images were read
 
 
 class CacheMetadata(BaseModel):
@@ -116,11 +120,16 @@ class CacheMetadata(BaseModel):
     plan: ShardPlan
     task: str
     command: str | None = None
+    image_root: str | None = None
     arrays: dict[str, ArrayInfo]
     shards: list[ShardRecord]
     excluded: dict[str, str]
     sample_ids_sha256: str
     extraction: dict[str, Any] = {}
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def sha256_region(array: np.ndarray, axis: int, start: int, stop: int) -> str:
@@ -141,6 +150,23 @@ def resume_hint(command: str | None) -> str:
     """How to continue an interrupted extraction: the command that started it, run again."""
     again = f"`{command}`" if command else "the extract command that built it"
     return f"run {again} again to resume"
+
+
+def reserve(path: Path) -> None:
+    """Allocate a new memory-mapped file's blocks now: a full disk is then one clear error here,
+    not a SIGBUS (and a half-written file) when a later write into the map finds no space."""
+    with path.open("r+b") as handle:
+        try:
+            os.posix_fallocate(handle.fileno(), 0, os.fstat(handle.fileno()).st_size)
+        except OSError as error:
+            if error.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise FeatureCacheError(
+                    f"no space left for {path.name} in {path.parent}",
+                    hint="free some space on that disk, or point --cache-dir elsewhere, then run "
+                    "the same command again (finished shards are kept)",
+                ) from error
+            if error.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                raise
 
 
 class CacheDir:
@@ -176,7 +202,13 @@ class CacheDir:
                 f"no feature cache {self.key} under {self.path.parent}",
                 hint="list caches with `radsweep features ls`",
             )
-        return CacheRecord.model_validate_json(path.read_text(encoding="utf-8"))
+        try:
+            return CacheRecord.model_validate_json(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValidationError) as error:
+            raise FeatureCacheError(
+                f"{path} is unreadable or damaged ({_first_line(error)})",
+                hint=f"remove the folder {self.path} and extract again",
+            ) from error
 
     def start(self, record: CacheRecord) -> CacheRecord:
         """Write spec.json for a new cache, or return the existing one (its plan wins)."""
@@ -213,17 +245,36 @@ class CacheDir:
                 if path.name.endswith(PARTIAL) or path.name.endswith(".tmp"):
                     path.unlink(missing_ok=True)
 
-    def done_shards(self) -> dict[int, ShardRecord]:
-        """Committed shards whose array files are all present."""
+    def done_shards(self, drop_damaged: bool = False) -> dict[int, ShardRecord]:
+        """Committed shards whose array files are all present and open with their recorded
+        shapes. ``drop_damaged`` (a writer, under the lock) deletes the others, so that a
+        truncated shard is recomputed instead of failing every resume in consolidation."""
         done: dict[int, ShardRecord] = {}
         if not self.shards_dir.is_dir():
             return done
         for path in sorted(self.shards_dir.glob("*.json")):
-            record = ShardRecord.model_validate_json(path.read_text(encoding="utf-8"))
-            files = [self.shard_path(record.shard, name) for name in record.arrays]
-            if all(file.is_file() for file in files):
+            try:
+                record = ShardRecord.model_validate_json(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, ValidationError):
+                if drop_damaged:
+                    path.unlink(missing_ok=True)
+                continue
+            if self._intact(record):
                 done[record.shard.index] = record
+            elif drop_damaged:
+                self.drop_shard(record.shard)
         return done
+
+    def _intact(self, record: ShardRecord) -> bool:
+        """Every array of a committed shard opens with its recorded shape (headers only)."""
+        for name, info in record.arrays.items():
+            try:
+                array = np.load(self.shard_path(record.shard, name), mmap_mode="r")
+            except (OSError, ValueError):
+                return False
+            if array.shape != info.shape or str(array.dtype) != info.dtype:
+                return False
+        return True
 
     def drop_shard(self, shard: Shard) -> None:
         """Forget a shard (record first, so a crash midway cannot leave a record without data)."""
@@ -287,6 +338,7 @@ class ShardFile:
             self.arrays[name] = np.lib.format.open_memmap(
                 self._partial(name), mode="w+", dtype=values.dtype, shape=tuple(shape)
             )
+            reserve(self._partial(name))
         return self.arrays[name]
 
     def write(self, offset: int, arrays: dict[str, np.ndarray]) -> None:
@@ -348,6 +400,7 @@ def _consolidate(cache: CacheDir, name: str, records: list[ShardRecord], samples
         out = np.lib.format.open_memmap(
             temporary, mode="w+", dtype=records[0].arrays[name].dtype, shape=shape
         )
+        reserve(temporary)
         for record in records:
             data = np.load(cache.shard_path(record.shard, name), mmap_mode="r")
             if sha256_region(data, axis, 0, record.shard.size) != record.sha256[name]:
@@ -422,9 +475,52 @@ def _load(cache_dir: Path, key: str) -> _Loaded:
                 f"metadata says {info.shape} {info.dtype}",
                 hint=f"run `radsweep features verify {key} --repair`",
             )
+        _checked_finite(cache.array_path(name), array, info.sample_axis, key)
         arrays[name] = array
-    ids = json.loads((cache.path / SAMPLES_FILE).read_text(encoding="utf-8"))
-    return _Loaded(metadata, arrays, np.asarray(ids, dtype=object))
+    return _Loaded(metadata, arrays, np.asarray(_sample_ids(cache, metadata), dtype=object))
+
+
+def _sample_ids(cache: CacheDir, metadata: CacheMetadata) -> list[str]:
+    """sample_ids.json, checked against the checksum metadata.json holds for it."""
+    path = cache.path / SAMPLES_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        text, why = "", str(error)
+    else:
+        why = "its checksum differs from metadata.json"
+    if hashlib.sha256(text.encode()).hexdigest() != metadata.sample_ids_sha256:
+        raise FeatureCacheError(
+            f"feature cache {cache.key}: {path} is missing or damaged ({why})",
+            hint=f"run `radsweep features verify {cache.key} --repair`, then "
+            + resume_hint(metadata.command),
+        )
+    return json.loads(text)
+
+
+def _checked_finite(path: Path, array: np.ndarray, axis: int, key: str) -> None:
+    """``require_finite`` once per process for each unchanged file: a sweep worker opens the
+    same cache for every run, and a large cache takes a while to read."""
+    status = path.stat()
+    stamp = (str(path), status.st_ino, status.st_size, status.st_mtime_ns)
+    if stamp not in _finite_files:
+        require_finite(array, axis, f"feature cache {key}: {path.name}", key)
+        _finite_files.add(stamp)
+
+
+def require_finite(array: np.ndarray, axis: int, what: str, key: str) -> None:
+    """Fail on any NaN/inf, reading ``array`` a slab of samples at a time (it may be large).
+
+    A NaN token would train, lower the AUCs and be stored under the clean cache's run key.
+    """
+    step = max(1, _FINITE_CHUNK // max(1, array[(slice(None),) * axis + (slice(0, 1),)].nbytes))
+    for start in range(0, array.shape[axis], step):
+        slab = array[(slice(None),) * axis + (slice(start, start + step),)]
+        if np.issubdtype(slab.dtype, np.floating) and not np.isfinite(slab).all():
+            raise FeatureCacheError(
+                f"{what} holds NaN/inf values (samples {start}-{start + slab.shape[axis] - 1})",
+                hint=f"run `radsweep features verify {key} --repair` and extract it again",
+            )
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from radsweep.errors import RadsweepError
+from radsweep.errors import RadsweepError, StoreError, sqlite_hint
 from radsweep.results.rows import curve_rows, seed_rows
 from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 STORE_NAME = "results.sqlite"
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_SECONDS = 60.0
+_OUR_FAULT = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
+"""SQLite errors that mean radsweep wrote a bad statement or row: a bug, not a damaged file."""
 
 
 def default_store_path(settings: Settings) -> Path:
@@ -104,9 +106,15 @@ def _config_values(config: RunConfig) -> dict[str, Any]:
 class ResultsStore:
     """Finished runs, idempotent by run key. Safe to share between processes; open per call."""
 
-    def __init__(self, path: Path, timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self, path: Path, timeout: float = BUSY_TIMEOUT_SECONDS, *, read_only: bool = False
+    ) -> None:
         self.path = Path(path)
         self.timeout = timeout
+        self.read_only = read_only
+        if read_only:
+            self._check_readable()
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connection() as connection:
             connection.execute("PRAGMA journal_mode = WAL")
@@ -114,23 +122,45 @@ class ResultsStore:
 
     @classmethod
     def open_existing(cls, path: Path) -> "ResultsStore":
-        """A store that must already exist: readers should not create an empty one by mistake."""
+        """A store that must already exist, opened read-only: readers (``results ls``, reports)
+        neither create an empty store by mistake nor write to one they may only read."""
         if not Path(path).is_file():
             raise RadsweepError(
                 f"no results store at {path}",
                 hint="run a sweep first (radsweep sweep local ...) or pass the database's path",
             )
-        return cls(path)
+        return cls(path, read_only=True)
+
+    def _check_readable(self) -> None:
+        with self._connection() as connection:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        if missing := {"runs", "seed_metrics", "curves"} - tables:
+            raise StoreError(
+                f"{self.path} is not a radsweep results store (no {', '.join(sorted(missing))})",
+                hint="pass the results database's path (RESULTS/results.sqlite)",
+            )
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        """A connection (read-only by URI for readers); SQLite's failures name this file."""
         try:
-            connection.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            connection.execute("PRAGMA foreign_keys = ON")
-            yield connection
-        finally:
-            connection.close()
+            if self.read_only:
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                connection = sqlite3.connect(uri, timeout=self.timeout, uri=True)
+            else:
+                connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            try:
+                connection.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+                connection.execute("PRAGMA foreign_keys = ON")
+                yield connection
+            finally:
+                connection.close()
+        except sqlite3.DatabaseError as error:
+            if isinstance(error, _OUR_FAULT):
+                raise
+            raise StoreError(
+                f"results store {self.path}: {error}", hint=sqlite_hint(error)
+            ) from error
 
     @contextmanager
     def _transaction(self, connection: sqlite3.Connection) -> Iterator[None]:

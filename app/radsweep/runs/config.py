@@ -18,6 +18,8 @@ from radsweep.training.config import HeadKind, Method, TrainConfig
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 DEFAULT_TEXT_ENCODER = "biovil-t"  # the seed's BioViL-T BERT
 DEFAULT_LAMBDA = 0.5  # the seed does not state its λ
+MAX_SEEDS = 100  # seeds train side by side in one pass: memory grows with their number
+MAX_SEED = 2**31 - 1  # seeds are SQLite integers and seed NumPy/torch generators
 
 
 class RunConfig(BaseModel):
@@ -31,11 +33,11 @@ class RunConfig(BaseModel):
     head: HeadKind = HeadKind.ATTENTION
     fraction: Annotated[float, Field(gt=0.0, le=1.0)]
     seeds: tuple[int, ...] = DEFAULT_SEEDS
-    tau: Annotated[float | None, Field(gt=0.0)] = None
+    tau: Annotated[float | None, Field(gt=0.0, allow_inf_nan=False)] = None
     lam: Annotated[float | None, Field(ge=0.0, le=1.0)] = None
     text_encoder: str | None = DEFAULT_TEXT_ENCODER
     epochs: Annotated[int | None, Field(gt=0)] = None
-    lr: Annotated[float | None, Field(gt=0.0)] = None
+    lr: Annotated[float | None, Field(gt=0.0, allow_inf_nan=False)] = None
     batch_size: Annotated[int, Field(gt=0)] = 64
     views: Annotated[int, Field(ge=0, le=64)] = 0
     view_seed: int = 0
@@ -51,6 +53,8 @@ class RunConfig(BaseModel):
     def _distinct_seeds(cls, seeds: tuple[int, ...]) -> tuple[int, ...]:
         if not seeds or len(set(seeds)) != len(seeds):
             raise ValueError(f"seeds must be distinct and not empty, got {list(seeds)}")
+        if len(seeds) > MAX_SEEDS or min(seeds) < 0 or max(seeds) > MAX_SEED:
+            raise ValueError(f"use at most {MAX_SEEDS} seeds, each from 0 to {MAX_SEED}")
         return tuple(sorted(seeds))
 
     @model_validator(mode="after")

@@ -8,6 +8,8 @@ same command resumes; a worker killed outright loses only its lease (see ``radsw
 """
 
 import multiprocessing
+import os
+import shutil
 import signal
 import sqlite3
 import sys
@@ -35,10 +37,12 @@ from radsweep.sweeps.queue import (
 )
 
 Runner = Callable[..., Outcome]
-"""``run_tracked``'s signature: (config, settings, *, mode, project, entity, group, device)."""
+"""``run_tracked``'s signature: (config, settings, *, mode, project, entity, group, device,
+run_id)."""
 Counts = dict[JobState, int]
 STOP_GRACE_SECONDS = 30.0
 POLL_SECONDS = 0.5
+PARENT_POLL_SECONDS = 0.2
 
 
 class Interrupted(BaseException):
@@ -98,6 +102,21 @@ def work(options: WorkerOptions) -> int:
     return ran
 
 
+def offline_runs(settings: Settings, run_id: str) -> list[Path]:
+    """The local folders of W&B run ``run_id`` (``offline-run-<time>-<id>``) under radsweep's
+    W&B folder, where ``open_run`` puts them."""
+    return sorted((settings.wandb / "wandb").glob(f"offline-run-*-{run_id}"))
+
+
+def _drop_abandoned(job: Job, settings: Settings) -> None:
+    """Delete the unfinished W&B run of an earlier, killed attempt once this attempt has its own,
+    so ``wandb sync`` uploads one run per job instead of a crashed duplicate. (When this attempt
+    opened none, its result was stored by the earlier one: that run is its only W&B record.)"""
+    if job.abandoned and offline_runs(settings, job.wandb_run):
+        for folder in offline_runs(settings, job.abandoned):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def _run_job(
     queue: JobQueue, job: Job, worker: str, runner: Runner, options: WorkerOptions
 ) -> None:
@@ -110,16 +129,20 @@ def _run_job(
                 project=options.project,
                 group=options.spec,
                 device=options.device,
+                run_id=job.wandb_run,
             )
         except RadsweepError as error:
+            _drop_abandoned(job, options.settings)
             queue.fail(job.id, worker, error.one_line())
         except Exception as error:
             traceback.print_exc()
+            _drop_abandoned(job, options.settings)
             queue.fail(job.id, worker, f"{type(error).__name__}: {error}")
         except BaseException:
             queue.release(job.id, worker)
             raise
         else:
+            _drop_abandoned(job, options.settings)
             queue.complete(job.id, worker, outcome)
 
 
@@ -145,8 +168,22 @@ def _heartbeat(path: Path, job: int, worker: str, lease: float) -> Iterator[None
         thread.join()
 
 
-def _worker_process(options: WorkerOptions) -> None:
+def _exit_with_parent(parent: int) -> None:
+    """SIGTERM this worker once its session is gone (SIGKILLed): an orphan would keep training
+    while the sweep looks dead. SIGTERM puts the job back in line, as ``docker stop`` does."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _worker_process(options: WorkerOptions, parent: int | None = None) -> None:
     """A spawned worker's entry point: an interrupt ends it quietly (its job is back in line)."""
+    if parent is not None:
+        _exit_with_parent(parent)
     try:
         work(options)
     except (KeyboardInterrupt, Interrupted):
@@ -195,7 +232,9 @@ def run_local(
 def _run_processes(options: WorkerOptions, workers: int) -> None:
     context = multiprocessing.get_context("spawn")
     processes = [
-        context.Process(target=_worker_process, args=(options,), name=f"radsweep-worker-{index}")
+        context.Process(
+            target=_worker_process, args=(options, os.getpid()), name=f"radsweep-worker-{index}"
+        )
         for index in range(workers)
     ]
     try:

@@ -11,6 +11,7 @@ SQLite's locking needs one machine's file system: share the queue through a loca
 """
 
 import os
+import secrets
 import socket
 import sqlite3
 import time
@@ -21,6 +22,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from radsweep.errors import StoreError, sqlite_hint
 from radsweep.runs.config import RunConfig
 
 DEFAULT_LEASE_SECONDS = 120.0
@@ -46,6 +48,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     mean_auc REAL,
     error TEXT,
     updated REAL NOT NULL,
+    wandb_run TEXT,
     UNIQUE (spec, config)
 )""",
     "CREATE INDEX IF NOT EXISTS jobs_by_spec_state ON jobs (spec, state)",
@@ -61,10 +64,16 @@ class JobState(StrEnum):
 
 @dataclass(frozen=True)
 class Job:
+    """A claimed job. ``wandb_run`` is this attempt's W&B run id; ``abandoned`` the id of an
+    earlier attempt that never finished (killed or interrupted), whose local W&B files would
+    otherwise sync as a crashed duplicate."""
+
     id: int
     spec: str
     config: RunConfig
     attempts: int
+    wandb_run: str = ""
+    abandoned: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,12 +130,23 @@ class JobQueue:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = NORMAL")
-        with self._write() as db:
-            for statement in _SCHEMA:
-                db.execute(statement)
+        try:
+            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            with self._write() as db:
+                for statement in _SCHEMA:
+                    db.execute(statement)
+                columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+                if "wandb_run" not in columns:  # a queue written before attempts had W&B ids
+                    db.execute("ALTER TABLE jobs ADD COLUMN wandb_run TEXT")
+        except sqlite3.DatabaseError as error:
+            self._db.close()
+            raise StoreError(
+                f"job queue {path}: {error}",
+                hint=sqlite_hint(error) + " (the queue only holds job states: a new one "
+                "re-queues the spec, and the results store skips finished runs)",
+            ) from error
 
     def close(self) -> None:
         self._db.close()
@@ -181,19 +201,21 @@ class JobQueue:
         with self._write() as db:
             self._recover(db, now)
             row = db.execute(
-                "SELECT id, spec, config, attempts FROM jobs WHERE state = 'pending'"
+                "SELECT id, spec, config, attempts, wandb_run FROM jobs WHERE state = 'pending'"
                 + (" AND spec = ?" if spec is not None else "")
                 + " ORDER BY id LIMIT 1",
                 (spec,) if spec is not None else (),
             ).fetchone()
             if row is None:
                 return None
+            run = f"q{row[0]}a{row[3] + 1}{secrets.token_hex(4)}"
             db.execute(
                 "UPDATE jobs SET state = 'running', worker = ?, lease_until = ?,"
-                " attempts = attempts + 1, updated = ? WHERE id = ?",
-                (worker, now + lease, now, row[0]),
+                " attempts = attempts + 1, updated = ?, wandb_run = ? WHERE id = ?",
+                (worker, now + lease, now, run, row[0]),
             )
-        return Job(row[0], row[1], RunConfig.model_validate_json(row[2]), row[3] + 1)
+        config = RunConfig.model_validate_json(row[2])
+        return Job(row[0], row[1], config, row[3] + 1, run, row[4])
 
     def heartbeat(self, job: int, worker: str, lease: float = DEFAULT_LEASE_SECONDS) -> bool:
         """Extend the lease; False if the job is no longer this worker's."""
@@ -208,7 +230,7 @@ class JobQueue:
         """Mark the job done with what its run reported; False if it was not this worker's."""
         return self._update(
             "UPDATE jobs SET state = 'done', run_key = ?, skipped = ?, seconds = ?, mean_auc = ?,"
-            " error = NULL, lease_until = NULL, updated = ?"
+            " error = NULL, lease_until = NULL, updated = ?, wandb_run = NULL"
             " WHERE id = ? AND worker = ? AND state = 'running'",
             (
                 outcome.key,
@@ -225,8 +247,8 @@ class JobQueue:
         """Mark the job failed with a one-line error; it stays failed until a retry."""
         line = " ".join(error.split())
         return self._update(
-            "UPDATE jobs SET state = 'failed', error = ?, lease_until = NULL, updated = ?"
-            " WHERE id = ? AND worker = ? AND state = 'running'",
+            "UPDATE jobs SET state = 'failed', error = ?, lease_until = NULL, updated = ?,"
+            " wandb_run = NULL WHERE id = ? AND worker = ? AND state = 'running'",
             (line, time.time(), job, worker),
         )
 

@@ -201,7 +201,13 @@ def read_task_file(directory: Path) -> TaskFile:
     if not path.is_file():
         raise ManifestError(f"no {TASK_FILE} in {directory}", hint="is this a task directory?")
     try:
-        return TaskFile.model_validate_json(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ManifestError(
+            f"cannot read {path}: {error}", hint=f"rewrite {TASK_FILE} as UTF-8 JSON"
+        ) from error
+    try:
+        return TaskFile.model_validate_json(text)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(top level)"

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from pathlib import Path
 
-from radsweep.errors import RadsweepError
+from radsweep.errors import ManifestError, RadsweepError
 from radsweep.tasks.catalogue import STUDY_TASKS
 from radsweep.tasks.manifest import TASK_FILE, read_task_file
 from radsweep.tasks.spec import TaskSpec
@@ -23,15 +23,37 @@ class TaskEntry:
     directory: Path | None
 
 
-def discover(data_dir: Path) -> list[TaskEntry]:
-    """Task directories (those with a task.json) up to three levels under ``data_dir``."""
+def _task_files(data_dir: Path) -> list[Path]:
     if not data_dir.is_dir():
         return []
+    depths = range(_SEARCH_DEPTH)
+    return [p for d in depths for p in sorted(data_dir.glob("/".join(["*"] * d + [TASK_FILE])))]
+
+
+def discover(data_dir: Path) -> list[TaskEntry]:
+    """Task directories (those with a readable task.json) up to three levels under ``data_dir``.
+
+    One damaged task.json must not hide every other task: it is left out here and reported by
+    ``unreadable_tasks``.
+    """
     found = []
-    for depth in range(_SEARCH_DEPTH):
-        for path in sorted(data_dir.glob("/".join(["*"] * depth + [TASK_FILE]))):
+    for path in _task_files(data_dir):
+        try:
             found.append(TaskEntry(read_task_file(path.parent).task, path.parent))
+        except ManifestError:
+            continue
     return found
+
+
+def unreadable_tasks(data_dir: Path) -> list[ManifestError]:
+    """The task.json files under ``data_dir`` that cannot be read, each as its one-line error."""
+    problems = []
+    for path in _task_files(data_dir):
+        try:
+            read_task_file(path.parent)
+        except ManifestError as error:
+            problems.append(error)
+    return problems
 
 
 def all_tasks(data_dir: Path) -> list[TaskEntry]:
@@ -56,7 +78,9 @@ def find_task_directory(name_or_path: str, data_dir: Path) -> Path:
             f"task {name_or_path} has no manifest under {data_dir}",
             hint="build it first (radsweep data synth for the synthetic tasks) or pass its folder",
         )
+    unreadable = unreadable_tasks(data_dir)
+    skipped = f"; {len(unreadable)} unreadable: {unreadable[0]}" if unreadable else ""
     raise RadsweepError(
-        f"unknown task {name_or_path!r}",
+        f"unknown task {name_or_path!r}{skipped}",
         hint=f"pass a task folder holding {TASK_FILE}, or one of: {', '.join(known)}",
     )

@@ -114,6 +114,7 @@ def open_run(
     project: str | None,
     entity: str | None,
     group: str | None,
+    run_id: str | None = None,
 ) -> Iterator[Any]:
     """A W&B run for one resolved configuration, finished on the way out (exit code 143 when
     preempted, 1 on a failure). Name, group, job type and tags are the same on every path; in a
@@ -123,6 +124,7 @@ def open_run(
         os.environ.setdefault(name, value)  # W&B's folders under radsweep's unless chosen
     run = _init(
         mode,
+        id=run_id,  # the local queue names each attempt's run, so a killed one can be found
         project=project,
         entity=entity,
         group=group,

@@ -113,6 +113,7 @@ def run_tracked(
     device: str | None = None,
     hooks: RunHooks | None = None,
     preemption: Preemption | None = None,
+    run_id: str | None = None,
 ) -> RunOutcome:
     """Train ``config`` unless the store holds it, as a W&B run (``group``: the spec's name).
 
@@ -138,6 +139,7 @@ def run_tracked(
                     project=project,
                     entity=entity,
                     group=schema.group(group, sweep_id),
+                    run_id=run_id,
                 )
             )
             finishing.enter_context(watch.watching(run))

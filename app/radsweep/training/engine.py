@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from radsweep.errors import TrainingError
 from radsweep.training.allocator import keep_freed_memory
 from radsweep.training.config import HeadKind, TrainConfig
 from radsweep.training.heads import HeadInput, build_head
@@ -276,6 +277,7 @@ class StageTrainer:
         for epoch in range(epochs):
             loss[:, epoch] = self.epoch()
             probabilities = predict(self.model, self.features, validation).softmax(-1)
+            _require_finite(loss[:, epoch], probabilities, self.splits, stage, epoch)
             auc[:, epoch] = batched_auc(probabilities, validation_labels, valid)
             auprc[:, epoch] = batched_auprc(probabilities, validation_labels, valid)
             if best_state is not None:
@@ -286,6 +288,25 @@ class StageTrainer:
                 progress(stage, epoch + 1, epochs)
         curves = Curves(auc=auc.cpu().numpy(), auprc=auprc.cpu().numpy(), loss=loss.cpu().numpy())
         return _Stage(model=self.model, curves=curves, best_state=best_state)
+
+
+def _require_finite(
+    loss: torch.Tensor,
+    probabilities: torch.Tensor,
+    splits: Sequence[SeedSplit],
+    stage: str,
+    epoch: int,
+) -> None:
+    """A diverged seed fails the whole run: its NaN AUC must never reach the results store."""
+    finite = torch.isfinite(loss) & torch.isfinite(probabilities).flatten(1).all(1)
+    if bool(finite.all()):
+        return
+    seeds = [split.seed for split, ok in zip(splits, finite.tolist(), strict=True) if not ok]
+    raise TrainingError(
+        f"training diverged: the {stage} loss or predictions became NaN/inf at epoch "
+        f"{epoch + 1} (seeds {', '.join(map(str, seeds))}); nothing was recorded",
+        hint="lower --lr (e.g. 1e-4), or check the features with `radsweep features verify`",
+    )
 
 
 def _keep_best(model: nn.Module, best: dict[str, torch.Tensor], improved: torch.Tensor) -> None:

@@ -1,0 +1,81 @@
+"""The cache store refuses what it cannot trust: NaN tokens, damaged files of its own."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from radsweep.errors import FeatureCacheError
+from radsweep.features.extract import ExtractOptions, extract_image_features
+from radsweep.features.store import CacheDir, list_caches, load_image_features
+from radsweep.tasks.manifest import Manifest
+from tests.features.doubles import SimulatedKill, TinyImageEncoder
+
+OPTIONS = ExtractOptions(batch_size=4, shard_size=8, workers=0, command="radsweep features x")
+
+
+@pytest.fixture
+def built(task: Manifest, cache_dir: Path) -> CacheDir:
+    key = extract_image_features(TinyImageEncoder(), task, cache_dir, options=OPTIONS).key
+    return CacheDir(cache_dir, key)
+
+
+def _poison(path: Path, samples: list[int]) -> None:
+    """Set whole samples of a ``[V, N, ...]`` fp16 array to NaN (0xFFFF), in place."""
+    array = np.load(path, mmap_mode="r+")
+    array[:, samples] = np.frombuffer(b"\xff\xff", dtype=np.float16)[0]
+    array.flush()
+    del array
+
+
+def test_nan_tokens_in_a_complete_cache_refuse_to_load(built: CacheDir, cache_dir: Path) -> None:
+    _poison(built.array_path("tokens"), [3, 11, 17])
+    with pytest.raises(FeatureCacheError, match=r"tokens\.npy holds NaN/inf") as caught:
+        load_image_features(cache_dir, built.key)
+    assert f"radsweep features verify {built.key} --repair" in (caught.value.hint or "")
+
+
+def test_a_cache_checked_once_is_checked_again_after_a_change(
+    built: CacheDir, cache_dir: Path
+) -> None:
+    load_image_features(cache_dir, built.key)  # sound: remembered as checked
+    _poison(built.array_path("cls"), [0])
+    with pytest.raises(FeatureCacheError, match=r"cls\.npy holds NaN/inf"):
+        load_image_features(cache_dir, built.key)
+
+
+def test_a_deleted_sample_list_is_named_with_a_repair_hint(
+    built: CacheDir, cache_dir: Path
+) -> None:
+    (built.path / "sample_ids.json").unlink()
+    with pytest.raises(FeatureCacheError, match=r"sample_ids\.json is missing or damaged"):
+        load_image_features(cache_dir, built.key)
+
+
+def test_a_damaged_spec_names_its_file(built: CacheDir, cache_dir: Path) -> None:
+    (built.path / "spec.json").write_text('{"key": ')
+    [listed] = list_caches(cache_dir)
+    with pytest.raises(FeatureCacheError, match=r"spec\.json is unreadable or damaged") as caught:
+        listed.record()
+    assert str(built.path) in (caught.value.hint or "")
+
+
+def test_a_truncated_committed_shard_is_recomputed_on_resume(
+    task: Manifest, cache_dir: Path
+) -> None:
+    with pytest.raises(SimulatedKill):
+        extract_image_features(TinyImageEncoder(fail_after=4), task, cache_dir, options=OPTIONS)
+    [cache] = list_caches(cache_dir)
+    shard = cache.done_shards()[1].shard
+    path = cache.shard_path(shard, "tokens")
+    path.write_bytes(path.read_bytes()[:-100])  # a crash of the disk, not of radsweep
+    (cache.shards_dir / "000000.json").write_text("{")  # and a damaged commit record
+    encoder = TinyImageEncoder()
+    result = extract_image_features(encoder, task, cache_dir, options=OPTIONS)
+    assert result.computed_shards == 3 and encoder.calls == 5
+    reference = extract_image_features(
+        TinyImageEncoder(), task, cache_dir.parent / "ref", options=OPTIONS
+    )
+    loaded = load_image_features(cache_dir, result.key)
+    expected = load_image_features(cache_dir.parent / "ref", reference.key)
+    np.testing.assert_array_equal(loaded.tokens, expected.tokens)

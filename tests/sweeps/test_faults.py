@@ -1,0 +1,178 @@
+"""Fault injection, in the spirit of SQLite's crash tests and Jepsen: SIGKILL sweep workers and the
+``sweep local`` parent at random moments across a real small sweep, restart, and check that every
+job was done exactly once: no lost or duplicate row, no orphan process, no duplicate W&B run.
+"""
+
+import multiprocessing
+import os
+import random
+import re
+import signal
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from radsweep.results.store import ResultsStore, default_store_path
+from radsweep.runs.config import RunConfig
+from radsweep.settings import Settings
+from radsweep.sweeps.local import run_local
+from radsweep.sweeps.queue import JobQueue, JobState, queue_path
+
+KILLS = 20
+JOBS_PER_BATCH = 6
+EPOCHS = 6
+SPEC = "faults"
+RANDOM_SEED = 20260
+WAIT_SECONDS = 120.0
+
+
+def batch(index: int) -> list[RunConfig]:
+    """Six real one-seed runs; a new batch (other seeds) whenever the last one is all done."""
+    first = index * JOBS_PER_BATCH
+    return [
+        RunConfig(
+            task="synth-prognostic",
+            backbone="c2l",
+            tiny=True,
+            fraction=1.0,
+            seeds=(seed,),
+            epochs=EPOCHS,
+        )
+        for seed in range(first, first + JOBS_PER_BATCH)
+    ]
+
+
+def session(settings: Settings, configs: list[RunConfig]) -> None:
+    """``radsweep sweep local --workers 2`` as its own process, to be killed."""
+    run_local(SPEC, configs, settings, workers=2, device="cpu")
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            tree.setdefault(int(fields[1]), []).append(int(entry.name))
+    return tree
+
+
+def descendants(pid: int) -> set[int]:
+    tree, found, todo = _children(), set(), [pid]
+    while todo:
+        for child in tree.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie counts as gone: it holds nothing but its exit code)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def running_workers(settings: Settings) -> list[int]:
+    with JobQueue(queue_path(settings.results)) as queue:
+        rows = queue._db.execute("SELECT worker FROM jobs WHERE state = 'running'").fetchall()
+    return [int(worker.rpartition("/")[2]) for (worker,) in rows]
+
+
+def counts(settings: Settings) -> dict[JobState, int]:
+    with JobQueue(queue_path(settings.results)) as queue:
+        return queue.spec_counts(SPEC)
+
+
+def wait_until_gone(pids: set[int]) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while any(alive(pid) for pid in pids):
+        assert time.monotonic() < deadline, f"orphans: {sorted(p for p in pids if alive(p))}"
+        time.sleep(0.1)
+
+
+def wandb_runs_per_job(settings: Settings) -> Counter[int]:
+    """Local W&B runs by queue job (the run id the queue gave each attempt: q<job>a<attempt>...)."""
+    names = [path.name for path in (settings.wandb / "wandb").glob("offline-run-*")]
+    return Counter(int(re.search(r"-q(\d+)a\d+", name).group(1)) for name in names)  # type: ignore[union-attr]
+
+
+def _kill_at_a_random_moment(
+    settings: Settings, process: multiprocessing.Process, rng: random.Random, tally: Counter[str]
+) -> set[int]:
+    """Wait a random while, then SIGKILL the parent or a worker holding a job; return every
+    process the session ran, so none may outlive it."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + rng.uniform(0.5, 6.0)
+    while time.monotonic() < deadline and process.is_alive():
+        seen |= descendants(process.pid)
+        time.sleep(0.05)
+    if not process.is_alive():
+        return seen
+    workers = [pid for pid in running_workers(settings) if pid in seen]
+    if workers and rng.random() < 0.6:
+        os.kill(rng.choice(workers), signal.SIGKILL)
+        tally["worker kills"] += 1
+    else:
+        os.kill(process.pid, signal.SIGKILL)
+        tally["parent kills"] += 1
+    return seen
+
+
+@pytest.mark.slow
+def test_random_sigkills_lose_nothing_and_duplicate_nothing(
+    tiny_features: Settings, tmp_path: Path
+) -> None:
+    settings = tiny_features.model_copy(update={"home": tmp_path / "home"})
+    rng = random.Random(RANDOM_SEED)
+    context = multiprocessing.get_context("spawn")
+    tally: Counter[str] = Counter()
+    configs = batch(0)
+    while tally["worker kills"] + tally["parent kills"] < KILLS:
+        if counts(settings)[JobState.DONE] == len(configs):  # keep work in line for the kills
+            configs = configs + batch(len(configs) // JOBS_PER_BATCH)
+        process = context.Process(target=session, args=(settings, configs))
+        process.start()
+        tally["sessions"] += 1
+        spawned = {process.pid}
+        while process.is_alive() and tally["worker kills"] + tally["parent kills"] < KILLS:
+            spawned |= _kill_at_a_random_moment(settings, process, rng, tally)
+        process.join(WAIT_SECONDS)
+        assert process.exitcode is not None
+        wait_until_gone(spawned)  # the workers of a killed parent exit on their own
+
+    final = run_local(SPEC, configs, settings, workers=2, device="cpu", retry_failed=True)
+    tally["sessions"] += 1
+
+    with JobQueue(queue_path(settings.results)) as queue:
+        jobs = queue._db.execute("SELECT id, attempts, run_key, skipped FROM jobs").fetchall()
+    store = ResultsStore(default_store_path(settings))
+    runs, seeds = store.runs(), store.seed_metrics()
+    per_job = wandb_runs_per_job(settings)
+    tally.update(
+        jobs=len(jobs),
+        attempts=sum(attempts for _, attempts, _, _ in jobs),
+        rows=len(runs),
+        **{"W&B runs": sum(per_job.values())},
+    )
+    print("fault injection:", ", ".join(f"{name} {count}" for name, count in sorted(tally.items())))
+
+    assert final == {
+        JobState.PENDING: 0,
+        JobState.RUNNING: 0,
+        JobState.DONE: len(configs),
+        JobState.FAILED: 0,
+    }
+    keys = [key for _, _, key, _ in jobs]
+    assert len(set(keys)) == len(configs) and sorted(runs["run_key"]) == sorted(keys)
+    assert len(seeds) == len(configs) and not seeds.duplicated(["run_key", "seed"]).any()
+    assert len(store.curves()) == len(configs) * EPOCHS
+    assert max(per_job.values(), default=0) <= 1  # no job left a second W&B run to sync
+    trained = {job for job, _, _, skipped in jobs if not skipped}
+    assert trained <= set(per_job)  # every run trained by its last attempt has its W&B run
