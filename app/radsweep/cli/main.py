@@ -8,7 +8,7 @@ import typer
 from pydantic import ValidationError
 
 from radsweep import __version__
-from radsweep.cli import bench, data, features, results, sweep
+from radsweep.cli import bench, data, features, results, sweep, weights
 from radsweep.cli.context import err_console
 from radsweep.cli.demo import demo
 from radsweep.cli.report import report
@@ -29,6 +29,7 @@ app = typer.Typer(
 )
 app.add_typer(data.app, name="data")
 app.add_typer(features.app, name="features")
+app.add_typer(weights.app, name="weights")
 app.command()(train)
 app.add_typer(sweep.app, name="sweep")
 app.add_typer(results.app, name="results")
