@@ -11,6 +11,7 @@ from radsweep import __version__
 from radsweep.cli import bench, data, features, results, sweep, weights
 from radsweep.cli.context import err_console
 from radsweep.cli.demo import demo
+from radsweep.cli.doctor import doctor
 from radsweep.cli.report import report
 from radsweep.cli.train import train
 from radsweep.errors import RadsweepError
@@ -36,6 +37,7 @@ app.add_typer(results.app, name="results")
 app.command()(report)
 app.add_typer(bench.app, name="bench")
 app.command()(demo)
+app.command()(doctor)
 
 
 def _show_version(value: bool) -> None:

@@ -162,22 +162,26 @@ def task_size(task: TaskSpec, data_dir: Path) -> TaskSize:
 
 
 def _task_size(task: TaskSpec, directory: Path | None) -> TaskSize:
+    """A built manifest's row count, else the paper's; validation images by the split policy."""
     nominal = NOMINAL_IMAGES.get(task.name)
-    images = _manifest_rows(directory) if directory is not None else nominal
+    counted = _manifest_rows(directory) if directory is not None else None
+    images = counted if counted is not None else nominal
     if images is None:
         return TaskSize(0, 0, False)
     if isinstance(task.split, RandomSplit):
-        return TaskSize(images, round(images * task.split.validation_share), directory is not None)
+        return TaskSize(images, round(images * task.split.validation_share), counted is not None)
     share = FIXED_POOL_EVAL.get(task.name, 0) / (nominal or images)
-    return TaskSize(images, round(images * share), directory is not None)
+    return TaskSize(images, round(images * share), counted is not None)
 
 
-def _manifest_rows(directory: Path) -> int:
+def _manifest_rows(directory: Path) -> int | None:
+    """Rows of a task's manifest from the parquet footer alone; None when there is none."""
     import pyarrow.parquet as pq
 
     from radsweep.tasks.manifest import MANIFEST_FILE
 
-    return int(pq.ParquetFile(directory / MANIFEST_FILE).metadata.num_rows)
+    table = directory / MANIFEST_FILE
+    return int(pq.ParquetFile(table).metadata.num_rows) if table.is_file() else None
 
 
 def _train_samples(config: RunConfig, task: TaskSpec, size: TaskSize) -> int:
