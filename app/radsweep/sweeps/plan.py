@@ -282,16 +282,16 @@ def _image_head_flops(config: RunConfig) -> float:
     info = _info(EncoderKind.IMAGE, str(config.backbone))
     tokens = _tokens(info.grid, config.pool)
     if config.head is HeadKind.ATTENTION:
-        return _attention_pool(tokens, info.dim)
+        return attention_pool_flops(tokens, info.dim)
     return 4.0 * info.dim  # affine LayerNorm and a linear classifier on one vector
 
 
 def _text_head_flops(config: RunConfig) -> float:
     info = _info(EncoderKind.TEXT, str(config.text_encoder))
-    return _attention_pool(config.max_length or DEFAULT_TEXT_TOKENS, info.dim)
+    return attention_pool_flops(config.max_length or DEFAULT_TEXT_TOKENS, info.dim)
 
 
-def _attention_pool(tokens: int, dim: int) -> float:
+def attention_pool_flops(tokens: int, dim: int) -> float:
     """The self-attention pool: the qkv projection (6 T D^2) and scores plus values (4 T^2 D)."""
     return 6.0 * tokens * dim * dim + 4.0 * tokens * tokens * dim
 
