@@ -85,3 +85,18 @@ def test_devices(tmp_path: Path, isolated_home: Path) -> None:
     assert "radsweep bench gpu" in raised.value.one_line()
     with pytest.raises(SweepError, match="no sweep spec to plan"):
         load_plan([], False, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backbone", ["c2l", "medical-mae", "gloria"])
+def test_backbone_flops_are_what_pytorch_counts(backbone: str) -> None:
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from radsweep.encoders import build_image_encoder
+
+    encoder = build_image_encoder(backbone, "random").to("meta")
+    size = encoder.info.input_size
+    with FlopCounterMode(display=False) as counter:
+        encoder(torch.zeros(1, 3, size, size, device="meta"))
+    assert counter.get_total_flops() / 1e9 == pytest.approx(BACKBONE_GFLOPS[backbone], abs=0.01)

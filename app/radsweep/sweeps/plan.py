@@ -323,8 +323,12 @@ def measured_device(home: Path) -> Device | None:
     path = home.expanduser() / MEASURED_FILE
     if not path.is_file():
         return None
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return Device(**data)
+    try:
+        return Device(**json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError) as error:
+        raise SweepError(
+            f"{path}: not a saved bench result", hint="delete it, or rerun `radsweep bench gpu`"
+        ) from error
 
 
 def choose_devices(name: str | None, home: Path) -> list[Device]:
