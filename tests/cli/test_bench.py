@@ -108,3 +108,20 @@ def test_bench_sweep_prints_each_component_and_the_ratio_last(
     assert math.isfinite(float(value)) and float(value) > 0
     assert 100 * float(value) == pytest.approx(shares, abs=0.2)  # percent of training, rounded
     assert not (Settings().results / "queue.sqlite").exists()  # the bench's queue was temporary
+
+
+@pytest.mark.slow
+def test_bench_gpu_tiny_runs_the_whole_path_on_the_cpu(
+    isolated_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every backbone in fp32 and mixed precision, both heads, the study, ratios last."""
+    assert cli(["bench", "gpu", "--tiny", "--device", "cpu"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    extract = [line for line in lines if line.startswith("extract")]
+    assert len(extract) == 7 * 2 and sum("bf16" in line for line in extract) == 7
+    assert sum(line.startswith("train") for line in lines) == 2
+    study = next(line for line in lines if line.startswith("study"))
+    assert "runs" in study and "5,000 T4-hours" in study
+    assert lines[-1].startswith("ratios: mixed/fp32 extraction rad-dino")
+    assert "vectorized/sequential attention" in lines[-1] and "Mean-LP" in lines[-1]
+    assert not (isolated_home / "bench" / "device.json").exists()  # tiny numbers are no measure

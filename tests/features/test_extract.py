@@ -261,3 +261,45 @@ def test_a_waiting_writer_reuses_what_the_first_one_finished(
         assert worker.is_alive() and not results  # blocked behind the first writer
     worker.join(timeout=60)
     assert results and results[0].reused and results[0].key == key
+
+
+@pytest.mark.parametrize("backbone", ["c2l", "medical-mae", "rad-dino"])
+def test_bf16_tokens_match_fp32(backbone: str, task: Manifest, tmp_path: Path) -> None:
+    """Mixed precision keeps the tokens: cosine >= 0.999 against fp32, token by token (CPU)."""
+    from radsweep.encoders import build_image_encoder
+
+    encoder = build_image_encoder(backbone, tiny=True)
+    tokens = {}
+    for precision in ("fp32", "bf16"):
+        options = ExtractOptions(batch_size=8, workers=0, precision=precision)
+        result = extract_image_features(encoder, task, tmp_path / precision, options=options)
+        tokens[precision] = torch.from_numpy(
+            load_image_features(tmp_path / precision, result.key).tokens.astype(np.float32)
+        )
+    cosine = torch.nn.functional.cosine_similarity(tokens["fp32"], tokens["bf16"], dim=-1)
+    assert cosine.min().item() >= 0.999
+    assert not torch.equal(tokens["fp32"], tokens["bf16"])  # bf16 really ran
+
+
+def test_default_precision_and_batch_on_the_cpu() -> None:
+    from radsweep.features.extract import CPU_BATCH, fit_batch_size, resolve_precision
+
+    assert resolve_precision(torch.device("cpu"), None) == "fp32"
+    assert resolve_precision(torch.device("cpu"), "bf16") == "bf16"
+    assert fit_batch_size(TinyImageEncoder(), "fp32") == CPU_BATCH
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_batch_size_fits_gpu_memory() -> None:
+    from radsweep.encoders import build_image_encoder
+    from radsweep.features.extract import MAX_BATCH, fit_batch_size, resolve_precision
+
+    device = torch.device("cuda")
+    precision = resolve_precision(device, None)
+    assert precision == ("bf16" if torch.cuda.is_bf16_supported() else "fp16")
+    encoder = build_image_encoder("rad-dino", "random", device=device)
+    batch = fit_batch_size(encoder, precision)
+    assert 1 <= batch <= MAX_BATCH and batch & (batch - 1) == 0
+    size = encoder.info.input_size
+    with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16):
+        encoder(torch.zeros(batch, 3, size, size, device=device))  # no out-of-memory error

@@ -215,3 +215,59 @@ def sweep(
         )
     console.print(table)
     console.print(f"ratio overhead/training time: {result.ratio:.3f}")
+
+
+@app.command()
+def gpu(
+    ctx: typer.Context,
+    device: Annotated[
+        str | None, typer.Option(help="Torch device to measure (default: cuda if present).")
+    ] = None,
+    tiny: Annotated[
+        bool, typer.Option("--tiny", help="Tiny encoders and shapes: a smoke run (CI), no measure.")
+    ] = False,
+) -> None:
+    """One-shot device benchmark: extraction, head training and the study's projected hours.
+
+    Prints each backbone's forward images/s at its paper resolution in fp32 and mixed precision
+    (bf16, else fp16) with peak GPU memory; 5 seeds trained in one vectorized fit against one
+    after another at ViT-B token shapes (attention head, Mean-LP); the whole study's projected
+    hours from the throughput measured here (saved for `radsweep sweep plan --device measured`);
+    ratios last. Random weights, nothing downloaded; under 5 minutes on one GPU.
+    """
+    from radsweep.devicebench import paper_ratio, run_device_bench
+
+    config = settings(ctx)
+    result = run_device_bench(device, tiny, config.home, config.data)
+    for rate in result.extraction:
+        memory = f", peak {rate.peak_bytes / 2**30:.2f} GiB" if rate.peak_bytes else ""
+        console.print(
+            f"extract {rate.backbone:<12} {rate.input_size:>3}px {rate.precision:<4} batch "
+            f"{rate.batch:>3}: {rate.images_per_second:9.1f} images/s{memory}",
+            soft_wrap=True,
+        )
+    for head in result.heads:
+        console.print(
+            f"train   {head.shape:<40} {head.seeds} seeds together {head.vectorized_seconds:.3f} s,"
+            f" one at a time {head.sequential_seconds:.3f} s",
+            soft_wrap=True,
+        )
+    extract, train = result.study.hours(result.device)
+    console.print(
+        f"study   {len(result.study.runs)} runs, {len(result.study.caches)} caches on "
+        f"{result.device.name}: {extract + train:,.2f} h (extraction {extract:,.2f} h, "
+        f"training {train:,.2f} h); the paper: about 5,000 T4-hours",
+        soft_wrap=True,
+    )
+    if result.saved:
+        console.print(f"saved   {result.saved} (radsweep sweep plan --device measured)")
+    mixed = ", ".join(
+        f"{name} {result.mixed_over_fp32(name):.2f}"
+        for name in dict.fromkeys(rate.backbone for rate in result.extraction)
+    )
+    heads = ", ".join(f"{head.shape.split(', ')[-1]} {head.ratio:.2f}" for head in result.heads)
+    console.print(
+        f"ratios: mixed/fp32 extraction {mixed}; vectorized/sequential {heads}; "
+        f"paper hours/projected {paper_ratio(result):,.0f}",
+        soft_wrap=True,
+    )

@@ -122,7 +122,10 @@ def extract(
             "--skip-bad", help="Record unusable images as exclusions instead of stopping."
         ),
     ] = False,
-    batch_size: Annotated[int, typer.Option(min=1, help="Images per forward pass.")] = 32,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(min=1, help="Images per forward pass (default: fit GPU memory; 32 on CPU)."),
+    ] = None,
     workers: Annotated[
         int | None, typer.Option(min=0, help="Decoding processes (default: one per spare core).")
     ] = None,
@@ -132,7 +135,7 @@ def extract(
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
     precision: Annotated[
         Precision | None,
-        typer.Option(help="Autocast precision (default: fp16 on CUDA, fp32 on CPU)."),
+        typer.Option(help="Autocast precision (default: bf16 on CUDA, else fp16; fp32 on CPU)."),
     ] = None,
     tiny: Annotated[
         bool,

@@ -7,10 +7,11 @@ from typing import Annotated
 import typer
 
 from radsweep import __version__
-from radsweep.cli import bench, data, features, results, sweep
+from radsweep.cli import bench, data, features, results, sweep, weights
 from radsweep.cli.boundary import describe
 from radsweep.cli.context import err_console
 from radsweep.cli.demo import demo
+from radsweep.cli.doctor import doctor
 from radsweep.cli.report import report
 from radsweep.cli.train import train
 from radsweep.settings import Settings
@@ -28,12 +29,14 @@ app = typer.Typer(
 )
 app.add_typer(data.app, name="data")
 app.add_typer(features.app, name="features")
+app.add_typer(weights.app, name="weights")
 app.command()(train)
 app.add_typer(sweep.app, name="sweep")
 app.add_typer(results.app, name="results")
 app.command()(report)
 app.add_typer(bench.app, name="bench")
 app.command()(demo)
+app.command()(doctor)
 
 
 def _show_version(value: bool) -> None:

@@ -11,6 +11,7 @@ from radsweep.errors import SweepError
 
 if TYPE_CHECKING:
     from radsweep.runs.config import RunConfig
+    from radsweep.sweeps.plan import Device, Plan
     from radsweep.sweeps.queue import JobState
     from radsweep.sweeps.spec import SweepSpec
 
@@ -267,3 +268,91 @@ def run_config(
     verb = "already stored" if outcome.skipped else f"trained in {outcome.seconds:.1f} s"
     auc = "" if outcome.mean_auc is None else f", mean AUC {outcome.mean_auc:.3f}"
     console.print(f"run {outcome.key}: {verb}{auc}", markup=False)
+
+
+@app.command("specs")
+def specs(ctx: typer.Context) -> None:
+    """List the sweep specs shipped with radsweep: any command taking a spec accepts the name."""
+    from radsweep.sweeps.packaged import packaged_specs
+    from radsweep.sweeps.spec import expand, load_spec, task_specs
+
+    tasks = task_specs(settings(ctx).data)
+    table = Table(title="packaged sweep specs", title_justify="left")
+    for column in ("name", "runs", "description"):
+        table.add_column(
+            column, no_wrap=column == "name", justify="right" if column == "runs" else "left"
+        )
+    for name, path in packaged_specs().items():
+        spec = load_spec(path)
+        table.add_row(name, str(len(expand(spec, tasks))), str(spec.config.get("description", "")))
+    console.print(table)
+
+
+@app.command("plan")
+def plan(
+    ctx: typer.Context,
+    spec: Annotated[
+        list[str] | None,
+        typer.Argument(help="Specs to plan: paths or packaged names (radsweep sweep specs)."),
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Plan every study spec (all but the demo) together.")
+    ] = False,
+    device: Annotated[
+        str | None,
+        typer.Option(help="Project hours on this device: h100, a100, l4, t4, or measured."),
+    ] = None,
+) -> None:
+    """Dry run: runs after de-duplication, feature caches, disk, FLOPs and projected hours.
+
+    Hours divide the FLOPs by a device's sustained throughput: measured by `radsweep bench gpu`
+    on this machine when it has saved one, else a nominal table (data-sheet peak x utilisation).
+    """
+    from radsweep.sweeps.plan import choose_devices, load_plan
+
+    config = settings(ctx)
+    planned = load_plan(spec or [], every, config.data)
+    for line in _plan_lines(planned, choose_devices(device, config.home), config.cache):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _plan_lines(planned: "Plan", devices: "list[Device]", cache: Path) -> list[str]:
+    import shutil
+
+    from radsweep.sweeps.plan import PAPER_T4_HOURS
+
+    lines = [
+        f"specs: {', '.join(planned.specs)}",
+        f"runs: {len(planned.runs)} distinct ({planned.listed} listed; "
+        f"{planned.listed - len(planned.runs)} shared between specs)",
+        f"feature caches: {len(planned.caches)}",
+    ]
+    for item in sorted(planned.caches, key=lambda c: (c.kind, c.task, c.encoder)):
+        lines.append(
+            f"  {item.kind:<5} {item.task:<16} {item.encoder:<17} {item.samples:>7} x "
+            f"{item.views} view(s)  {_size(item.bytes):>9}"
+        )
+    folder = next(p for p in (cache, *cache.parents) if p.exists())
+    free = shutil.disk_usage(folder).free
+    verdict = "fits" if free >= planned.cache_bytes else "DOES NOT FIT"
+    lines += [
+        f"disk: {_size(planned.cache_bytes)} of caches; {_size(free)} free at {folder} ({verdict})",
+        f"FLOPs: extraction {planned.extract_flops:.3g}, training {planned.train_flops:.3g}, "
+        f"validation {planned.eval_flops:.3g}",
+    ]
+    for each in devices:
+        extract, train = planned.hours(each)
+        lines.append(
+            f"{each.name}: {extract + train:,.1f} h (extraction {extract:,.2f} h, training "
+            f"{train:,.1f} h) [{each.source}]"
+        )
+    lines.append(f"the paper: about {PAPER_T4_HOURS:,} T4-hours for the whole study")
+    return lines
+
+
+def _size(count: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if count < 1000:
+            return f"{count:.1f} {unit}"
+        count /= 1000
+    return f"{count:.1f} TB"

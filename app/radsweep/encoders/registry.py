@@ -15,6 +15,7 @@ import torch
 from radsweep.encoders.base import EncoderInfo, EncoderKind, ImageEncoder, TextEncoder
 from radsweep.encoders.checkpoints import RANDOM_IDENTITY_PREFIX
 from radsweep.errors import RadsweepError
+from radsweep.weights.catalogue import catalogued_weights, check_identity
 
 DEFAULT_MAX_LENGTH = 256  # text tokens per report; the seed does not state its choice
 
@@ -44,6 +45,7 @@ class Entry:
 
 _ENTRIES: dict[tuple[EncoderKind, str], Entry] = {}
 Builder = TypeVar("Builder", bound=Callable[..., ImageEncoder | TextEncoder])
+EncoderT = TypeVar("EncoderT", ImageEncoder, TextEncoder)
 
 
 def _register(info: EncoderInfo, variants: tuple[str, ...]) -> Callable[[Builder], Builder]:
@@ -95,13 +97,14 @@ def build_image_encoder(
 ) -> ImageEncoder:
     """A frozen image encoder.
 
-    ``weights``: None for the default source (the hub id, or random init when ``tiny``), a local
-    file or folder, a hub id ``owner/name[@revision]``, or ``"random"`` for the full-size
-    architecture randomly initialised.
+    ``weights``: None for the weights catalogue's entry, else the default source (the hub id, or
+    random init when ``tiny``), a local file or folder, a hub id ``owner/name[@revision]``, or
+    ``"random"`` for the full-size architecture randomly initialised.
     """
     entry = _entry(EncoderKind.IMAGE, name)
-    request = ImageRequest(weights, tiny, _variant(entry, variant))
-    return _frozen(entry.build(request), device)
+    chosen = _catalogued(EncoderKind.IMAGE, name, weights, tiny)
+    request = ImageRequest(chosen or weights, tiny, _variant(entry, variant))
+    return _checked(entry.build(request), chosen is not None, device)
 
 
 def build_text_encoder(
@@ -115,7 +118,24 @@ def build_text_encoder(
     """A frozen text encoder whose tokenizer pads and truncates to ``max_length`` (default 256)."""
     entry = _entry(EncoderKind.TEXT, name)
     length = DEFAULT_MAX_LENGTH if max_length is None else max_length
-    return _frozen(entry.build(TextRequest(weights, tiny, length)), device)
+    chosen = _catalogued(EncoderKind.TEXT, name, weights, tiny)
+    return _checked(
+        entry.build(TextRequest(chosen or weights, tiny, length)), chosen is not None, device
+    )
+
+
+def _catalogued(
+    kind: EncoderKind, name: str, weights: str | Path | None, tiny: bool
+) -> Path | None:
+    """The catalogue's weights when the caller named none and wants the full-size model."""
+    return catalogued_weights(kind, name) if weights is None and not tiny else None
+
+
+def _checked(encoder: EncoderT, catalogued: bool, device: str | torch.device) -> EncoderT:
+    """Catalogued weights must hash to the catalogue's SHA-256: a corrupt copy fails here."""
+    if catalogued:
+        check_identity(encoder.info.kind, encoder.info.name, encoder.weights_identity)
+    return _frozen(encoder, device)
 
 
 def _entry(kind: EncoderKind, name: str) -> Entry:
@@ -134,9 +154,6 @@ def _variant(entry: Entry, variant: str | None) -> str | None:
             f"encoder {entry.info.name!r} has no variant {variant!r}", hint=f"variants: {offered}"
         )
     return variant
-
-
-EncoderT = TypeVar("EncoderT", ImageEncoder, TextEncoder)
 
 
 def _frozen(encoder: EncoderT, device: str | torch.device) -> EncoderT:

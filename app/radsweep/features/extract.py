@@ -2,8 +2,9 @@
 
 Decoding and preprocessing run in DataLoader worker processes and writing runs on a background
 thread, so the encoder's forward pass is the only work on the critical path. On CUDA, batches are
-pinned, copied asynchronously, laid out channels_last and run under fp16/bf16 autocast; tokens
-are stored as fp16 either way. A run resumes at shard granularity (see ``store``).
+pinned, copied asynchronously, laid out channels_last and run under autocast (bf16 where the
+GPU has it, fp16 otherwise), in the largest batch that fits the GPU's free memory; tokens are
+stored as fp16 either way. A run resumes at shard granularity (see ``store``).
 """
 
 import csv
@@ -59,6 +60,10 @@ _SHOWN_REASONS = 3
 _SCAN_THREADS = 8
 _SPACE_MARGIN = 0.05  # headers, metadata and the file system's own overhead
 _WORKER_TIMEOUT = 600.0  # seconds a decoding worker may take for one batch
+CPU_BATCH = 32
+MAX_BATCH = 512
+PROBE_BATCH = 4
+MEMORY_SHARE = 0.7  # of the free GPU memory: the rest is headroom for the allocator and workers
 CENTRE_ONLY = ViewPlan()
 
 Progress = Callable[[int, int], None]
@@ -69,11 +74,11 @@ Progress = Callable[[int, int], None]
 class ExtractOptions:
     """How to run an extraction; none of these change the cached numbers (or the key)."""
 
-    batch_size: int = 32
+    batch_size: int | None = None  # None: as many as fit the GPU's memory; CPU_BATCH on the CPU
     workers: int | None = None  # decoding processes; None: one per spare core
     shard_size: int = 1024  # samples per shard: the unit of resuming
     skip_bad: bool = False
-    precision: Precision | None = None  # None: fp16 autocast on CUDA, fp32 elsewhere
+    precision: Precision | None = None  # None: bf16 (else fp16) autocast on CUDA, fp32 elsewhere
     force: bool = False
     command: str | None = None  # the command line to show in resume and repair hints
     wait_for_lock: bool = False  # block while another process extracts the same cache
@@ -97,9 +102,35 @@ def default_workers() -> int:
 
 
 def resolve_precision(device: torch.device, precision: Precision | None) -> Precision:
+    """bf16 on GPUs that have it (fp16's range overflows on some backbones), fp16 on older
+    GPUs, fp32 on the CPU, where autocast is slower than fp32 for most operators."""
     if precision is not None:
         return precision
-    return "fp16" if device.type == "cuda" else "fp32"
+    if device.type != "cuda":
+        return "fp32"
+    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+
+
+def fit_batch_size(encoder: ImageEncoder, precision: Precision, views: int = 1) -> int:
+    """The largest batch (a power of two up to MAX_BATCH) whose forward pass fits the GPU.
+
+    One probe forward of PROBE_BATCH images measures the memory each image takes (activations
+    and stored tokens); the batch then uses MEMORY_SHARE of what is free. CPU_BATCH on the CPU.
+    """
+    device = _device_of(encoder)
+    if device.type != "cuda":
+        return CPU_BATCH
+    size = encoder.info.input_size or 224
+    probe = torch.zeros(PROBE_BATCH, 3, size, size, device=device)
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    base = torch.cuda.memory_allocated(device)
+    with torch.inference_mode(), _autocast(device, precision):
+        encoder(probe.contiguous(memory_format=torch.channels_last))
+    per_image = (torch.cuda.max_memory_allocated(device) - base) / PROBE_BATCH * views
+    free, _ = torch.cuda.mem_get_info(device)
+    fits = int(free * MEMORY_SHARE / max(per_image, 1.0))
+    return max(1, min(MAX_BATCH, 1 << max(0, fits.bit_length() - 1)))
 
 
 def _autocast(device: torch.device, precision: Precision) -> AbstractContextManager[object]:
@@ -413,7 +444,8 @@ def extract_image_features(
             torch.set_flush_denormal(True)  # random or tiny weights: denormals cost 3-15x
         else:
             encoder.to(memory_format=torch.channels_last)
-        batches = _batches(pending, options.batch_size)
+        batch_size = options.batch_size or fit_batch_size(encoder, precision, views.count)
+        batches = _batches(pending, batch_size)
         total = sum(len(batch) for batch in batches)
         dataset = _ImageDataset(manifest.image_paths(), sample_ids, views, encoder)
         for indices, pixels, reasons in _loader(dataset, batches, workers, device.type == "cuda"):
@@ -447,7 +479,7 @@ def extract_text_features(
     def compute(pending: list[Shard], writer: _Writer) -> None:
         if device.type == "cpu":
             torch.set_flush_denormal(True)
-        batches = _batches(pending, options.batch_size)
+        batches = _batches(pending, options.batch_size or CPU_BATCH)
         total = sum(len(batch) for batch in batches)
         for batch in batches:
             encoded = encoder.tokenize([reports[i] for i in batch])

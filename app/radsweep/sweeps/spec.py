@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from radsweep.encoders import EncoderKind, list_encoders
 from radsweep.errors import SweepError
 from radsweep.runs.config import RunConfig
+from radsweep.sweeps.packaged import resolve_spec
 from radsweep.tasks.registry import all_tasks
 from radsweep.tasks.spec import TaskSpec
 from radsweep.training.config import HeadKind
@@ -61,13 +62,16 @@ class SweepSpec:
         return self.config["parameters"]
 
 
-def load_spec(path: Path) -> SweepSpec:
-    """Read a spec and check it against W&B's sweep-config schema and ``RunConfig``'s fields."""
+def load_spec(spec: str | Path) -> SweepSpec:
+    """Read a spec (a path, or a packaged spec's name) and check it against W&B's sweep-config
+    schema and ``RunConfig``'s fields."""
+    path = resolve_spec(spec)
     try:
         text = path.read_text()
     except OSError as error:
         raise SweepError(
-            f"cannot read sweep spec {path}: {error.strerror}", hint="pass a sweeps/*.yaml file"
+            f"cannot read sweep spec {path}: {error.strerror}",
+            hint="pass a spec file, or a name from `radsweep sweep specs`",
         ) from error
     try:
         config = yaml.safe_load(text)

@@ -1,0 +1,86 @@
+"""``radsweep weights``: the weights catalogue (list, fetch with resume, add a downloaded file)."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from radsweep.cli.context import console, settings
+
+if TYPE_CHECKING:
+    from radsweep.weights.inventory import WeightsRow
+
+app = typer.Typer(
+    help=(
+        "The weights catalogue (HOME/weights.yaml, or RADSWEEP_WEIGHTS_FILE): every backbone's "
+        "and text encoder's local weights, SHA-256 and published source. Train, extraction and "
+        "sweeps load catalogued weights, so specs need no --weights."
+    ),
+    invoke_without_command=True,
+)
+
+Name = Annotated[str, typer.Argument(help="Encoder name (image first), or image:NAME / text:NAME.")]
+
+
+@app.callback()
+def show(ctx: typer.Context) -> None:
+    """List every encoder's weights: present, missing or corrupt, and the link to get each."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from radsweep.weights.catalogue import catalogue_file
+    from radsweep.weights.inventory import inventory
+
+    file = catalogue_file(settings(ctx))
+    for line in _lines(inventory(file), file):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    console.print(
+        "Get one: `radsweep weights fetch NAME` (plain links and the hub), or download it in a "
+        "browser and `radsweep weights add NAME FILE`.",
+        markup=False,
+    )
+
+
+@app.command()
+def fetch(
+    ctx: typer.Context,
+    name: Name,
+    url: Annotated[
+        str | None, typer.Option(help="Fetch from this http(s):// or file:// link instead.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Fetch even if present.")] = False,
+) -> None:
+    """Download one encoder's weights (resuming a partial download), verify and catalogue them."""
+    from radsweep.weights.catalogue import catalogue_file
+    from radsweep.weights.inventory import fetch as fetch_weights
+
+    row = fetch_weights(name, url, force, catalogue_file(settings(ctx)))
+    console.print(f"{row.kind}:{row.name}: {row.status} {row.path or ''}".rstrip(), markup=False)
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    name: Name,
+    path: Annotated[Path, typer.Argument(help="The downloaded checkpoint file or folder.")],
+    source: Annotated[
+        str | None, typer.Option(help="Where it came from, if not the published source.")
+    ] = None,
+) -> None:
+    """Catalogue a local file or folder once it loads strictly into the encoder's architecture."""
+    from radsweep.weights.catalogue import catalogue_file
+    from radsweep.weights.inventory import add as add_weights
+
+    row = add_weights(name, path, source, catalogue_file(settings(ctx)))
+    console.print(f"{row.kind}:{row.name}: {row.status} {row.path}", markup=False)
+
+
+def _lines(rows: "list[WeightsRow]", file: Path) -> list[str]:
+    """One line per encoder, links unbroken so they can be copied."""
+    lines = [f"weights catalogue: {file}"]
+    width = max(len(f"{row.kind}:{row.name}") for row in rows)
+    for row in rows:
+        where = str(row.path) if row.path else row.source.url
+        lines.append(
+            f"  {row.kind}:{row.name:<{width - len(row.kind) - 1}}  {row.status!s:<15}  {where}"
+        )
+    return lines

@@ -1,0 +1,212 @@
+"""``radsweep bench gpu``: one run that measures what the study's cost depends on, on this device.
+
+* extraction: images/s of every backbone's forward pass at its paper resolution, fp32 against
+  mixed precision (bf16 where the device has it, else fp16), and the peak GPU memory;
+* head training: all seeds in one vectorized fit against the seeds one after another, at the
+  paper's token shapes (attention head and Mean-LP on ViT-B tokens);
+* the whole study's projection: the sustained FLOP/s measured here replace the nominal ones of
+  ``sweep plan``, and are saved so that ``radsweep sweep plan --device measured`` uses them.
+
+Weights are randomly initialised (nothing is downloaded; speed does not depend on the values).
+``tiny`` swaps in the tiny encoders and token shapes, so CI runs the whole path on a CPU.
+"""
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from radsweep.atomic import write_text_atomic
+from radsweep.encoders import build_image_encoder
+from radsweep.encoders.base import ImageEncoder
+from radsweep.features.extract import fit_batch_size, resolve_precision
+from radsweep.features.keys import Precision
+from radsweep.sweeps.plan import (
+    BACKBONE_GFLOPS,
+    MEASURED_FILE,
+    PAPER_T4_HOURS,
+    TRAIN_FACTOR,
+    Device,
+    Plan,
+    attention_pool_flops,
+    load_plan,
+)
+from radsweep.training import benchmark
+from radsweep.training.config import HeadKind
+
+STUDY_BACKBONES = tuple(BACKBONE_GFLOPS)
+GPU_BATCH_CAP = 64  # enough to fill a GPU; larger batches only lengthen the run
+CPU_BATCH = 2
+SECONDS_PER_MEASURE = {"tiny": 0.3, "full": 2.0}  # per backbone and precision, after a warm-up
+TINY_SHAPES = (
+    benchmark.TokenShape("tiny tokens (16 x 32), attention", 16, 32, HeadKind.ATTENTION),
+    benchmark.TokenShape("tiny tokens (16 x 32), Mean-LP", 16, 32, HeadKind.MEAN_LP),
+)
+PAPER_SHAPES = (benchmark.STUDY_SHAPES[1], benchmark.STUDY_SHAPES[2])  # ViT-B: attention, Mean-LP
+# (training samples, validation samples, epochs, rounds): a GPU needs enough work per fit to be
+# measured; a CPU needs little enough to finish in minutes
+HEAD_SIZES = {"tiny": (64, 32, 1, 2), "cpu": (64, 32, 1, 1), "cuda": (1024, 256, 2, 2)}
+
+
+@dataclass(frozen=True)
+class ExtractionRate:
+    backbone: str
+    input_size: int
+    precision: Precision
+    batch: int
+    images_per_second: float
+    peak_bytes: int  # GPU memory at the peak of the forward pass (0 on the CPU)
+    flops_per_image: float
+
+
+@dataclass(frozen=True)
+class HeadSpeedup:
+    shape: str
+    seeds: int
+    vectorized_seconds: float
+    sequential_seconds: float
+    flops: float  # of one vectorized fit
+
+    @property
+    def ratio(self) -> float:
+        return self.sequential_seconds / self.vectorized_seconds
+
+
+@dataclass(frozen=True)
+class DeviceBench:
+    device: Device
+    extraction: tuple[ExtractionRate, ...]
+    heads: tuple[HeadSpeedup, ...]
+    study: Plan
+    saved: Path | None
+
+    def study_hours(self) -> float:
+        return sum(self.study.hours(self.device))
+
+    def mixed_over_fp32(self, backbone: str) -> float:
+        rates = {
+            r.precision: r.images_per_second for r in self.extraction if r.backbone == backbone
+        }
+        return max(rates[p] for p in rates if p != "fp32") / rates["fp32"]
+
+
+def run_device_bench(
+    device: str | None, tiny: bool, home: Path, data_dir: Path, seeds: int = 5
+) -> DeviceBench:
+    """Measure extraction and head training here, project the study, save the throughput."""
+    target = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    extraction = tuple(r for name in STUDY_BACKBONES for r in _extraction(name, target, tiny))
+    sizes = HEAD_SIZES["tiny" if tiny else target.type]
+    heads = tuple(_head(shape, seeds, sizes) for shape in (TINY_SHAPES if tiny else PAPER_SHAPES))
+    measured = _throughput(target, extraction, heads, tiny)
+    saved = None if tiny else _save(measured, home / MEASURED_FILE)
+    return DeviceBench(measured, extraction, heads, load_plan([], True, data_dir), saved)
+
+
+def _extraction(name: str, device: torch.device, tiny: bool) -> list[ExtractionRate]:
+    encoder = build_image_encoder(name, None if tiny else "random", tiny=tiny, device=device)
+    if device.type == "cuda":
+        encoder.to(memory_format=torch.channels_last)
+    mixed = resolve_precision(device, None) if device.type == "cuda" else "bf16"
+    rates = []
+    for precision in ("fp32", mixed):
+        batch = CPU_BATCH if device.type == "cpu" else fit_batch_size(encoder, precision)
+        budget = SECONDS_PER_MEASURE["tiny" if tiny else "full"]
+        rates.append(_rate(encoder, precision, min(batch, GPU_BATCH_CAP), device, budget))
+    return rates
+
+
+def _rate(
+    encoder: ImageEncoder, precision: Precision, batch: int, device: torch.device, budget: float
+) -> ExtractionRate:
+    size = encoder.info.input_size or 224
+    pixels = torch.randn(batch, 3, size, size, device=device)
+    if device.type == "cuda":
+        pixels = pixels.contiguous(memory_format=torch.channels_last)
+        torch.cuda.reset_peak_memory_stats(device)
+    autocast = torch.autocast(device.type, dtype=_DTYPES[precision], enabled=precision != "fp32")
+
+    def forward() -> None:
+        with torch.inference_mode(), autocast:
+            encoder(pixels)
+
+    seconds, count = _timed(forward, device, budget)
+    peak = torch.cuda.max_memory_allocated(device) if device.type == "cuda" else 0
+    rate = batch * count / seconds
+    flops = _forward_flops(encoder, pixels[:1])
+    return ExtractionRate(encoder.info.name, size, precision, batch, rate, peak, flops)
+
+
+def _forward_flops(encoder: ImageEncoder, one: torch.Tensor) -> float:
+    """FLOPs of one image's forward pass, counted by PyTorch (tiny and full size alike)."""
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        encoder(one)
+    return float(counter.get_total_flops())
+
+
+_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+def _timed(work: Callable[[], None], device: torch.device, budget: float) -> tuple[float, int]:
+    """Seconds and repeats of ``work`` over about ``budget`` seconds, after one warm-up."""
+    work()
+    _sync(device)
+    start, count = time.perf_counter(), 0
+    while count == 0 or time.perf_counter() - start < budget:
+        work()
+        _sync(device)
+        count += 1
+    return time.perf_counter() - start, count
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _head(shape: benchmark.TokenShape, seeds: int, sizes: tuple[int, int, int, int]) -> HeadSpeedup:
+    """Vectorized vs sequential fits (the median of paired rounds) and the FLOPs of one fit."""
+    train, validation, epochs, rounds = sizes
+    result = benchmark.vectorization(shape, seeds, train, validation, epochs, rounds)
+    if shape.head is HeadKind.ATTENTION:
+        forward = attention_pool_flops(shape.tokens, shape.dim)
+    else:
+        forward = 4.0 * shape.dim
+    flops = (TRAIN_FACTOR * train + validation) * forward * epochs * seeds
+    return HeadSpeedup(
+        shape.name, seeds, result.vectorized_seconds, result.sequential_seconds, flops
+    )
+
+
+def _throughput(
+    device: torch.device,
+    rates: tuple[ExtractionRate, ...],
+    heads: tuple[HeadSpeedup, ...],
+    tiny: bool,
+) -> Device:
+    """Sustained TFLOP/s: mixed-precision extraction over the backbones, the attention fit."""
+    mixed = [rate for rate in rates if rate.precision != "fp32"]
+    seconds_per_image = sum(1 / rate.images_per_second for rate in mixed)
+    flops_per_image = sum(rate.flops_per_image for rate in mixed)
+    attention = next(head for head in heads if "attention" in head.shape)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "this CPU"
+    return Device(
+        name=f"{name} (measured{', tiny shapes' if tiny else ''})",
+        extract_tflops=flops_per_image / seconds_per_image / 1e12,
+        train_tflops=attention.flops / attention.vectorized_seconds / 1e12,
+        source=f"radsweep bench gpu on {name}",
+    )
+
+
+def _save(device: Device, path: Path) -> Path:
+    write_text_atomic(path, json.dumps(asdict(device), indent=2) + "\n")
+    return path
+
+
+def paper_ratio(bench: DeviceBench) -> float:
+    """How many times fewer device-hours than the paper's own estimate the projection needs."""
+    return PAPER_T4_HOURS / max(bench.study_hours(), 1e-9)

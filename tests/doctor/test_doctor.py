@@ -1,0 +1,101 @@
+"""``radsweep doctor`` on a machine without CUDA or a W&B key: each finding is one clear line."""
+
+import hashlib
+import shutil
+from collections import namedtuple
+from pathlib import Path
+
+import pytest
+import torch
+
+from radsweep.cli.main import cli
+from radsweep.doctor import Level, blocked, examine
+from radsweep.settings import Settings
+from radsweep.tasks.synthetic import SynthBenchmark
+from radsweep.weights.catalogue import Catalogue, WeightsEntry, catalogue_file, save_catalogue
+
+Usage = namedtuple("Usage", "total used free")
+
+
+def _lines(checks: list, area: str) -> list[str]:
+    return [check.line() for check in checks if check.area == area]
+
+
+@pytest.fixture
+def no_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+
+
+@pytest.fixture
+def no_wandb_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Online W&B but no key anywhere (an empty netrc); W&B's settings read afresh."""
+    import wandb
+
+    netrc = tmp_path / "netrc"
+    netrc.write_text("")
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.delenv("WANDB_MODE")
+    wandb.teardown()
+    yield
+    wandb.teardown()
+
+
+def test_no_cuda_and_no_wandb_key_are_warnings_with_fixes(
+    no_cuda: None, no_wandb_key: None
+) -> None:
+    checks = examine(Settings())
+    (torch_line,) = _lines(checks, "torch")
+    assert torch_line.startswith("warn") and "no CUDA device — " in torch_line
+    (wandb_line,) = _lines(checks, "W&B")
+    assert wandb_line.startswith("warn") and "no W&B API key configured — set WANDB_API_KEY" in (
+        wandb_line
+    )
+    assert all("\n" not in check.line() for check in checks)
+
+
+def test_an_unreachable_server_is_reported_in_bounded_time(unreachable: str) -> None:
+    checks = examine(Settings(), server_timeout=1.0)
+    (line,) = _lines(checks, "W&B")
+    assert line.startswith("warn") and unreachable in line and "WANDB_BASE_URL" in line
+
+
+def test_missing_weights_give_the_link_and_corrupt_ones_block(tmp_path: Path) -> None:
+    copy = tmp_path / "c2l.pth"
+    copy.write_bytes(b"weights")
+    entry = WeightsEntry(path=copy, sha256=hashlib.sha256(b"other").hexdigest())
+    save_catalogue(Catalogue(image={"c2l": entry}), catalogue_file())
+    lines = _lines(examine(Settings()), "weights")
+    c2l = next(line for line in lines if "image:c2l" in line)
+    assert c2l.startswith("FAIL") and "corrupt" in c2l and "weights fetch image:c2l --force" in c2l
+    mrm = next(line for line in lines if "image:mrm" in line)
+    assert mrm.startswith("warn") and "https://drive.google.com/file/d/" in mrm
+
+
+def test_built_tasks_are_validated(small_benchmark: SynthBenchmark, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(small_benchmark.directory, data / "benchmark")
+    settings = Settings(data_dir=data)
+    assert all(line.startswith("ok") for line in _lines(examine(settings), "tasks"))
+    (data / "benchmark" / "synth-prognostic" / "manifest.parquet").unlink()
+    failing = [line for line in _lines(examine(settings), "tasks") if line.startswith("FAIL")]
+    assert len(failing) == 1 and "synth-prognostic" in failing[0]
+
+
+def test_too_little_disk_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: Usage(10**12, 10**12 - 10**9, 10**9))
+    checks = examine(Settings())
+    (disk,) = _lines(checks, "disk")
+    assert disk.startswith("FAIL") and "1 GB free" in disk and "RADSWEEP_CACHE_DIR" in disk
+    assert blocked(checks)
+
+
+def test_cli_exit_code_follows_blocking_checks(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: Usage(10**15, 0, 10**15))
+    assert cli(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "ok    disk" in out and "FAIL" not in out
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: Usage(10**15, 10**15, 0))
+    assert cli(["doctor"]) == 1
+    assert Level.FAIL in capsys.readouterr().out
