@@ -11,6 +11,7 @@ from rich.progress import Progress as Bar
 from rich.table import Table
 
 from radsweep.cli.context import console, err_console, progress_bar, settings
+from radsweep.devices import resolve_device
 from radsweep.errors import FeatureCacheError, RadsweepError
 from radsweep.settings import Settings
 from radsweep.tasks.manifest import Manifest
@@ -34,17 +35,6 @@ class Precision(StrEnum):
     FP32 = "fp32"
     FP16 = "fp16"
     BF16 = "bf16"
-
-
-def _device(name: str) -> str:
-    import torch
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        return str(torch.device(name))
-    except RuntimeError as error:
-        raise RadsweepError(f"unknown device {name!r}", hint="use auto, cpu or cuda") from error
 
 
 def _command(ctx: typer.Context, config: Settings) -> str:
@@ -178,7 +168,7 @@ def extract(
         force=force,
         command=_command(ctx, config),
     )
-    target = _device(device)
+    target = resolve_device(device)
     if backbone is not None:
         from radsweep.encoders import build_image_encoder
         from radsweep.features.extract import extract_image_features
