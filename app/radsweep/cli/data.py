@@ -59,6 +59,39 @@ def list_tasks(ctx: typer.Context) -> None:
     console.print("Fractions, epochs and class counts per seed: radsweep data splits TASK")
 
 
+@app.command("init")
+def init(
+    folder: Annotated[
+        Path, typer.Argument(help="Folder for your task (created if missing).", metavar="DIR")
+    ],
+    name: Annotated[
+        str | None,
+        typer.Option(help="Task name (default: from the folder name).", metavar="NAME"),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing task.json with the example.")
+    ] = False,
+) -> None:
+    """Start a task from your own data: write a complete example task.json into DIR.
+
+    Then edit it, put the images and manifest.parquet beside it, and run radsweep data validate.
+    """
+    from radsweep.tasks.template import init_task_folder
+
+    made = init_task_folder(folder, name, force)
+    lines = [
+        f"wrote {made.task_file}",
+        "next:",
+        f"  1. edit {made.task_file.name}: title, kind, classes, split, sizes (fraction, epochs)",
+        f"  2. put the images under {made.images} (JPEG, PNG or DICOM)",
+        f"  3. write {made.manifest}: one row per image, columns {', '.join(made.columns)}",
+        "     (image_path relative to the images folder, label = class index from 0)",
+        f"  4. radsweep data validate {folder}",
+    ]
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
 @app.command()
 def validate(
     ctx: typer.Context,
