@@ -14,9 +14,10 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from radsweep.cli.output import stdout_console
 from radsweep.settings import Settings
 
-console = Console()
+console = stdout_console()  # never cuts piped output at 80 columns
 err_console = Console(stderr=True)
 
 

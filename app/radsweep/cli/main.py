@@ -11,6 +11,7 @@ from radsweep import __version__
 from radsweep.cli import bench, data, features, results, sweep
 from radsweep.cli.context import err_console
 from radsweep.cli.demo import demo
+from radsweep.cli.output import HelpGroup
 from radsweep.cli.report import report
 from radsweep.cli.train import train
 from radsweep.errors import RadsweepError
@@ -18,6 +19,7 @@ from radsweep.settings import Settings
 
 app = typer.Typer(
     name="radsweep",
+    cls=HelpGroup,
     help=(
         "When do radiology reports help train image classifiers? radsweep builds tasks, caches "
         "frozen-backbone features, sweeps backbone x task x training fraction x τ x λ with "
