@@ -18,14 +18,16 @@ ResultsDbOption = Annotated[
 WeightsOption = Annotated[
     str | None,
     typer.Option(
-        help="Backbone weights: a local file or folder, or a hub id owner/name[@revision].",
+        help="Backbone weights: a local file or folder, a hub id owner/name[@revision], or "
+        "random (default: the published release).",
         metavar=WEIGHTS_METAVAR,
     ),
 ]
 TextWeightsOption = Annotated[
     str | None,
     typer.Option(
-        help="Text encoder weights: a local folder, or a hub id owner/name[@revision].",
+        help="Text encoder weights: a local folder or a hub id owner/name[@revision] "
+        "(default: the published release).",
         metavar=WEIGHTS_METAVAR,
     ),
 ]
