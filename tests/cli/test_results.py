@@ -52,7 +52,7 @@ def test_export_from_another_database(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path / "elsewhere.sqlite")
     sweep.record(store, task="synth-age", backbone="c2l", fraction=0.1)
     out = tmp_path / "out"
-    assert cli(["results", "export", "--db", str(store.path), "--out", str(out)]) == 0
+    assert cli(["results", "export", "--from", str(store.path), "--out", str(out)]) == 0
     assert len(pd.read_parquet(out / "runs.parquet")) == 1
 
 
@@ -61,7 +61,7 @@ def test_user_errors_are_one_line(
 ) -> None:
     assert cli(["results", "export", "--out", str(tmp_path), "--format", "xlsx"]) == 2
     assert "unknown export format 'xlsx'" in capsys.readouterr().err
-    assert cli(["results", "ls", "--db", str(tmp_path / "none.sqlite")]) == 2
+    assert cli(["results", "ls", "--from", str(tmp_path / "none.sqlite")]) == 2
     error = capsys.readouterr().err
     assert "no results store at" in error and error.count("\n") == 1
     assert not (tmp_path / "none.sqlite").exists()
@@ -126,6 +126,6 @@ def test_a_damaged_store_is_one_line_naming_it(
 ) -> None:
     path = tmp_path / "results.sqlite"
     path.write_bytes(b"garbage" * 1000)
-    assert cli(["results", "ls", "--db", str(path)]) == 2
+    assert cli(["results", "ls", "--from", str(path)]) == 2
     error = capsys.readouterr().err
     assert str(path) in error and error.count("\n") == 1

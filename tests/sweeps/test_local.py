@@ -90,8 +90,8 @@ def test_an_interrupt_puts_the_running_job_back(tmp_path: Path) -> None:
     assert counts(settings)[JobState.PENDING] == 2
     assert work(options(settings)) == 2
     with JobQueue(queue_path(settings.results)) as queue:
-        attempts = queue._db.execute("SELECT attempts FROM jobs").fetchall()
-    assert attempts == [(1,), (1,)]  # the interrupted claim did not count
+        attempts = [job.attempts for job in queue.jobs()]
+    assert attempts == [1, 1]  # the interrupted claim did not count
 
 
 @pytest.mark.slow
@@ -154,8 +154,8 @@ def test_sigterm_to_a_session_puts_its_workers_jobs_back_in_line(tmp_path: Path)
     assert not fakes.finished(settings)
 
 
-# A fit of about 3 s: long enough that both workers are inside their fits at once. With 4 epochs
-# (0.3 s since the CPU engine got faster) one worker could finish before the other's W&B run opened.
+# Long enough that the test sees each worker inside its fit before the fit ends; the workers are
+# then frozen (SIGSTOP), so how long a fit lasts on a loaded machine does not matter after that.
 REAL_EPOCHS = 40
 
 
@@ -176,8 +176,8 @@ def real_configs() -> list[RunConfig]:
 def _running(settings: Settings) -> list[tuple[int, int]]:
     """(job id, worker PID) of the running jobs."""
     with JobQueue(queue_path(settings.results)) as queue:
-        rows = queue._db.execute("SELECT id, worker FROM jobs WHERE state = 'running'").fetchall()
-    return [(job, int(worker.rpartition("/")[2])) for job, worker in rows]
+        running = [job for job in queue.jobs() if job.state == JobState.RUNNING]
+    return [(job.id, int(str(job.worker).rpartition("/")[2])) for job in running]
 
 
 def _wandb_runs(settings: Settings) -> list[Path]:
@@ -197,11 +197,15 @@ def test_real_runs_killed_mid_training_are_done_exactly_once_after_a_restart(
     context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_worker_process, args=(options,)) for _ in range(2)]
     try:
-        for worker in workers:
+        # One worker at a time: once it holds a job and has opened that job's W&B run, what
+        # follows is the fit, and SIGSTOP freezes it there until both are killed together.
+        for started, worker in enumerate(workers, start=1):
             worker.start()
-        # Both workers hold a job and have opened its W&B run: what follows is the fit.
-        wait_until(lambda: len(_running(settings)) == 2 and len(_wandb_runs(settings)) == 2, 90)
-        time.sleep(0.5)
+            wait_until(
+                lambda n=started: len(_running(settings)) == n and len(_wandb_runs(settings)) == n,
+                90,
+            )
+            os.kill(worker.pid, signal.SIGSTOP)
         killed = _running(settings)
         for _, pid in killed:
             os.kill(pid, signal.SIGKILL)
@@ -219,7 +223,7 @@ def test_real_runs_killed_mid_training_are_done_exactly_once_after_a_restart(
 
     assert final == {JobState.PENDING: 0, JobState.RUNNING: 0, JobState.DONE: 3, JobState.FAILED: 0}
     with JobQueue(queue_path(settings.results)) as queue:
-        jobs = queue._db.execute("SELECT id, attempts, run_key FROM jobs ORDER BY id").fetchall()
+        jobs = [(job.id, job.attempts, job.run_key) for job in queue.jobs()]
     attempts = {job: tries for job, tries, _ in jobs}
     assert [attempts[job] for job, _ in killed] == [2, 2] and sum(attempts.values()) == 5
     keys = sorted(key for _, _, key in jobs)

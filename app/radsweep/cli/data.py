@@ -3,16 +3,19 @@
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.table import Table
 
 from radsweep.cli import build
 from radsweep.cli.context import console, err_console, progress_bar, settings
+from radsweep.cli.options import JsonFlag
+from radsweep.cli.output import print_json
 from radsweep.errors import SplitError
 from radsweep.tasks.manifest import Manifest
 from radsweep.tasks.registry import all_tasks, find_task_directory, unreadable_tasks
 from radsweep.tasks.spec import FixedPoolSplit, TaskSpec
-from radsweep.tasks.splits import make_split
+from radsweep.tasks.splits import Split, make_split
 from radsweep.tasks.synthetic import SynthBenchmark, SynthConfig, synthesize
 
 app = typer.Typer(
@@ -34,9 +37,17 @@ def _sizes_text(task: TaskSpec) -> str:
 
 
 @app.command("tasks")
-def list_tasks(ctx: typer.Context) -> None:
+def list_tasks(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List every task: the study's catalogue, the synthetic tasks, and task folders on disk."""
     data_dir = settings(ctx).data
+    if as_json:
+        print_json(
+            [
+                entry.spec.model_dump(mode="json") | {"directory": entry.directory}
+                for entry in all_tasks(data_dir)
+            ]
+        )
+        return
     table = Table(title=f"radsweep tasks (built under {data_dir})", title_justify="left")
     table.add_column("name", no_wrap=True)
     for column in ("kind", "classes", "split", "fractions", "τ", "built"):
@@ -59,6 +70,39 @@ def list_tasks(ctx: typer.Context) -> None:
     for problem in unreadable_tasks(data_dir):
         err_console.print(f"skipped: {problem.one_line()}", markup=False, soft_wrap=True)
     console.print("Fractions, epochs and class counts per seed: radsweep data splits TASK")
+
+
+@app.command("init")
+def init(
+    folder: Annotated[
+        Path, typer.Argument(help="Folder for your task (created if missing).", metavar="DIR")
+    ],
+    name: Annotated[
+        str | None,
+        typer.Option(help="Task name (default: from the folder name).", metavar="NAME"),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing task.json with the example.")
+    ] = False,
+) -> None:
+    """Start a task from your own data: write a complete example task.json into DIR.
+
+    Then edit it, put the images and manifest.parquet beside it, and run radsweep data validate.
+    """
+    from radsweep.tasks.template import init_task_folder
+
+    made = init_task_folder(folder, name, force)
+    lines = [
+        f"wrote {made.task_file}",
+        "next:",
+        f"  1. edit {made.task_file.name}: title, kind, classes, split, sizes (fraction, epochs)",
+        f"  2. put the images under {made.images} (JPEG, PNG or DICOM)",
+        f"  3. write {made.manifest}: one row per image, columns {', '.join(made.columns)}",
+        "     (image_path relative to the images folder, label = class index from 0)",
+        f"  4. radsweep data validate {folder}",
+    ]
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -84,11 +128,15 @@ def splits(
     ctx: typer.Context,
     task: Annotated[str, typer.Argument(help="Task name or folder holding task.json.")],
     seed: Annotated[int, typer.Option(help="Split seed.")] = 0,
+    as_json: JsonFlag = False,
 ) -> None:
     """Show one seed's validation set and nested training subsets with their class counts."""
     manifest = Manifest.load(find_task_directory(task, settings(ctx).data), check_images=False)
     split = make_split(manifest, seed)
     spec = manifest.task
+    if as_json:
+        print_json(_split_record(split, spec, seed))
+        return
     note = ""
     table = Table(title=f"{spec.name}, seed {seed}", title_justify="left")
     table.add_column("subset", no_wrap=True)
@@ -112,6 +160,25 @@ def splits(
     console.print(table)
     if note:
         console.print(f"[yellow]note[/]: {note}")
+
+
+def _subset(split: Split, ids: np.ndarray, classes: tuple[str, ...]) -> dict[str, object]:
+    counts = split.class_counts(ids)
+    return {"samples": len(ids), "class_counts": dict(zip(classes, map(int, counts), strict=True))}
+
+
+def _split_record(split: Split, spec: TaskSpec, seed: int) -> dict[str, object]:
+    """One seed's split as data: each training fraction (null counts when too few samples)."""
+    training = []
+    for size in spec.sizes:
+        row: dict[str, object] = {"fraction": size.fraction, "epochs": size.epochs}
+        try:
+            row |= _subset(split, split.training(size.fraction), spec.classes)
+        except SplitError as error:
+            row |= {"samples": None, "class_counts": None, "note": error.one_line()}
+        training.append(row)
+    validation = _subset(split, split.validation, spec.classes)
+    return {"task": spec.name, "seed": seed, "training": training, "validation": validation}
 
 
 @app.command("probe")

@@ -5,11 +5,13 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import Progress as Bar
 from rich.table import Table
 
-from radsweep.cli.context import console, err_console, progress_bar, resolve_device, settings
+from radsweep.cli.context import console, err_console, progress_bar, settings
+from radsweep.cli.options import JsonFlag, TextWeightsOption, WeightsOption
+from radsweep.cli.output import print_json
+from radsweep.devices import resolve_device
 from radsweep.errors import FeatureCacheError, RadsweepError
 from radsweep.settings import Settings
 from radsweep.tasks.manifest import Manifest
@@ -24,9 +26,6 @@ app = typer.Typer(
     help="Frozen image/text encoders and the feature cache: extract, list, verify.",
     no_args_is_help=True,
 )
-
-
-_PIPED_WIDTH = 200
 
 
 class Precision(StrEnum):
@@ -90,19 +89,14 @@ def extract(
     backbone: Annotated[
         str | None, typer.Option(help="Image encoder to cache (see radsweep features encoders).")
     ] = None,
-    weights: Annotated[
-        str | None,
-        typer.Option(help="Backbone weights: hub id, local path or random (default: its release)."),
-    ] = None,
+    weights: WeightsOption = None,
     variant: Annotated[
         str | None, typer.Option(help="The backbone's preprocessing variant (e.g. paper, repo).")
     ] = None,
     text_encoder: Annotated[
         str | None, typer.Option(help="Text encoder to cache the reports with.")
     ] = None,
-    text_weights: Annotated[
-        str | None, typer.Option(help="Text encoder weights: hub id, local path or random.")
-    ] = None,
+    text_weights: TextWeightsOption = None,
     max_length: Annotated[
         int | None, typer.Option(min=1, help="Report tokens kept (default: the encoder's).")
     ] = None,
@@ -170,7 +164,7 @@ def extract(
         force=force,
         command=_command(ctx, config),
     )
-    target = resolve_device(device)
+    target = str(resolve_device(device))
     if backbone is not None:
         from radsweep.encoders import build_image_encoder
         from radsweep.features.extract import extract_image_features
@@ -214,13 +208,34 @@ def _state(cache: "CacheDir") -> tuple[str, str, str]:
     return views, str(record.plan.samples), f"complete{note}"
 
 
+def _cache_record(cache: "CacheDir") -> dict[str, object]:
+    record = cache.record()
+    spec = record.spec
+    image = spec.kind == "image"
+    return {
+        "key": cache.key,
+        "kind": spec.kind,
+        "encoder": spec.encoder,
+        "task": record.task,
+        "views": spec.views.count if image else None,
+        "pool": spec.pool if image else None,
+        "samples": record.plan.samples,
+        "state": _state(cache)[2],
+        "complete": cache.is_complete(),
+        "bytes": cache.size_on_disk(),
+    }
+
+
 @app.command("ls")
-def list_command(ctx: typer.Context) -> None:
+def list_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List feature caches: key, encoder, task, views, state and size on disk."""
     from radsweep.features.store import list_caches
 
     root = settings(ctx).cache
     caches = list_caches(root)
+    if as_json:
+        print_json([_cache_record(cache) for cache in caches])
+        return
     if not caches:
         console.print(f"no feature caches under {root} (radsweep features extract makes them)")
         return
@@ -248,8 +263,7 @@ def list_command(ctx: typer.Context) -> None:
             state,
             _size(cache.size_on_disk()),
         )
-    # Piped output is read by scripts: never cut keys to a default 80 columns there.
-    (console if console.is_terminal else Console(width=_PIPED_WIDTH)).print(table)
+    console.print(table)
 
 
 @app.command()
@@ -313,15 +327,31 @@ def encoders(
     kind: Annotated[
         str | None, typer.Option(help="Only 'image' or only 'text' encoders.", metavar="KIND")
     ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """List the registered encoders: architecture, tokens, default weights, licence."""
     # Imported here so that `radsweep --help` does not pay for torch.
-    from radsweep.encoders import EncoderKind, list_encoders
+    from radsweep.encoders import EncoderKind, encoder_variants, list_encoders
+    from radsweep.encoders.pretrained import pretrained
     from radsweep.errors import RadsweepError
 
     if kind is not None and kind not in set(EncoderKind):
         raise RadsweepError(f"unknown encoder kind {kind!r}", hint="use 'image' or 'text'")
     kinds = [EncoderKind(kind)] if kind else list(EncoderKind)
+    if as_json:
+        infos = [info for each in kinds for info in list_encoders(each)]
+        print_json(
+            [
+                info.model_dump(mode="json")
+                | {
+                    "variants": list(encoder_variants(info.name, info.kind)),
+                    "display": pretrained(info.name, info.kind.value).display,
+                    "citation": pretrained(info.name, info.kind.value).citation,
+                }
+                for info in infos
+            ]
+        )
+        return
     for each in kinds:
         console.print(_table(each, list_encoders(each)))
     console.print(

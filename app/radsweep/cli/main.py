@@ -12,12 +12,14 @@ from radsweep.cli.boundary import describe
 from radsweep.cli.context import err_console
 from radsweep.cli.demo import demo
 from radsweep.cli.doctor import doctor
+from radsweep.cli.output import HelpGroup
 from radsweep.cli.report import report
 from radsweep.cli.train import train
 from radsweep.settings import Settings
 
 app = typer.Typer(
     name="radsweep",
+    cls=HelpGroup,
     help=(
         "When do radiology reports help train image classifiers? radsweep builds tasks, caches "
         "frozen-backbone features, sweeps backbone x task x training fraction x τ x λ with "

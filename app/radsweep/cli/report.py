@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from radsweep.cli.context import console, err_console, settings
+from radsweep.cli.options import ResultsDbOption
 
 
 def report(
@@ -14,14 +15,7 @@ def report(
     out: Annotated[
         Path, typer.Option(help="Folder for report.html, figures/ (PNG, SVG) and data/ (CSV).")
     ],
-    source: Annotated[
-        Path | None,
-        typer.Option(
-            "--from",
-            help="Results database to report on (default: RESULTS/results.sqlite).",
-            metavar="RESULTS_DB",
-        ),
-    ] = None,
+    source: ResultsDbOption = None,
     wandb_project: Annotated[
         str | None,
         typer.Option(
@@ -34,7 +28,8 @@ def report(
         list[str] | None,
         typer.Option(
             help="Draw per-epoch AUC curves for this run key or unique key prefix (repeatable; "
-            "keys: radsweep results ls). Default: one run per task and method."
+            "keys: radsweep results ls). Default: one run per task and method.",
+            metavar="RUN_KEY",
         ),
     ] = None,
 ) -> None:

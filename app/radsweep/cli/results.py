@@ -8,21 +8,17 @@ from rich import box
 from rich.table import Table
 
 from radsweep.cli.context import console, settings
+from radsweep.cli.options import JsonFlag, ResultsDbOption
+from radsweep.cli.output import print_json
+from radsweep.results.summary import run_summaries
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from radsweep.results.store import ResultsStore
 
 app = typer.Typer(
     help="The results store: list finished runs, export its tables as parquet or CSV.",
     no_args_is_help=True,
 )
-
-DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", help="Results database (default: RESULTS/results.sqlite)."),
-]
 
 
 def _store(ctx: typer.Context, db: Path | None) -> "ResultsStore":
@@ -38,7 +34,7 @@ def export(
     fmt: Annotated[
         str, typer.Option("--format", help="parquet or csv.", metavar="FORMAT")
     ] = "parquet",
-    db: DbOption = None,
+    db: ResultsDbOption = None,
 ) -> None:
     """Write the store's three tables (runs, per-seed metrics, per-epoch curves) to OUT."""
     from radsweep.errors import RadsweepError
@@ -54,34 +50,30 @@ def export(
 
 
 def _number(value: object) -> str:
-    return "-" if value is None or value != value else f"{value:g}"  # NaN != NaN
+    return "-" if value is None else f"{value:g}"
 
 
-def _runs_table(title: str, seeds: "pd.DataFrame") -> Table:
-    from radsweep.stats import t_interval
-
+def _runs_table(title: str, records: list[dict[str, object]]) -> Table:
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0))
     table.add_column("key", no_wrap=True)
     for column in ("backbone", "method", "head"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, no_wrap=True)
     for column in ("frac.", "τ", "λ", "seeds"):
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("AUC ± 95% CI", justify="right", no_wrap=True)
-    order = ["method", "backbone", "head", "fraction", "tau", "lam", "created_at"]
-    for run in seeds.drop_duplicates("run_key").sort_values(order).itertuples(index=False):
-        interval = t_interval(seeds.loc[seeds["run_key"] == run.run_key, "final_auc"], 0.95)
-        spread = f" ± {interval.half_width:.3f}" if interval.n > 1 else ""
-        image = isinstance(run.backbone, str)
+    for run in records:
+        interval = run["auc_ci95"]
+        spread = f" ± {(interval[1] - interval[0]) / 2:.3f}" if isinstance(interval, list) else ""
         table.add_row(
-            run.run_key[:8],
-            run.backbone if image else "-",
-            run.method,
-            run.head if image else "-",
-            _number(run.fraction),
-            _number(run.tau),
-            _number(run.lam),
-            str(interval.n),
-            f"{interval.mean:.3f}{spread}",
+            str(run["run_key"])[:8],
+            str(run["backbone"] or "-"),
+            str(run["method"]),
+            str(run["head"] or "-"),
+            _number(run["fraction"]),
+            _number(run["tau"]),
+            _number(run["lam"]),
+            str(run["seeds"]),
+            f"{run['auc']:.3f}{spread}",
         )
     return table
 
@@ -90,7 +82,8 @@ def _runs_table(title: str, seeds: "pd.DataFrame") -> Table:
 def list_runs(
     ctx: typer.Context,
     task: Annotated[str | None, typer.Option(help="Only this task's runs.")] = None,
-    db: DbOption = None,
+    db: ResultsDbOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """List finished runs per task: configuration, seeds, mean final AUC with its 95 % t-interval.
 
@@ -101,7 +94,11 @@ def list_runs(
     seeds = seeds[seeds["stage"] == "model"]
     if task is not None:
         seeds = seeds[seeds["task"] == task]
-    for name, rows in seeds.groupby("task", sort=True):
+    records = run_summaries(seeds)
+    if as_json:
+        print_json({"results_db": store.path, "runs": records})
+        return
+    for name in sorted({str(run["task"]) for run in records}):
+        rows = [run for run in records if run["task"] == name]
         console.print(_runs_table(f"{name} ({store.path})", rows))
-    count = seeds["run_key"].nunique()
-    console.print(f"{count} runs. Tables for pandas: radsweep results export --out DIR")
+    console.print(f"{len(records)} runs. Tables for pandas: radsweep results export --out DIR")

@@ -7,12 +7,14 @@ import typer
 from rich.table import Table
 
 from radsweep.cli.context import console, err_console, progress_bar, settings
+from radsweep.cli.options import JsonFlag
+from radsweep.cli.output import print_json
 from radsweep.errors import SweepError
 
 if TYPE_CHECKING:
     from radsweep.runs.config import RunConfig
     from radsweep.sweeps.plan import Device, Plan
-    from radsweep.sweeps.queue import JobState
+    from radsweep.sweeps.queue import Failure, JobState
     from radsweep.sweeps.spec import SweepSpec
 
 app = typer.Typer(
@@ -59,6 +61,23 @@ def _counts_table(counts: dict[str, dict["JobState", int]]) -> Table:
         cells = [str(by_state[state]) for state in JobState]
         table.add_row(spec, *cells, str(sum(by_state.values())))
     return table
+
+
+def _status_records(
+    counts: dict[str, dict["JobState", int]], failures: dict[str, list["Failure"]]
+) -> list[dict[str, object]]:
+    return [
+        {
+            "spec": name,
+            "counts": {state.value: count for state, count in by_state.items()},
+            "total": sum(by_state.values()),
+            "failures": [
+                failure.config.model_dump(mode="json") | {"error": failure.error}
+                for failure in failures[name]
+            ],
+        }
+        for name, by_state in counts.items()
+    ]
 
 
 @app.command()
@@ -155,6 +174,7 @@ def status(
         str | None, typer.Argument(help="A spec file or name (default: every local sweep).")
     ] = None,
     errors: Annotated[int, typer.Option(min=0, help="Failed runs to list per spec.")] = 10,
+    as_json: JsonFlag = False,
 ) -> None:
     """Show the local queue: done / running / failed / pending runs per spec, and why runs failed.
 
@@ -164,6 +184,9 @@ def status(
 
     path = queue_path(settings(ctx).results)
     if not path.is_file():
+        if as_json:
+            print_json({"queue": path, "sweeps": []})
+            return
         console.print(f"no local sweeps yet ({path}): radsweep sweep local SPEC starts one")
         return
     name = Path(spec).stem if spec else None
@@ -176,6 +199,9 @@ def status(
                 hint=f"radsweep sweep local sweeps/{name}.yaml queues it",
             )
         failures = {spec_name: queue.failures(spec_name, errors) for spec_name in counts}
+    if as_json:
+        print_json({"queue": path, "sweeps": _status_records(counts, failures)})
+        return
     console.print(_counts_table(counts))
     for spec_name, failed in failures.items():
         for failure in failed:

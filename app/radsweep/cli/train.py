@@ -5,7 +5,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from radsweep.cli.context import console, progress_bar, resolve_device, settings
+from radsweep.cli.context import console, progress_bar, settings
+from radsweep.cli.options import TextWeightsOption, WeightsOption
+from radsweep.devices import resolve_device
 from radsweep.errors import RadsweepError
 from radsweep.runs.config import MAX_SEED, MAX_SEEDS
 from radsweep.stats import t_interval
@@ -114,11 +116,9 @@ def train(
     lr: Annotated[float | None, typer.Option(help="Adam learning rate (1e-4; LP 1e-3).")] = None,
     views: Annotated[int, typer.Option(help="Augmented views cached per image.")] = 0,
     pool: Annotated[int, typer.Option(help="Average-pool the token grid in PxP windows.")] = 1,
-    weights: Annotated[str | None, typer.Option(help="Backbone weights: hub id or path.")] = None,
+    weights: WeightsOption = None,
     variant: Annotated[str | None, typer.Option(help="Backbone preprocessing variant.")] = None,
-    text_weights: Annotated[
-        str | None, typer.Option(help="Text encoder weights: hub id or path.")
-    ] = None,
+    text_weights: TextWeightsOption = None,
     tiny: Annotated[
         bool, typer.Option("--tiny", help="Tiny random encoders (tests, demos).")
     ] = False,
@@ -154,7 +154,7 @@ def train(
         text_weights=text_weights,
         tiny=tiny,
     )
-    target = resolve_device(device)
+    target = str(resolve_device(device))
     folders = settings(ctx)
     store = ResultsStore(default_store_path(folders))
     with progress_bar("items") as bar:

@@ -1,27 +1,47 @@
 """Frozen image backbones and text encoders: registry, weight loading, preprocessing.
 
-Importing the package registers every encoder (``images`` and ``text`` hold the entries; their
-heavy libraries load only when an encoder is built).
+The package imports lazily: ``radsweep.encoders.pretrained`` (the table of names, sources and
+display names) is read by reports without loading torch, and the registry imports its entries
+(``images``, ``light``, ``text``) the first time an encoder is listed or built.
 """
 
-from radsweep.encoders import images, light, text
-from radsweep.encoders.base import (
-    CropBox,
-    EncoderInfo,
-    EncoderKind,
-    ImageEncoder,
-    ImageTokens,
-    TextEncoder,
-    TextTokens,
-)
-from radsweep.encoders.checkpoints import RANDOM_WEIGHTS
-from radsweep.encoders.registry import (
-    DEFAULT_MAX_LENGTH,
-    build_image_encoder,
-    build_text_encoder,
-    encoder_variants,
-    list_encoders,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from radsweep.encoders.base import (
+        CropBox,
+        EncoderInfo,
+        EncoderKind,
+        ImageEncoder,
+        ImageTokens,
+        TextEncoder,
+        TextTokens,
+    )
+    from radsweep.encoders.checkpoints import RANDOM_WEIGHTS
+    from radsweep.encoders.registry import (
+        DEFAULT_MAX_LENGTH,
+        build_image_encoder,
+        build_text_encoder,
+        encoder_variants,
+        list_encoders,
+    )
+
+_HOMES = {
+    "CropBox": "base",
+    "EncoderInfo": "base",
+    "EncoderKind": "base",
+    "ImageEncoder": "base",
+    "ImageTokens": "base",
+    "TextEncoder": "base",
+    "TextTokens": "base",
+    "RANDOM_WEIGHTS": "checkpoints",
+    "DEFAULT_MAX_LENGTH": "registry",
+    "build_image_encoder": "registry",
+    "build_text_encoder": "registry",
+    "encoder_variants": "registry",
+    "list_encoders": "registry",
+}
 
 __all__ = [
     "DEFAULT_MAX_LENGTH",
@@ -36,8 +56,11 @@ __all__ = [
     "build_image_encoder",
     "build_text_encoder",
     "encoder_variants",
-    "images",
-    "light",
     "list_encoders",
-    "text",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'radsweep.encoders' has no attribute {name!r}")
+    return getattr(import_module(f"radsweep.encoders.{_HOMES[name]}"), name)

@@ -1,9 +1,10 @@
-"""The study's seven image backbones as registry entries.
+"""The paper's seven image backbones as registry entries.
 
-Each entry states its architecture (built offline by transformers, timm, open_clip or
-torchvision), the release's checkpoint format, its preprocessing (Appendix A of the seed, plus
-the original repository's where it differs) and a tiny configuration for tests and the demo.
-Facts and sources: shared/reference/backbones.md.
+The pretrained table (``pretrained.py``) says what each backbone is: architecture, published
+weights, preprocessing (the paper's Appendix A, plus the original repository's where it
+differs), display name and citation. This module is the code half: how to build each
+architecture offline (transformers, timm, open_clip or torchvision), the release's checkpoint
+format, and a tiny configuration for tests and the demo.
 """
 
 import json
@@ -27,15 +28,9 @@ from radsweep.encoders.checkpoints import (
     seeded_init,
     weight_file,
 )
-from radsweep.encoders.preprocess import (
-    CLIP_MEAN,
-    CLIP_STD,
-    IMAGENET_MEAN,
-    IMAGENET_STD,
-    Interpolation,
-    Preprocessing,
-)
-from radsweep.encoders.registry import ImageRequest, register_image
+from radsweep.encoders.preprocess import Interpolation, Preprocessing
+from radsweep.encoders.pretrained import pretrained
+from radsweep.encoders.registry import ImageRequest, register_image, registered_info, table_info
 from radsweep.encoders.vision import Dinov2Encoder, ResNetEncoder, ViTEncoder, resnet_grid
 from radsweep.errors import WeightsError
 
@@ -61,23 +56,18 @@ RAD_DINO_CONFIG = {
     "qkv_bias": True,
     "use_swiglu_ffn": False,
 }
-GLORIA_UPSAMPLE = 299
 
 
-def _info(
-    name: str, architecture: str, size: int, grid: int, dim: int, **facts: str
-) -> EncoderInfo:
-    return EncoderInfo(
-        name=name,
-        kind=EncoderKind.IMAGE,
-        architecture=architecture,
-        input_size=size,
-        grid=(grid, grid),
-        dim=dim,
-        has_cls=architecture.startswith("ViT"),
-        default_weights=facts["weights"],
-        licence=facts["licence"],
-    )
+def _preprocessing(name: str, variant: str | None = None) -> Preprocessing:
+    """The table's pipeline for ``name`` (and ``variant``) as a preprocessing spec."""
+    return Preprocessing(**pretrained(name, "image").pipeline(variant).preprocessing)
+
+
+def _hub(name: str, *files: str, required: str) -> HubSource:
+    """The files to fetch from the table's hub repository for ``name``."""
+    repo_id = pretrained(name, "image").hub_id
+    assert repo_id is not None, f"{name} is not published on the hub"
+    return HubSource(repo_id, files, required)
 
 
 def _weights(request: ImageRequest, info: EncoderInfo, hub: HubSource | None) -> Weights | None:
@@ -220,39 +210,26 @@ def _bit_processor(path: Path) -> Preprocessing:
     )
 
 
-# --- the study's backbones, in the seed's order (Table 1) -----------------------------------------
+# --- the paper's backbones, in its order (Table 1) ------------------------------------------------
 
-RAD_DINO_REPO = "microsoft/rad-dino"
-RAD_DINO = _info(
+RAD_DINO_HUB = _hub(
     "rad-dino",
-    "ViT-B/14 DINOv2",
-    518,
-    37,
-    768,
-    weights=f"hf:{RAD_DINO_REPO}",
-    licence="MIT (older revisions: MSRLA)",
+    "config.json",
+    "model.safetensors",
+    "preprocessor_config.json",
+    required="config.json",
 )
-RAD_DINO_HUB = HubSource(
-    RAD_DINO_REPO, ("config.json", "model.safetensors", "preprocessor_config.json"), "config.json"
-)
-# BitImageProcessor settings of the hub's processor (used unless the folder has its own config)
-RAD_DINO_PREPROCESSING = Preprocessing(
-    resize=518,
-    crop=518,
-    interpolation="bicubic",
-    crop_offset="floor",
-    mean=(0.5307,) * 3,
-    std=(0.2583,) * 3,
-)
+RAD_DINO_PREPROCESSING = _preprocessing("rad-dino")
 _PIL_RESAMPLE: dict[int, Interpolation] = {2: "bilinear", 3: "bicubic"}
 
 
-@register_image(RAD_DINO)
+@register_image("rad-dino")
 def rad_dino(request: ImageRequest) -> ImageEncoder:
     """A HF folder: config.json, model.safetensors and (optionally) preprocessor_config.json."""
     from transformers import Dinov2Config, Dinov2Model
 
-    weights = _weights(request, RAD_DINO, RAD_DINO_HUB)
+    info = registered_info("rad-dino", EncoderKind.IMAGE)
+    weights = _weights(request, info, RAD_DINO_HUB)
     if weights is None:
         config = Dinov2Config(**(TINY_DINOV2 if request.tiny else RAD_DINO_CONFIG))
         with seeded_init():
@@ -271,22 +248,13 @@ def rad_dino(request: ImageRequest) -> ImageEncoder:
     size = preprocessing.crop
     return Dinov2Encoder(
         model,
-        info=_sized(RAD_DINO, size, size // config.patch_size, config.hidden_size),
+        info=_sized(info, size, size // config.patch_size, config.hidden_size),
         weights_identity=weights.identity if weights else random_identity(request.tiny),
         preprocessing=preprocessing,
         variant=request.variant,
     )
 
 
-C2L = _info(
-    "c2l",
-    "ResNet-18",
-    224,
-    7,
-    512,
-    weights="Google Drive 1DJ1jrbDvCfBPeIK6fw2WqkkEmUXmUf2C",
-    licence="MIT code; weights unstated",
-)
 # train_C2L_res18.py saves {model, model_ema, ...}; the ResNet sits in nn.DataParallel under
 # ``encoder``; fc is the 512->128 contrastive head. Other common layouts are accepted too.
 C2L_FORMAT = CheckpointFormat(
@@ -296,154 +264,86 @@ C2L_FORMAT = CheckpointFormat(
 )
 
 
-@register_image(C2L)
+@register_image("c2l")
 def c2l(request: ImageRequest) -> ImageEncoder:
-    preprocessing = Preprocessing(resize=224, crop=224, mean=IMAGENET_MEAN, std=IMAGENET_STD)
-    return _resnet(request, C2L, preprocessing, Release(C2L_FORMAT))
+    info = registered_info("c2l", EncoderKind.IMAGE)
+    return _resnet(request, info, _preprocessing("c2l"), Release(C2L_FORMAT))
 
 
-MEDICAL_MAE = _info(
-    "medical-mae",
-    "ViT-B/16 MAE",
-    224,
-    14,
-    768,
-    weights="Google Drive 10wqOFCkhyWp6JdSFADrH6Xu9e1am3gXJ",
-    licence="Apache-2.0",
-)
 MAE_FORMAT = CheckpointFormat(containers=("model",), drop=("mask_token", "decoder_"))
 MEDICAL_MAE_VARIANTS = {
-    # seed: shorter side 238, centre crop 224, ImageNet statistics
-    "paper": Preprocessing(resize=238, crop=224, mean=IMAGENET_MEAN, std=IMAGENET_STD),
-    # repo's evaluation transform: resize 256 bicubic, crop 224, chest X-ray statistics
-    "repo": Preprocessing(
-        resize=256,
-        crop=224,
-        interpolation="bicubic",
-        mean=(0.5056, 0.5056, 0.5056),
-        std=(0.252, 0.252, 0.252),
-    ),
+    variant: _preprocessing("medical-mae", variant)
+    for variant in pretrained("medical-mae", "image").variants
 }
 
 
-@register_image(MEDICAL_MAE, variants=tuple(MEDICAL_MAE_VARIANTS))
+@register_image("medical-mae")
 def medical_mae(request: ImageRequest) -> ImageEncoder:
+    info = registered_info("medical-mae", EncoderKind.IMAGE)
     preprocessing = MEDICAL_MAE_VARIANTS[request.variant or "paper"]
-    return _vit(request, MEDICAL_MAE, preprocessing, Release(MAE_FORMAT), _timm_vit_b16)
+    return _vit(request, info, preprocessing, Release(MAE_FORMAT), _timm_vit_b16)
 
 
-MRM = _info(
-    "mrm",
-    "ViT-B/16 MAE+report",
-    224,
-    14,
-    768,
-    weights="Google Drive 1JwZaqvsSdk1bD3B7fsN0uOz-2Fzz1amc",
-    licence="MIT",
-)
 # MRM's pre-training model: the MAE encoder plus image decoder and a BERT report decoder.
 MRM_FORMAT = CheckpointFormat(
     containers=("model",), drop=("mask_token", "decoder_", "bert_encoder.", "bert_mlp.")
 )
 
 
-@register_image(MRM)
+@register_image("mrm")
 def mrm(request: ImageRequest) -> ImageEncoder:
-    # MRM-pytorch's NIH transform: Resize(224), CenterCrop(224), Grayscale(3), ToTensor, Normalize.
-    preprocessing = Preprocessing(
-        resize=224, crop=224, grayscale=True, mean=(0.4978,) * 3, std=(0.2449,) * 3
-    )
-    return _vit(request, MRM, preprocessing, Release(MRM_FORMAT, "MRM.pth"), _timm_vit_b16)
+    info = registered_info("mrm", EncoderKind.IMAGE)
+    release = Release(MRM_FORMAT, "MRM.pth")
+    return _vit(request, info, _preprocessing("mrm"), release, _timm_vit_b16)
 
 
 BIOVIL_T_FILE = "biovil_t_image_model_proj_size_128.pt"
-BIOVIL_T_IMAGE = _info(
-    "biovil-t",
-    "ResNet-50",
-    448,
-    14,
-    2048,
-    weights="hf:microsoft/BiomedVLP-BioViL-T",
-    licence="MIT",
-)
 # hi-ml's ImageModel: the ResNet under ``encoder.encoder.`` (with an unused fc 2048->1000); the
 # ViT pooler, backbone_to_vit and projector are not part of the trunk.
 BIOVIL_T_FORMAT = CheckpointFormat(prefixes=("encoder.encoder.",), drop=("fc.",))
-BIOVIL_T_HUB = HubSource("microsoft/BiomedVLP-BioViL-T", (BIOVIL_T_FILE,), BIOVIL_T_FILE)
+BIOVIL_T_HUB = _hub("biovil-t", BIOVIL_T_FILE, required=BIOVIL_T_FILE)
 
 
-@register_image(BIOVIL_T_IMAGE)
+@register_image("biovil-t")
 def biovil_t(request: ImageRequest) -> ImageEncoder:
-    # hi-ml: Resize(512) -> CenterCrop(448) -> ToTensor, single channel repeated; no normalisation.
-    preprocessing = Preprocessing(resize=512, crop=448, grayscale=True)
+    info = registered_info("biovil-t", EncoderKind.IMAGE)
     release = Release(BIOVIL_T_FORMAT, BIOVIL_T_FILE, BIOVIL_T_HUB)
-    return _resnet(request, BIOVIL_T_IMAGE, preprocessing, release)
+    return _resnet(request, info, _preprocessing("biovil-t"), release)
 
 
 GLORIA_FILE = "chexpert_resnet50.ckpt"
-GLORIA = _info(
-    "gloria",
-    "ResNet-50",
-    224,
-    7,
-    2048,
-    weights="Stanford Box j5h7q99f3pfi7enc0dom73m4nsm6yzvh",
-    licence="Apache-2.0",
-)
 # PyTorch Lightning checkpoint; the ResNet (fc already Identity) under gloria.img_encoder.model.
 GLORIA_FORMAT = CheckpointFormat(
     containers=("state_dict",), prefixes=("gloria.img_encoder.model.",)
 )
-GLORIA_PAPER = Preprocessing(resize=238, crop=224, mean=IMAGENET_MEAN, std=IMAGENET_STD)
-GLORIA_REPO = Preprocessing(
-    resize=256,
-    crop=224,
-    resize_mode="longer-pad",
-    interpolation="area",
-    grayscale=True,
-    mean=(0.5, 0.5, 0.5),
-    std=(0.5, 0.5, 0.5),
-)
-# variant -> (preprocessing, in-model upsample): the seed's text, and GLoRIA's own repository
+# variant -> (preprocessing, in-model upsample): the paper's text, and GLoRIA's own repository
 GLORIA_VARIANTS = {
-    "paper": (GLORIA_PAPER, None),
-    "paper-299": (GLORIA_PAPER, GLORIA_UPSAMPLE),
-    "repo": (GLORIA_REPO, GLORIA_UPSAMPLE),
-    "repo-224": (GLORIA_REPO, None),
+    variant: (_preprocessing("gloria", variant), pipeline.upsample)
+    for variant, pipeline in pretrained("gloria", "image").pipelines.items()
+    if variant is not None
 }
 
 
-@register_image(GLORIA, variants=tuple(GLORIA_VARIANTS))
+@register_image("gloria")
 def gloria(request: ImageRequest) -> ImageEncoder:
+    info = registered_info("gloria", EncoderKind.IMAGE)
     preprocessing, upsample = GLORIA_VARIANTS[request.variant or "paper"]
     release = Release(GLORIA_FORMAT, GLORIA_FILE)
-    return _resnet(request, GLORIA, preprocessing, release, upsample)
+    return _resnet(request, info, preprocessing, release, upsample)
 
 
-BIOMEDCLIP_REPO = "microsoft/BiomedCLIP-PubMedBERT_256-vit_base_patch16_224"
 BIOMEDCLIP_FILE = "open_clip_pytorch_model.bin"
-BIOMEDCLIP = _info(
-    "biomedclip",
-    "ViT-B/16 CLIP",
-    224,
-    14,
-    768,
-    weights=f"hf:{BIOMEDCLIP_REPO}",
-    licence="MIT",
-)
 # open_clip's CustomTextCLIP state dict: visual.trunk.*, visual.head.proj.weight, text.*, ...
 BIOMEDCLIP_FORMAT = CheckpointFormat(prefixes=("visual.",))
-BIOMEDCLIP_HUB = HubSource(BIOMEDCLIP_REPO, (BIOMEDCLIP_FILE,), BIOMEDCLIP_FILE)
+BIOMEDCLIP_HUB = _hub("biomedclip", BIOMEDCLIP_FILE, required=BIOMEDCLIP_FILE)
+BIOMEDCLIP_PREPROCESSING = _preprocessing("biomedclip")
 
 
-# the hub's open_clip_config.json preprocess_cfg, as open_clip.image_transform builds it
-BIOMEDCLIP_PREPROCESSING = Preprocessing(
-    resize=224, crop=224, interpolation="bicubic", mean=CLIP_MEAN, std=CLIP_STD
-)
-
-
-@register_image(BIOMEDCLIP)
+@register_image("biomedclip")
 def biomedclip(request: ImageRequest) -> ImageEncoder:
-    preprocessing = BIOMEDCLIP_PREPROCESSING
+    info = registered_info("biomedclip", EncoderKind.IMAGE)
     release = Release(BIOMEDCLIP_FORMAT, BIOMEDCLIP_FILE, BIOMEDCLIP_HUB)
-    return _vit(request, BIOMEDCLIP, preprocessing, release, _clip_vision_tower)
+    return _vit(request, info, BIOMEDCLIP_PREPROCESSING, release, _clip_vision_tower)
+
+
+BIOMEDCLIP = table_info(pretrained("biomedclip", "image"))

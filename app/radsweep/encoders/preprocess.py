@@ -15,12 +15,9 @@ from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
 from radsweep.encoders.base import CropBox
+from radsweep.encoders.pretrained import CLIP_MEAN as CLIP_MEAN
+from radsweep.encoders.pretrained import CLIP_STD as CLIP_STD
 from radsweep.errors import RadsweepError
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
-CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 Interpolation = Literal["bilinear", "bicubic", "area"]
 Triple = tuple[float, float, float]

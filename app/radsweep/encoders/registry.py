@@ -1,5 +1,7 @@
 """The encoder registry: one decorated builder adds one encoder, keyed by (kind, name).
 
+An entry's facts (architecture, token layout, weights source, variants) come from the pretrained
+table (``radsweep.encoders.pretrained``); the decorator names the row its builder builds.
 ``biovil-t`` is both an image and a text encoder, hence the kind in the key. Builders only
 construct and load; the registry hands every encoder out frozen (eval mode, no gradients) and on
 the requested device, so no entry can forget to.
@@ -14,6 +16,7 @@ import torch
 
 from radsweep.encoders.base import EncoderInfo, EncoderKind, ImageEncoder, TextEncoder
 from radsweep.encoders.checkpoints import RANDOM_IDENTITY_PREFIX
+from radsweep.encoders.pretrained import Pretrained, pretrained
 from radsweep.errors import RadsweepError
 from radsweep.weights.catalogue import catalogued_weights, check_identity
 
@@ -48,33 +51,60 @@ Builder = TypeVar("Builder", bound=Callable[..., ImageEncoder | TextEncoder])
 EncoderT = TypeVar("EncoderT", ImageEncoder, TextEncoder)
 
 
-def _register(info: EncoderInfo, variants: tuple[str, ...]) -> Callable[[Builder], Builder]:
+def table_info(entry: Pretrained) -> EncoderInfo:
+    """A pretrained-table row as the static facts the registry and the feature cache use."""
+    grid = (entry.grid, entry.grid) if entry.grid is not None else None
+    return EncoderInfo(
+        name=entry.name,
+        kind=EncoderKind(entry.kind),
+        architecture=entry.architecture,
+        input_size=entry.input_size,
+        grid=grid,
+        dim=entry.dim,
+        has_cls=entry.has_cls,
+        default_weights=entry.source or "none (parameter-free)",
+        licence=entry.licence,
+    )
+
+
+def _register(entry: Pretrained) -> Callable[[Builder], Builder]:
     def decorate(build: Builder) -> Builder:
-        key = (info.kind, info.name)
+        key = (EncoderKind(entry.kind), entry.name)
         if key in _ENTRIES:
-            raise ValueError(f"{info.kind} encoder {info.name!r} is registered twice")
-        _ENTRIES[key] = Entry(info, build, variants)
+            raise ValueError(f"{entry.kind} encoder {entry.name!r} is registered twice")
+        _ENTRIES[key] = Entry(table_info(entry), build, entry.variants)
         return build
 
     return decorate
 
 
 def register_image(
-    info: EncoderInfo, variants: tuple[str, ...] = ()
+    name: str,
 ) -> Callable[[Callable[[ImageRequest], ImageEncoder]], Callable[[ImageRequest], ImageEncoder]]:
-    """Decorator: ``build(ImageRequest) -> ImageEncoder`` is the image encoder ``info.name``."""
-    return _register(info, variants)
+    """Decorator: ``build(ImageRequest) -> ImageEncoder`` builds the table's image row ``name``."""
+    return _register(pretrained(name, "image"))
 
 
 def register_text(
-    info: EncoderInfo,
+    name: str,
 ) -> Callable[[Callable[[TextRequest], TextEncoder]], Callable[[TextRequest], TextEncoder]]:
-    """Decorator: ``build(TextRequest) -> TextEncoder`` is the text encoder ``info.name``."""
-    return _register(info, ())
+    """Decorator: ``build(TextRequest) -> TextEncoder`` builds the table's text row ``name``."""
+    return _register(pretrained(name, "text"))
+
+
+def registered_info(name: str, kind: EncoderKind) -> EncoderInfo:
+    """The registered facts of one encoder (what builders start from before sizing)."""
+    return _entry(kind, name).info
+
+
+def _load_entries() -> None:
+    """Import the modules whose decorators fill the registry (a no-op after the first call)."""
+    from radsweep.encoders import images, light, text  # noqa: F401
 
 
 def list_encoders(kind: EncoderKind | None = None) -> list[EncoderInfo]:
     """Every registered encoder (image encoders first), in registration order."""
+    _load_entries()
     infos = [entry.info for entry in _ENTRIES.values()]
     return sorted(
         (info for info in infos if kind is None or info.kind == kind),
@@ -139,6 +169,7 @@ def _checked(encoder: EncoderT, catalogued: bool, device: str | torch.device) ->
 
 
 def _entry(kind: EncoderKind, name: str) -> Entry:
+    _load_entries()
     if (kind, name) not in _ENTRIES:
         known = ", ".join(info.name for info in list_encoders(kind))
         raise RadsweepError(f"unknown {kind} encoder {name!r}", hint=f"choose one of: {known}")

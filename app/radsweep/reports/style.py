@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from radsweep.encoders.pretrained import display_name, entries
 from radsweep.tasks.registry import KNOWN_TASKS
 
 OKABE_ITO = (
@@ -45,31 +46,16 @@ RC = {
     "svg.fonttype": "none",
 }
 
-BACKBONE_NAMES = {
-    "rad-dino": "RAD-DINO",
-    "medical-mae": "Medical MAE",
-    "mrm": "MRM",
-    "c2l": "C2L",
-    "biovil-t": "BioViL-T",
-    "gloria": "GLoRIA",
-    "biomedclip": "BiomedCLIP",
-}
-TEXT_NAMES = {
-    "biovil-t": "BioViL-T BERT",
-    "cxr-bert-general": "CXR-BERT-general",
-    "bio-clinicalbert": "Bio_ClinicalBERT",
-    "minilm": "MiniLM",
-}
 HEAD_NAMES = {"attention": "Attention head", "mean-lp": "Mean - LP", "cls-lp": "CLS - LP"}
 
 
 def backbone_label(backbone: str, variant: str | None = None) -> str:
-    name = BACKBONE_NAMES.get(backbone, backbone)
+    name = display_name(backbone, "image")
     return f"{name} ({variant})" if variant else name
 
 
 def text_label(encoder: str) -> str:
-    return TEXT_NAMES.get(encoder, encoder)
+    return display_name(encoder, "text")
 
 
 def task_title(task: str) -> str:
@@ -132,7 +118,7 @@ class Palette:
         return [name for name in self.names if name in wanted]
 
 
-BACKBONE_ORDER = tuple(BACKBONE_NAMES.values())
+BACKBONE_ORDER = tuple(entry.display for entry in entries("image"))
 
 
 def task_order(tasks: Iterable[str]) -> list[str]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from radsweep.devices import resolve_device
 from radsweep.encoders import build_image_encoder, build_text_encoder
 from radsweep.errors import FeatureCacheError
 from radsweep.features import (
@@ -74,10 +75,6 @@ class PreparedRun:
         return run_key(self.config, self.cache_keys)
 
 
-def _device(device: str | None) -> torch.device:
-    return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-
-
 def _extraction_hook(hooks: RunHooks, what: str) -> Callable[[int, int], None] | None:
     if hooks.extraction is None:
         return None
@@ -97,7 +94,7 @@ def prepare(
     """Resolve ``config`` against its task and open its features, extracting what is missing."""
     manifest = Manifest.load(find_task_directory(config.task, settings.data), check_images=False)
     resolved = config.resolve(manifest.task)
-    target = _device(device)
+    target = resolve_device(device)
     options = ExtractOptions(wait_for_lock=True)  # sweep workers may share a cache
     image = text = None
     if resolved.backbone is not None:
@@ -190,7 +187,7 @@ def _train(
         data, rows = training_inputs(prepared)
         train_config = prepared.config.train_config(prepared.manifest.task)
         result = fit(
-            data, rows.splits, train_config, device=_device(device), progress=hooks.training
+            data, rows.splits, train_config, device=resolve_device(device), progress=hooks.training
         )
     return result, rows
 
@@ -226,7 +223,11 @@ def train_and_record(
     result, rows = _train(prepared, device, hooks)
     compared = _baseline_auc(prepared, store, device, hooks) if config.method.distils else None
     seconds = time.perf_counter() - start
-    meta = {"device": str(_device(device)), "missing_samples": rows.missing, "seconds": seconds}
+    meta = {
+        "device": str(resolve_device(device)),
+        "missing_samples": rows.missing,
+        "seconds": seconds,
+    }
     with hooks.timed("store"):
         store.record(prepared.key, config, result, list(keys), meta)
     return RunOutcome(

@@ -77,6 +77,18 @@ class Job:
 
 
 @dataclass(frozen=True)
+class JobRecord:
+    """One row of the queue as status views read it."""
+
+    id: int
+    spec: str
+    state: JobState
+    attempts: int
+    worker: str | None
+    run_key: str | None
+
+
+@dataclass(frozen=True)
 class Failure:
     config: RunConfig
     error: str
@@ -311,6 +323,16 @@ class JobQueue:
 
     def spec_counts(self, spec: str) -> dict[JobState, int]:
         return self.counts(spec).get(spec, dict.fromkeys(JobState, 0))
+
+    def jobs(self, spec: str | None = None) -> list[JobRecord]:
+        """Every job (of ``spec``) in queue order, with its state, worker and attempts."""
+        rows = self._db.execute(
+            "SELECT id, spec, state, attempts, worker, run_key FROM jobs"
+            + (" WHERE spec = ?" if spec is not None else "")
+            + " ORDER BY id",
+            (spec,) if spec is not None else (),
+        ).fetchall()
+        return [JobRecord(job, name, JobState(state), *rest) for job, name, state, *rest in rows]
 
     def failures(self, spec: str, limit: int = 20) -> list[Failure]:
         rows = self._db.execute(

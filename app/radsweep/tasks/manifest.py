@@ -168,7 +168,9 @@ class Manifest:
         table = directory / MANIFEST_FILE
         if not table.is_file():
             raise ManifestError(
-                f"no {MANIFEST_FILE} in {directory}", hint="build the task's manifest first"
+                f"no {MANIFEST_FILE} in {directory}",
+                hint=f"build it (radsweep data build), or write one with columns "
+                f"{', '.join(REQUIRED_COLUMNS)}",
             )
         try:
             frame = pd.read_parquet(table)

@@ -73,6 +73,9 @@ def find_task_directory(name_or_path: str, data_dir: Path) -> Path:
         if entry.spec.name == name_or_path and entry.directory is not None:
             return entry.directory
     known = sorted({entry.spec.name for entry in all_tasks(data_dir)})
+    if name_or_path not in known and (path.is_dir() or path.name != name_or_path):
+        where = f"{path} has no {TASK_FILE}" if path.is_dir() else f"no folder {path}"
+        raise RadsweepError(where, hint=f"start one with: radsweep data init {path}")
     if name_or_path in known:
         raise RadsweepError(
             f"task {name_or_path} has no manifest under {data_dir}",

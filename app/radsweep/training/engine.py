@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from radsweep.devices import resolve_device
 from radsweep.errors import TrainingError
 from radsweep.training.allocator import keep_freed_memory
 from radsweep.training.config import HeadKind, TrainConfig
@@ -365,7 +366,7 @@ def fit(
     """
     check_inputs(data, splits, config)
     data, splits = _compact(data, splits)
-    chosen = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    chosen = resolve_device(device)
     if chosen.type == "cpu":
         keep_freed_memory()
     if not config.method.distils:

@@ -1,11 +1,10 @@
 """Where each encoder's weights are published, as a link a user can open or a client can fetch.
 
-The registry records each release as its authors published it (a hub id, a Google Drive file
-id, a Box share); ``published_source`` is the one place that reads those records, so pointing it
-at another table changes every caller at once.
+The pretrained table (``radsweep.encoders.pretrained``) records each release as its authors
+published it: a hub id, or the page or file link; ``published_source`` turns a record into a
+``Source`` that says how it can be fetched.
 """
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -31,10 +30,6 @@ class Source:
     repo_id: str | None = None
 
 
-_DRIVE = re.compile(r"Google Drive (?:file id |id )?([\w-]{20,})")
-_BOX = re.compile(r"Stanford Box (?:share )?(\w{20,})")
-
-
 def published_source(kind: EncoderKind, name: str) -> Source:
     """The source the original authors published for one encoder's weights."""
     return parse_source(_info(kind, name).default_weights)
@@ -48,10 +43,6 @@ def parse_source(text: str) -> Source:
     if text.startswith(("http://", "https://", "file://")):
         page = any(host in text for host in ("drive.google.com", "box.com"))
         return Source(SourceKind.PAGE if page else SourceKind.URL, text)
-    if match := _DRIVE.search(text):
-        return Source(SourceKind.PAGE, f"https://drive.google.com/file/d/{match[1]}/view")
-    if match := _BOX.search(text):
-        return Source(SourceKind.PAGE, f"https://stanford.app.box.com/s/{match[1]}")
     if text.startswith("PyPI "):
         package = text.removeprefix("PyPI ").strip()
         return Source(SourceKind.PACKAGE, f"https://pypi.org/project/{package}/")

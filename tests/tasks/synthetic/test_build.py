@@ -1,5 +1,4 @@
 import hashlib
-import time
 from pathlib import Path
 
 import cv2
@@ -78,19 +77,6 @@ def test_refuses_to_overwrite_a_folder_that_is_not_a_benchmark(tmp_path: Path) -
 def test_the_manifests_pass_validation_with_image_checks(small_benchmark: SynthBenchmark) -> None:
     for name in small_benchmark.task_names:
         Manifest.load(small_benchmark.directory / name, check_images=True)
-
-
-@pytest.mark.slow
-def test_2000_samples_generate_in_under_30_seconds_on_one_core(tmp_path: Path) -> None:
-    threads = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    try:
-        start = time.perf_counter()
-        synthesize(SynthConfig(samples=2000), tmp_path / "s")
-        elapsed = time.perf_counter() - start
-    finally:
-        cv2.setNumThreads(threads)
-    assert elapsed < 30.0, f"{elapsed:.1f} s"
 
 
 def test_marker_is_written_last(tmp_path: Path) -> None:

