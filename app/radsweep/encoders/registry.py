@@ -15,7 +15,8 @@ import torch
 from radsweep.encoders.base import EncoderInfo, EncoderKind, ImageEncoder, TextEncoder
 from radsweep.encoders.checkpoints import RANDOM_IDENTITY_PREFIX
 from radsweep.errors import RadsweepError
-from radsweep.weights.catalogue import catalogued_weights, check_identity
+from radsweep.weights.catalogue import catalogue_file, catalogued_weights, check_identity
+from radsweep.weights.links import require_fetchable
 
 DEFAULT_MAX_LENGTH = 256  # text tokens per report; the seed does not state its choice
 
@@ -102,8 +103,9 @@ def build_image_encoder(
     ``"random"`` for the full-size architecture randomly initialised.
     """
     entry = _entry(EncoderKind.IMAGE, name)
-    chosen = _catalogued(EncoderKind.IMAGE, name, weights, tiny)
-    request = ImageRequest(chosen or weights, tiny, _variant(entry, variant))
+    checked = _variant(entry, variant)
+    chosen = _catalogued(entry.info, weights, tiny)
+    request = ImageRequest(chosen or weights, tiny, checked)
     return _checked(entry.build(request), chosen is not None, device)
 
 
@@ -118,17 +120,20 @@ def build_text_encoder(
     """A frozen text encoder whose tokenizer pads and truncates to ``max_length`` (default 256)."""
     entry = _entry(EncoderKind.TEXT, name)
     length = DEFAULT_MAX_LENGTH if max_length is None else max_length
-    chosen = _catalogued(EncoderKind.TEXT, name, weights, tiny)
+    chosen = _catalogued(entry.info, weights, tiny)
     return _checked(
         entry.build(TextRequest(chosen or weights, tiny, length)), chosen is not None, device
     )
 
 
-def _catalogued(
-    kind: EncoderKind, name: str, weights: str | Path | None, tiny: bool
-) -> Path | None:
+def _catalogued(info: EncoderInfo, weights: str | Path | None, tiny: bool) -> Path | None:
     """The catalogue's weights when the caller named none and wants the full-size model."""
-    return catalogued_weights(kind, name) if weights is None and not tiny else None
+    if weights is not None or tiny:
+        return None
+    path = catalogued_weights(info.kind, info.name)
+    if path is None:
+        require_fetchable(info.kind, info.name, info.default_weights, str(catalogue_file()))
+    return path
 
 
 def _checked(encoder: EncoderT, catalogued: bool, device: str | torch.device) -> EncoderT:
