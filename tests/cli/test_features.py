@@ -61,6 +61,7 @@ def test_extract_then_list_then_verify(
         "tiny": False,
         "variant": None,
         "device": "cpu",
+        "catalogue": Settings().home / "weights.yaml",
     }
     assert cli(["features", "ls"]) == 0
     listing = capsys.readouterr().out

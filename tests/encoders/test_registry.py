@@ -105,10 +105,17 @@ def test_default_hub_weights_without_network_name_the_local_option(
         build_text_encoder("cxr-bert-general")
 
 
-def test_drive_only_releases_ask_for_a_local_file() -> None:
-    with pytest.raises(WeightsError, match=r"c2l weights are not on the Hugging Face hub") as error:
+def test_drive_only_releases_give_the_link_and_the_command() -> None:
+    """No catalogue entry, no --weights: the exact page to download from and what to run."""
+    with pytest.raises(
+        WeightsError, match="image encoder c2l: no weights in the catalogue"
+    ) as error:
         build_image_encoder("c2l")
-    assert "--weights" in error.value.one_line()
+    line = error.value.one_line()
+    assert "https://drive.google.com/file/d/1DJ1jrbDvCfBPeIK6fw2WqkkEmUXmUf2C/view" in line
+    assert "radsweep weights add c2l FILE" in line and "--weights" in line
+    with pytest.raises(WeightsError, match=r"box\.com/s/j5h7q99f3pfi7enc0dom73m4nsm6yzvh"):
+        build_image_encoder("gloria")
 
 
 def test_missing_weight_paths_are_user_errors(tmp_path: Path) -> None:

@@ -268,6 +268,6 @@ def gpu(
     heads = ", ".join(f"{head.shape.split(', ')[-1]} {head.ratio:.2f}" for head in result.heads)
     console.print(
         f"ratios: mixed/fp32 extraction {mixed}; vectorized/sequential {heads}; "
-        f"paper hours/projected {paper_ratio(result):,.0f}",
+        f"paper hours/projected {paper_ratio(result):.3g}",
         soft_wrap=True,
     )

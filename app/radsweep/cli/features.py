@@ -148,6 +148,7 @@ def extract(
     unless --skip-bad records them as exclusions in the cache metadata.
     """
     from radsweep.features.extract import ExtractOptions
+    from radsweep.weights.catalogue import catalogue_file
 
     if backbone is None and text_encoder is None:
         raise RadsweepError(
@@ -165,13 +166,14 @@ def extract(
         command=_command(ctx, config),
     )
     target = str(resolve_device(device))
+    catalogue = catalogue_file(config)
     if backbone is not None:
         from radsweep.encoders import build_image_encoder
         from radsweep.features.extract import extract_image_features
         from radsweep.features.views import ViewPlan
 
         image_encoder = build_image_encoder(
-            backbone, weights, tiny=tiny, variant=variant, device=target
+            backbone, weights, tiny=tiny, variant=variant, device=target, catalogue=catalogue
         )
         plan = ViewPlan(augmented=views, seed=view_seed)
         with progress_bar("images") as bar:
@@ -184,7 +186,9 @@ def extract(
         from radsweep.encoders import build_text_encoder
         from radsweep.features.extract import extract_text_features
 
-        encoder = build_text_encoder(text_encoder, text_weights, tiny=tiny, max_length=max_length)
+        encoder = build_text_encoder(
+            text_encoder, text_weights, tiny=tiny, max_length=max_length, catalogue=catalogue
+        )
         encoder.to(target)
         with progress_bar("reports") as bar:
             advance = _advance(bar, f"{encoder.info.name}: {manifest.task.name}")

@@ -14,7 +14,7 @@ app = typer.Typer(
     help=(
         "The weights catalogue (HOME/weights.yaml, or RADSWEEP_WEIGHTS_FILE): every backbone's "
         "and text encoder's local weights, SHA-256 and published source. Train, extraction and "
-        "sweeps load catalogued weights, so specs need no --weights."
+        "sweeps load catalogued weights, so specs need no --weights. With no command: list them."
     ),
     invoke_without_command=True,
 )

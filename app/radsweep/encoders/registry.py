@@ -18,7 +18,8 @@ from radsweep.encoders.base import EncoderInfo, EncoderKind, ImageEncoder, TextE
 from radsweep.encoders.checkpoints import RANDOM_IDENTITY_PREFIX
 from radsweep.encoders.pretrained import Pretrained, pretrained
 from radsweep.errors import RadsweepError
-from radsweep.weights.catalogue import catalogued_weights, check_identity
+from radsweep.weights.catalogue import catalogue_file, catalogued_weights, check_identity
+from radsweep.weights.links import require_fetchable
 
 DEFAULT_MAX_LENGTH = 256  # text tokens per report; the seed does not state its choice
 
@@ -124,17 +125,21 @@ def build_image_encoder(
     tiny: bool = False,
     variant: str | None = None,
     device: str | torch.device = "cpu",
+    catalogue: Path | None = None,
 ) -> ImageEncoder:
     """A frozen image encoder.
 
-    ``weights``: None for the weights catalogue's entry, else the default source (the hub id, or
-    random init when ``tiny``), a local file or folder, a hub id ``owner/name[@revision]``, or
-    ``"random"`` for the full-size architecture randomly initialised.
+    ``weights``: None for the weights catalogue's entry (``catalogue``, default: the settings'
+    weights.yaml), else the default source (the hub id, or random init when ``tiny``), a local
+    file or folder, a hub id ``owner/name[@revision]``, or ``"random"`` for the full-size
+    architecture randomly initialised.
     """
     entry = _entry(EncoderKind.IMAGE, name)
-    chosen = _catalogued(EncoderKind.IMAGE, name, weights, tiny)
-    request = ImageRequest(chosen or weights, tiny, _variant(entry, variant))
-    return _checked(entry.build(request), chosen is not None, device)
+    checked = _variant(entry, variant)
+    file = catalogue or catalogue_file()
+    chosen = _catalogued(entry.info, weights, tiny, file)
+    request = ImageRequest(chosen or weights, tiny, checked)
+    return _checked(entry.build(request), chosen is not None, device, file)
 
 
 def build_text_encoder(
@@ -144,27 +149,36 @@ def build_text_encoder(
     tiny: bool = False,
     max_length: int | None = None,
     device: str | torch.device = "cpu",
+    catalogue: Path | None = None,
 ) -> TextEncoder:
-    """A frozen text encoder whose tokenizer pads and truncates to ``max_length`` (default 256)."""
+    """A frozen text encoder whose tokenizer pads and truncates to ``max_length`` (default 256);
+    ``weights`` and ``catalogue`` as for ``build_image_encoder``."""
     entry = _entry(EncoderKind.TEXT, name)
     length = DEFAULT_MAX_LENGTH if max_length is None else max_length
-    chosen = _catalogued(EncoderKind.TEXT, name, weights, tiny)
-    return _checked(
-        entry.build(TextRequest(chosen or weights, tiny, length)), chosen is not None, device
-    )
+    file = catalogue or catalogue_file()
+    chosen = _catalogued(entry.info, weights, tiny, file)
+    encoder = entry.build(TextRequest(chosen or weights, tiny, length))
+    return _checked(encoder, chosen is not None, device, file)
 
 
 def _catalogued(
-    kind: EncoderKind, name: str, weights: str | Path | None, tiny: bool
+    info: EncoderInfo, weights: str | Path | None, tiny: bool, file: Path
 ) -> Path | None:
     """The catalogue's weights when the caller named none and wants the full-size model."""
-    return catalogued_weights(kind, name) if weights is None and not tiny else None
+    if weights is not None or tiny:
+        return None
+    path = catalogued_weights(info.kind, info.name, file)
+    if path is None:
+        require_fetchable(info.kind, info.name, info.default_weights, str(file))
+    return path
 
 
-def _checked(encoder: EncoderT, catalogued: bool, device: str | torch.device) -> EncoderT:
+def _checked(
+    encoder: EncoderT, catalogued: bool, device: str | torch.device, file: Path
+) -> EncoderT:
     """Catalogued weights must hash to the catalogue's SHA-256: a corrupt copy fails here."""
     if catalogued:
-        check_identity(encoder.info.kind, encoder.info.name, encoder.weights_identity)
+        check_identity(encoder.info.kind, encoder.info.name, encoder.weights_identity, file)
     return _frozen(encoder, device)
 
 

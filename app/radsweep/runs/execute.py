@@ -39,6 +39,7 @@ from radsweep.tasks.registry import find_task_directory
 from radsweep.training import FitResult, Method, TrainingData, fit
 from radsweep.training.engine import Progress as TrainingProgress
 from radsweep.training.task_inputs import TaskRows, task_rows
+from radsweep.weights.catalogue import catalogue_file
 
 # (what, done, total): extraction progress in samples.
 ExtractionProgress = Callable[[str, int, int], None]
@@ -104,6 +105,7 @@ def prepare(
             tiny=resolved.tiny,
             variant=resolved.variant,
             device=str(target),
+            catalogue=catalogue_file(settings),
         )
         views = ViewPlan(augmented=resolved.views, seed=resolved.view_seed)
         done = extract_image_features(
@@ -122,6 +124,7 @@ def prepare(
             resolved.text_weights,
             tiny=resolved.tiny,
             max_length=resolved.max_length,
+            catalogue=catalogue_file(settings),
         ).to(target)
         done = extract_text_features(
             text_encoder,

@@ -155,12 +155,6 @@ def plan(specs: Sequence[SweepSpec], data_dir: Path) -> Plan:
     return Plan(tuple(spec.name for spec in specs), listed, tuple(runs), tuple(caches.values()))
 
 
-def task_size(task: TaskSpec, data_dir: Path) -> TaskSize:
-    """Images in a task (its built manifest, else the paper's count) and those validated on."""
-    directory = next((e.directory for e in all_tasks(data_dir) if e.spec.name == task.name), None)
-    return _task_size(task, directory)
-
-
 def _task_size(task: TaskSpec, directory: Path | None) -> TaskSize:
     """A built manifest's row count, else the paper's; validation images by the split policy."""
     nominal = NOMINAL_IMAGES.get(task.name)
