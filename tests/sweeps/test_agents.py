@@ -21,8 +21,7 @@ from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
 from radsweep.tracking import schema
 from radsweep.tracking.tracked import run_tracked
-from tests.conftest import closed_port
-from tests.sweeps.wandb_server import SWEEP_ID
+from tests.sweeps.wandb_server import SWEEP_ID, agent_environment
 from tests.tracking.wandb_file import offline_runs
 
 ROOT = Path(__file__).parents[2]
@@ -52,27 +51,6 @@ def home(tiny_features: Settings, tmp_path: Path) -> Settings:
     return tiny_features.model_copy(update={"home": tmp_path / "home"})
 
 
-def _environment(settings: Settings, tmp_path: Path) -> dict[str, str]:
-    netrc = tmp_path / "netrc"
-    netrc.write_text("")
-    environment = {
-        name: value for name, value in os.environ.items() if not name.startswith("WANDB_MODE")
-    }
-    environment.update(
-        RADSWEEP_HOME=str(settings.home),
-        RADSWEEP_DATA_DIR=str(settings.data),
-        RADSWEEP_CACHE_DIR=str(settings.cache),
-        WANDB_BASE_URL=f"http://127.0.0.1:{closed_port()}",
-        WANDB_API_KEY="a" * 40,
-        WANDB_INIT_TIMEOUT="2",
-        WANDB_DIR=str(settings.wandb),
-        NETRC=str(netrc),
-        WANDB_SILENT="true",
-        PYTHONPATH=os.pathsep.join([str(ROOT / "app"), str(ROOT)]),
-    )
-    return environment
-
-
 @contextmanager
 def _agent(kind: str, settings: Settings, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
     """The agent's process; killed with its runs should the test fail before it ends."""
@@ -90,7 +68,7 @@ def _agent(kind: str, settings: Settings, tmp_path: Path) -> Iterator[subprocess
     with subprocess.Popen(
         command,
         cwd=ROOT,
-        env=_environment(settings, tmp_path),
+        env=agent_environment(settings, tmp_path),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

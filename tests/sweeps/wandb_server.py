@@ -13,6 +13,7 @@ heartbeat's reported run states are appended to LOG as JSON lines.
 """
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -25,9 +26,34 @@ import wandb.apis.public.sweeps as sweep_api
 import yaml
 from wandb.sdk import wandb_login
 
+from radsweep.settings import Settings
+from tests.conftest import closed_port
+
+ROOT = Path(__file__).parents[2]
 SWEEP_ID = "sweep1"
 RUN_ID = "run1"
 PATH = f"me/radsweep/{SWEEP_ID}"
+
+
+def agent_environment(settings: Settings, tmp_path: Path) -> dict[str, str]:
+    """An agent's environment: radsweep's folders, an API key and an unreachable server (runs
+    log offline after a 2 s init timeout), this checkout importable."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text("")
+    environment = {name: value for name, value in os.environ.items() if name != "WANDB_MODE"}
+    environment.update(
+        RADSWEEP_HOME=str(settings.home),
+        RADSWEEP_DATA_DIR=str(settings.data),
+        RADSWEEP_CACHE_DIR=str(settings.cache),
+        WANDB_BASE_URL=f"http://127.0.0.1:{closed_port()}",
+        WANDB_API_KEY="a" * 40,
+        WANDB_INIT_TIMEOUT="2",
+        WANDB_DIR=str(settings.wandb),
+        NETRC=str(netrc),
+        WANDB_SILENT="true",
+        PYTHONPATH=os.pathsep.join([str(ROOT / "app"), str(ROOT)]),
+    )
+    return environment
 
 
 class SweepServer:
