@@ -87,15 +87,28 @@ class SweepServer:
         assert path == PATH, path
         return SimpleNamespace(id=SWEEP_ID, config=self.config)
 
+    def upsert_sweep(self, _api: Any, config: dict, **_kw: Any) -> tuple[dict, list]:
+        """``wandb.sweep`` registers a spec: the server keeps it and names the sweep."""
+        self.config = config
+        return {"name": SWEEP_ID}, []
+
     def verify_login(self, _auth: Any, **_kw: Any) -> None:
         """The server accepts the API key (``wandb.Api()`` checks it first)."""
 
+    def patches(self) -> list[tuple[Any, str, Any]]:
+        """(object, attribute, stand-in) for every server call the clients make."""
+        return [
+            (wandb_login, "_verify_login", self.verify_login),
+            (sweep_api, "_upsert_sweep", self.upsert_sweep),
+            (sweep_api, "_sweep_with_runs", self.sweep_with_runs),
+            (sweep_api, "_register_agent", self.register_agent),
+            (sweep_api, "_agent_heartbeat", self.heartbeat),
+            (wandb.apis.public.Api, "sweep", lambda api, path, *_a, **_k: self.sweep(api, path)),
+        ]
+
     def install(self) -> None:
-        wandb_login._verify_login = self.verify_login
-        sweep_api._sweep_with_runs = self.sweep_with_runs
-        sweep_api._register_agent = self.register_agent
-        sweep_api._agent_heartbeat = self.heartbeat
-        wandb.apis.public.Api.sweep = lambda api, path, *_a, **_k: self.sweep(api, path)
+        for owner, name, stand_in in self.patches():
+            setattr(owner, name, stand_in)
 
 
 def main(kind: str, spec: str, parameters: str, log: str) -> int:
