@@ -11,8 +11,10 @@ from radsweep.cli.main import cli
 from radsweep.errors import SweepError
 from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
+from radsweep.sweeps.remote import agent_commands
 from radsweep.tasks.synthetic import SynthBenchmark
 from tests.sweeps import fakes
+from tests.sweeps.wandb_server import SweepServer
 
 ROOT = Path(__file__).parents[2]
 SPEC = """\
@@ -163,6 +165,22 @@ def test_bad_specs_are_one_line_errors(
         assert message in error and str(path) in error
     assert not executor
     assert not (Settings().results / "queue.sqlite").exists()
+
+
+def test_register_prints_the_sweep_and_the_agent_commands(
+    unreachable: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """W&B's own ``wandb.sweep`` registers the spec with a stand-in for the server's API."""
+    server = SweepServer(ROOT / "sweeps" / "fig2-age.yaml", {}, Path(os.devnull))
+    for owner, name, stand_in in server.patches():
+        monkeypatch.setattr(owner, name, stand_in)
+    args = ["sweep", "register", "sweeps/fig2-age.yaml", "--entity", "me", "--project", "p"]
+    assert cli(args) == 0
+    output = capsys.readouterr().out
+    assert "registered fig2-age: sweep me/p/sweep1 (28 W&B runs, 28 distinct" in output
+    for command in agent_commands("me/p/sweep1"):
+        assert command in output
+    assert server.config["name"] == "fig2-age" and "--spec" in server.config["command"]
 
 
 def test_register_and_agent_offline_point_to_the_local_runner(

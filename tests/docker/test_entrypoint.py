@@ -1,5 +1,6 @@
 """docker/entrypoint.sh: valid POSIX sh that becomes radsweep itself, so SIGTERM reaches it."""
 
+import json
 import os
 import shutil
 import signal
@@ -7,6 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from radsweep.settings import Settings
+from tests.sweeps.wandb_server import agent_environment
+from tests.tracking.wandb_file import offline_runs
 
 from .files import DOCKER
 
@@ -59,3 +64,40 @@ def test_entrypoint_becomes_radsweep_and_passes_sigterm_and_arguments(tmp_path: 
     assert lines[0] == f"pid={process.pid}", "radsweep must replace the shell (exec)"
     assert lines[1:] == [f"arg={argument}" for argument in arguments]
     assert rest.strip() == "terminated" and process.returncode == 143
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("tini") is None, reason="tini is not installed")
+def test_under_tini_a_stop_preempts_the_training_run(
+    tiny_features: Settings, tmp_path: Path
+) -> None:
+    """The image's entrypoint chain (tini, entrypoint.sh, radsweep) with a real run-config job:
+    SIGTERM to tini, as ``docker stop`` sends it, reaches radsweep, which marks its run
+    preempting and exits with 143."""
+    settings = tiny_features.model_copy(update={"home": tmp_path / "home"})
+    parameters = {
+        "task": "synth-prognostic",
+        "backbone": "c2l",
+        "head": "mean-lp",
+        "fraction": 1.0,
+        "seeds": [0, 1],
+        "epochs": 30,
+        "tiny": True,
+    }
+    command = ["tini", "-s", "--", "sh", str(SCRIPT), "sweep", "run-config", json.dumps(parameters)]
+    environment = agent_environment(settings, tmp_path)
+    with subprocess.Popen(
+        command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stderr is not None
+        try:
+            while "radsweep: training model" not in (line := process.stderr.readline()):
+                assert line, "radsweep ended before training"
+            process.send_signal(signal.SIGTERM)
+            _, errors = process.communicate(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 143, errors
+    [run] = offline_runs(settings.wandb)
+    assert run.preempting and run.exit_code == 143

@@ -45,7 +45,8 @@ def test_an_offline_mode_needs_no_network_to_say_no(
 
 
 def test_agent_commands_name_the_full_sweep_path() -> None:
-    plain, docker, stock = agent_commands("me/radsweep/abc123")
+    sweep = "me/radsweep/abc123"
+    plain, docker, stock = agent_commands(sweep)
     assert plain == "radsweep sweep agent me/radsweep/abc123"
-    assert docker.startswith("docker compose") and docker.endswith(plain)
+    assert docker == "docker compose -f docker/compose.yaml run --rm agent sweep agent " + sweep
     assert stock == "wandb agent --forward-signals --term-timeout 60 me/radsweep/abc123"

@@ -14,6 +14,7 @@ from radsweep.tasks.synthetic import SynthBenchmark
 from radsweep.tracking import schema
 from radsweep.tracking.reader import frames_from_wandb_runs
 from radsweep.tracking.tracked import run_tracked
+from radsweep.tracking.writer import cache_digests, feature_artifact
 from tests.tracking.wandb_file import offline_runs
 
 
@@ -138,3 +139,15 @@ def _task(folders: Settings):  # type: ignore[no-untyped-def]
     from radsweep.tasks.registry import find_task_directory
 
     return Manifest.load(find_task_directory("synth-prognostic", folders.data)).task
+
+
+def test_a_feature_cache_artifact_references_only_its_marker(tiny_features: Settings) -> None:
+    """What an online run uses as lineage: the cache's key, digest and marker, no arrays."""
+    [key] = [path.name for path in (tiny_features.cache / "features").iterdir()]
+    digests = cache_digests(tiny_features.cache, (key,))
+    artifact = feature_artifact(tiny_features.cache, key, digests[key])
+    assert artifact.type == schema.FEATURES_ARTIFACT_TYPE
+    assert artifact.metadata == {"cache_key": key, "digest": digests[key]}
+    [entry] = artifact.manifest.entries.values()
+    assert entry.path == "COMPLETE" and entry.ref.endswith(f"/{key}/COMPLETE")
+    assert len(digests[key]) == 64

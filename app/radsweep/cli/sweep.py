@@ -259,7 +259,9 @@ def agent(
     """Run a W&B agent: train the configurations the sweep hands out, from cached features.
 
     Missing features are extracted first; each run's results go to the local results store too.
-    Needs a W&B server and an API key; without one, use radsweep sweep local.
+    SIGTERM (docker stop, a preempted node) marks the running run preempting, so W&B queues it
+    again, and exits with 143. Needs a W&B server and an API key; without one, use
+    radsweep sweep local.
     """
     from radsweep.sweeps.remote import run_agent
 

@@ -1,7 +1,7 @@
 """``RunConfig``: one configuration of the study, the unit of one W&B run.
 
 A run trains every seed of one (task, backbone, method, head, fraction, τ, λ, text encoder) in one
-vectorized pass. Unset values (τ, epochs, learning rate) take the task's or the seed's defaults
+vectorized pass. Unset values (τ, epochs, learning rate) take the task's or the paper's defaults
 when the run is resolved against its task; the resolved config, plus the feature-cache keys it
 read, hashes to the run key that makes results idempotent.
 """
@@ -16,8 +16,8 @@ from radsweep.tasks.spec import TaskSpec
 from radsweep.training.config import HeadKind, Method, TrainConfig
 
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
-DEFAULT_TEXT_ENCODER = "biovil-t"  # the seed's BioViL-T BERT
-DEFAULT_LAMBDA = 0.5  # the seed does not state its λ
+DEFAULT_TEXT_ENCODER = "biovil-t"  # the paper's BioViL-T BERT
+DEFAULT_LAMBDA = 0.5  # the paper does not state its λ
 MAX_SEEDS = 100  # seeds train side by side in one pass: memory grows with their number
 MAX_SEED = 2**31 - 1  # seeds are SQLite integers and seed NumPy/torch generators
 

@@ -99,11 +99,12 @@ def register(
 
 
 def agent_commands(sweep: str) -> list[str]:
-    """The commands that start an agent for ``sweep``: radsweep's, in the GPU container, and a
-    stock W&B agent (it runs the spec's command; it passes SIGTERM on with --forward-signals)."""
+    """The commands that start an agent for ``sweep``: radsweep's, in the GPU container (whose
+    entrypoint is radsweep), and a stock W&B agent (it runs the spec's command and passes
+    SIGTERM on to it with --forward-signals)."""
     return [
         f"radsweep sweep agent {sweep}",
-        f"docker compose -f docker/compose.yaml run --rm agent radsweep sweep agent {sweep}",
+        f"docker compose -f docker/compose.yaml run --rm agent sweep agent {sweep}",
         f"wandb agent --forward-signals --term-timeout 60 {sweep}",
     ]
 

@@ -187,13 +187,16 @@ def sweep_parameters(values: dict[str, Any]) -> RunConfig:
 
 
 def _agent_parameters() -> RunConfig:
-    """The parameters ``wandb.agent`` wrote for this run (``{name: {value: v}}``)."""
+    """The parameters ``wandb.agent`` wrote for this run (``{name: {value: v}}``, and W&B's
+    ``wandb_version``)."""
     path = os.environ.get("WANDB_SWEEP_PARAM_PATH")
     if not path:
         raise SweepError("no sweep parameters: this function runs under wandb.agent only")
     with open(path, encoding="utf-8") as file:
         values = yaml.safe_load(file) or {}
-    return sweep_parameters({name: value["value"] for name, value in values.items()})
+    return sweep_parameters(
+        {name: value["value"] for name, value in values.items() if isinstance(value, dict)}
+    )
 
 
 def agent_function(

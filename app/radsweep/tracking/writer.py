@@ -129,11 +129,17 @@ def _use_feature_caches(run: Any, cache_dir: Path, digests: dict[str, str]) -> N
     if run.offline:
         return
     for key, digest in digests.items():
-        artifact = wandb.Artifact(
-            schema.features_artifact_name(key),
-            type=schema.FEATURES_ARTIFACT_TYPE,
-            metadata={"cache_key": key, "digest": digest},
-        )
-        marker = CacheDir(cache_dir, key).path / MARKER_FILE
-        artifact.add_reference(marker.resolve().as_uri(), name=MARKER_FILE)
-        run.use_artifact(artifact)
+        run.use_artifact(feature_artifact(cache_dir, key, digest))
+
+
+def feature_artifact(cache_dir: Path, key: str, digest: str) -> Any:
+    """A reference artifact of one feature cache: its key, digest and marker file, nothing the
+    cache holds (arrays, sample list)."""
+    artifact = wandb.Artifact(
+        schema.features_artifact_name(key),
+        type=schema.FEATURES_ARTIFACT_TYPE,
+        metadata={"cache_key": key, "digest": digest},
+    )
+    marker = CacheDir(cache_dir, key).path / MARKER_FILE
+    artifact.add_reference(marker.resolve().as_uri(), name=MARKER_FILE)
+    return artifact

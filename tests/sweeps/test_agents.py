@@ -1,0 +1,132 @@
+"""W&B's own agents against a stand-in for the server's sweep API: preemption and replays.
+
+Each agent runs as its own process (``tests.sweeps.wandb_server``), so SIGTERM reaches it as
+``docker stop`` would send it. The runs it starts try the (unreachable) server, log offline, and
+train on tiny cached features for real.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from radsweep.results.store import ResultsStore, default_store_path
+from radsweep.runs.config import RunConfig
+from radsweep.settings import Settings
+from radsweep.tracking import schema
+from radsweep.tracking.tracked import run_tracked
+from tests.sweeps.wandb_server import SWEEP_ID, agent_environment
+from tests.tracking.wandb_file import offline_runs
+
+ROOT = Path(__file__).parents[2]
+EPOCHS = 30  # SIGTERM comes after the first epoch; the run stops at the end of the next
+PARAMETERS = {
+    "task": "synth-prognostic",
+    "backbone": "c2l",
+    "head": "mean-lp",
+    "fraction": 1.0,
+    "seeds": [0, 1],
+    "epochs": EPOCHS,
+    "tiny": True,
+}
+SPEC = {
+    "name": "mini",
+    "program": "radsweep",
+    "method": "grid",
+    "metric": {"name": schema.SWEEP_METRIC, "goal": "maximize"},
+    "command": ["${env}", "radsweep", "sweep", "run-config", "--spec", "mini", "${args_json}"],
+    "parameters": {name: {"value": value} for name, value in PARAMETERS.items()},
+}
+TRAINING = "radsweep: training model"
+
+
+@pytest.fixture
+def home(tiny_features: Settings, tmp_path: Path) -> Settings:
+    return tiny_features.model_copy(update={"home": tmp_path / "home"})
+
+
+@contextmanager
+def _agent(kind: str, settings: Settings, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """The agent's process; killed with its runs should the test fail before it ends."""
+    spec = tmp_path / "mini.yaml"
+    spec.write_text(json.dumps(SPEC))
+    command = [
+        sys.executable,
+        "-m",
+        "tests.sweeps.wandb_server",
+        kind,
+        str(spec),
+        json.dumps(PARAMETERS),
+        str(tmp_path / "heartbeats.jsonl"),
+    ]
+    with subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=agent_environment(settings, tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as agent:
+        try:
+            yield agent
+        finally:
+            if agent.poll() is None:
+                os.killpg(agent.pid, signal.SIGKILL)
+
+
+def _terminate_while_training(agent: subprocess.Popen[str]) -> tuple[int, str]:
+    """SIGTERM once the model trains (the agent says so); its exit code and the rest of stderr."""
+    assert agent.stderr is not None
+    seen = []
+    while TRAINING not in (line := agent.stderr.readline()):
+        assert line, "the agent ended before training:\n" + "".join(seen)
+        seen.append(line)
+    agent.send_signal(signal.SIGTERM)
+    _, rest = agent.communicate(timeout=120)
+    return agent.returncode, "".join(seen) + rest
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["radsweep-agent", "stock-agent"])
+def test_sigterm_while_training_marks_the_run_preempting_and_it_runs_again(
+    kind: str, home: Settings, tmp_path: Path
+) -> None:
+    with _agent(kind, home, tmp_path) as agent:
+        code, errors = _terminate_while_training(agent)
+    [run] = offline_runs(home.wandb)
+    assert run.preempting and run.exit_code == 143, errors
+    assert run.group == f"mini/{SWEEP_ID}" and run.job_type == "image"
+    if kind == "radsweep-agent":
+        assert code == 143, errors
+    store = ResultsStore(default_store_path(home))
+    assert store.runs().empty  # nothing half-written
+
+    with _agent(kind, home, tmp_path) as again:  # W&B queues the preempted configuration again
+        _, errors = again.communicate(timeout=600)
+    assert again.returncode == 0, errors
+    _, second = offline_runs(home.wandb)
+    assert second.exit_code == 0 and not second.preempting
+    assert schema.SWEEP_METRIC in second.summary
+    assert len(store.runs()) == 1
+    assert store.runs()["wandb_run_id"].iloc[0] == second.id
+
+    local = run_tracked(RunConfig.model_validate(PARAMETERS), home, group="mini", device="cpu")
+    assert local.skipped  # the agent's run stored it: this local run replays it
+    replayed = offline_runs(home.wandb)[-1]
+    assert _keys(replayed.config) == _keys(second.config)
+    assert _keys(replayed.summary) == _keys(second.summary)
+    assert replayed.config[schema.RESOLVED] == second.config[schema.RESOLVED]
+    assert (replayed.name, replayed.job_type) == (second.name, second.job_type)
+    assert replayed.tags == [*second.tags, schema.CACHED_TAG]
+
+
+def _keys(values: dict) -> set[str]:
+    """radsweep's keys (W&B adds its own, with a leading underscore)."""
+    return {key for key in values if not key.startswith("_")}

@@ -1,0 +1,127 @@
+"""A stand-in for the W&B server's sweep API, at the client's boundary, and agents driven by it.
+
+W&B's agents (``wandb.agent``'s pyagent and the ``wandb agent`` command's ``Agent``) talk to the
+server through a few functions: check the API key, fetch the sweep, register the agent,
+heartbeat (report run states, receive commands). This module replaces only those (and
+``Api.sweep``, which ``radsweep sweep agent`` calls to look the sweep up), then runs the agents'
+own code unmodified. It runs as a process, so a test can send it SIGTERM:
+
+    python -m tests.sweeps.wandb_server radsweep-agent|stock-agent SPEC PARAMETERS_JSON LOG
+
+The server hands out one run with the given parameters, then answers with no command; every
+heartbeat's reported run states are appended to LOG as JSON lines.
+"""
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import wandb
+import wandb.apis.public
+import wandb.apis.public.sweeps as sweep_api
+import yaml
+from wandb.sdk import wandb_login
+
+from radsweep.settings import Settings
+from tests.conftest import closed_port
+
+ROOT = Path(__file__).parents[2]
+SWEEP_ID = "sweep1"
+RUN_ID = "run1"
+PATH = f"me/radsweep/{SWEEP_ID}"
+
+
+def agent_environment(settings: Settings, tmp_path: Path) -> dict[str, str]:
+    """An agent's environment: radsweep's folders, an API key and an unreachable server (runs
+    log offline after a 2 s init timeout), this checkout importable."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text("")
+    environment = {name: value for name, value in os.environ.items() if name != "WANDB_MODE"}
+    environment.update(
+        RADSWEEP_HOME=str(settings.home),
+        RADSWEEP_DATA_DIR=str(settings.data),
+        RADSWEEP_CACHE_DIR=str(settings.cache),
+        WANDB_BASE_URL=f"http://127.0.0.1:{closed_port()}",
+        WANDB_API_KEY="a" * 40,
+        WANDB_INIT_TIMEOUT="2",
+        WANDB_DIR=str(settings.wandb),
+        NETRC=str(netrc),
+        WANDB_SILENT="true",
+        PYTHONPATH=os.pathsep.join([str(ROOT / "app"), str(ROOT)]),
+    )
+    return environment
+
+
+class SweepServer:
+    """The server's side of one sweep: one queued run, and what the agent reported."""
+
+    def __init__(self, spec: Path, parameters: dict[str, Any], log: Path) -> None:
+        self.config = yaml.safe_load(spec.read_text())
+        self.parameters = parameters
+        self.log = log
+        self.handed_out = False
+
+    def sweep_with_runs(self, _api: Any, sweep_id: str, *_args: Any, **_kw: Any) -> dict:
+        assert sweep_id == SWEEP_ID, sweep_id
+        return {"name": SWEEP_ID, "config": yaml.safe_dump(self.config)}
+
+    def register_agent(self, _api: Any, _host: str, **_kw: Any) -> dict:
+        return {"id": "agent1"}
+
+    def heartbeat(self, _api: Any, _agent: str, _metrics: dict, states: dict) -> list[dict]:
+        with self.log.open("a") as file:
+            file.write(json.dumps(states) + "\n")
+        if self.handed_out:
+            time.sleep(0.2)  # the real server answers at most every few seconds
+            return []
+        self.handed_out = True
+        args = {name: {"value": value} for name, value in self.parameters.items()}
+        program = self.config.get("program", "")
+        return [{"type": "run", "run_id": RUN_ID, "args": args, "program": program}]
+
+    def sweep(self, _api: Any, path: str, *_args: Any, **_kw: Any) -> SimpleNamespace:
+        assert path == PATH, path
+        return SimpleNamespace(id=SWEEP_ID, config=self.config)
+
+    def upsert_sweep(self, _api: Any, config: dict, **_kw: Any) -> tuple[dict, list]:
+        """``wandb.sweep`` registers a spec: the server keeps it and names the sweep."""
+        self.config = config
+        return {"name": SWEEP_ID}, []
+
+    def verify_login(self, _auth: Any, **_kw: Any) -> None:
+        """The server accepts the API key (``wandb.Api()`` checks it first)."""
+
+    def patches(self) -> list[tuple[Any, str, Any]]:
+        """(object, attribute, stand-in) for every server call the clients make."""
+        return [
+            (wandb_login, "_verify_login", self.verify_login),
+            (sweep_api, "_upsert_sweep", self.upsert_sweep),
+            (sweep_api, "_sweep_with_runs", self.sweep_with_runs),
+            (sweep_api, "_register_agent", self.register_agent),
+            (sweep_api, "_agent_heartbeat", self.heartbeat),
+            (wandb.apis.public.Api, "sweep", lambda api, path, *_a, **_k: self.sweep(api, path)),
+        ]
+
+    def install(self) -> None:
+        for owner, name, stand_in in self.patches():
+            setattr(owner, name, stand_in)
+
+
+def main(kind: str, spec: str, parameters: str, log: str) -> int:
+    SweepServer(Path(spec), json.loads(parameters), Path(log)).install()
+    if kind == "radsweep-agent":
+        from radsweep.cli.main import cli
+
+        return cli(["sweep", "agent", PATH, "--count", "1", "--device", "cpu"])
+    from wandb.wandb_agent import run_agent
+
+    run_agent(PATH, count=1, forward_signals=True, term_timeout=60)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
