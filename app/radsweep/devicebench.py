@@ -21,6 +21,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from radsweep.atomic import write_text_atomic
+from radsweep.devices import resolve_device
 from radsweep.encoders import build_image_encoder
 from radsweep.encoders.base import ImageEncoder
 from radsweep.features.extract import fit_batch_size, resolve_precision
@@ -98,7 +99,7 @@ def run_device_bench(
     device: str | None, tiny: bool, home: Path, data_dir: Path, seeds: int = 5
 ) -> DeviceBench:
     """Measure extraction and head training here, project the study, save the throughput."""
-    target = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    target = resolve_device(device)
     extraction = tuple(r for name in STUDY_BACKBONES for r in _extraction(name, target, tiny))
     sizes = HEAD_SIZES["tiny" if tiny else target.type]
     heads = tuple(_head(shape, seeds, sizes) for shape in (TINY_SHAPES if tiny else PAPER_SHAPES))

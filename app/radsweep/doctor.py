@@ -59,7 +59,7 @@ def _torch() -> list[Check]:
     import torch
 
     found = f"torch {torch.__version__}"
-    if not torch.cuda.is_available():
+    if torch.cuda.device_count() == 0:  # reports what is there; devices.py chooses
         fix = "extraction and training run on the CPU; for the study, use a GPU machine with a "
         return [Check("torch", Level.WARN, f"{found}; no CUDA device", fix + "CUDA build of torch")]
     checks = [Check("torch", Level.OK, f"{found}, CUDA {torch.version.cuda}")]
