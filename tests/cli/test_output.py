@@ -124,6 +124,18 @@ def test_data_splits_json(
             assert sum(row["class_counts"].values()) == row["samples"]
 
 
+def test_data_probe_json(
+    small_benchmark: SynthBenchmark, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = small_benchmark.directory / "synth-diagnostic"
+    probed = _json(capsys, "data", "probe", str(folder), "--seed", "3")
+    assert probed["seed"] == 3
+    (task,) = probed["tasks"]
+    assert task["task"] == "synth-diagnostic" and task["samples"] == 400
+    assert task["training_samples"] + task["validation_samples"] == 400
+    assert 0.0 <= task["image_auc"] <= 1.0 and 0.0 <= task["report_auc"] <= 1.0
+
+
 def test_features_json(tiny_features: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     caches = _json(capsys, "--cache-dir", str(tiny_features.cache), "features", "ls")
     assert [cache["kind"] for cache in caches] == ["image"]
