@@ -144,7 +144,7 @@ def test_reports_name_encoders_from_the_table() -> None:
     assert backbone_label("medical-mae", "repo") == "Medical MAE (repo)"
     assert text_label("biovil-t") == "BioViL-T BERT"
     assert backbone_label("my-backbone") == "my-backbone"
-    assert BACKBONE_ORDER[:3] == ("RAD-DINO", "C2L", "Medical MAE")
+    assert BACKBONE_ORDER[:3] == ("RAD-DINO", "Medical MAE", "MRM")
     assert display_name("minilm", "text") == "MiniLM"
 
 
