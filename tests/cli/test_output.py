@@ -209,5 +209,7 @@ def test_one_name_and_metavar_per_concept(
         shown = _help(capsys, *path)
         assert re.search(r"--weights\s+PATH\|HUB_ID", shown), path
         assert re.search(r"--text-weights\s+PATH\|HUB_ID", shown), path
+    for path in (("train",), ("features", "extract"), ("sweep", "local"), ("sweep", "agent")):
+        assert re.search(r"--device\s+auto\|cpu\|cuda\|cuda:N", _help(capsys, *path)), path
     assert re.search(r"--tiny\s+Tiny", _help(capsys, "train"))  # a flag takes no value
     assert re.search(r"--head\s+attention\|mean-lp\|cls-lp", _help(capsys, "train"))

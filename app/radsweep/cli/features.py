@@ -9,7 +9,7 @@ from rich.progress import Progress as Bar
 from rich.table import Table
 
 from radsweep.cli.context import console, err_console, progress_bar, settings
-from radsweep.cli.options import JsonFlag, TextWeightsOption, WeightsOption
+from radsweep.cli.options import DeviceOption, JsonFlag, TextWeightsOption, WeightsOption
 from radsweep.cli.output import print_json
 from radsweep.devices import resolve_device
 from radsweep.errors import FeatureCacheError, RadsweepError
@@ -123,7 +123,7 @@ def extract(
     shard_size: Annotated[
         int, typer.Option(min=1, help="Samples per shard, the unit of resuming.")
     ] = 1024,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+    device: DeviceOption = None,
     precision: Annotated[
         Precision | None,
         typer.Option(help="Autocast precision (default: fp16 on CUDA, fp32 on CPU)."),

@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from radsweep.cli.context import console, progress_bar, settings
-from radsweep.cli.options import TextWeightsOption, WeightsOption
+from radsweep.cli.options import DeviceOption, TextWeightsOption, WeightsOption
 from radsweep.errors import RadsweepError
 from radsweep.stats import t_interval
 from radsweep.training.config import HeadKind, Method
@@ -114,7 +114,7 @@ def train(
     tiny: Annotated[
         bool, typer.Option("--tiny", help="Tiny random encoders (tests, demos).")
     ] = False,
-    device: Annotated[str | None, typer.Option(help="cpu, cuda or cuda:N (default: auto).")] = None,
+    device: DeviceOption = None,
 ) -> None:
     """Train one configuration: every seed in one vectorized pass, features extracted if missing.
 
