@@ -317,7 +317,7 @@ def verify(
 @app.command("encoders")
 def encoders(
     kind: Annotated[
-        str | None, typer.Option(help="Only 'image' or only 'text' encoders.", metavar="KIND")
+        str | None, typer.Option(help="Only image or only text encoders.", metavar="image|text")
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
