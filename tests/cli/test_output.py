@@ -124,6 +124,18 @@ def test_data_splits_json(
             assert sum(row["class_counts"].values()) == row["samples"]
 
 
+def test_data_probe_json(
+    small_benchmark: SynthBenchmark, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = small_benchmark.directory / "synth-diagnostic"
+    probed = _json(capsys, "data", "probe", str(folder), "--seed", "3")
+    assert probed["seed"] == 3
+    (task,) = probed["tasks"]
+    assert task["task"] == "synth-diagnostic" and task["samples"] == 400
+    assert task["training_samples"] + task["validation_samples"] == 400
+    assert 0.0 <= task["image_auc"] <= 1.0 and 0.0 <= task["report_auc"] <= 1.0
+
+
 def test_features_json(tiny_features: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     caches = _json(capsys, "--cache-dir", str(tiny_features.cache), "features", "ls")
     assert [cache["kind"] for cache in caches] == ["image"]
@@ -197,5 +209,7 @@ def test_one_name_and_metavar_per_concept(
         shown = _help(capsys, *path)
         assert re.search(r"--weights\s+PATH\|HUB_ID", shown), path
         assert re.search(r"--text-weights\s+PATH\|HUB_ID", shown), path
+    for path in (("train",), ("features", "extract"), ("sweep", "local"), ("sweep", "agent")):
+        assert re.search(r"--device\s+auto\|cpu\|cuda\|cuda:N", _help(capsys, *path)), path
     assert re.search(r"--tiny\s+Tiny", _help(capsys, "train"))  # a flag takes no value
     assert re.search(r"--head\s+attention\|mean-lp\|cls-lp", _help(capsys, "train"))

@@ -145,7 +145,7 @@ def test_reports_name_encoders_from_the_table() -> None:
     assert backbone_label("medical-mae", "repo") == "Medical MAE (repo)"
     assert text_label("biovil-t") == "BioViL-T BERT"
     assert backbone_label("my-backbone") == "my-backbone"
-    assert BACKBONE_ORDER[:3] == ("RAD-DINO", "C2L", "Medical MAE")
+    assert BACKBONE_ORDER[:3] == ("RAD-DINO", "Medical MAE", "MRM")
     assert display_name("minilm", "text") == "MiniLM"
 
 
@@ -155,3 +155,15 @@ def test_reading_display_names_loads_no_model_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_encoder_docs_list_every_row() -> None:
+    page = (Path(__file__).parents[2] / "docs" / "encoders.md").read_text(encoding="utf-8")
+    image, text = page.split("## Text encoders")
+    for entry in TABLE:
+        section = image if entry.kind == "image" else text
+        row = next(line for line in section.splitlines() if line.startswith(f"| `{entry.name}` |"))
+        assert f"| {entry.display} | {entry.architecture} |" in row, entry.name
+        assert (entry.hub_id or entry.source or "none") in row, entry.name
+        if entry.citation:
+            assert entry.citation in page, entry.name

@@ -189,6 +189,7 @@ def probe_tasks(
         typer.Argument(help="Task names or folders (default: the three synthetic tasks)."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Split seed.")] = 0,
+    as_json: JsonFlag = False,
 ) -> None:
     """How much the report and the image each say about a task's label.
 
@@ -198,6 +199,25 @@ def probe_tasks(
     from radsweep.tasks.probe import probe, thumbnails
     from radsweep.tasks.synthetic.tasks import SYNTHETIC_TASKS
 
+    records = []
+    for name in tasks or list(SYNTHETIC_TASKS):
+        manifest = Manifest.load(find_task_directory(name, settings(ctx).data))
+        with err_console.status(f"probing {manifest.task.name}"):
+            result = probe(manifest, thumbnails(manifest), seed)
+        records.append(
+            {
+                "task": manifest.task.name,
+                "samples": len(manifest.frame),
+                "patients": manifest.frame["patient_id"].nunique(),
+                "training_samples": result.training_samples,
+                "validation_samples": result.validation_samples,
+                "report_auc": result.report_auc,
+                "image_auc": result.image_auc,
+            }
+        )
+    if as_json:
+        print_json({"seed": seed, "tasks": records})
+        return
     table = Table(
         title=f"What each modality says about the label (seed {seed})",
         title_justify="left",
@@ -207,17 +227,14 @@ def probe_tasks(
     table.add_column("task", no_wrap=True)
     for column in ("samples", "patients", "train/val", "report AUC", "image AUC"):
         table.add_column(column, justify="right")
-    for name in tasks or list(SYNTHETIC_TASKS):
-        manifest = Manifest.load(find_task_directory(name, settings(ctx).data))
-        with console.status(f"probing {manifest.task.name}"):
-            result = probe(manifest, thumbnails(manifest), seed)
+    for row in records:
         table.add_row(
-            manifest.task.name,
-            str(len(manifest.frame)),
-            str(manifest.frame["patient_id"].nunique()),
-            f"{result.training_samples}/{result.validation_samples}",
-            f"{result.report_auc:.3f}",
-            f"{result.image_auc:.3f}",
+            str(row["task"]),
+            str(row["samples"]),
+            str(row["patients"]),
+            f"{row['training_samples']}/{row['validation_samples']}",
+            f"{row['report_auc']:.3f}",
+            f"{row['image_auc']:.3f}",
         )
     console.print(table)
 

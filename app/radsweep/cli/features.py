@@ -9,7 +9,7 @@ from rich.progress import Progress as Bar
 from rich.table import Table
 
 from radsweep.cli.context import console, err_console, progress_bar, settings
-from radsweep.cli.options import JsonFlag, TextWeightsOption, WeightsOption
+from radsweep.cli.options import DeviceOption, JsonFlag, TextWeightsOption, WeightsOption
 from radsweep.cli.output import print_json
 from radsweep.devices import resolve_device
 from radsweep.errors import FeatureCacheError, RadsweepError
@@ -126,7 +126,7 @@ def extract(
     shard_size: Annotated[
         int, typer.Option(min=1, help="Samples per shard, the unit of resuming.")
     ] = 1024,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+    device: DeviceOption = None,
     precision: Annotated[
         Precision | None,
         typer.Option(help="Autocast precision (default: bf16 on CUDA, else fp16; fp32 on CPU)."),
@@ -329,7 +329,7 @@ def verify(
 @app.command("encoders")
 def encoders(
     kind: Annotated[
-        str | None, typer.Option(help="Only 'image' or only 'text' encoders.", metavar="KIND")
+        str | None, typer.Option(help="Only image or only text encoders.", metavar="image|text")
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:

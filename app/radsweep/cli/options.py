@@ -31,6 +31,13 @@ TextWeightsOption = Annotated[
         metavar=WEIGHTS_METAVAR,
     ),
 ]
+DeviceOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Torch device for extraction and training (default: auto, a CUDA GPU if visible).",
+        metavar="auto|cpu|cuda|cuda:N",
+    ),
+]
 JsonFlag = Annotated[
     bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")
 ]

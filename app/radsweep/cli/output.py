@@ -15,8 +15,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
+import typer
 from rich.console import Console
-from typer._click import Context
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 PIPED_WIDTH = 100_000  # wider than any row: rich keeps every cell whole
@@ -85,7 +85,7 @@ def _commands(group: TyperGroup) -> Iterator[Any]:
 
 def _parameters(command: Any) -> Iterator[Any]:
     yield from command.params
-    help_option = command.get_help_option(Context(command, **command.context_settings))
+    help_option = command.get_help_option(typer.Context(command, **command.context_settings))
     if help_option is not None:  # built once per command, then reused by --help
         yield help_option
 
@@ -106,11 +106,11 @@ class HelpGroup(TyperGroup):
         for command in _commands(self):
             _label(command)
 
-    def get_params(self, ctx: Context) -> list[Any]:
+    def get_params(self, ctx: typer.Context) -> list[Any]:
         """Its own parameters, labelled here: typer adds the completion flags after __init__."""
         _label(self)
         return super().get_params(ctx)
 
 
-def _no_type(ctx: Context) -> None:
+def _no_type(ctx: typer.Context) -> None:
     return None

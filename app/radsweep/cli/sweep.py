@@ -7,7 +7,7 @@ import typer
 from rich.table import Table
 
 from radsweep.cli.context import console, err_console, progress_bar, settings
-from radsweep.cli.options import JsonFlag
+from radsweep.cli.options import DeviceOption, JsonFlag
 from radsweep.cli.output import print_json
 from radsweep.errors import SweepError
 
@@ -36,9 +36,7 @@ Entity = Annotated[
 Timeout = Annotated[
     float, typer.Option(min=1.0, help="Seconds to wait for the W&B server before giving up.")
 ]
-Device = Annotated[
-    str | None, typer.Option(help="Torch device for extraction and training (default: auto).")
-]
+Device = DeviceOption
 
 
 def _expanded(ctx: typer.Context, path: Path) -> tuple["SweepSpec", list["RunConfig"]]:

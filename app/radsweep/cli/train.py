@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from radsweep.cli.context import console, progress_bar, settings
-from radsweep.cli.options import TextWeightsOption, WeightsOption
+from radsweep.cli.options import DeviceOption, TextWeightsOption, WeightsOption
 from radsweep.devices import resolve_device
 from radsweep.errors import RadsweepError
 from radsweep.runs.config import MAX_SEED, MAX_SEEDS
@@ -122,7 +122,7 @@ def train(
     tiny: Annotated[
         bool, typer.Option("--tiny", help="Tiny random encoders (tests, demos).")
     ] = False,
-    device: Annotated[str | None, typer.Option(help="cpu, cuda or cuda:N (default: auto).")] = None,
+    device: DeviceOption = None,
 ) -> None:
     """Train one configuration: every seed in one vectorized pass, features extracted if missing.
 

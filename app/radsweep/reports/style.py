@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from radsweep.encoders.pretrained import display_name, entries
+from radsweep.encoders.pretrained import display_name
 from radsweep.tasks.registry import KNOWN_TASKS
 
 OKABE_ITO = (
@@ -118,7 +118,11 @@ class Palette:
         return [name for name in self.names if name in wanted]
 
 
-BACKBONE_ORDER = tuple(entry.display for entry in entries("image"))
+# The backbones' fixed colour order in figures (display names from the pretrained table).
+BACKBONE_ORDER = tuple(
+    display_name(name)
+    for name in ("rad-dino", "medical-mae", "mrm", "c2l", "biovil-t", "gloria", "biomedclip")
+)
 
 
 def task_order(tasks: Iterable[str]) -> list[str]:
