@@ -11,7 +11,18 @@ from radsweep.cli.boundary import describe
 from radsweep.cli.main import cli
 from radsweep.errors import RadsweepError
 
-GROUPS = ("data", "features", "train", "sweep", "results", "report", "bench", "demo")
+GROUPS = (
+    "data",
+    "features",
+    "weights",
+    "train",
+    "sweep",
+    "results",
+    "report",
+    "bench",
+    "demo",
+    "doctor",
+)
 
 
 def test_help_lists_every_command_group(capsys: pytest.CaptureFixture[str]) -> None:

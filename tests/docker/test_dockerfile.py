@@ -17,7 +17,7 @@ NEWEST_TESTED_TORCH = Version("2.14.1")
 TRANSFORMERS_MIN_TORCH = Version("2.6")  # transformers 5 disables PyTorch below this
 BASE_TAG = re.compile(r"(?P<torch>\d+\.\d+\.\d+)-cuda(?P<cuda>\d+\.\d+)-cudnn\d+-runtime")
 ENTRYPOINT_SCRIPT = "/usr/local/bin/radsweep-entrypoint"
-IMAGE_VOLUMES = {"/data", "/cache", "/results", "/wandb", "/hf-cache"}
+IMAGE_VOLUMES = {"/data", "/cache", "/results", "/wandb", "/hf-cache", "/weights"}
 
 
 def _torch_requirement() -> Requirement:
@@ -93,7 +93,8 @@ def test_every_writable_folder_is_a_volume_owned_by_the_user(image: Image) -> No
     assert image.volumes == IMAGE_VOLUMES
     env = image.env
     folders = {env[f"RADSWEEP_{name}_DIR"] for name in ("DATA", "CACHE", "RESULTS", "WANDB")}
-    assert folders | {env["HF_HOME"]} == IMAGE_VOLUMES
+    catalogue = str(Path(env["RADSWEEP_WEIGHTS_FILE"]).parent)
+    assert folders | {env["HF_HOME"], catalogue} == IMAGE_VOLUMES
     prepare = image.commands[image.index("VOLUME") - 1]
     assert prepare.cmd == "RUN", "volumes must be created and chowned just before VOLUME"
     for volume in IMAGE_VOLUMES:

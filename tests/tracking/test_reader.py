@@ -1,6 +1,5 @@
 """Reading results from W&B: runs as the tracker logs them become the store's tables."""
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -61,12 +60,11 @@ def test_a_project_without_radsweep_runs_is_an_error() -> None:
         frames_from_wandb_runs([], "W&B project e/p")
 
 
+@pytest.mark.timeout(120)  # a hang guard: no answer must not mean no end
 def test_wandb_without_a_server_is_one_clear_error() -> None:
     """Tests run with WANDB_MODE=offline and no API key (conftest): no server can be reached."""
-    started = time.perf_counter()
     with pytest.raises(RadsweepError) as caught:
         fetch_runs("someone/radsweep")
-    assert time.perf_counter() - started < 60
     line = caught.value.one_line()
     assert line.startswith("cannot read runs of W&B project someone/radsweep:")
     assert "\n" not in line and "--from" in line
