@@ -122,7 +122,7 @@ def _kill_at_a_random_moment(
             time.sleep(0.05)
 
     if rng.random() < IN_FLIGHT_SHARE:
-        watch(WAIT_SECONDS, lambda: bool(running_workers(settings)))
+        watch(WAIT_SECONDS, lambda: bool(set(running_workers(settings)) & seen))
         watch(rng.uniform(0.0, 4.0))
     else:
         watch(rng.uniform(0.0, 8.0))
