@@ -122,20 +122,24 @@ def _kill_at_a_random_moment(
             time.sleep(0.05)
 
     if rng.random() < IN_FLIGHT_SHARE:
-        watch(WAIT_SECONDS, lambda: bool(set(running_workers(settings)) & seen))
+        watch(
+            WAIT_SECONDS,
+            lambda: any(pid in seen and alive(pid) for pid in running_workers(settings)),
+        )
         watch(rng.uniform(0.0, 4.0))
     else:
         watch(rng.uniform(0.0, 8.0))
     if not process.is_alive():
         return seen
-    workers = [pid for pid in running_workers(settings) if pid in seen]
+    # A job stays 'running' under a worker killed earlier until it is reclaimed: skip the dead.
+    workers = [pid for pid in running_workers(settings) if pid in seen and alive(pid)]
+    target = rng.choice(workers) if workers and rng.random() < WORKER_SHARE else process.pid
+    try:
+        os.kill(target, signal.SIGKILL)
+    except ProcessLookupError:
+        return seen  # it finished just now: no kill, the next moment is drawn afresh
     tally["kills while a job ran"] += bool(workers)
-    if workers and rng.random() < WORKER_SHARE:
-        os.kill(rng.choice(workers), signal.SIGKILL)
-        tally["worker kills"] += 1
-    else:
-        os.kill(process.pid, signal.SIGKILL)
-        tally["parent kills"] += 1
+    tally["worker kills" if target != process.pid else "parent kills"] += 1
     return seen
 
 
