@@ -165,6 +165,7 @@ def test_random_sigkills_lose_nothing_and_duplicate_nothing(
         assert process.exitcode is not None
         wait_until_gone(spawned)  # the workers of a killed parent exit on their own
 
+    tally["jobs given up after 3 lost workers"] = counts(settings)[JobState.FAILED]
     final = run_local(SPEC, configs, settings, workers=2, device="cpu", retry_failed=True)
     tally["sessions"] += 1
 
@@ -175,7 +176,7 @@ def test_random_sigkills_lose_nothing_and_duplicate_nothing(
     per_job = wandb_runs_per_job(settings)
     tally.update(
         jobs=len(jobs),
-        attempts=sum(attempts for _, attempts, _, _ in jobs),
+        **{"attempts (final count)": sum(attempts for _, attempts, _, _ in jobs)},
         rows=len(runs),
         **{"W&B runs": sum(per_job.values())},
     )
