@@ -10,6 +10,7 @@ import re
 import signal
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,8 @@ EPOCHS = 6
 SPEC = "faults"
 RANDOM_SEED = 20260
 WAIT_SECONDS = 120.0
+IN_FLIGHT_SHARE = 0.8  # kills timed from the start of a job (the rest: from the session's start)
+WORKER_SHARE = 0.6  # of kills while a worker holds a job: that worker, else the parent
 
 
 def batch(index: int) -> list[RunConfig]:
@@ -106,22 +109,37 @@ def wandb_runs_per_job(settings: Settings) -> Counter[int]:
 def _kill_at_a_random_moment(
     settings: Settings, process: multiprocessing.Process, rng: random.Random, tally: Counter[str]
 ) -> set[int]:
-    """Wait a random while, then SIGKILL the parent or a worker holding a job; return every
-    process the session ran, so none may outlive it."""
+    """SIGKILL the parent or a worker holding a job at a random moment: most often a random
+    while after a job started (inside W&B's init, the fit, the store's transaction or W&B's
+    finish), otherwise anywhere from the session's start-up on. Return every process the session
+    ran, so that none may outlive it."""
     seen: set[int] = set()
-    deadline = time.monotonic() + rng.uniform(0.5, 6.0)
-    while time.monotonic() < deadline and process.is_alive():
-        seen |= descendants(process.pid)
-        time.sleep(0.05)
+
+    def watch(seconds: float, until: Callable[[], bool] = lambda: False) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and process.is_alive() and not until():
+            seen.update(descendants(process.pid))
+            time.sleep(0.05)
+
+    if rng.random() < IN_FLIGHT_SHARE:
+        watch(
+            WAIT_SECONDS,
+            lambda: any(pid in seen and alive(pid) for pid in running_workers(settings)),
+        )
+        watch(rng.uniform(0.0, 4.0))
+    else:
+        watch(rng.uniform(0.0, 8.0))
     if not process.is_alive():
         return seen
-    workers = [pid for pid in running_workers(settings) if pid in seen]
-    if workers and rng.random() < 0.6:
-        os.kill(rng.choice(workers), signal.SIGKILL)
-        tally["worker kills"] += 1
-    else:
-        os.kill(process.pid, signal.SIGKILL)
-        tally["parent kills"] += 1
+    # A job stays 'running' under a worker killed earlier until it is reclaimed: skip the dead.
+    workers = [pid for pid in running_workers(settings) if pid in seen and alive(pid)]
+    target = rng.choice(workers) if workers and rng.random() < WORKER_SHARE else process.pid
+    try:
+        os.kill(target, signal.SIGKILL)
+    except ProcessLookupError:
+        return seen  # it finished just now: no kill, the next moment is drawn afresh
+    tally["kills while a job ran"] += bool(workers)
+    tally["worker kills" if target != process.pid else "parent kills"] += 1
     return seen
 
 
@@ -147,6 +165,7 @@ def test_random_sigkills_lose_nothing_and_duplicate_nothing(
         assert process.exitcode is not None
         wait_until_gone(spawned)  # the workers of a killed parent exit on their own
 
+    tally["jobs given up after 3 lost workers"] = counts(settings)[JobState.FAILED]
     final = run_local(SPEC, configs, settings, workers=2, device="cpu", retry_failed=True)
     tally["sessions"] += 1
 
@@ -157,12 +176,13 @@ def test_random_sigkills_lose_nothing_and_duplicate_nothing(
     per_job = wandb_runs_per_job(settings)
     tally.update(
         jobs=len(jobs),
-        attempts=sum(attempts for _, attempts, _, _ in jobs),
+        **{"attempts (final count)": sum(attempts for _, attempts, _, _ in jobs)},
         rows=len(runs),
         **{"W&B runs": sum(per_job.values())},
     )
     print("fault injection:", ", ".join(f"{name} {count}" for name, count in sorted(tally.items())))
 
+    assert tally["worker kills"] > 0 and tally["parent kills"] > 0
     assert final == {
         JobState.PENDING: 0,
         JobState.RUNNING: 0,

@@ -5,6 +5,9 @@ records the outcome: done, or failed with a one-line error. Each run is a W&B ru
 (``wandb sync`` uploads it later), or online on request (offline after all when the server does
 not answer). Ctrl-C or SIGTERM puts the jobs being run back in line, and the
 same command resumes; a worker killed outright loses only its lease (see ``radsweep.sweeps.queue``).
+Workers of a session killed outright put their jobs back and exit (no orphan keeps training), and
+a killed attempt's offline W&B run is deleted once the job's next attempt has opened its own, so
+``wandb sync`` uploads one run per job.
 """
 
 import multiprocessing
