@@ -1,25 +1,13 @@
 """Shared pieces for encoder tests: radiographs to preprocess and weights that differ from init."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
+from tests import PUBLIC_SAMPLES
+
 PUBLIC_NAMES = ("00000001_000.png", "00027426_000.png")
-
-
-def _public_samples() -> Path | None:
-    """shared/data/public-samples beside the checkout (main or a worktree), if present."""
-    for parent in Path(__file__).parents:
-        folder = parent / "shared" / "data" / "public-samples"
-        if folder.is_dir():
-            return folder
-    return None
-
-
-PUBLIC = _public_samples()
 
 
 def synthetic_radiograph(width: int = 300, height: int = 240) -> Image.Image:
@@ -31,10 +19,9 @@ def synthetic_radiograph(width: int = 300, height: int = 240) -> Image.Image:
 
 @pytest.fixture(scope="session")
 def radiographs() -> list[Image.Image]:
-    """The public NIH samples (512x512, mode L) when present, and always a non-square one."""
+    """The public NIH samples (512x512, mode L) and a synthetic non-square one."""
     images = [synthetic_radiograph()]
-    if PUBLIC is not None:
-        images += [Image.open(PUBLIC / name).copy() for name in PUBLIC_NAMES]
+    images += [Image.open(PUBLIC_SAMPLES / name).copy() for name in PUBLIC_NAMES]
     return images
 
 

@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import pytest
 
 from radsweep.imaging.sections import (
@@ -9,16 +7,9 @@ from radsweep.imaging.sections import (
     split_sections,
     study_report,
 )
+from tests import PUBLIC_SAMPLES
 
-# The project's shared/ folder sits beside the repository (or a worktree's parent folder).
-SAMPLES = next(
-    (
-        folder / "shared" / "data" / "public-samples"
-        for folder in Path(__file__).parents
-        if (folder / "shared" / "data" / "public-samples").is_dir()
-    ),
-    Path("shared/data/public-samples"),
-)
+SAMPLES = PUBLIC_SAMPLES
 EXAMPLE = SAMPLES / "mimic_cxr_example_report.txt"
 
 # What the official parser (MIT-LCP/mimic-cxr txt/section_parser.py) returns on the website example.
@@ -34,7 +25,6 @@ OFFICIAL_FINDINGS = (
 OFFICIAL_IMPRESSION = "Large left pleural effusion"
 
 
-@pytest.mark.skipif(not EXAMPLE.is_file(), reason="public sample report not found")
 def test_the_website_example_splits_as_the_official_parser_does() -> None:
     sections = split_sections(read_report(EXAMPLE.read_bytes()))
     assert [section.name for section in sections] == OFFICIAL_NAMES
@@ -46,7 +36,6 @@ def test_the_website_example_splits_as_the_official_parser_does() -> None:
     )
 
 
-@pytest.mark.skipif(not EXAMPLE.is_file(), reason="public sample reports not found")
 @pytest.mark.parametrize("name", ["00000086.txt", "00019248.txt"])
 def test_headers_without_the_leading_space_are_not_headers(name: str) -> None:
     sections = split_sections(read_report((SAMPLES / name).read_bytes()))

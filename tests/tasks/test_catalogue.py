@@ -5,7 +5,7 @@ import pytest
 from radsweep.tasks.catalogue import AGE_BIN_EDGES, STUDY_TASKS, age_bin_names
 from radsweep.tasks.spec import Averaging, FixedPoolSplit, RandomSplit, TaskKind
 
-# The seed's Tables 2-6: (fraction, samples, epochs).
+# The paper's Tables 2-6: (fraction, samples, epochs).
 SEED_TABLES = {
     "mimic-5x1200": [
         (0.025, 100, 100),
@@ -91,7 +91,7 @@ def test_pe_follows_the_other_inspect_tasks() -> None:
 
 
 def test_table_counts_follow_from_the_fractions_of_the_training_pool() -> None:
-    """Age: 90 % of 35,242 images; Readmission: 75 % of 5,651 (the seed's Appendix A.1)."""
+    """Age: 90 % of 35,242 images; Readmission: 75 % of 5,651 (the paper's Appendix A.1)."""
     age_pool = 35_242 - math.ceil(0.10 * 35_242)
     for size in STUDY_TASKS["age"].sizes:
         assert math.floor(size.fraction * age_pool) == size.study_samples

@@ -193,7 +193,7 @@ def probe_tasks(
 ) -> None:
     """How much the report and the image each say about a task's label.
 
-    AUC on the seed's validation set of a logistic regression on report word n-grams, and of
+    AUC on one seed's validation set of a logistic regression on report word n-grams, and of
     one on 32x32 pixels: a quick read of a task's causal structure before any backbone runs.
     """
     from radsweep.tasks.probe import probe, thumbnails
@@ -291,7 +291,7 @@ def synth(
     """Build the synthetic causal benchmark: images, reports and three task manifests.
 
     Diagnostic (label extracted from the report), prognostic (latent state plus noise) and age
-    (visible in the image, rarely in the report), as in the seed's Figure 4.
+    (visible in the image, rarely in the report), as in the paper's Figure 4.
     """
     config = SynthConfig(
         samples=samples,

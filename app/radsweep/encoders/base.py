@@ -70,7 +70,7 @@ class ImageEncoder(torch.nn.Module, ABC):
         """One image to the model's input ``[C, H, W]``.
 
         ``box=None`` is the model's own centre view; a box crops that region of the source image
-        and resizes it to the input size instead (the seed's RandomResizedCrop augmentation).
+        and resizes it to the input size instead (the paper's RandomResizedCrop augmentation).
         """
 
     @abstractmethod

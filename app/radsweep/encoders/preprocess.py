@@ -3,7 +3,7 @@
 The spec reproduces the torchvision / Hugging Face / open_clip transforms the models were trained
 with (PIL resampling, then ``ToTensor`` and ``Normalize``), so one code path serves every backbone
 and every variant. A crop box replaces resize + centre crop with "crop that region, resize it to
-the input size": one draw of the seed's RandomResizedCrop augmentation.
+the input size": one draw of the paper's RandomResizedCrop augmentation.
 """
 
 from typing import Any, Literal

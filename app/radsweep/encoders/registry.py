@@ -21,7 +21,7 @@ from radsweep.errors import RadsweepError
 from radsweep.weights.catalogue import catalogue_file, catalogued_weights, check_identity
 from radsweep.weights.links import require_fetchable
 
-DEFAULT_MAX_LENGTH = 256  # text tokens per report; the seed does not state its choice
+DEFAULT_MAX_LENGTH = 256  # text tokens per report; the paper does not state its choice
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The views a cache holds: the encoder's centre view plus K RandomResizedCrop views.
 
-Training keeps the seed's augmentation (RandomResizedCrop, scale 0.4-0.9) without running the
+Training keeps the paper's augmentation (RandomResizedCrop, scale 0.4-0.9) without running the
 backbone every epoch by caching K augmented views per image. Each crop box is drawn from a
 generator seeded by (sample id, view, seed), so a box never depends on manifest order, batch
 size, worker count or which shards a resumed run had already finished.

@@ -1,7 +1,7 @@
 """Schema-faithful MIMIC-CXR / MIMIC-IV / INSPECT copies written by the tests (no real data).
 
 Column names, file names, folder layouts and value encodings follow the released files
-(shared/reference/datasets.md); every id, date and sentence here is made up.
+(their published schemas); every id, date and sentence here is made up.
 """
 
 import zipfile

@@ -1,13 +1,11 @@
-from pathlib import Path
-
 import pandas as pd
-import pytest
 
 from radsweep.tasks.synthetic import SynthConfig
 from radsweep.tasks.synthetic.cohort import FINDINGS, sample_cohort
 from radsweep.tasks.synthetic.reports import extract_finding, write_report
+from tests import PUBLIC_SAMPLES
 
-PUBLIC = Path(__file__).parents[4] / "shared" / "data" / "public-samples"
+PUBLIC = PUBLIC_SAMPLES
 CONFIG = SynthConfig(samples=300, seed=3)
 
 
@@ -37,7 +35,6 @@ def test_reports_are_reproducible_and_paraphrased() -> None:
     assert len(impressions) >= 5
 
 
-@pytest.mark.skipif(not PUBLIC.is_dir(), reason="shared public samples not present")
 def test_labeler_on_public_reports() -> None:
     example = (PUBLIC / "mimic_cxr_example_report.txt").read_text()
     assert FINDINGS[extract_finding(example)] == "Pleural Effusion"
