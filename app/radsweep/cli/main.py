@@ -12,6 +12,7 @@ from radsweep.cli import bench, data, features, results, sweep
 from radsweep.cli.context import err_console
 from radsweep.cli.demo import demo
 from radsweep.cli.report import report
+from radsweep.cli.screen import screen
 from radsweep.cli.train import train
 from radsweep.errors import RadsweepError
 from radsweep.settings import Settings
@@ -35,6 +36,7 @@ app.add_typer(results.app, name="results")
 app.command()(report)
 app.add_typer(bench.app, name="bench")
 app.command()(demo)
+app.command()(screen)
 
 
 def _show_version(value: bool) -> None:
