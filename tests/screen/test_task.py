@@ -61,9 +61,11 @@ def test_a_screen_trains_the_control_and_reads_it_with_the_reports_findings(
     assert screen.headroom[0].gain.mean == pytest.approx(expected)
 
     quantities = set(answer.table["quantity"])
-    assert {"text-only AUC", "image-only AUC (probe)", "distill - self-distill (control)"} <= (
-        quantities
-    )
+    assert {
+        "text-only AUC (probe)",
+        "image-only AUC (probe)",
+        "distill - self-distill (control)",
+    } <= (quantities)
     assert len(screen.judgement.evidence) == 2 + 2 + 2  # probes, headroom, control
     limits = " | ".join(screen.limits)
     assert "3 seeds" in limits and "no paired gain measured at fractions 0.05, 0.1" in limits

@@ -4,6 +4,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import pandas as pd
 import typer
 from rich.table import Table
 
@@ -12,9 +13,7 @@ from radsweep.cli.train import parse_seeds
 from radsweep.errors import RadsweepError
 from radsweep.training.config import HeadKind
 
-if TYPE_CHECKING:  # imported when the command runs: they pull in torch and the encoders
-    import pandas as pd
-
+if TYPE_CHECKING:  # imported when the command runs: it pulls in torch and the encoders
     from radsweep.screen import ScreenAnswer
 
 
@@ -36,7 +35,11 @@ def _number(value: object, signed: bool = False) -> str:
     return f"{value:+.3f}" if signed else f"{value:.3f}"
 
 
-def _table(table: "pd.DataFrame") -> Table:
+def _count(value: object) -> str:
+    return "" if value is None or pd.isna(value) else str(int(value))
+
+
+def _table(table: pd.DataFrame) -> Table:
     shown = Table(
         title="What the screen measured (validation AUC; gains paired by seed, 95 % t-interval)",
         title_justify="left",
@@ -51,10 +54,10 @@ def _table(table: "pd.DataFrame") -> Table:
         shown.add_row(
             row.quantity,
             f"{row.fraction:g}",
-            "" if row.train_samples is None else str(int(row.train_samples)),
+            _count(row.train_samples),
             _number(row.mean, gain),
             interval,
-            "" if row.seeds is None or math.isnan(row.seeds) else str(int(row.seeds)),
+            _count(row.seeds),
         )
     return shown
 

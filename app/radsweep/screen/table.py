@@ -22,12 +22,12 @@ def _row(quantity: str, fraction: float, train: int | None, value: Interval | fl
 
 
 def screen_table(screen: Screen) -> pd.DataFrame:
-    """Modalities on the full pool, then per fraction each arm's mean AUC and the paired gains."""
+    """Probes on the full pool, then per fraction each arm's mean AUC and the paired gains."""
     train = {size.fraction: size.train for size in screen.sizes}
     rows = []
-    if screen.modalities is not None:
-        rows.append(_row("text-only AUC", 1.0, train.get(1.0), screen.modalities.text))
-        rows.append(_row("image-only AUC (probe)", 1.0, train.get(1.0), screen.modalities.image))
+    probes = screen.modalities
+    rows.append(_row("text-only AUC (probe)", 1.0, probes.train, probes.text))
+    rows.append(_row("image-only AUC (probe)", 1.0, probes.train, probes.image))
     headroom = {point.fraction: point.gain for point in screen.headroom}
     for finding in screen.findings:
         fraction, size = finding.fraction, train.get(finding.fraction)
