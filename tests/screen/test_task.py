@@ -66,7 +66,8 @@ def test_a_screen_trains_the_control_and_reads_it_with_the_reports_findings(
         "image-only AUC (probe)",
         "distill - self-distill (control)",
     } <= (quantities)
-    assert len(screen.judgement.evidence) == 2 + 2 + 2  # probes, headroom, control
+    assert screen.modalities.added is not None and screen.modalities.added.n == 3
+    assert len(screen.judgement.evidence) == 2 + 1 + 2 + 2  # text, joint probe, teacher, control
     limits = " | ".join(screen.limits)
     assert "3 seeds" in limits and "no paired gain measured at fractions 0.05, 0.1" in limits
     assert "one τ (1) and one λ (0.5)" in limits

@@ -72,8 +72,8 @@ def test_teacher_headroom_means_the_report_adds_information() -> None:
     assert "small training sizes" in judged.advice
     headroom = [rule for rule in judged.evidence if rule.rule.startswith("teacher")]
     assert [rule.crossed for rule in headroom] == [True, False]
-    assert "+0.050 at 0.05" in judged.notes[0]
-    assert "did not beat self-distillation" in judged.notes[0]
+    assert "teacher minus image-only at fraction 0.05: +0.050" in judged.notes[0]
+    assert "did not beat self-distillation at fraction 0.05, 0.1" in judged.notes[0]
 
 
 def test_a_paired_control_gain_says_where_and_by_how_much() -> None:
@@ -127,6 +127,22 @@ def test_thresholds_are_parameters() -> None:
     strict = Thresholds(determines_auc=0.99)
     assert judge(modalities(0.97, 0.80), [], []).verdict is Verdict.DETERMINES
     assert judge(modalities(0.97, 0.80), [], [], strict).verdict is Verdict.LITTLE
+
+
+def test_a_joint_probe_ahead_of_the_image_probe_means_the_report_adds_information() -> None:
+    probes = Modalities(text=gain(0.82), image=gain(0.72), added=gain(0.09, 0.02))
+    judged = judge(probes, [Headroom(0.05, gain(0.08, 0.13))], [finding(0.05, NO_GAIN, NO_GAIN)])
+    assert judged.verdict is Verdict.ADDS
+    assert judged.evidence[2].rule.startswith("image + report probe minus image-only probe")
+    assert judged.evidence[2].crossed and not judged.evidence[3].crossed
+    assert judged.notes[0].startswith("the report adds to the image (image + report probe")
+    assert "did not beat self-distillation at fraction 0.05" in judged.notes[0]
+
+
+def test_a_joint_probe_behind_the_image_probe_carries_little() -> None:
+    # Like the paper's Age: the report only adds noise to what the image shows.
+    probes = Modalities(text=gain(0.64), image=gain(0.87), added=gain(-0.02, 0.01))
+    assert judge(probes, [], []).verdict is Verdict.LITTLE
 
 
 def test_without_probes_only_the_measured_gains_decide() -> None:

@@ -5,7 +5,9 @@ needs the same comparison in seconds, so both modalities get the same cheap head
 the cached tokens (the report's over its real tokens only), standardised, and a logistic
 regression (scikit-learn), trained on each seed's full training pool and scored on its
 validation set with the study's AUC. One probe for both sides keeps the comparison fair; an
-attention head may find more in either.
+attention head may find more in either. A third probe reads both (the two means side by side):
+what it gains over the image alone, paired by seed, is what the report adds that the image
+lacks, a cheap teacher on the full pool.
 """
 
 import numpy as np
@@ -58,7 +60,7 @@ def probe_aucs(
 
 
 def modalities(prepared: PreparedRun) -> Modalities:
-    """Text-only and image-only probe AUC on ``prepared``'s splits (it reads both caches)."""
+    """Text-only, image-only and joint probes on ``prepared``'s splits (it reads both caches)."""
     assert prepared.image is not None and prepared.text is not None
     data, rows = training_inputs(prepared)
     labels = data.labels.numpy()
@@ -67,9 +69,18 @@ def modalities(prepared: PreparedRun) -> Modalities:
     _check_finite(text, "report")
     _check_finite(image, "image")
     classes = prepared.manifest.task.n_classes
+    aucs = {
+        name: probe_aucs(features, labels, rows.splits, classes)
+        for name, features in (
+            ("text", text),
+            ("image", image),
+            ("both", np.concatenate([image, text], axis=1)),
+        )
+    }
     return Modalities(
-        text=t_interval(probe_aucs(text, labels, rows.splits, classes)),
-        image=t_interval(probe_aucs(image, labels, rows.splits, classes)),
+        text=t_interval(aucs["text"]),
+        image=t_interval(aucs["image"]),
+        added=t_interval(aucs["both"] - aucs["image"]),
         train=int(np.median([len(split.train) for split in rows.splits])),
         validation=int(np.median([len(split.validation) for split in rows.splits])),
     )

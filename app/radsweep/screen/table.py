@@ -28,6 +28,8 @@ def screen_table(screen: Screen) -> pd.DataFrame:
     probes = screen.modalities
     rows.append(_row("text-only AUC (probe)", 1.0, probes.train, probes.text))
     rows.append(_row("image-only AUC (probe)", 1.0, probes.train, probes.image))
+    if probes.added is not None:
+        rows.append(_row("image + report - image-only (probes)", 1.0, probes.train, probes.added))
     headroom = {point.fraction: point.gain for point in screen.headroom}
     for finding in screen.findings:
         fraction, size = finding.fraction, train.get(finding.fraction)

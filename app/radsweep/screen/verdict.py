@@ -11,8 +11,12 @@ The paper found that whether reports help depends on how the report relates to t
 * on Age the image is far more predictive than the report (text 79-81 against image 92-95) and
   the teacher is worse than image-only for every backbone (its Appendix B.5): nothing to distil.
 
-Each rule below is one of those observations turned into a threshold; ``judge`` applies them to
-measured numbers only, so the logic is testable on constructed ones.
+Each rule below is one of those observations turned into a threshold: the report determines the
+label when text-only is near perfect and well ahead of image-only (and distillation did not beat
+self-distillation); it adds information the image lacks when reading it beats not reading it (the
+image + report probe over the image probe on the full pool, the attention teacher over image-only
+at a small fraction, or distillation over self-distillation); otherwise it carries little.
+``judge`` applies them to measured numbers only, so the logic is testable on constructed ones.
 """
 
 from dataclasses import dataclass
@@ -63,6 +67,7 @@ class Modalities:
 
     text: Interval
     image: Interval
+    added: Interval | None = None  # image + report probe minus image-only probe, paired by seed
     train: int = 0
     validation: int = 0
 
@@ -133,6 +138,19 @@ def _determines(modalities: Modalities, thresholds: Thresholds) -> list[Evidence
     ]
 
 
+def _added(modalities: Modalities, thresholds: Thresholds) -> list[Evidence]:
+    if modalities.added is None:
+        return []
+    return [
+        Evidence(
+            "image + report probe minus image-only probe (full pool)",
+            _interval(modalities.added),
+            f"interval > 0, mean >= {thresholds.min_gain:+.2f}",
+            _significant(modalities.added, thresholds),
+        )
+    ]
+
+
 def _headroom(headroom: list[Headroom], thresholds: Thresholds) -> list[Evidence]:
     return [
         Evidence(
@@ -157,7 +175,7 @@ def _control(findings: list[Finding], thresholds: Thresholds) -> list[Evidence]:
     ]
 
 
-def _where(findings: list[Finding], headroom: list[Headroom], thresholds: Thresholds) -> str:
+def _where(findings: list[Finding], ahead: list[Evidence], thresholds: Thresholds) -> str:
     """Where and by how much distillation helped, or what the screen saw instead."""
     helped = [finding for finding in findings if distillation_helped(finding, thresholds)]
     if helped:
@@ -167,11 +185,13 @@ def _where(findings: list[Finding], headroom: list[Headroom], thresholds: Thresh
             for finding in helped
         ]
         return "distillation helped at " + "; ".join(parts)
-    ahead = [point for point in headroom if _significant(point.gain, thresholds)]
-    shown = ", ".join(f"{point.gain.mean:+.3f} at {point.fraction:g}" for point in ahead)
+    shown = "; ".join(f"{rule.rule}: {rule.value}" for rule in ahead if rule.crossed)
+    if not findings:
+        return f"the report adds to the image ({shown}); the control did not run"
+    tried = ", ".join(f"{finding.fraction:g}" for finding in findings)
     return (
-        f"the teacher leads image-only ({shown}), but distillation did not beat "
-        "self-distillation at the fractions tried: the sweep's τ/λ grid tests whether it can"
+        f"the report adds to the image ({shown}), but distillation did not beat "
+        f"self-distillation at fraction {tried}: the sweep's τ/λ grid and sizes test whether it can"
     )
 
 
@@ -187,14 +207,16 @@ def judge(
     distillation beat self-distillation is judged on that gain.
     """
     determines = _determines(modalities, thresholds) if modalities else []
-    ahead, control = _headroom(headroom, thresholds), _control(findings, thresholds)
+    added = _added(modalities, thresholds) if modalities else []
+    ahead = added + _headroom(headroom, thresholds)
+    control = _control(findings, thresholds)
     evidence = tuple(determines + ahead + control)
     decisive = bool(determines) and all(rule.crossed for rule in determines)
     helped = any(rule.crossed for rule in control)
     if decisive and not helped:
         return Judgement(Verdict.DETERMINES, ADVICE[Verdict.DETERMINES], evidence)
     if helped or any(rule.crossed for rule in ahead):
-        notes = [_where(findings, headroom, thresholds)]
+        notes = [_where(findings, ahead, thresholds)]
         if decisive:
             notes.append(
                 "the report alone is near decisive, where the paper saw distillation fail; "
