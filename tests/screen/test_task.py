@@ -61,11 +61,9 @@ def test_a_screen_trains_the_control_and_reads_it_with_the_reports_findings(
     assert screen.headroom[0].gain.mean == pytest.approx(expected)
 
     quantities = set(answer.table["quantity"])
-    assert {
-        "text-only AUC (probe)",
-        "image-only AUC (probe)",
-        "distill - self-distill (control)",
-    } <= (quantities)
+    assert {"text only (probe)", "image+report - image (probes)", "distill - self-distill"} <= (
+        quantities
+    )
     assert screen.modalities.added is not None and screen.modalities.added.n == 3
     assert len(screen.judgement.evidence) == 2 + 1 + 2 + 2  # text, joint probe, teacher, control
     limits = " | ".join(screen.limits)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
+from rich import box
 from rich.table import Table
 
 from radsweep.cli.context import console, progress_bar, settings
@@ -41,11 +42,12 @@ def _count(value: object) -> str:
 
 def _table(table: pd.DataFrame) -> Table:
     shown = Table(
-        title="What the screen measured (validation AUC; gains paired by seed, 95 % t-interval)",
+        title="What the screen measured: validation AUC; gains (a - b) paired by seed",
         title_justify="left",
+        box=box.SIMPLE_HEAD,
     )
-    for column in ("quantity", "fraction", "train", "mean", "95 % interval", "seeds"):
-        shown.add_column(column, justify="left" if column == "quantity" else "right")
+    for column in ("AUC", "fraction", "train", "mean", "95 % interval", "seeds"):
+        shown.add_column(column, justify="left" if column == "AUC" else "right", no_wrap=True)
     for row in table.itertuples(index=False):
         gain = " - " in row.quantity
         interval = ""

@@ -26,24 +26,24 @@ def screen_table(screen: Screen) -> pd.DataFrame:
     train = {size.fraction: size.train for size in screen.sizes}
     rows = []
     probes = screen.modalities
-    rows.append(_row("text-only AUC (probe)", 1.0, probes.train, probes.text))
-    rows.append(_row("image-only AUC (probe)", 1.0, probes.train, probes.image))
+    rows.append(_row("text only (probe)", 1.0, probes.train, probes.text))
+    rows.append(_row("image only (probe)", 1.0, probes.train, probes.image))
     if probes.added is not None:
-        rows.append(_row("image + report - image-only (probes)", 1.0, probes.train, probes.added))
+        rows.append(_row("image+report - image (probes)", 1.0, probes.train, probes.added))
     headroom = {point.fraction: point.gain for point in screen.headroom}
     for finding in screen.findings:
         fraction, size = finding.fraction, train.get(finding.fraction)
         rows += [
-            _row("image-only AUC", fraction, size, finding.image),
-            _row("teacher AUC", fraction, size, finding.teacher),
-            _row("self-distill AUC", fraction, size, finding.self_distill),
-            _row("distill AUC", fraction, size, finding.distill),
+            _row("image only", fraction, size, finding.image),
+            _row("teacher", fraction, size, finding.teacher),
+            _row("self-distill", fraction, size, finding.self_distill),
+            _row("distill", fraction, size, finding.distill),
         ]
         if fraction in headroom:
-            rows.append(_row("teacher - image-only", fraction, size, headroom[fraction]))
+            rows.append(_row("teacher - image", fraction, size, headroom[fraction]))
         rows += [
-            _row("self-distill - image-only", fraction, size, finding.self_distill_gain),
-            _row("distill - image-only", fraction, size, finding.distill_gain),
-            _row("distill - self-distill (control)", fraction, size, finding.control_gain),
+            _row("self-distill - image", fraction, size, finding.self_distill_gain),
+            _row("distill - image", fraction, size, finding.distill_gain),
+            _row("distill - self-distill", fraction, size, finding.control_gain),
         ]
     return pd.DataFrame(rows, columns=COLUMNS)
