@@ -40,13 +40,14 @@ def _count(value: object) -> str:
     return "" if value is None or pd.isna(value) else str(int(value))
 
 
-def _table(table: pd.DataFrame) -> Table:
+def _table(table: pd.DataFrame, seeds: int) -> Table:
     shown = Table(
-        title="What the screen measured: validation AUC; gains (a - b) paired by seed",
+        title=f"What the screen measured: validation AUC, {seeds} seeds; gains (a - b) paired "
+        "by seed",
         title_justify="left",
         box=box.SIMPLE_HEAD,
     )
-    for column in ("AUC", "fraction", "train", "mean", "95 % interval", "seeds"):
+    for column in ("AUC", "fraction", "train", "mean", "95 % interval"):
         shown.add_column(column, justify="left" if column == "AUC" else "right", no_wrap=True)
     for row in table.itertuples(index=False):
         gain = " - " in row.quantity
@@ -59,7 +60,6 @@ def _table(table: pd.DataFrame) -> Table:
             _count(row.train_samples),
             _number(row.mean, gain),
             interval,
-            _count(row.seeds),
         )
     return shown
 
@@ -67,7 +67,7 @@ def _table(table: pd.DataFrame) -> Table:
 def _print(answer: "ScreenAnswer") -> None:
     screen, judgement = answer.screen, answer.screen.judgement
     plain = {"markup": False, "highlight": False, "soft_wrap": True}
-    console.print(_table(answer.table))
+    console.print(_table(answer.table, len(screen.options.seeds)))
     console.print(f"verdict: {judgement.verdict.value}: {judgement.advice}", **plain)
     for rule in judgement.evidence:
         mark = "crossed" if rule.crossed else "not crossed"

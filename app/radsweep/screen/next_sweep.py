@@ -84,7 +84,9 @@ def _header(screen: Screen, path: Path) -> str:
 
 def write_sweep_spec(screen: Screen, path: Path, data_dir: Path) -> int:
     """Write the spec atomically once it validates; the number of configurations it holds."""
-    text = _header(screen, path) + yaml.safe_dump(sweep_config(screen), sort_keys=False)
+    text = _header(screen, path) + yaml.safe_dump(
+        sweep_config(screen), sort_keys=False, allow_unicode=True, width=100
+    )
     tasks = {**task_specs(data_dir), screen.task.name: screen.task}
     with atomic_path(path) as temporary:
         temporary.write_text(text, encoding="utf-8")
