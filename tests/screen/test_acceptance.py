@@ -24,7 +24,7 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def benchmark(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def default_benchmark(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The default benchmark (the demo's size), its light-encoder caches shared by the module."""
     home = tmp_path_factory.mktemp("screen-benchmark")
     synthesize(SynthConfig(), home / "data" / "synthetic")
@@ -33,8 +33,8 @@ def benchmark(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("task", list(EXPECTED))
-def test_default_benchmark_verdicts(benchmark: Settings, tmp_path: Path, task: str) -> None:
-    settings = benchmark.model_copy(update={"results_dir": tmp_path / "results"})
+def test_default_benchmark_verdicts(default_benchmark: Settings, tmp_path: Path, task: str) -> None:
+    settings = default_benchmark.model_copy(update={"results_dir": tmp_path / "results"})
     answer = screen_task(ScreenOptions(task=task, **DEMO), settings, out=tmp_path / "next.yaml")
     judgement = answer.screen.judgement
     shown = "; ".join(f"{rule.rule}: {rule.value}" for rule in judgement.evidence)

@@ -11,6 +11,7 @@ from radsweep.screen import ScreenOptions, screen_task
 from radsweep.screen.next_sweep import lambda_grid, tau_grid
 from radsweep.settings import Settings
 from radsweep.sweeps.spec import expand, load_spec, task_specs
+from radsweep.tasks.registry import find_task_directory
 from radsweep.training.config import Method
 
 OPTIONS = ScreenOptions(
@@ -121,3 +122,18 @@ def test_the_written_spec_names_the_task_and_the_screens_settings(
         "tiny": True,
     }
     assert not list(tmp_path.glob(".spec.yaml.*"))  # no temporary file left behind
+
+
+def test_a_task_folder_outside_the_data_folder_gets_a_note(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folder = find_task_directory("synth-prognostic", settings.data)
+    elsewhere = settings.model_copy(update={"data_dir": tmp_path / "empty"})
+    options = OPTIONS.model_copy(update={"task": str(folder), "fractions": (0.5,)})
+    answer = screen_task(options, elsewhere, out=tmp_path / "spec.yaml")
+    assert answer.screen.task.name == "synth-prognostic"
+    assert answer.spec_runs == 5 + 2 * 5 * 9  # validated against the screened task itself
+    assert answer.notes == (
+        f"sweeps find tasks by name under {tmp_path / 'empty'}: move or link {folder} there "
+        "before running the spec",
+    )

@@ -89,6 +89,8 @@ def _print(answer: "ScreenAnswer") -> None:
             f"radsweep sweep local {answer.spec} --workers 2",
             **plain,
         )
+    for note in answer.notes:
+        console.print(f"note: {note}", **plain)
     if answer.wandb_dir is not None:
         console.print(f"W&B run: {answer.wandb_dir}", **plain)
 

@@ -35,6 +35,7 @@ class ScreenAnswer:
     spec: Path | None = None
     spec_runs: int = 0
     wandb_dir: str | None = None
+    notes: tuple[str, ...] = ()
 
 
 def _summary(screen: Screen) -> dict[str, object]:
@@ -46,6 +47,16 @@ def _summary(screen: Screen) -> dict[str, object]:
         "seconds": screen.seconds,
         "cpu_seconds": screen.cpu_seconds,
     }
+
+
+def _spec_notes(screen: Screen, settings: Settings) -> tuple[str, ...]:
+    """A sweep finds its task by name under the data folder: say so when the task is elsewhere."""
+    if screen.task_directory.resolve().is_relative_to(settings.data.resolve()):
+        return ()
+    return (
+        f"sweeps find tasks by name under {settings.data}: move or link "
+        f"{screen.task_directory} there before running the spec",
+    )
 
 
 def screen_task(
@@ -61,6 +72,7 @@ def screen_task(
     screen = run_screen(options, settings, device=device, hooks=hooks)
     table = screen_table(screen)
     runs = write_sweep_spec(screen, out, settings.data) if out is not None else 0
+    notes = _spec_notes(screen, settings) if out is not None else ()
     wandb_dir = None
     if tracking is not None:
         from radsweep.tracking.screen import log_screen
@@ -75,4 +87,4 @@ def screen_task(
             entity=tracking.entity,
             settings=settings,
         )
-    return ScreenAnswer(screen, table, out, runs, wandb_dir)
+    return ScreenAnswer(screen, table, out, runs, wandb_dir, notes)
