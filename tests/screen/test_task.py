@@ -137,3 +137,12 @@ def test_a_task_folder_outside_the_data_folder_gets_a_note(
         f"sweeps find tasks by name under {tmp_path / 'empty'}: move or link {folder} there "
         "before running the spec",
     )
+
+
+def test_the_spec_keeps_fractions_the_screen_tried_outside_the_tasks_table(
+    settings: Settings, tmp_path: Path
+) -> None:
+    out = tmp_path / "spec.yaml"
+    screen_task(OPTIONS.model_copy(update={"fractions": (0.4,)}), settings, out=out)
+    fractions = load_spec(out).parameters["fraction"]["values"]
+    assert fractions == [0.05, 0.1, 0.25, 0.4, 0.5, 1.0]

@@ -1,11 +1,11 @@
 """The screen's next step: a sweep spec for the task, ready for ``sweep local`` or ``register``.
 
-The spec sweeps every training fraction of the task's ``task.json`` with image-only,
-distillation and self-distillation, and a τ/λ grid around the values the screen used: τ halved
-and doubled (the paper used 0.25 on most tasks and 2.5 on report-extracted labels, so the right
-τ is task-dependent) and λ a quarter either side. Encoders, head, seeds, epochs and learning rate
-are the screen's, so the sweep's runs at the screen's fractions are the screen's runs (same run
-keys) and are not trained again.
+The spec sweeps every training fraction of the task's ``task.json`` (and the screen's own, if it
+was given others) with image-only, distillation and self-distillation, and a τ/λ grid around
+the values the screen used: τ halved and doubled (the paper used 0.25 on most tasks and 2.5 on
+report-extracted labels, so the right τ is task-dependent) and λ a quarter either side.
+Encoders, head, seeds, epochs and learning rate are the screen's, so the sweep's runs at the
+screen's fractions are the screen's runs (same run keys) and are not trained again.
 """
 
 from pathlib import Path
@@ -60,7 +60,8 @@ def sweep_config(screen: Screen) -> dict[str, Any]:
             fixed[name] = value
     parameters: dict[str, Any] = {name: {"value": value} for name, value in fixed.items()}
     parameters["method"] = {"values": list(METHODS)}
-    parameters["fraction"] = {"values": [size.fraction for size in screen.task.sizes]}
+    sizes = {size.fraction for size in screen.task.sizes} | set(screen.fractions)
+    parameters["fraction"] = {"values": sorted(sizes)}
     parameters["tau"] = {"values": tau_grid(resolved.tau)}
     parameters["lam"] = {"values": lambda_grid(resolved.lam)}
     return {
