@@ -50,7 +50,7 @@ class Thresholds:
     ``determines_auc``: text-only AUC from which the report all but fixes the label (the paper's
     report-extracted labels score 96-99; none of its other tasks reaches 81).
     ``determines_margin``: how far text-only must lead image-only too (16 points on MIMIC
-    5x1200; within 3 points or behind on every other task of the paper).
+    5x1200; at most 2.5 points ahead, or behind, on every other task of the paper).
     ``min_gain``: the smallest paired gain worth acting on, one AUC point; a gain must also have
     its whole 95 % t-interval above zero.
     """
