@@ -4,7 +4,6 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich import box
 from rich.table import Table
@@ -14,7 +13,9 @@ from radsweep.cli.train import parse_seeds
 from radsweep.errors import RadsweepError
 from radsweep.training.config import HeadKind
 
-if TYPE_CHECKING:  # imported when the command runs: it pulls in torch and the encoders
+if TYPE_CHECKING:  # imported when the command runs: they pull in pandas, torch, the encoders
+    import pandas as pd
+
     from radsweep.screen import ScreenAnswer
 
 
@@ -30,17 +31,21 @@ def parse_fractions(text: str | None) -> tuple[float, ...] | None:
         ) from None
 
 
-def _number(value: object, signed: bool = False) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def _missing(value: float | None) -> bool:
+    return value is None or math.isnan(value)
+
+
+def _number(value: float | None, signed: bool = False) -> str:
+    if _missing(value):
         return ""
     return f"{value:+.3f}" if signed else f"{value:.3f}"
 
 
-def _count(value: object) -> str:
-    return "" if value is None or pd.isna(value) else str(int(value))
+def _count(value: float | None) -> str:
+    return "" if _missing(value) else str(int(value))
 
 
-def _table(table: pd.DataFrame, seeds: int) -> Table:
+def _table(table: "pd.DataFrame", seeds: int) -> Table:
     shown = Table(
         title=f"What the screen measured: validation AUC, {seeds} seeds; gains (a - b) paired "
         "by seed",
