@@ -5,14 +5,18 @@ from pathlib import Path
 import pytest
 import yaml
 
+from radsweep.errors import RadsweepError
 from radsweep.results.findings import paired_findings
 from radsweep.results.store import ResultsStore, default_store_path
 from radsweep.screen import ScreenOptions, screen_task
 from radsweep.screen.next_sweep import lambda_grid, tau_grid
 from radsweep.settings import Settings
 from radsweep.sweeps.spec import expand, load_spec, task_specs
+from radsweep.tasks.manifest import Manifest, TaskFile
 from radsweep.tasks.registry import find_task_directory
+from radsweep.tasks.spec import RandomSplit, TaskKind, TaskSpec, TrainingSize
 from radsweep.training.config import Method
+from tests.tasks.fixtures import task_folder
 
 OPTIONS = ScreenOptions(
     task="synth-prognostic",
@@ -146,3 +150,19 @@ def test_the_spec_keeps_fractions_the_screen_tried_outside_the_tasks_table(
     screen_task(OPTIONS.model_copy(update={"fractions": (0.4,)}), settings, out=out)
     fractions = load_spec(out).parameters["fraction"]["values"]
     assert fractions == [0.05, 0.1, 0.25, 0.4, 0.5, 1.0]
+
+
+def test_a_task_without_report_text_is_a_clear_error(tmp_path: Path) -> None:
+    task = TaskSpec(
+        name="images-only",
+        title="Images only",
+        kind=TaskKind.AUXILIARY,
+        classes=("a", "b"),
+        split=RandomSplit(validation_share=0.3),
+        sizes=(TrainingSize(fraction=0.5, epochs=1),),
+        requires_reports=False,
+    )
+    folder, frame = task_folder(tmp_path / "images-only", task, samples=20)
+    Manifest.write(folder, frame.assign(report=""), TaskFile(task=task))
+    with pytest.raises(RadsweepError, match="task images-only has no report text"):
+        screen_task(OPTIONS.model_copy(update={"task": str(folder)}), Settings(home=tmp_path))

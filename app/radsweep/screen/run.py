@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from radsweep.errors import RadsweepError
 from radsweep.results.findings import Finding, paired_findings
 from radsweep.results.store import ResultsStore, default_store_path
 from radsweep.runs.execute import RunHooks, prepare, run_configuration
@@ -28,7 +29,7 @@ from radsweep.screen.probe import modalities as probe_modalities
 from radsweep.screen.verdict import Headroom, Judgement, Modalities, judge
 from radsweep.settings import Settings
 from radsweep.stats import t_interval
-from radsweep.tasks.manifest import Manifest
+from radsweep.tasks.manifest import MANIFEST_FILE, Manifest
 from radsweep.tasks.registry import find_task_directory
 from radsweep.tasks.spec import TaskSpec
 from radsweep.training.config import Method
@@ -171,6 +172,15 @@ def _limits(screen: Screen) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def _check_reports(manifest: Manifest) -> None:
+    """A screen weighs learning with the report against learning without it: it needs reports."""
+    if (manifest.frame["report"].str.strip() == "").all():
+        raise RadsweepError(
+            f"task {manifest.task.name} has no report text: there is nothing to screen",
+            hint=f"fill the report column of {manifest.directory / MANIFEST_FILE}",
+        )
+
+
 def run_screen(
     options: ScreenOptions,
     settings: Settings,
@@ -182,7 +192,9 @@ def run_screen(
     started, cpu = time.perf_counter(), cpu_seconds()
     hooks = hooks or RunHooks()
     directory = find_task_directory(options.task, settings.data)
-    task = Manifest.load(directory, check_images=False).task
+    manifest = Manifest.load(directory, check_images=False)
+    _check_reports(manifest)
+    task = manifest.task
     fractions = small_fractions(options, task)
     located = options.model_copy(update={"task": str(directory)})
     measured = probe_modalities(prepare(features_config(located), settings, device, hooks))
