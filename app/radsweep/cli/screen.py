@@ -148,8 +148,8 @@ def screen(
 ) -> None:
     """Will reports help on this task? Probe, headroom, paired control, verdict, next sweep.
 
-    Linear probes of the report alone and the image alone on the full training pool; then, at
-    two small fractions, image-only, distillation (with its report-aware teacher) and
+    Linear probes of the report alone, the image alone and both, on the full training pool; then,
+    at two small fractions, image-only, distillation (with its report-aware teacher) and
     self-distillation, every seed, paired by seed. The verdict (the report determines the label,
     adds information the image lacks, or carries little) is printed with the thresholds it
     crossed. Runs are recorded in the results store, so a second screen trains nothing.
