@@ -14,6 +14,7 @@ from radsweep.cli.demo import demo
 from radsweep.cli.doctor import doctor
 from radsweep.cli.output import HelpGroup
 from radsweep.cli.report import report
+from radsweep.cli.screen import screen
 from radsweep.cli.train import train
 from radsweep.settings import Settings
 
@@ -39,6 +40,7 @@ app.command()(report)
 app.add_typer(bench.app, name="bench")
 app.command()(demo)
 app.command()(doctor)
+app.command()(screen)
 
 
 def _show_version(value: bool) -> None:

@@ -78,7 +78,7 @@ def _first_line(error: BaseException) -> str:
     return " ".join(lines[0].split()) if lines else type(error).__name__
 
 
-def _init(mode: str | None, **arguments: Any) -> Any:
+def init_run(mode: str | None, **arguments: Any) -> Any:
     """``wandb.init``; an online run W&B cannot start (no answer within the init timeout, no API
     key) is opened offline instead, with one line saying so and how to upload it later."""
     settings = wandb.Settings(
@@ -122,7 +122,7 @@ def open_run(
     settings.wandb.mkdir(parents=True, exist_ok=True)
     for name, value in settings.wandb_environment().items():
         os.environ.setdefault(name, value)  # W&B's folders under radsweep's unless chosen
-    run = _init(
+    run = init_run(
         mode,
         id=run_id,  # the local queue names each attempt's run, so a killed one can be found
         project=project,

@@ -1,0 +1,226 @@
+"""The screen's verdict: which of the paper's three task structures the numbers point to.
+
+The paper found that whether reports help depends on how the report relates to the label:
+
+* when the label was extracted from the report, a text-only model is near perfect (its Table 7:
+  text AUC 96-99 on MIMIC 5x1200 against 80-84 for the best image model), and distillation gains
+  no more than self-distillation (its Figures 3c and 7; privileged information that is too
+  predictive of the label does not distil well). Reports pay off there through pre-training.
+* on prognostic tasks the report carries part of the patient state the image lacks; distillation
+  then beats self-distillation at small training sizes (its Figure 3a, Readmission).
+* on Age the image is far more predictive than the report (text 79-81 against image 92-95) and
+  the teacher is worse than image-only for every backbone (its Appendix B.5): nothing to distil.
+
+Each rule below is one of those observations turned into a threshold: the report determines the
+label when text-only is near perfect and well ahead of image-only (and distillation did not beat
+self-distillation); it adds information the image lacks when reading it beats not reading it (the
+image + report probe over the image probe on the full pool, the attention teacher over image-only
+at a small fraction, or distillation over self-distillation); otherwise it carries little.
+``judge`` applies them to measured numbers only, so the logic is testable on constructed ones.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from radsweep.results.findings import Finding
+from radsweep.stats import Interval
+
+
+class Verdict(StrEnum):
+    """The three answers the screen gives."""
+
+    DETERMINES = "the report determines the label"
+    ADDS = "the report adds information the image lacks"
+    LITTLE = "the report carries little"
+
+
+ADVICE = {
+    Verdict.DETERMINES: (
+        "distillation is unlikely to help; prefer image backbones pre-trained with text"
+    ),
+    Verdict.ADDS: "distillation likely helps at small training sizes",
+    Verdict.LITTLE: "skip the report: the image carries what the report says about the label",
+}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Where the rules draw their lines (AUC units); docs/screen.md gives the paper's numbers.
+
+    ``determines_auc``: text-only AUC from which the report all but fixes the label (the paper's
+    report-extracted labels score 96-99; none of its other tasks reaches 81).
+    ``determines_margin``: how far text-only must lead image-only too (16 points on MIMIC
+    5x1200; at most 2.5 points ahead, or behind, on every other task of the paper).
+    ``min_gain``: the smallest paired gain worth acting on, one AUC point; a gain must also have
+    its whole 95 % t-interval above zero.
+    """
+
+    determines_auc: float = 0.90
+    determines_margin: float = 0.05
+    min_gain: float = 0.01
+
+
+@dataclass(frozen=True)
+class Modalities:
+    """Text-only and image-only AUC across seeds at the full training pool (the paper's Table
+    7), and the median training and validation samples per seed behind them."""
+
+    text: Interval
+    image: Interval
+    added: Interval | None = None  # image + report probe minus image-only probe, paired by seed
+    train: int = 0
+    validation: int = 0
+
+    @property
+    def lead(self) -> float:
+        """How far the report alone is ahead of the image alone."""
+        return self.text.mean - self.image.mean
+
+
+@dataclass(frozen=True)
+class Headroom:
+    """Teacher (image + report) minus image-only, paired by seed, at one training fraction."""
+
+    fraction: float
+    gain: Interval
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One rule: the number it read, the line it compares with, and whether it crossed it."""
+
+    rule: str
+    value: str
+    threshold: str
+    crossed: bool
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The verdict, the advice that goes with it, every rule's evidence, and extra notes."""
+
+    verdict: Verdict
+    advice: str
+    evidence: tuple[Evidence, ...]
+    notes: tuple[str, ...] = ()
+
+
+def _significant(gain: Interval, thresholds: Thresholds) -> bool:
+    """A paired gain whose interval lies above zero and whose mean is worth acting on."""
+    return gain.n >= 2 and gain.low > 0 and gain.mean >= thresholds.min_gain
+
+
+def _interval(gain: Interval) -> str:
+    if gain.n < 2:
+        return f"{gain.mean:+.3f} (one seed)"
+    return f"{gain.mean:+.3f} ({gain.low:+.3f}, {gain.high:+.3f})"
+
+
+def distillation_helped(finding: Finding, thresholds: Thresholds) -> bool:
+    """Distillation beat both image-only and self-distillation (the control), paired by seed."""
+    return _significant(finding.control_gain, thresholds) and finding.distill_gain.low > 0
+
+
+def _determines(modalities: Modalities, thresholds: Thresholds) -> list[Evidence]:
+    return [
+        Evidence(
+            "text-only AUC (full pool)",
+            f"{modalities.text.mean:.3f}",
+            f">= {thresholds.determines_auc:.2f}",
+            modalities.text.mean >= thresholds.determines_auc,
+        ),
+        Evidence(
+            "text-only minus image-only AUC (full pool)",
+            f"{modalities.lead:+.3f}",
+            f">= {thresholds.determines_margin:+.2f}",
+            modalities.lead >= thresholds.determines_margin,
+        ),
+    ]
+
+
+def _added(modalities: Modalities, thresholds: Thresholds) -> list[Evidence]:
+    if modalities.added is None:
+        return []
+    return [
+        Evidence(
+            "image + report probe minus image-only probe (full pool)",
+            _interval(modalities.added),
+            f"interval > 0, mean >= {thresholds.min_gain:+.2f}",
+            _significant(modalities.added, thresholds),
+        )
+    ]
+
+
+def _headroom(headroom: list[Headroom], thresholds: Thresholds) -> list[Evidence]:
+    return [
+        Evidence(
+            f"teacher minus image-only at fraction {point.fraction:g}",
+            _interval(point.gain),
+            f"interval > 0, mean >= {thresholds.min_gain:+.2f}",
+            _significant(point.gain, thresholds),
+        )
+        for point in headroom
+    ]
+
+
+def _control(findings: list[Finding], thresholds: Thresholds) -> list[Evidence]:
+    return [
+        Evidence(
+            f"distill minus self-distill at fraction {finding.fraction:g}",
+            _interval(finding.control_gain),
+            f"interval > 0, mean >= {thresholds.min_gain:+.2f}, distill gain > 0",
+            distillation_helped(finding, thresholds),
+        )
+        for finding in findings
+    ]
+
+
+def _where(findings: list[Finding], ahead: list[Evidence], thresholds: Thresholds) -> str:
+    """Where and by how much distillation helped, or what the screen saw instead."""
+    helped = [finding for finding in findings if distillation_helped(finding, thresholds)]
+    if helped:
+        parts = [
+            f"fraction {finding.fraction:g}: {finding.control_gain.mean:+.3f} AUC over "
+            f"self-distillation, {finding.distill_gain.mean:+.3f} over image-only"
+            for finding in helped
+        ]
+        return "distillation helped at " + "; ".join(parts)
+    shown = "; ".join(f"{rule.rule}: {rule.value}" for rule in ahead if rule.crossed)
+    if not findings:
+        return f"the report adds to the image ({shown}); the control did not run"
+    tried = ", ".join(f"{finding.fraction:g}" for finding in findings)
+    return (
+        f"the report adds to the image ({shown}), but distillation did not beat "
+        f"self-distillation at fraction {tried}: the sweep's τ/λ grid and sizes test whether it can"
+    )
+
+
+def judge(
+    modalities: Modalities | None,
+    headroom: list[Headroom],
+    findings: list[Finding],
+    thresholds: Thresholds = Thresholds(),
+) -> Judgement:
+    """The verdict from the screen's numbers; every rule's evidence is returned with it.
+
+    A measured gain outranks the a-priori rule: a report that looks decisive but whose
+    distillation beat self-distillation is judged on that gain.
+    """
+    determines = _determines(modalities, thresholds) if modalities else []
+    added = _added(modalities, thresholds) if modalities else []
+    ahead = added + _headroom(headroom, thresholds)
+    control = _control(findings, thresholds)
+    evidence = tuple(determines + ahead + control)
+    decisive = bool(determines) and all(rule.crossed for rule in determines)
+    helped = any(rule.crossed for rule in control)
+    if decisive and not helped:
+        return Judgement(Verdict.DETERMINES, ADVICE[Verdict.DETERMINES], evidence)
+    if helped or any(rule.crossed for rule in ahead):
+        notes = [_where(findings, ahead, thresholds)]
+        if decisive:
+            notes.append(
+                "the report alone is near decisive, where the paper saw distillation fail; "
+                "here it helped all the same"
+            )
+        return Judgement(Verdict.ADDS, ADVICE[Verdict.ADDS], evidence, tuple(notes))
+    return Judgement(Verdict.LITTLE, ADVICE[Verdict.LITTLE], evidence)

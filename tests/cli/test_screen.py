@@ -1,0 +1,87 @@
+"""``radsweep screen``: the printed verdict, evidence and limits; one-line errors; W&B logging."""
+
+from pathlib import Path
+
+import pytest
+
+from radsweep.cli.main import cli
+from radsweep.settings import Settings
+
+SMALL = ["--backbone", "c2l", "--tiny", "--seeds", "0-1", "--epochs", "1", "--lr", "1e-3"]
+
+
+def _args(settings: Settings, *more: str) -> list[str]:
+    return [
+        "--data-dir",
+        str(settings.data),
+        "--cache-dir",
+        str(settings.cache),
+        "screen",
+        "synth-prognostic",
+        *SMALL,
+        *more,
+    ]
+
+
+def test_screen_prints_the_verdict_with_its_evidence_and_limits(
+    tiny_features: Settings, isolated_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = isolated_home / "next.yaml"
+    args = _args(tiny_features, "--fractions", "0.5", "--out", str(out))
+    assert cli(args) == 0
+    printed = capsys.readouterr().out
+    assert "verdict: the report" in printed
+    assert "text-only AUC (full pool):" in printed and "threshold >= 0.90" in printed
+    assert "distill minus self-distill at fraction 0.5" in printed
+    assert "limits:" in printed and "2 seeds" in printed
+    assert "3 runs, 0 of them already in the results store" in printed
+    assert f"radsweep sweep local {out} --workers 2" in printed
+    assert out.is_file()
+
+    assert cli(_args(tiny_features, "--fractions", "0.5")) == 0
+    assert "3 runs, 3 of them already in the results store" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("more", "message"),
+    [
+        (["--fractions", "0.1,x"], "--fractions '0.1,x' is not a list of numbers"),
+        (["--fractions", "0,0.5"], "invalid fractions"),
+        (["--wandb", "sometimes"], "--wandb 'sometimes' is not a W&B mode"),
+        (["--seeds", "1,1"], "--seeds '1,1' repeats"),
+    ],
+)
+def test_bad_options_are_one_line_errors(
+    tiny_features: Settings, more: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(_args(tiny_features, *more)) == 2
+    error = capsys.readouterr().err
+    assert message in error and "Traceback" not in error
+    assert len(error.strip().splitlines()) == 1
+
+
+def test_an_unknown_task_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["screen", "no-such-task"]) == 2
+    assert "unknown task 'no-such-task'" in capsys.readouterr().err
+
+
+def test_offline_wandb_logs_one_run_with_the_table(
+    tiny_features: Settings, isolated_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(_args(tiny_features, "--fractions", "0.5", "--wandb", "offline")) == 0
+    printed = capsys.readouterr().out
+    assert "W&B run: " in printed
+    runs = list((isolated_home / "wandb").rglob("run-*.wandb"))
+    assert len(runs) == 1
+
+
+def test_an_unreachable_server_logs_offline_instead(
+    tiny_features: Settings,
+    isolated_home: Path,
+    unreachable: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli(_args(tiny_features, "--fractions", "0.5", "--wandb", "online")) == 0
+    captured = capsys.readouterr()
+    assert "it logs offline instead" in captured.err
+    assert list((isolated_home / "wandb").rglob("run-*.wandb"))

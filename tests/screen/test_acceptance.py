@@ -1,0 +1,74 @@
+"""Slow: the screen on the default synthetic benchmark at demo size, and its spec under
+``sweep local`` on a user task folder."""
+
+from pathlib import Path
+
+import pytest
+
+from radsweep.cli.main import cli
+from radsweep.results.store import ResultsStore, default_store_path
+from radsweep.screen import ScreenOptions, Verdict, screen_task
+from radsweep.settings import Settings
+from radsweep.tasks.manifest import Manifest, TaskFile
+from radsweep.tasks.spec import RandomSplit, TaskKind, TaskSpec, TrainingSize
+from radsweep.tasks.synthetic import SynthConfig, synthesize
+from tests.tasks.fixtures import task_folder
+
+# The demo's settings for the light encoders (sweeps/demo.yaml): 20 epochs at lr 1e-3, τ 1.
+DEMO = {"epochs": 20, "lr": 1e-3, "tau": 1.0}
+EXPECTED = {
+    "synth-diagnostic": Verdict.DETERMINES,
+    "synth-prognostic": Verdict.ADDS,
+    "synth-age": Verdict.LITTLE,
+}
+
+
+@pytest.fixture(scope="module")
+def default_benchmark(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The default benchmark (the demo's size), its light-encoder caches shared by the module."""
+    home = tmp_path_factory.mktemp("screen-benchmark")
+    synthesize(SynthConfig(), home / "data" / "synthetic")
+    return Settings(home=home)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", list(EXPECTED))
+def test_default_benchmark_verdicts(default_benchmark: Settings, tmp_path: Path, task: str) -> None:
+    settings = default_benchmark.model_copy(update={"results_dir": tmp_path / "results"})
+    answer = screen_task(ScreenOptions(task=task, **DEMO), settings, out=tmp_path / "next.yaml")
+    judgement = answer.screen.judgement
+    shown = "; ".join(f"{rule.rule}: {rule.value}" for rule in judgement.evidence)
+    assert judgement.verdict is EXPECTED[task], shown
+    assert answer.spec_runs == 5 + 2 * 5 * 9
+
+
+def _user_task(root: Path) -> Path:
+    """A user's task folder outside the catalogue: one training size, 60 samples."""
+    task = TaskSpec(
+        name="my-outcome",
+        title="My outcome",
+        kind=TaskKind.PROGNOSTIC,
+        classes=("stays", "leaves"),
+        split=RandomSplit(validation_share=0.3),
+        sizes=(TrainingSize(fraction=0.5, epochs=1),),
+    )
+    folder, frame = task_folder(root / "my-outcome", task, samples=60)
+    Manifest.write(folder, frame, TaskFile(task=task))
+    return folder
+
+
+@pytest.mark.slow
+def test_the_written_spec_runs_under_sweep_local(
+    isolated_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _user_task(isolated_home / "data")
+    spec = isolated_home / "my-outcome.yaml"
+    screen = ["screen", "my-outcome", "--backbone", "c2l", "--tiny", "--seeds", "0-1"]
+    assert cli([*screen, "--lr", "1e-3", "--out", str(spec)]) == 0
+    assert "3 runs, 0 of them already in the results store" in capsys.readouterr().out
+    assert cli(["sweep", "local", str(spec)]) == 0
+    # image-only once, distillation and self-distillation at 3 τ x 3 λ each.
+    assert "my-outcome: 19 configurations" in capsys.readouterr().out
+    # The screen's 3 runs have the sweep's run keys: 19 runs stored in all, not 22.
+    store = ResultsStore(default_store_path(Settings()))
+    assert len(store.runs()) == 19
