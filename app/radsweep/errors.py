@@ -46,7 +46,7 @@ class StoreError(RadsweepError):
 
 
 def sqlite_hint(error: Exception) -> str:
-    """How to fix what SQLite reported, from its message (sqlite3 gives no error codes in 3.10)."""
+    """How to fix what SQLite reported, read from its message (stable across SQLite versions)."""
     text = str(error).lower()
     if "not a database" in text or "malformed" in text or "no such table" in text:
         return "the file is damaged or not radsweep's: restore it, or move it aside and run again"

@@ -7,7 +7,7 @@ import pytest
 
 from radsweep.errors import FeatureCacheError
 from radsweep.features.extract import ExtractOptions, extract_image_features
-from radsweep.features.store import CacheDir, list_caches, load_image_features
+from radsweep.features.store import CacheDir, list_caches, load_image_features, require_finite
 from radsweep.tasks.manifest import Manifest
 from tests.features.doubles import SimulatedKill, TinyImageEncoder
 
@@ -79,3 +79,12 @@ def test_a_truncated_committed_shard_is_recomputed_on_resume(
     loaded = load_image_features(cache_dir, result.key)
     expected = load_image_features(cache_dir.parent / "ref", reference.key)
     np.testing.assert_array_equal(loaded.tokens, expected.tokens)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_the_finite_check_finds_one_bad_value_in_any_slab(bad: float) -> None:
+    values = np.ones((2, 50, 3, 4), np.float16)
+    require_finite(values, 1, "tokens", "k")
+    values[1, 37, 2, 3] = bad
+    with pytest.raises(FeatureCacheError, match=r"tokens holds NaN/inf values \(samples 0-49\)"):
+        require_finite(values, 1, "tokens", "k")

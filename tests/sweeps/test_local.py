@@ -276,13 +276,15 @@ def test_the_wandb_run_of_a_killed_attempt_does_not_sync_as_a_duplicate(
 ) -> None:
     settings = Settings(home=tmp_path)
     enqueue(settings, configs(1))
-    with JobQueue(queue_path(settings.results)) as queue:
-        dead = queue.claim(worker_id().rpartition("/")[0] + "/999999999", "s")
-    assert dead is not None
-    crashed = settings.wandb / "wandb" / f"offline-run-20250101_000000-{dead.wandb_run}"
-    crashed.mkdir(parents=True)  # what the SIGKILLed attempt left
+    crashed = []
+    for attempt in range(2):  # two attempts SIGKILLed in turn, each after opening its W&B run
+        with JobQueue(queue_path(settings.results)) as queue:
+            dead = queue.claim(worker_id().rpartition("/")[0] + "/999999999", "s")
+        assert dead is not None
+        crashed.append(settings.wandb / "wandb" / f"offline-run-2025010{attempt}-{dead.wandb_run}")
+        crashed[-1].mkdir(parents=True)
     options = WorkerOptions(queue_path(settings.results), "s", settings, runner=runner)
     assert work(options) == 1
     runs = sorted(path.name for path in (settings.wandb / "wandb").iterdir())
-    assert crashed.exists() == kept
+    assert [folder.exists() for folder in crashed] == [False, kept]  # the latest: the record
     assert len(runs) == 1  # one W&B run per job either way

@@ -147,13 +147,15 @@ def test_each_attempt_has_a_wandb_id_and_knows_the_unfinished_one_before_it(
 ) -> None:
     queue.enqueue("a", configs(1))
     first = queue.claim(OTHER_HOST, "a", lease=0.0)  # its lease is over at once: a lost worker
-    assert first is not None and first.abandoned is None and first.wandb_run
-    second = queue.claim(worker_id(), "a")
+    assert first is not None and first.abandoned == () and first.wandb_run
+    second = queue.claim(OTHER_HOST, "a", lease=0.0)
     assert second is not None and second.id == first.id
-    assert second.abandoned == first.wandb_run and second.wandb_run != first.wandb_run
-    queue.complete(second.id, worker_id(), FakeOutcome("k", False, 1.0, 0.5))
-    queue.retry_failed("a")  # no effect on a done job; its finished run is nobody's leftover
-    assert queue._db.execute("SELECT wandb_run FROM jobs").fetchone() == (None,)
+    assert second.abandoned == (first.wandb_run,) and second.wandb_run != first.wandb_run
+    third = queue.claim(worker_id(), "a")  # two killed attempts before it: both are listed
+    assert third is not None and third.abandoned == (first.wandb_run, second.wandb_run)
+    queue.complete(third.id, worker_id(), FakeOutcome("k", False, 1.0, 0.5))
+    row = queue._db.execute("SELECT wandb_run, wandb_abandoned FROM jobs").fetchone()
+    assert row == (None, None)  # the finished attempt's worker has dealt with them
 
 
 def test_a_queue_file_from_before_wandb_ids_is_upgraded(tmp_path: Path) -> None:

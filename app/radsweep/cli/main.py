@@ -1,4 +1,4 @@
-"""The ``radsweep`` entry point: global options, command groups, and user-error handling."""
+"""The ``radsweep`` entry point: global options, command groups, and the error boundary."""
 
 import sys
 from pathlib import Path

@@ -45,6 +45,7 @@ PARTIAL = ".partial"
 LOCK_FILE = ".lock"
 _HASH_CHUNK = 1 << 24
 _FINITE_CHUNK = 1 << 26  # bytes read per slab by the finite check
+_FP16_EXPONENT = 0x7C00
 _finite_files: set[tuple[str, int, int, int]] = set()
 
 
@@ -508,6 +509,13 @@ def _checked_finite(path: Path, array: np.ndarray, axis: int, key: str) -> None:
         _finite_files.add(stamp)
 
 
+def _all_finite(values: np.ndarray) -> bool:
+    """fp16 by its exponent bits (all ones: inf or NaN), several times faster than isfinite."""
+    if values.dtype == np.float16:
+        return not bool(((values.view(np.uint16) & _FP16_EXPONENT) == _FP16_EXPONENT).any())
+    return bool(np.isfinite(values).all())
+
+
 def require_finite(array: np.ndarray, axis: int, what: str, key: str) -> None:
     """Fail on any NaN/inf, reading ``array`` a slab of samples at a time (it may be large).
 
@@ -516,7 +524,7 @@ def require_finite(array: np.ndarray, axis: int, what: str, key: str) -> None:
     step = max(1, _FINITE_CHUNK // max(1, array[(slice(None),) * axis + (slice(0, 1),)].nbytes))
     for start in range(0, array.shape[axis], step):
         slab = array[(slice(None),) * axis + (slice(start, start + step),)]
-        if np.issubdtype(slab.dtype, np.floating) and not np.isfinite(slab).all():
+        if np.issubdtype(slab.dtype, np.floating) and not _all_finite(slab):
             raise FeatureCacheError(
                 f"{what} holds NaN/inf values (samples {start}-{start + slab.shape[axis] - 1})",
                 hint=f"run `radsweep features verify {key} --repair` and extract it again",

@@ -112,12 +112,17 @@ def offline_runs(settings: Settings, run_id: str) -> list[Path]:
 
 
 def _drop_abandoned(job: Job, settings: Settings) -> None:
-    """Delete the unfinished W&B run of an earlier, killed attempt once this attempt has its own,
-    so ``wandb sync`` uploads one run per job instead of a crashed duplicate. (When this attempt
-    opened none, its result was stored by the earlier one: that run is its only W&B record.)"""
-    if job.abandoned and offline_runs(settings, job.wandb_run):
-        for folder in offline_runs(settings, job.abandoned):
-            shutil.rmtree(folder, ignore_errors=True)
+    """Delete the unfinished W&B runs of earlier, killed attempts, so ``wandb sync`` uploads one
+    run per job instead of crashed duplicates. When this attempt opened no run of its own (its
+    result was stored by an earlier attempt, or it failed before training), the latest earlier
+    run is kept: it is the job's only W&B record."""
+    keep = None
+    if not offline_runs(settings, job.wandb_run):
+        keep = next((old for old in reversed(job.abandoned) if offline_runs(settings, old)), None)
+    for run_id in job.abandoned:
+        if run_id != keep:
+            for folder in offline_runs(settings, run_id):
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _run_job(

@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     error TEXT,
     updated REAL NOT NULL,
     wandb_run TEXT,
+    wandb_abandoned TEXT,
     UNIQUE (spec, config)
 )""",
     "CREATE INDEX IF NOT EXISTS jobs_by_spec_state ON jobs (spec, state)",
@@ -64,16 +65,16 @@ class JobState(StrEnum):
 
 @dataclass(frozen=True)
 class Job:
-    """A claimed job. ``wandb_run`` is this attempt's W&B run id; ``abandoned`` the id of an
-    earlier attempt that never finished (killed or interrupted), whose local W&B files would
-    otherwise sync as a crashed duplicate."""
+    """A claimed job. ``wandb_run`` is this attempt's W&B run id; ``abandoned`` the ids of the
+    earlier attempts that never finished (killed or interrupted), oldest first, whose local W&B
+    files would otherwise sync as crashed duplicates."""
 
     id: int
     spec: str
     config: RunConfig
     attempts: int
     wandb_run: str = ""
-    abandoned: str | None = None
+    abandoned: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -150,8 +151,9 @@ class JobQueue:
                 for statement in _SCHEMA:
                     db.execute(statement)
                 columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
-                if "wandb_run" not in columns:  # a queue written before attempts had W&B ids
-                    db.execute("ALTER TABLE jobs ADD COLUMN wandb_run TEXT")
+                for column in ("wandb_run", "wandb_abandoned"):  # queues from before W&B ids
+                    if column not in columns:
+                        db.execute(f"ALTER TABLE jobs ADD COLUMN {column} TEXT")
         except sqlite3.DatabaseError as error:
             self._db.close()
             raise StoreError(
@@ -213,7 +215,8 @@ class JobQueue:
         with self._write() as db:
             self._recover(db, now)
             row = db.execute(
-                "SELECT id, spec, config, attempts, wandb_run FROM jobs WHERE state = 'pending'"
+                "SELECT id, spec, config, attempts, wandb_run, wandb_abandoned FROM jobs"
+                " WHERE state = 'pending'"
                 + (" AND spec = ?" if spec is not None else "")
                 + " ORDER BY id LIMIT 1",
                 (spec,) if spec is not None else (),
@@ -221,13 +224,15 @@ class JobQueue:
             if row is None:
                 return None
             run = f"q{row[0]}a{row[3] + 1}{secrets.token_hex(4)}"
+            abandoned = tuple((row[5] or "").split()) + ((row[4],) if row[4] else ())
             db.execute(
                 "UPDATE jobs SET state = 'running', worker = ?, lease_until = ?,"
-                " attempts = attempts + 1, updated = ?, wandb_run = ? WHERE id = ?",
-                (worker, now + lease, now, run, row[0]),
+                " attempts = attempts + 1, updated = ?, wandb_run = ?, wandb_abandoned = ?"
+                " WHERE id = ?",
+                (worker, now + lease, now, run, " ".join(abandoned) or None, row[0]),
             )
         config = RunConfig.model_validate_json(row[2])
-        return Job(row[0], row[1], config, row[3] + 1, run, row[4])
+        return Job(row[0], row[1], config, row[3] + 1, run, abandoned)
 
     def heartbeat(self, job: int, worker: str, lease: float = DEFAULT_LEASE_SECONDS) -> bool:
         """Extend the lease; False if the job is no longer this worker's."""
@@ -242,7 +247,8 @@ class JobQueue:
         """Mark the job done with what its run reported; False if it was not this worker's."""
         return self._update(
             "UPDATE jobs SET state = 'done', run_key = ?, skipped = ?, seconds = ?, mean_auc = ?,"
-            " error = NULL, lease_until = NULL, updated = ?, wandb_run = NULL"
+            " error = NULL, lease_until = NULL, updated = ?, wandb_run = NULL,"
+            " wandb_abandoned = NULL"
             " WHERE id = ? AND worker = ? AND state = 'running'",
             (
                 outcome.key,
@@ -260,7 +266,8 @@ class JobQueue:
         line = " ".join(error.split())
         return self._update(
             "UPDATE jobs SET state = 'failed', error = ?, lease_until = NULL, updated = ?,"
-            " wandb_run = NULL WHERE id = ? AND worker = ? AND state = 'running'",
+            " wandb_run = NULL, wandb_abandoned = NULL"
+            " WHERE id = ? AND worker = ? AND state = 'running'",
             (line, time.time(), job, worker),
         )
 
