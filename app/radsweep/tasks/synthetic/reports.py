@@ -154,7 +154,7 @@ def write_report(study: Study, config: SynthConfig) -> str:
         " ",
         " IMPRESSION: ",
         " ",
-        *_wrap(_sentence(impression)),
+        *_wrap(f"{_ACUITY[acuity]}  {_sentence(impression)}"),
     ]
     return "\n".join(lines) + "\n"
 
