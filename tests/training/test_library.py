@@ -1,6 +1,7 @@
 """Training as a library: held-out prediction, a caller's teacher, validation schedule, and the
 token-normalisation option with its guard for inputs of a few features."""
 
+import textwrap
 from dataclasses import replace
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 import torch
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+import radsweep.training
 from radsweep.errors import TrainingError
 from radsweep.training import Method, SeedSplit, TrainConfig, TrainingData, fit
 from radsweep.training.engine import derived_seed
@@ -107,3 +109,15 @@ def test_token_normalisation_refuses_one_feature_and_warns_for_three() -> None:
     kept_config = CONFIG.model_copy(update={"normalise_tokens": False, "epochs": 40, "lr": 5e-2})
     kept = fit(_privileged(1), splits, kept_config)
     assert kept.model.final_auc[0] > 0.7  # the one feature, kept, separates the classes
+
+
+def test_the_package_docstring_example_runs() -> None:
+    """The example on plain arrays in ``radsweep.training``'s docstring, executed as written."""
+    doc = radsweep.training.__doc__
+    assert doc is not None
+    code = textwrap.dedent(doc[doc.index("::") + 2 : doc.index("``TrainConfig`` options")])
+    namespace: dict[str, object] = {}
+    exec(compile(code, "radsweep.training docstring", "exec"), namespace)
+    held_out = namespace["held_out"]
+    assert held_out.probabilities.shape == (3, 200, 2)  # type: ignore[attr-defined]
+    assert held_out.accuracy is not None  # type: ignore[attr-defined]
