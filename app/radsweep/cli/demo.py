@@ -98,8 +98,10 @@ def demo(
     Builds the benchmark under DATA/synthetic, extracts features with two light encoders (8x8
     pixel patches; the report as all-MiniLM-L6-v2 sentence embeddings, no download), runs the
     demo sweep (sweeps/demo.yaml: image-only, self-distillation and distillation at two training
-    sizes, 5 seeds) through the local queue with W&B offline, then draws the report. About 5
-    minutes on a 2-core CPU; a second run reuses every cache, run and figure.
+    sizes, 5 seeds) through the local queue with W&B offline, then draws the report and prints
+    the paired findings: per task and fraction, distillation and self-distillation against
+    image-only and against each other, seed by seed, with a verdict. A second run reuses every
+    cache, run and figure.
     """
     config = settings(ctx)
     build_synthetic(SynthConfig(samples=samples), config.synthetic, force=False)
