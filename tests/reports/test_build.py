@@ -24,6 +24,7 @@ from tests.results import sweep
 
 ROOT = Path(__file__).parents[2]
 FIGURES = {
+    "findings",
     "sample-efficiency-auc",
     "sample-efficiency-auprc",
     *(
@@ -36,9 +37,11 @@ FIGURES = {
     "ablation-lambda",
     "ablation-text-encoder",
 }
-INTERVAL_FIGURES = FIGURES - {
-    f"{kind}-{task}" for task in sweep.TASKS for kind in ("distillation-seeds", "curves")
-}
+INTERVAL_FIGURES = (
+    FIGURES
+    - {"findings"}
+    - {f"{kind}-{task}" for task in sweep.TASKS for kind in ("distillation-seeds", "curves")}
+)
 
 
 @pytest.fixture(scope="module")

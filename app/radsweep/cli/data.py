@@ -275,11 +275,17 @@ def synth(
         float, typer.Option(help="Weight of the image-visible acute state in the outcome.")
     ] = _DEFAULTS.prognosis_image_weight,
     prognosis_report_weight: Annotated[
-        float, typer.Option(help="Weight of the report-only chronic history in the outcome.")
+        float, typer.Option(help="Weight of the chronic history (report only) in the outcome.")
     ] = _DEFAULTS.prognosis_report_weight,
     outcome_noise: Annotated[
         float, typer.Option(help="Noise of the prognostic outcome given the latent state.")
     ] = _DEFAULTS.outcome_noise,
+    severity_image_noise: Annotated[
+        float, typer.Option(help="Noise of the image's read of the acute state.")
+    ] = _DEFAULTS.severity_image_noise,
+    report_privileged: Annotated[
+        bool, typer.Option(help="The report grades the true state (off: it adds nothing).")
+    ] = _DEFAULTS.report_privileged,
     age_visibility: Annotated[
         float, typer.Option(help="0-1: strength of ageing cues.")
     ] = _DEFAULTS.age_visibility,
@@ -302,6 +308,8 @@ def synth(
         prognosis_image_weight=prognosis_image_weight,
         prognosis_report_weight=prognosis_report_weight,
         outcome_noise=outcome_noise,
+        severity_image_noise=severity_image_noise,
+        report_privileged=report_privileged,
         age_visibility=age_visibility,
         age_mention_rate=age_mention_rate,
     )

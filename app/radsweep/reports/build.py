@@ -13,6 +13,7 @@ from radsweep.errors import RadsweepError
 from radsweep.reports.curves import default_runs, resolve, run_curves
 from radsweep.reports.distillation import distillation, distillation_seeds
 from radsweep.reports.efficiency import ABLATIONS, ablation, sample_efficiency
+from radsweep.reports.findings import findings_section
 from radsweep.reports.html import render
 from radsweep.reports.points import with_series
 from radsweep.reports.section import Section, slug
@@ -49,11 +50,13 @@ def _curve_sections(frames: ResultFrames, palette: Palette, runs: Sequence[str])
 
 
 def build_sections(frames: ResultFrames, runs: Sequence[str] = ()) -> list[Section]:
-    """Every section of the report, in reading order (call inside ``matplotlib.rc_context``)."""
+    """Every section of the report, in reading order (call inside ``matplotlib.rc_context``):
+    the paired findings first, because they answer the question the rest of the page supports."""
     seeds = with_series(frames.seed_metrics)
     palette = Palette(seeds["series"], BACKBONE_ORDER)
     model = seeds[seeds["stage"] == "model"]
     sections = [
+        findings_section(frames.seed_metrics),
         sample_efficiency(model, palette, "auc"),
         sample_efficiency(model, palette, "auprc"),
     ]

@@ -7,6 +7,7 @@ from html import escape
 
 from radsweep.reports.section import Section
 
+FINDINGS = "findings"  # the section the page opens with
 METHOD_NOTE = (
     "Each point is one run: one configuration trained with several seeds, each seed with its own "
     "training subset, validation split (where the task draws one per seed) and initialisation. "
@@ -16,7 +17,9 @@ METHOD_NOTE = (
     "Intervals are two-sided Student-t confidence intervals for that mean, "
     "mean ± t<sub>(1+level)/2, n&minus;1</sub> · s / √n, where s is the standard deviation "
     "across the n seeds (ddof 1); a point from a single seed has no interval. "
-    "Sample-efficiency figures show 90 % intervals (as the seed's Figures 2 and 5); "
+    "The findings at the top pair the arms seed by seed instead: their intervals are for the "
+    "mean per-seed difference, which is narrower than either arm's own interval suggests. "
+    "Sample-efficiency figures show 90 % intervals (as the paper's Figures 2 and 5); "
     "distillation figures, ablations and Table 7 use 95 %. "
     "AUC and AUPRC of multiclass tasks are micro-averaged one-vs-rest. "
     "Where several runs share a grid point (a re-run, or settings the figure does not show), "
@@ -78,7 +81,10 @@ def render(
     source: str,
     counts: str,
 ) -> str:
-    """The page: source, how to read it (CI method), contents, then every section."""
+    """The page: source, the findings (when ``sections`` opens with them), how to read it (CI
+    method), contents, then every other section."""
+    opening = [section for section in sections[:1] if section.name == FINDINGS]
+    rest = list(sections[len(opening) :])
     created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     contents = "".join(
         f'<li><a href="#{escape(section.name)}">{escape(section.title)}</a>'
@@ -90,15 +96,19 @@ def render(
         + "</li>"
         for section in sections
     )
-    body = "\n".join(
-        _section(section, images.get(section.name), files.get(section.name, []))
-        for section in sections
+    first, body = (
+        "\n".join(
+            _section(section, images.get(section.name), files.get(section.name, []))
+            for section in part
+        )
+        for part in (opening, rest)
     )
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>radsweep report</title><style>{STYLE}</style></head><body>\n"
         "<h1>When do radiology reports help? radsweep report</h1>\n"
         f"<p>From {escape(source)}: {escape(counts)}. Generated {created}.</p>\n"
+        f"{first}\n"
         f'<section id="how-to-read"><h2>How to read this report</h2><p>{METHOD_NOTE}</p>'
         "</section>\n"
         f"<nav><h2>Contents</h2><ol>{contents}</ol></nav>\n{body}\n</body></html>\n"

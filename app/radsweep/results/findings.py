@@ -9,7 +9,7 @@ The demo's terminal table, ``report.html``'s opening section and ``radsweep scre
 these same findings.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,22 @@ import pandas as pd
 from radsweep.stats import Interval, t_interval
 
 LEVEL = 0.95
+# The three paired comparisons, in reading order: (student, baseline) and the label shown.
+COMPARISONS = (
+    ("distill", "image", "distill - image"),
+    ("self-distill", "image", "self-distill - image"),
+    ("distill", "self-distill", "distill - self-distill"),
+)
+
+
+@dataclass(frozen=True)
+class Gain:
+    """One paired comparison: its label, t-interval and the per-seed differences behind it."""
+
+    label: str
+    interval: Interval
+    seeds: tuple[int, ...]
+    deltas: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -33,6 +49,19 @@ class Finding:
     distill_gain: Interval  # distillation - image-only
     self_distill_gain: Interval  # self-distillation - image-only
     control_gain: Interval  # distillation - self-distillation: what the report's content adds
+    # Per comparison label, the (seed, difference) pairs the intervals were computed from.
+    deltas: dict[str, tuple[tuple[int, float], ...]] = field(default_factory=dict, compare=False)
+
+    @property
+    def gains(self) -> tuple[Gain, ...]:
+        """The three comparisons with their per-seed differences (for forest plots)."""
+        intervals = (self.distill_gain, self.self_distill_gain, self.control_gain)
+        result = []
+        for (_, _, label), interval in zip(COMPARISONS, intervals, strict=True):
+            pairs = self.deltas.get(label, ())
+            seeds = tuple(seed for seed, _ in pairs)
+            result.append(Gain(label, interval, seeds, tuple(delta for _, delta in pairs)))
+        return tuple(result)
 
     @property
     def verdict(self) -> str:
@@ -78,6 +107,13 @@ def paired_findings(seed_metrics: pd.DataFrame, level: float = LEVEL) -> list[Fi
                 distill_gain=_gain(arms["distill"], arms["image"], level),
                 self_distill_gain=_gain(arms["self-distill"], arms["image"], level),
                 control_gain=_gain(arms["distill"], arms["self-distill"], level),
+                deltas={
+                    label: tuple(
+                        (int(seed), float(delta))
+                        for seed, delta in _paired(arms[student], arms[base]).items()
+                    )
+                    for student, base, label in COMPARISONS
+                },
             )
         )
     return result
@@ -88,6 +124,10 @@ def _per_seed(rows: pd.DataFrame, method: str, stage: str) -> pd.Series:
     return chosen.drop_duplicates("seed").set_index("seed")["final_auc"]
 
 
+def _paired(student: pd.Series, baseline: pd.Series) -> pd.Series:
+    """Per-seed differences over the seeds both arms ran."""
+    return (student - baseline).dropna().sort_index()
+
+
 def _gain(student: pd.Series, baseline: pd.Series, level: float) -> Interval:
-    paired = (student - baseline).dropna()
-    return t_interval(np.asarray(paired), level)
+    return t_interval(np.asarray(_paired(student, baseline)), level)

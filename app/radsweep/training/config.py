@@ -1,4 +1,4 @@
-"""What one training configuration is: method, head and hyperparameters (the seed's Appendix A)."""
+"""What one training configuration is: method, head and hyperparameters (the paper's Appendix A)."""
 
 from enum import StrEnum
 from typing import Annotated
@@ -60,6 +60,20 @@ class TrainConfig(BaseModel):
     dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.2
     teacher_epochs: Annotated[int | None, Field(gt=0)] = Field(
         default=None, description="Epochs of the teacher of a distillation run; None = epochs."
+    )
+    normalise_tokens: bool = Field(
+        default=True,
+        description="LayerNorm (no affine) every frozen token once at load, as the paper's "
+        "heads do. Turn off for inputs of a few features: it zeroes one feature, keeps only the "
+        "sign of two and squashes three onto a circle.",
+    )
+    validate_every: Annotated[int, Field(gt=0)] = Field(
+        default=1, description="Validate every k epochs (and always after the last one)."
+    )
+    validation_samples: Annotated[int | None, Field(gt=0)] = Field(
+        default=None,
+        description="Validate each seed on a fixed random subset of this many of its validation "
+        "rows; None = all. A large held-out set then does not dominate the fit's time.",
     )
 
     @property

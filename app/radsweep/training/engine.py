@@ -25,7 +25,7 @@ from radsweep.training.layers import SeedDropout, normalise_tokens
 from radsweep.training.losses import mixed_targets, per_seed_loss, teacher_targets
 from radsweep.training.metrics import batched_auc, batched_auprc
 from radsweep.training.optim import StackedAdam
-from radsweep.training.results import Curves, FitResult
+from radsweep.training.results import Curves, Evaluation, FitResult
 
 # (stage, epoch, epochs): called once per finished epoch.
 Progress = Callable[[str, int, int], None]
@@ -61,12 +61,17 @@ class DeviceFeatures:
         cls, data: TrainingData, config: TrainConfig, device: torch.device, text: bool
     ) -> "DeviceFeatures":
         """Move what ``config`` reads (and the text when ``text``) to ``device``."""
-        mask = data.text_mask
+        mask, normalise = data.text_mask, config.normalise_tokens
+        reads_image = config.method.needs_image
         return cls(
             labels=data.labels.to(device),
             views=data.views,
-            image=_image_input(data, config.head, device) if config.method.needs_image else None,
-            text=_normalised(data.text, device, dim=0) if text and data.text is not None else None,
+            image=_image_input(data, config.head, device, normalise) if reads_image else None,
+            text=(
+                _normalised(data.text, device, 0, normalise)
+                if text and data.text is not None
+                else None
+            ),
             text_mask=mask.to(device) if text and mask is not None else None,
         )
 
@@ -110,31 +115,35 @@ def _float_rows(
     return stacked
 
 
-def _image_input(data: TrainingData, head: HeadKind, device: torch.device) -> torch.Tensor:
+def _image_input(
+    data: TrainingData, head: HeadKind, device: torch.device, normalise: bool
+) -> torch.Tensor | None:
     """Normalised tokens for the attention head; for linear probes, the normalised pooled
     vectors (mean over tokens for Mean-LP, the CLS token for CLS-LP)."""
+    source = data.image_cls if head is HeadKind.CLS_LP else data.image
+    if source is None:
+        return None
     if head is HeadKind.ATTENTION:
-        assert data.image is not None
-        return _normalised(data.image, device, dim=1)
+        return _normalised(source, device, 1, normalise)
     if head is HeadKind.CLS_LP:
-        assert data.image_cls is not None
-        return _normalised(data.image_cls, device, dim=1, then=lambda cls: cls)
-    assert data.image is not None
-    return _normalised(data.image, device, dim=1, then=lambda tokens: tokens.mean(2))
+        return _normalised(source, device, 1, normalise, then=lambda cls: cls)
+    return _normalised(source, device, 1, normalise, then=lambda tokens: tokens.mean(2))
 
 
 def _normalised(
     tokens: torch.Tensor,
     device: torch.device,
     dim: int,
+    normalise: bool = True,
     then: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> torch.Tensor:
-    """Frozen tokens LayerNorm'd without affine once, on ``device``, chunked along the sample
-    ``dim`` for bounded memory; then ``then`` (by default: back to their own dtype, so
-    half-precision caches stay half in memory)."""
+    """Frozen tokens LayerNorm'd without affine once (unless not ``normalise``), on ``device``,
+    chunked along the sample ``dim`` for bounded memory; then ``then`` (by default: back to
+    their own dtype, so half-precision caches stay half in memory)."""
     finish = then or (lambda normalised: normalised.to(tokens.dtype))
+    prepare = normalise_tokens if normalise else (lambda chunk: chunk.float())
     chunks = tokens.split(_LOAD_CHUNK, dim=dim)
-    return torch.cat([finish(normalise_tokens(chunk.to(device))) for chunk in chunks], dim)
+    return torch.cat([finish(prepare(chunk.to(device))) for chunk in chunks], dim)
 
 
 @dataclass(frozen=True)
@@ -266,17 +275,37 @@ class StageTrainer:
         sizes = torch.tensor([len(split.train) for split in self.splits], device=self.device)
         return total / sizes
 
+    def validation_rows(self, split: SeedSplit) -> np.ndarray:
+        """The seed's validation rows, or its fixed random subset when the config asks for one."""
+        wanted = self.config.validation_samples
+        if wanted is None or len(split.validation) <= wanted:
+            return split.validation
+        rng = np.random.default_rng(derived_seed(split.seed, "validation-subset"))
+        return np.sort(rng.choice(split.validation, wanted, replace=False))
+
+    def validates(self, epoch: int) -> bool:
+        """Every ``validate_every`` epochs, and always after the last one."""
+        last = epoch == self.config.epochs - 1
+        return last or (epoch + 1) % self.config.validate_every == 0
+
     def train(self, keep_best: bool, progress: Progress | None, stage: str) -> _Stage:
-        """All epochs, validating after each; optionally keep each seed's best-AUC parameters."""
-        validation, valid = _padded([split.validation for split in self.splits], self.device)
+        """All epochs, validating on schedule (NaN metrics between); optionally keep each
+        seed's best-AUC parameters among the validated epochs."""
+        rows = [self.validation_rows(split) for split in self.splits]
+        validation, valid = _padded(rows, self.device)
         validation_labels = self.features.labels[validation]
         seeds, epochs = len(self.splits), self.config.epochs
-        auc, auprc, loss = (torch.zeros(seeds, epochs, device=self.device) for _ in range(3))
+        auc, auprc = (torch.full((seeds, epochs), torch.nan, device=self.device) for _ in "ab")
+        loss = torch.zeros(seeds, epochs, device=self.device)
         best_auc = torch.full((seeds,), -1.0, device=self.device)
         parameters = self.model.named_parameters()
         best_state = {n: p.detach().clone() for n, p in parameters} if keep_best else None
         for epoch in range(epochs):
             loss[:, epoch] = self.epoch()
+            if not self.validates(epoch):
+                if progress is not None:
+                    progress(stage, epoch + 1, epochs)
+                continue
             probabilities = predict(self.model, self.features, validation).softmax(-1)
             _require_finite(loss[:, epoch], probabilities, self.splits, stage, epoch)
             auc[:, epoch] = batched_auc(probabilities, validation_labels, valid)
@@ -351,6 +380,67 @@ def _soft_targets(
     return targets
 
 
+class Predictor:
+    """Every seed's trained model at its final epoch, to score rows it was not validated on.
+
+    ``probabilities`` takes plain tensors (or arrays) shaped like ``TrainingData``'s and returns
+    ``[S, N, K]``; ``evaluate`` adds each seed's AUC, AUPRC and, when asked, accuracy.
+    """
+
+    def __init__(
+        self, model: nn.Module, config: TrainConfig, classes: int, device: torch.device
+    ) -> None:
+        self.model, self.config, self.classes, self.device = model, config, classes, device
+
+    def probabilities(self, **inputs: torch.Tensor | np.ndarray | None) -> np.ndarray:
+        """Class probabilities ``[S, N, K]`` for ``image`` / ``image_cls`` / ``text`` /
+        ``text_mask`` given as in ``TrainingData`` (the centre view, view 0, is scored)."""
+        given = {name: _as_tensor(value) for name, value in inputs.items()}
+        samples = _samples(**given)
+        labels = torch.zeros(samples, dtype=torch.long)
+        data = TrainingData(labels=labels, classes=self.classes, **given)
+        text = self.config.method.needs_text
+        features = DeviceFeatures.load(data, self.config, self.device, text=text)
+        seeds = next(self.model.parameters()).shape[0]
+        rows = torch.arange(samples, device=self.device).expand(seeds, samples)
+        return predict(self.model, features, rows).softmax(-1).cpu().numpy()
+
+    def evaluate(
+        self, labels: torch.Tensor | np.ndarray, accuracy: bool = False, **inputs: torch.Tensor
+    ) -> Evaluation:
+        """Probabilities and each seed's metrics on ``labels`` (held-out rows, new arrays)."""
+        probabilities = torch.from_numpy(self.probabilities(**inputs))
+        target = _as_tensor(labels).long().expand(probabilities.shape[:2])
+        valid = torch.ones_like(target, dtype=torch.bool)
+        hits = (probabilities.argmax(-1) == target).float().mean(1) if accuracy else None
+        return Evaluation(
+            probabilities=probabilities.numpy(),
+            auc=batched_auc(probabilities, target, valid).numpy(),
+            auprc=batched_auprc(probabilities, target, valid).numpy(),
+            accuracy=None if hits is None else hits.numpy(),
+        )
+
+
+def _samples(
+    image: torch.Tensor | None = None,
+    image_cls: torch.Tensor | None = None,
+    text: torch.Tensor | None = None,
+    text_mask: torch.Tensor | None = None,
+) -> int:
+    """How many samples ``TrainingData``-shaped inputs hold (views, if any, come first)."""
+    if image is not None:
+        return int(image.shape[-3])
+    if image_cls is not None:
+        return int(image_cls.shape[-2])
+    if text is not None:
+        return int(text.shape[0])
+    raise TrainingError("nothing to predict from: pass image, image_cls or text")
+
+
+def _as_tensor(value: torch.Tensor | np.ndarray | None) -> torch.Tensor | None:
+    return torch.as_tensor(value) if value is not None else None
+
+
 def fit(
     data: TrainingData,
     splits: Sequence[SeedSplit],
@@ -361,8 +451,10 @@ def fit(
     """Train all seeds of ``config``; for distillation, the teacher first, then the student.
 
     The teacher the student learns from is each seed's teacher at its best validation AUC epoch
-    (the seed's Appendix A); its tempered probabilities are computed once per training row and
-    view, then read as fixed targets.
+    (the paper's Appendix A); its tempered probabilities are computed once per training row and
+    view, then read as fixed targets. When ``data.teacher_probabilities`` is given, those are the
+    targets and no teacher is trained: any teacher the caller has (a privileged-only model, a
+    larger model, precomputed soft labels) can teach. The result's ``predictor`` scores new rows.
     """
     check_inputs(data, splits, config)
     data, splits = _compact(data, splits)
@@ -372,7 +464,12 @@ def fit(
     if not config.method.distils:
         features = DeviceFeatures.load(data, config, chosen, text=config.method.needs_text)
         stage = _train_stage(features, data, splits, config, "model", progress=progress)
-        return FitResult(**_sizes(splits), config=config, model=stage.curves)
+        return _result(splits, config, data, stage, chosen)
+    if data.teacher_probabilities is not None:
+        features = DeviceFeatures.load(data, config, chosen, text=False)
+        soft = _supplied_targets(data.teacher_probabilities, len(splits), features.views, chosen)
+        student = _train_stage(features, data, splits, config, "student", soft, progress=progress)
+        return _result(splits, config, data, student, chosen)
     teacher_config = config.teacher_config()
     features = DeviceFeatures.load(
         data, teacher_config, chosen, text=teacher_config.method.needs_text
@@ -384,7 +481,32 @@ def fit(
     student = _train_stage(
         features.without_text(), data, splits, config, "student", soft, progress=progress
     )
-    return FitResult(**_sizes(splits), config=config, model=student.curves, teacher=teacher.curves)
+    return _result(splits, config, data, student, chosen, teacher.curves)
+
+
+def _supplied_targets(
+    probabilities: torch.Tensor, seeds: int, views: int, device: torch.device
+) -> torch.Tensor:
+    """The caller's ``[N, K]`` or ``[S, N, K]`` targets as the ``[S, V, N, K]`` the trainer
+    indexes (a broadcast view: every view of a sample shares its target)."""
+    targets = probabilities.to(device=device, dtype=torch.float32)
+    if targets.dim() == 2:
+        targets = targets.unsqueeze(0)
+    return targets.unsqueeze(1).expand(seeds, views, *targets.shape[1:])
+
+
+def _result(
+    splits: Sequence[SeedSplit],
+    config: TrainConfig,
+    data: TrainingData,
+    stage: _Stage,
+    device: torch.device,
+    teacher: Curves | None = None,
+) -> FitResult:
+    predictor = Predictor(stage.model, config, data.classes, device)
+    return FitResult(
+        **_sizes(splits), config=config, model=stage.curves, teacher=teacher, predictor=predictor
+    )
 
 
 def _compact(
@@ -400,8 +522,12 @@ def _compact(
     def rows(tensor: torch.Tensor | None, axis: int) -> torch.Tensor | None:
         return None if tensor is None else tensor.index_select(axis, index)
 
+    probabilities = data.teacher_probabilities
     compact = replace(
         data,
+        teacher_probabilities=rows(probabilities, probabilities.dim() - 2)
+        if probabilities is not None
+        else None,
         labels=data.labels[index],
         image=rows(data.image, 1),
         image_cls=rows(data.image_cls, 1),

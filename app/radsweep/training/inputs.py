@@ -4,6 +4,7 @@ Nothing here knows about tasks or caches: any code that can produce token tensor
 per-seed row indices can train (the feature cache is one such producer).
 """
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,7 +21,9 @@ class TrainingData:
 
     ``image`` is ``[V, N, T, D]`` local tokens (view 0 the centre view, views 1.. augmented) or
     ``[N, T, D]`` for one view; ``image_cls`` ``[V, N, D]`` or ``[N, D]``; ``text`` ``[N, L, E]``
-    with ``text_mask`` ``[N, L]`` (True = real token).
+    with ``text_mask`` ``[N, L]`` (True = real token). ``teacher_probabilities`` ``[N, K]`` (or
+    ``[S, N, K]``, one per seed) are soft targets from a teacher the caller trained: a
+    distilling method then imitates them instead of training its own teacher.
     """
 
     labels: torch.Tensor
@@ -30,6 +33,7 @@ class TrainingData:
     text: torch.Tensor | None = None
     text_mask: torch.Tensor | None = None
     class_names: tuple[str, ...] | None = None
+    teacher_probabilities: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         if self.image is not None and self.image.dim() == 3:
@@ -81,8 +85,37 @@ def _check_shapes(data: TrainingData) -> None:
         raise TrainingError(f"labels must lie in 0..{data.classes - 1}")
 
 
+def _check_teacher(data: TrainingData, splits: Sequence[SeedSplit], config: TrainConfig) -> None:
+    targets = data.teacher_probabilities
+    if targets is None:
+        return
+    if not config.method.distils:
+        raise TrainingError(
+            f"teacher probabilities were given but method {config.method.value} does not distil",
+            hint="use method distill or self-distill, or drop the teacher probabilities",
+        )
+    expected = [(data.samples, data.classes), (len(splits), data.samples, data.classes)]
+    if tuple(targets.shape) not in expected:
+        raise TrainingError(
+            f"teacher probabilities {tuple(targets.shape)} do not match {data.samples} samples "
+            f"x {data.classes} classes (optionally per seed: {len(splits)} seeds first)"
+        )
+    if not (torch.isfinite(targets).all() and (targets >= 0).all()):
+        raise TrainingError("teacher probabilities must be finite and non-negative")
+    if not torch.allclose(targets.sum(-1), torch.ones(()), atol=1e-3):
+        raise TrainingError(
+            "teacher probabilities must sum to 1 over the classes",
+            hint="pass softmax(teacher logits / tau) (radsweep.training.losses.teacher_targets)",
+        )
+
+
+def _reads_text(data: TrainingData, config: TrainConfig) -> bool:
+    """Whether the method reads the reports itself (not when a caller's teacher stands in)."""
+    return config.method.needs_text and data.teacher_probabilities is None
+
+
 def _check_features(data: TrainingData, config: TrainConfig) -> None:
-    if config.method.needs_text and data.text is None:
+    if _reads_text(data, config) and data.text is None:
         raise TrainingError(
             f"method {config.method.value} reads the reports but no text features were given",
             hint="pass a text encoder (--text-encoder) whose report features are extracted",
@@ -119,6 +152,37 @@ def _check_split(data: TrainingData, split: SeedSplit) -> None:
         )
 
 
+FEW_FEATURES = 8  # below this, token normalisation visibly distorts an input
+
+
+def _check_normalisation(data: TrainingData, config: TrainConfig) -> None:
+    """Token normalisation maps D features onto a (D - 2)-sphere: fatal for 1 or 2 features,
+    a loss worth a warning for a few (3 features land on a circle)."""
+    if not config.normalise_tokens:
+        return
+    image = "image_cls" if config.head is HeadKind.CLS_LP else "image"
+    read = [image] * config.method.needs_image + ["text"] * _reads_text(data, config)
+    for name in read:
+        tensor = getattr(data, name)
+        features = None if tensor is None else int(tensor.shape[-1])
+        if features is None or features >= FEW_FEATURES:
+            continue
+        if features <= 2:
+            lost = "zero" if features == 1 else "its sign"
+            raise TrainingError(
+                f"{name} has {features} feature(s) per token: token normalisation reduces it "
+                f"to {lost}",
+                hint="pass TrainConfig(normalise_tokens=False) for inputs of a few features",
+            )
+        warnings.warn(
+            f"{name} has {features} features per token: token normalisation keeps "
+            f"{features - 2} of their {features} degrees of freedom (3 features land on a "
+            "circle); pass TrainConfig(normalise_tokens=False) to keep them all",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def check_inputs(data: TrainingData, splits: Sequence[SeedSplit], config: TrainConfig) -> None:
     """Raise a ``TrainingError`` that names the problem before any compute is spent."""
     if not splits:
@@ -128,5 +192,7 @@ def check_inputs(data: TrainingData, splits: Sequence[SeedSplit], config: TrainC
         raise TrainingError(f"seeds repeat: {seeds}")
     _check_shapes(data)
     _check_features(data, config)
+    _check_normalisation(data, config)
+    _check_teacher(data, splits, config)
     for split in splits:
         _check_split(data, split)

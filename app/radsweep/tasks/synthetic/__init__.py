@@ -1,4 +1,4 @@
-"""The synthetic causal benchmark: the embedded default dataset (the seed's Appendix B.1)."""
+"""The synthetic causal benchmark: the embedded default dataset (the paper's Appendix B.1)."""
 
 from radsweep.tasks.synthetic.build import SynthBenchmark, synthesize
 from radsweep.tasks.synthetic.config import SynthConfig

@@ -1,9 +1,21 @@
 """Latent patient states and what each study (image + report) carries of them.
 
-The causal structure follows the seed's Figure 4: a patient's state S has an acute part (severity,
-drawn in the image, described coarsely in the report) and a chronic part (history, only in the
-report). The diagnostic label is whatever the report says; the prognostic outcome depends on S plus
-noise; age shows in the image and only rarely in the report.
+The causal structure follows the paper's Figure 4. The structural equations, per study i of
+patient p (every e is an independent standard normal draw)::
+
+    H_p   = e                                   chronic history (patient level)
+    S_i   = rho H_p + sqrt(1 - rho^2) e         acute severity
+    Sx_i  = S_i + sigma_x e                     the image's read of S: haze, finding extent, devices
+    Y_i   = 1[(a S_i + b H_p) / sd + sigma_y e > 0]          prognostic outcome
+    report (privileged):  grades of S_i + 0.25 e (acuity, finding size) and H_p + 0.5 e (indication)
+    report (not privileged): the same phrases graded from draws unrelated to the patient
+    F_i   = uniform finding; reported finding = F_i with probability ``report_fidelity``
+    Yd_i  = extract(report_i)                   diagnostic label: a function of the report
+
+with rho = ``state_correlation``, sigma_x = ``severity_image_noise``, a / b the prognosis weights
+and sigma_y = ``outcome_noise``. The privileged report explains away label noise the image cannot
+resolve: a teacher that reads it recovers P(Y | S, H), a cleaner target than the noisy Y, for the
+very cases where the image's read Sx is misleading. Age shows in the image and rarely in the report.
 """
 
 from dataclasses import dataclass
@@ -27,6 +39,7 @@ class Study:
     age: float
     history: float
     severity: float
+    seen_severity: float
     finding: int
     reported_finding: int
     side: str
@@ -82,8 +95,9 @@ def sample_cohort(config: SynthConfig) -> list[Study]:
     finding = rng.integers(0, len(FINDINGS), size=n)
     reported = _reported(finding, config.report_fidelity, rng)
     side = rng.choice(["right", "left"], size=n)
-    tube = (severity > 1.2) & (rng.random(n) < 0.7)
-    line = (severity > 0.5) & (rng.random(n) < 0.6)
+    seen = severity + config.severity_image_noise * rng.standard_normal(n)
+    tube = (seen > 1.2) & (rng.random(n) < 0.7)  # devices show in the image: they follow Sx
+    line = (seen > 0.5) & (rng.random(n) < 0.6)
     outcome = _outcome(severity, history, config, rng)
     return [
         Study(
@@ -93,6 +107,7 @@ def sample_cohort(config: SynthConfig) -> list[Study]:
             age=float(age[i]),
             history=float(history[i]),
             severity=float(severity[i]),
+            seen_severity=float(seen[i]),
             finding=int(finding[i]),
             reported_finding=int(reported[i]),
             side=str(side[i]),

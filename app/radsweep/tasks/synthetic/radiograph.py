@@ -45,8 +45,8 @@ class _Canvas:
 
 
 def _extent(study: Study) -> float:
-    """How far a finding has spread, 0..1: larger when the patient is sicker."""
-    return float(1.0 / (1.0 + np.exp(-study.severity)))
+    """How far a finding has spread, 0..1: the image's read Sx of the acute state, not S itself."""
+    return float(1.0 / (1.0 + np.exp(-study.seen_severity)))
 
 
 def _lung_centres(study: Study, visibility: float) -> dict[str, tuple[float, float]]:

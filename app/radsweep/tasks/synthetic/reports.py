@@ -71,13 +71,33 @@ _HISTORY = (  # chronic state, lowest to highest: information only the report ca
     ),
 )
 _SIZES = ("small", "mild", "moderate", "large")
+_ACUITY = (  # the acute state as the clinical team reads it, lowest to highest
+    "Patient is clinically well.",
+    "Patient is stable on room air.",
+    "Patient is unwell, on supplemental oxygen.",
+    "Patient is acutely unwell, on high-flow oxygen.",
+    "Patient is critically ill in the intensive care unit.",
+)
+_ACUITY_NOISE = 0.25  # the report's read of S is precise: this is its privileged information
+_HISTORY_NOISE = 0.5
 
 
-def _grade(value: float, levels: int, rng: np.random.Generator) -> int:
-    """A coarse, noisy level of a standard-normal state, as a clinician would describe it."""
-    noisy = value + rng.normal(0, 0.5)
+def _grade(value: float, levels: int, noise: float, rng: np.random.Generator) -> int:
+    """A noisy level of a standard-normal state, as a clinician would describe it."""
+    noisy = value + rng.normal(0, noise)
     edges = np.linspace(-1.2, 1.2, levels - 1)
     return int(np.searchsorted(edges, noisy))
+
+
+def _described_states(
+    study: Study, config: SynthConfig, rng: np.random.Generator
+) -> tuple[float, float]:
+    """(acute, chronic) as the report knows them: the true states when the report is privileged;
+    otherwise draws unrelated to the patient, so the report's state phrases carry nothing and the
+    report adds nothing the image does not show (its finding and devices are drawn there too)."""
+    if config.report_privileged:
+        return study.severity, study.history
+    return float(rng.standard_normal()), float(rng.standard_normal())
 
 
 def _sentence(text: str) -> str:
@@ -108,17 +128,21 @@ def _wrap(text: str) -> list[str]:
 def write_report(study: Study, config: SynthConfig) -> str:
     """The study's report, MIMIC-CXR layout; the same study writes the same text."""
     rng = np.random.default_rng([config.seed, 3, study.index])
-    history = str(rng.choice(_HISTORY[_grade(study.history, len(_HISTORY), rng)]))
+    acute, chronic = _described_states(study, config, rng)
+    history = str(rng.choice(_HISTORY[_grade(chronic, len(_HISTORY), _HISTORY_NOISE, rng)]))
+    acuity = _grade(acute, len(_ACUITY), _ACUITY_NOISE, rng)
     age_hint = study.age > 60 and rng.random() < config.age_mention_rate * 3
     elderly = "elderly " if study.age > 75 and rng.random() < config.age_mention_rate else ""
     reported = FINDINGS[study.reported_finding]
-    size = _SIZES[_grade(study.severity, len(_SIZES), rng)]
+    size = _SIZES[min(acuity * len(_SIZES) // len(_ACUITY), len(_SIZES) - 1)]
     impression = str(rng.choice(_POSITIVE[reported])).format(size=size, side=study.side)
     lines = [
         " " * 33 + "FINAL REPORT",
         " EXAMINATION:  CHEST (PA AND LAT)",
         " ",
-        *_wrap(f"INDICATION:  ___ year old {elderly}{study.sex} with {history}"),
+        *_wrap(
+            f"INDICATION:  ___ year old {elderly}{study.sex} with {history}.  {_ACUITY[acuity]}"
+        ),
         " ",
         " TECHNIQUE:  Chest PA and lateral",
         " ",
@@ -130,7 +154,7 @@ def write_report(study: Study, config: SynthConfig) -> str:
         " ",
         " IMPRESSION: ",
         " ",
-        *_wrap(_sentence(impression)),
+        *_wrap(f"{_ACUITY[acuity]}  {_sentence(impression)}"),
     ]
     return "\n".join(lines) + "\n"
 

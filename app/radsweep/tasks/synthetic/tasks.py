@@ -1,4 +1,4 @@
-"""The three synthetic tasks: one per causal structure of the seed's Figure 4."""
+"""The three synthetic tasks: one per causal structure of the paper's Figure 4."""
 
 from radsweep.tasks.catalogue import AGE_BIN_EDGES, age_bin_names
 from radsweep.tasks.spec import FixedPoolSplit, RandomSplit, TaskKind, TaskSpec, TrainingSize
