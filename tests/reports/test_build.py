@@ -215,6 +215,19 @@ def test_requested_runs_get_curves_and_unknown_ones_are_listed(tmp_path: Path) -
     assert not any(s.name.startswith("curves-synth") for s in written.sections)
 
 
+def test_runs_logged_online_link_to_their_wandb_page(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "results.sqlite")
+    online = sweep.record(store, task="synth-age", backbone="c2l", fraction=0.1).key
+    offline = sweep.record(store, task="synth-age", backbone="mrm", fraction=0.1).key
+    url = "https://wandb.ai/team/radsweep/runs/abc123"
+    store.set_wandb(online, "abc123", url, None)
+    store.set_wandb(offline, "def456", None, None)
+    written = make_report(store, tmp_path / "report", runs=[online, offline])
+    section = next(s for s in written.sections if s.name == "curves-selected")
+    assert [link for _, link in section.links] == [url]
+    assert f'<a href="{url}">run {online[:8]}' in written.path.read_text()
+
+
 def test_a_report_from_wandb_runs_without_sizes_plots_fractions(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path / "results.sqlite")
     done = [sweep.record(store, task="synth-age", backbone="c2l", fraction=f) for f in (0.1, 0.5)]

@@ -111,6 +111,20 @@ def run_curves(
         data.append(pd.concat([seeds, means.assign(run_key=key)], ignore_index=True))
     legend(figure, axes)
     columns = ["run_key", "stage", "line", "seed", "epoch", "auc", "auprc"]
-    return Section(
+    section = Section(
         name, title, CAPTION, pd.concat(data, ignore_index=True)[columns], figure, missing
     )
+    section.links = wandb_links(runs, shown)
+    return section
+
+
+def wandb_links(runs: pd.DataFrame, keys: Sequence[str]) -> list[tuple[str, str]]:
+    """The W&B page of each run that has one (runs logged offline get theirs when synced)."""
+    if "wandb_url" not in runs.columns:
+        return []
+    urls = runs.loc[list(keys), "wandb_url"]
+    return [
+        (f"run {key[:8]}: {runs.loc[key, 'series']}, {runs.loc[key, 'method']}", str(url))
+        for key, url in urls.items()
+        if isinstance(url, str) and url.startswith(("https://", "http://"))
+    ]

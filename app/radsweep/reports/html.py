@@ -70,6 +70,11 @@ def _section(section: Section, png: bytes | None, files: Sequence[str]) -> str:
     else:
         parts.append("<p>Missing grid points: none.</p>")
     parts.append(_list("Notes", section.notes))
+    if section.links:
+        anchors = "".join(
+            f'<li><a href="{escape(url)}">{escape(label)}</a></li>' for label, url in section.links
+        )
+        parts.append(f'<p class="links">In W&B:</p><ul>{anchors}</ul>')
     parts.append("</section>")
     return "\n".join(parts)
 

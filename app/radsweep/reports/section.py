@@ -23,7 +23,8 @@ class Section:
     """What the report shows for one figure or table.
 
     ``data`` holds the numbers behind every plotted point (written as CSV); ``missing`` lists the
-    grid points that have no run; ``table`` is shown as an HTML table.
+    grid points that have no run; ``table`` is shown as an HTML table; ``links`` are (label, URL)
+    pairs, such as the W&B page of each run shown.
     """
 
     name: str
@@ -34,6 +35,7 @@ class Section:
     missing: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     table: pd.DataFrame | None = None
+    links: list[tuple[str, str]] = field(default_factory=list)
 
 
 def panels(count: int, columns: int = 3, width: float = PANEL_SIZE[0]) -> tuple[Figure, list[Axes]]:
