@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.box import SIMPLE
 from rich.table import Table
 
 from radsweep.cli.context import console, progress_bar, settings
@@ -36,35 +37,53 @@ def _extract(ctx: typer.Context) -> list[str]:
 
 
 def _interval(mean: float, low: float, high: float) -> str:
-    cell = f"{mean:+.3f} ({low:+.3f}, {high:+.3f})"
+    cell = f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]"
     style = "green" if low > 0 else ("red" if high < 0 else "")
     return f"[{style}]{cell}[/]" if style else cell
 
 
-def _findings_table(found: list["Finding"]) -> Table:
+def _arms_table(found: list["Finding"]) -> Table:
     table = Table(
-        title="Did the report help? Final-epoch validation AUC, gains paired by seed",
-        title_justify="left",
-        caption=(
-            "gain: the first arm minus the second, seed by seed, with its 95 % t-interval; "
-            "distill - self-distill is the control (the report's content, not soft targets)."
-        ),
-        caption_justify="left",
+        title="Final-epoch validation AUC, mean over seeds", title_justify="left", box=SIMPLE
     )
     for column in ("task", "fraction", "image only", "teacher", "self-distill", "distill"):
         table.add_column(column, justify="left" if column == "task" else "right", no_wrap=True)
-    for column in ("distill - image", "self-distill - image", "distill - self-distill"):
-        table.add_column(column, justify="right", no_wrap=True)
     for finding in found:
         table.add_row(
             finding.task,
             f"{finding.fraction:g}",
-            f"{finding.image:.3f}",
-            f"{finding.teacher:.3f}",
-            f"{finding.self_distill:.3f}",
-            f"{finding.distill:.3f}",
-            *(_interval(g.interval.mean, g.interval.low, g.interval.high) for g in finding.gains),
+            *(
+                f"{auc:.3f}"
+                for auc in (finding.image, finding.teacher, finding.self_distill, finding.distill)
+            ),
         )
+    return table
+
+
+def _gains_table(found: list["Finding"]) -> Table:
+    """One row per comparison (long form), so the table fits an 80-column terminal."""
+    table = Table(
+        title="Did the report help? AUC gains paired by seed, 95 % t-interval",
+        title_justify="left",
+        caption="distill - self-distill is the control: the report's content, not soft targets.",
+        caption_justify="left",
+        box=SIMPLE,
+        pad_edge=False,
+    )
+    for column in ("task", "fraction", "comparison", "gain [95 % CI]"):
+        justify = "left" if column != "gain [95 % CI]" else "right"
+        table.add_column(column, justify=justify, no_wrap=True)
+    for finding in found:
+        for index, gain in enumerate(finding.gains):
+            first = index == 0
+            interval = gain.interval
+            table.add_row(
+                finding.task if first else "",
+                f"{finding.fraction:g}" if first else "",
+                gain.label,
+                _interval(interval.mean, interval.low, interval.high),
+                end_section=index == len(finding.gains) - 1,
+            )
     return table
 
 
@@ -114,7 +133,8 @@ def demo(
     else:
         local(ctx, DEMO_SPEC, workers=workers)
     path, found = _report(ctx, keys, out or config.results / "demo-report")
-    console.print(_findings_table(found))
+    console.print(_arms_table(found))
+    console.print(_gains_table(found))
     for finding in found:
         line = f"{finding.task} at fraction {finding.fraction:g}: {finding.verdict}"
         console.print(line, markup=False, highlight=False)

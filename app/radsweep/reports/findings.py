@@ -97,7 +97,8 @@ def _forest_panel(ax: Axes, found: list[Finding], column: int, labels: list[str]
             ax.plot([interval.low, interval.high], [y, y], color=colour, linewidth=2.2, zorder=3)
         ax.scatter([interval.mean], [y], marker="D", s=30, color=colour, zorder=4)
     ax.axvline(0.0, color="#000000", linewidth=0.8, zorder=1)
-    ax.set_yticks(positions, labels if column == 0 else [""] * len(labels))
+    if column == 0:  # the panels share the y axis: its labels are set once, shown on the left
+        ax.set_yticks(positions, labels)
     ax.set_ylim(-0.7, len(found) - 0.3)
     ax.set_title(COMPARISONS[column][2])
     ax.set_xlabel("paired difference in AUC")
