@@ -1,15 +1,14 @@
 """The embedded default job: synthetic benchmark, features, a local sweep, the HTML report.
 
-The demo sweep (``radsweep/sweeps/demo.yaml``) is an ordinary spec; this module adds what turns
-it into a one-command tour: features extracted up front (one progress bar, not one per worker),
-the run keys of exactly this benchmark's runs (a store may hold other runs), the paired findings
-read off those runs (``radsweep.results.findings``, as the report's opening section), and a report
-redrawn only when the runs behind it changed.
+The demo sweep (``sweeps/demo.yaml``, packaged as the spec ``demo``) is an ordinary spec; this
+module adds what turns it into a one-command tour: features extracted up front (one progress bar,
+not one per worker), the run keys of exactly this benchmark's runs (a store may hold other runs),
+the paired findings read off those runs (``radsweep.results.findings``, as the report's opening
+section), and a report redrawn only when the runs behind it changed.
 """
 
 import hashlib
 import json
-from importlib.resources import files
 from pathlib import Path
 
 from radsweep.atomic import write_text_atomic
@@ -19,10 +18,11 @@ from radsweep.results.store import ResultsStore
 from radsweep.runs.config import RunConfig, run_key
 from radsweep.runs.execute import RunHooks, prepare
 from radsweep.settings import Settings
+from radsweep.sweeps.packaged import packaged_folder
 from radsweep.sweeps.spec import expand, load_spec, task_specs
 from radsweep.training import Method
 
-DEMO_SPEC = Path(str(files("radsweep.sweeps") / "demo.yaml"))
+DEMO_SPEC = packaged_folder() / "demo.yaml"
 FINGERPRINT_FILE = "runs.json"  # beside report.html: the run keys it was drawn from
 
 
