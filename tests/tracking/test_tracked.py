@@ -87,6 +87,9 @@ def test_a_stored_configuration_replays_into_its_run_tagged_cached(
         assert curves.name == "curves-g" and first.key in curves.aliases
         assert set(run.config[schema.FEATURE_CACHES]) == set(first.cache_keys)
         assert all(len(digest) == 64 for digest in run.config[schema.FEATURE_CACHES].values())
+    [heads] = [a for a in trained.artifacts if a.type == schema.HEADS_ARTIFACT_TYPE]
+    assert heads.name == "heads-g" and first.key in heads.aliases
+    assert not [a for a in cached.artifacts if a.type == schema.HEADS_ARTIFACT_TYPE]
     store = ResultsStore(default_store_path(folders))
     row = store.runs().set_index("run_key").loc[first.key]
     assert row["wandb_run_id"] == trained.id and row["wandb_url"] is None  # offline: no URL yet

@@ -39,6 +39,8 @@ PER_EPOCH = ("auc/*", "auprc/*", "loss/*", "teacher/*")
 """Globs of the history keys plotted against ``epoch``."""
 CURVES_ARTIFACT_TYPE = "auc-curves"
 FEATURES_ARTIFACT_TYPE = "feature-cache"
+HEADS_ARTIFACT_TYPE = "model"
+HEADS_FILE = "heads.safetensors"
 _SEED_KEY = re.compile(r"^(?:(teacher)/)?(auc|auprc|loss)/seed_(\d+)$")
 _SIZE_KEY = re.compile(r"^(n_train|n_validation)/seed_(\d+)$")
 
@@ -193,6 +195,12 @@ def comparison_frame(seeds: pd.DataFrame, baseline_auc: np.ndarray | None) -> pd
 def curves_artifact_name(spec: str | None) -> str:
     """One collection per spec (each run's curves are a version aliased by its run key)."""
     return f"curves-{spec or 'runs'}"
+
+
+def heads_artifact_name(spec: str | None) -> str:
+    """The trained heads of a spec's runs: one model collection, each run's version aliased by
+    its run key (all seeds stacked on the leading axis of every tensor)."""
+    return f"heads-{spec or 'runs'}"
 
 
 def features_artifact_name(cache_key: str) -> str:

@@ -38,7 +38,7 @@ from radsweep.runs.outcome import RunOutcome
 from radsweep.settings import Settings
 from radsweep.tracking import schema
 from radsweep.tracking.session import PREEMPTED_EXIT_CODE, open_run, run_url
-from radsweep.tracking.writer import log_stored, stored_run
+from radsweep.tracking.writer import log_heads, log_stored, stored_run
 
 DEFAULT_PROJECT = "radsweep"
 
@@ -150,6 +150,8 @@ def run_tracked(
             outcome = train_and_record(prepared, store, device=device, hooks=hooks, started=started)
         with hooks.timed("tracking"):
             _log(run, store, prepared, cached, group, settings)
+            if outcome.result is not None:
+                log_heads(run, prepared.key, outcome.result, group)
             store.set_wandb(prepared.key, run.id, run_url(run), sweep_id)
             finishing.close()  # run.finish()
     return outcome

@@ -14,11 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import wandb
+from safetensors.torch import save_file
 
 from radsweep.features.store import MARKER_FILE, CacheDir
 from radsweep.results.store import ResultsStore
 from radsweep.runs.config import RunConfig
 from radsweep.tracking import schema
+from radsweep.training import FitResult
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,29 @@ def _log_curves_artifact(run: Any, stored: StoredRun, spec: str | None) -> None:
             comparison.to_csv(comparison_path, index=False)
             artifact.add_file(str(comparison_path))
         run.log_artifact(artifact, aliases=["latest", stored.key])  # files staged when added
+
+
+def log_heads(run: Any, key: str, result: FitResult, spec: str | None) -> None:
+    """Every seed's trained head (the final epoch, stacked over seeds) as a model artifact; a
+    cached replay has no trained model and logs none. Only weights: no rows, ids or text."""
+    if result.predictor is None:
+        return
+    state = result.predictor.model.state_dict()
+    tensors = {name: value.detach().cpu().clone() for name, value in state.items()}
+    artifact = wandb.Artifact(
+        schema.heads_artifact_name(spec),
+        type=schema.HEADS_ARTIFACT_TYPE,
+        metadata={
+            schema.RUN_KEY: key,
+            "seeds": list(result.seeds),
+            "method": str(result.config.method),
+        },
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / schema.HEADS_FILE
+        save_file(tensors, str(path))
+        artifact.add_file(str(path))
+        run.log_artifact(artifact, aliases=["latest", key])  # files staged when added
 
 
 def _use_feature_caches(run: Any, cache_dir: Path, digests: dict[str, str]) -> None:
