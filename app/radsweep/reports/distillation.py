@@ -1,5 +1,5 @@
 """Image-only vs self-distillation vs distillation vs teacher, per backbone and training size
-(the seed's Figures 3 and 6-10), and the same per seed (Figures 11-13)."""
+(the paper's Figures 3 and 6-10), and the same per seed (Figures 11-13)."""
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,7 @@ from radsweep.reports.style import (
     task_title,
 )
 
-LEVEL = 0.95  # the seed's Figure 3
+LEVEL = 0.95  # the paper's Figure 3
 ARMS = ("image", "self-distill", "distill", "teacher")
 ARM_LABELS = {
     "image": "image only",
@@ -124,7 +124,7 @@ def distillation(seeds: pd.DataFrame, palette: Palette, task: str, metric: str) 
     caption = (
         f"Final-epoch validation {metric.upper()} of image-only models, self-distilled and "
         "distilled students (image-only at test time) and the report-aware teacher, per backbone "
-        "and training size; mean across seeds with 95 % t-interval error bars (the seed's "
+        "and training size; mean across seeds with 95 % t-interval error bars (the paper's "
         f"{'Figures 3 and 7-10' if metric == 'auc' else 'Figure 6'})."
     )
     frame, notes = arm_rows(seeds[seeds["task"] == task])
@@ -177,7 +177,7 @@ def distillation_seeds(seeds: pd.DataFrame, palette: Palette, task: str) -> Sect
     title = f"Distillation per seed: {task_title(task)}"
     caption = (
         "Final-epoch validation AUC of every seed in each arm; grey lines join the arms of one "
-        "seed, which share their training and validation split (the seed's Figures 11-13)."
+        "seed, which share their training and validation split (the paper's Figures 11-13)."
     )
     frame, notes = arm_rows(seeds[seeds["task"] == task])
     frame, duplicates = latest_per_point(frame, POINT)

@@ -1,4 +1,4 @@
-"""Metric against training-set size: sample efficiency per backbone (the seed's Figures 2 and 5)
+"""Metric against training-set size: sample efficiency per backbone (the paper's Figures 2 and 5)
 and the Appendix C ablations (head type, τ, λ, text encoder; Figures 14-19)."""
 
 from collections.abc import Callable
@@ -35,7 +35,7 @@ from radsweep.reports.style import (
 )
 from radsweep.reports.style import text_label as text_name
 
-SAMPLE_LEVEL = 0.90  # the seed's Figures 2 and 5
+SAMPLE_LEVEL = 0.90  # the paper's Figures 2 and 5
 ABLATION_LEVEL = 0.95
 IMAGE_ONLY = "image only (attention head)"
 
@@ -58,7 +58,7 @@ def sample_efficiency(rows: pd.DataFrame, palette: Palette, metric: str) -> Sect
     caption = (
         f"Image-only models (attention head): final-epoch validation {metric.upper()} against "
         "the number of training images (log scale), one line per backbone; mean across seeds "
-        "with a 90 % t-interval band (the seed's Figure "
+        "with a 90 % t-interval band (the paper's Figure "
         f"{2 if metric == 'auc' else 5})."
     )
     point = ["task", "series", "fraction"]
@@ -101,7 +101,7 @@ ABLATIONS = (
         "image",
         (),
         lambda value: HEAD_NAMES.get(value, value),
-        "the seed's Figures 14 and 15",
+        "the paper's Figures 14 and 15",
     ),
     Ablation(
         "ablation-tau",
@@ -110,7 +110,7 @@ ABLATIONS = (
         "distill",
         ("lam", "text_encoder"),
         lambda value: f"τ = {value:g}",
-        "the seed's Figures 16 and 17",
+        "the paper's Figures 16 and 17",
     ),
     Ablation(
         "ablation-lambda",
@@ -119,7 +119,7 @@ ABLATIONS = (
         "distill",
         ("tau", "text_encoder"),
         lambda value: f"λ = {value:g}",
-        "not in the seed, which fixes λ",
+        "not in the paper, which fixes λ",
     ),
     Ablation(
         "ablation-text-encoder",
@@ -128,7 +128,7 @@ ABLATIONS = (
         "distill",
         ("tau", "lam"),
         lambda value: f"teacher text: {text_name(value)}",
-        "the seed's Figures 18 and 19",
+        "the paper's Figures 18 and 19",
     ),
 )
 

@@ -1,4 +1,4 @@
-"""The seed's Table 7: a text-only model against the best image-only model, per task and size.
+"""The paper's Table 7: a text-only model against the best image-only model, per task and size.
 
 How much the report alone says about the label, next to the best any frozen image backbone does.
 """

@@ -32,7 +32,7 @@ class Method(StrEnum):
 
 
 class HeadKind(StrEnum):
-    """The image head: the seed's self-attention head, or the Appendix C.1 linear probes."""
+    """The image head: the paper's self-attention head, or the Appendix C.1 linear probes."""
 
     ATTENTION = "attention"
     MEAN_LP = "mean-lp"

@@ -1,13 +1,13 @@
-"""The classification heads of the seed's Appendix A (and C.1), stacked over seeds.
+"""The classification heads of the paper's Appendix A (and C.1), stacked over seeds.
 
 Every head maps a ``HeadInput`` (one batch per seed) to logits ``[S, B, K]``:
 
-* image head: the image branch, then a linear classifier. The branch is the seed's self-attention
+* image head: the image branch, then a linear classifier. The branch is the paper's self-attention
   pool over the LayerNorm'd tokens, or for the C.1 ablations a linear probe on the mean-pooled
   tokens (Mean-LP) or on the CLS token (CLS-LP) after LayerNorm;
 * teacher: the image branch plus a separate attention pool over the text tokens (respecting the
   attention mask); each pooled vector is LayerNorm'd, the two are concatenated, one classifier;
-* text-only (the seed's Table 7): the text attention pool and a classifier.
+* text-only (the paper's Table 7): the text attention pool and a classifier.
 
 Every head receives its tokens already normalised without affine: LayerNorm minus its scale and
 shift has nothing learnable, so the engine computes it (and for Mean-LP the mean pool) once per
@@ -72,7 +72,7 @@ class ImageHead(nn.Module):
 
 
 class TextHead(nn.Module):
-    """The report-only model of the seed's Table 7."""
+    """The report-only model of the paper's Table 7."""
 
     def __init__(self, dim: int, classes: int, generators: list[torch.Generator]) -> None:
         super().__init__()

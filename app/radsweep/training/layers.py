@@ -141,7 +141,7 @@ SEED_BY_SEED_FROM = 2**19
 class StackedAttentionPool(nn.Module):
     """LayerNorm, single-head self-attention (learned Q/K/V maps), then mean over the tokens.
 
-    The seed's Appendix A: dropout (p) on the attention weights before they weight the values.
+    The paper's Appendix A: dropout (p) on the attention weights before they weight the values.
     Dropout comes from a ``SeedDropout`` so each seed draws its masks from its own generator.
     The tokens arrive already normalised without affine (``normalise_tokens``): the features are
     frozen, so the engine normalises each sample once when it loads them, not at every step.

@@ -1,4 +1,4 @@
-"""The seed's Eq. 1: cross-entropy against a mix of the label and the teacher's tempered softmax.
+"""The paper's Eq. 1: cross-entropy against a mix of the label and the teacher's tempered softmax.
 
 Cross-entropy is linear in its target, so (1 - λ) CE(f, y) + λ CE(f, g^τ) is one cross-entropy
 against (1 - λ) onehot(y) + λ g^τ. τ tempers the teacher only; the student's probabilities are its
