@@ -207,19 +207,30 @@ def agent_function(
     """The function ``wandb.agent`` calls (on its worker thread) for each run it hands out."""
 
     def train_one() -> None:
-        run_tracked(
-            _agent_parameters(),
-            settings,
-            mode=None,  # WANDB_MODE, else online
-            project=_project(),
-            group=spec,
-            sweep_id=os.environ.get("WANDB_SWEEP_ID"),
-            device=device,
-            hooks=RunHooks(training=_announce),
-            preemption=preemption,
-        )
+        _sweep_run(_agent_parameters(), settings, spec, device, preemption)
 
     return train_one
+
+
+def _sweep_run(
+    config: RunConfig,
+    settings: Settings,
+    spec: str | None,
+    device: str | None,
+    preemption: Preemption,
+) -> RunOutcome:
+    """One run a W&B sweep handed out, the same whichever agent launched it."""
+    return run_tracked(
+        config,
+        settings,
+        mode=None,  # WANDB_MODE, else online
+        project=_project(),
+        group=spec,
+        sweep_id=os.environ.get("WANDB_SWEEP_ID"),
+        device=device,
+        hooks=RunHooks(training=_announce),
+        preemption=preemption,
+    )
 
 
 def run_sweep_job(
@@ -234,14 +245,4 @@ def run_sweep_job(
         raise SweepError("run-config takes a JSON object of RunConfig fields")
     preemption = Preemption()
     with preemption.on_main_thread():
-        return run_tracked(
-            sweep_parameters(values),
-            settings,
-            mode=None,
-            project=_project(),
-            group=spec,
-            sweep_id=os.environ.get("WANDB_SWEEP_ID"),
-            device=device,
-            hooks=RunHooks(training=_announce),
-            preemption=preemption,
-        )
+        return _sweep_run(sweep_parameters(values), settings, spec, device, preemption)
