@@ -6,10 +6,12 @@ The fallback tests drive the real wandb client against a port nobody listens on.
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import wandb
+from wandb.sdk.mailbox.mailbox_handle import ServerResponseError
 
 from radsweep.errors import SweepError
 from radsweep.runs.config import RunConfig
@@ -114,3 +116,37 @@ def test_a_bad_timeout_setting_is_a_user_error(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("RADSWEEP_WANDB_FINISH_TIMEOUT", value)
     with pytest.raises(SweepError, match=r"RADSWEEP_WANDB_FINISH_TIMEOUT=.* is not a positive"):
         tracking.check_timeouts()
+
+
+def _wandb_refusing(monkeypatch: pytest.MonkeyPatch, in_use: int) -> list[str]:
+    """W&B whose online init fails and whose service then holds the run's id ``in_use`` times."""
+    modes: list[str] = []
+
+    def init(mode: str, **arguments: Any) -> SimpleNamespace:
+        modes.append(mode)
+        if mode == "online":
+            raise wandb.errors.CommError("no answer")
+        if modes.count("offline") <= in_use:
+            raise ServerResponseError("run ID run1 is in use")
+        return SimpleNamespace(name="run1", id="run1", settings=SimpleNamespace(sync_dir="d"))
+
+    monkeypatch.setattr(tracking.wandb, "init", init)
+    monkeypatch.setattr(tracking.wandb, "teardown", lambda: None)
+    monkeypatch.setattr(tracking.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(tracking, "_warn", lambda line: None)
+    return modes
+
+
+def test_the_offline_fallback_waits_for_wandb_to_release_the_failed_runs_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    modes = _wandb_refusing(monkeypatch, in_use=2)
+    assert tracking.init_run("online", id="run1").id == "run1"
+    assert modes == ["online", "offline", "offline", "offline"]
+
+
+def test_the_offline_fallback_gives_up_after_its_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
+    modes = _wandb_refusing(monkeypatch, in_use=10)
+    with pytest.raises(ServerResponseError, match="in use"):
+        tracking.init_run("online", id="run1")
+    assert modes == ["online"] + ["offline"] * tracking.OFFLINE_INIT_ATTEMPTS

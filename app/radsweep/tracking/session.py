@@ -9,17 +9,21 @@ timeout.
 import functools
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import wandb
+from wandb.sdk.mailbox.mailbox_handle import ServerResponseError
 
 from radsweep.errors import SweepError
 from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
 from radsweep.tracking import schema
 from radsweep.watchdog import attempt
+
+OFFLINE_INIT_ATTEMPTS = 4
 
 OFFLINE_MODES = ("offline", "disabled", "dryrun")
 PREEMPTED_EXIT_CODE = 128 + 15
@@ -94,8 +98,7 @@ def init_run(mode: str | None, **arguments: Any) -> Any:
         if requested in OFFLINE_MODES:
             raise  # already local: nothing to fall back to
         reason = _first_line(error)
-    wandb.teardown()  # W&B's service still holds the failed run's id (an agent run keeps it)
-    run = wandb.init(mode="offline", settings=settings, **arguments)
+    run = _init_offline(settings, arguments)
     server = os.environ.get("WANDB_BASE_URL", "the default W&B server")
     where = run.settings.sync_dir
     _warn(
@@ -103,6 +106,22 @@ def init_run(mode: str | None, **arguments: Any) -> Any:
         f"it logs offline instead, upload it later: wandb sync {where}"
     )
     return run
+
+
+def _init_offline(settings: wandb.Settings, arguments: dict[str, Any]) -> Any:
+    """The offline run in place of a failed online one, under the same id (an agent's run keeps
+    the id the sweep gave it). W&B's service can still hold that id for a moment after the
+    failed init is torn down, so an id "in use" is retried a few times before it counts."""
+    for tries in range(1, OFFLINE_INIT_ATTEMPTS):
+        wandb.teardown()
+        try:
+            return wandb.init(mode="offline", settings=settings, **arguments)
+        except ServerResponseError as error:
+            if "in use" not in str(error):
+                raise
+        time.sleep(0.5 * tries)
+    wandb.teardown()
+    return wandb.init(mode="offline", settings=settings, **arguments)
 
 
 @contextmanager
