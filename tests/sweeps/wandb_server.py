@@ -40,7 +40,10 @@ def agent_environment(settings: Settings, tmp_path: Path) -> dict[str, str]:
     log offline after a 2 s init timeout), this checkout importable."""
     netrc = tmp_path / "netrc"
     netrc.write_text("")
-    environment = {name: value for name, value in os.environ.items() if name != "WANDB_MODE"}
+    # Not this process's W&B mode, nor its W&B service: an agent on a GPU box starts its own,
+    # and a shared one would still hold the run id of the agent's failed online init.
+    inherited = ("WANDB_MODE", "WANDB_SERVICE")
+    environment = {name: value for name, value in os.environ.items() if name not in inherited}
     environment.update(
         RADSWEEP_HOME=str(settings.home),
         RADSWEEP_DATA_DIR=str(settings.data),
