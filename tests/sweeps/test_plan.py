@@ -9,6 +9,8 @@ from radsweep.errors import SweepError
 from radsweep.sweeps.plan import (
     BACKBONE_GFLOPS,
     DEVICES,
+    TRAIN_FACTOR,
+    attention_pool_flops,
     choose_devices,
     load_plan,
 )
@@ -40,9 +42,10 @@ def test_fig2_mimic_by_hand(tmp_path: Path) -> None:
     run = next(
         r for r in planned.runs if r.config.backbone == "rad-dino" and r.config.fraction == 0.025
     )
-    pool = 6 * 1369 * 768**2 + 4 * 1369**2 * 768  # qkv projection + attention, one sample
+    # score map, scores, pooled tokens, value map: one sample's forward
+    pool = 2 * 1369 * 768**2 + 2 * 1369**2 * 768 + 2 * 1369 * 768 + 2 * 768**2
     # Table 2: 100 samples at 2.5 %, 100 epochs; 5 seeds; 1,000 evaluation images per epoch
-    assert run.train_flops == pytest.approx(3 * pool * 100 * 100 * 5)
+    assert run.train_flops == pytest.approx(2 * pool * 100 * 100 * 5)
     assert run.eval_flops == pytest.approx(pool * 1000 * 100 * 5)
 
 
@@ -100,3 +103,25 @@ def test_backbone_flops_are_what_pytorch_counts(backbone: str) -> None:
     with FlopCounterMode(display=False) as counter:
         encoder(torch.zeros(1, 3, size, size, device="meta"))
     assert counter.get_total_flops() / 1e9 == pytest.approx(BACKBONE_GFLOPS[backbone], abs=0.01)
+
+
+@pytest.mark.parametrize(("tokens", "dim"), [(24, 16), (64, 48)])
+def test_attention_pool_flops_are_what_pytorch_counts(tokens: int, dim: int) -> None:
+    """The plan's head cost is the real pool's: forward, and forward plus backward."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from radsweep.training.layers import StackedAttentionPool, normalise_tokens
+
+    seeds, batch = 2, 64
+    pool = StackedAttentionPool(dim, [torch.Generator().manual_seed(s) for s in range(seeds)])
+    x = normalise_tokens(torch.randn(seeds, batch, tokens, dim))
+    with FlopCounterMode(display=False) as forward:
+        with torch.no_grad():
+            pool(x)
+    with FlopCounterMode(display=False) as step:
+        pool(x).sum().backward()
+    per_sample = attention_pool_flops(tokens, dim)
+    assert forward.get_total_flops() / (seeds * batch) == pytest.approx(per_sample, rel=0.05)
+    trained = step.get_total_flops() / (seeds * batch)
+    assert trained == pytest.approx(TRAIN_FACTOR * per_sample, rel=0.05)

@@ -98,26 +98,55 @@ def test_seed_dropout_masks_follow_each_seed_alone() -> None:
 
 def test_seed_by_seed_attention_equals_the_batched_one(monkeypatch: pytest.MonkeyPatch) -> None:
     """On the CPU large batches attend seed by seed; that computes what the batched path does."""
-    monkeypatch.setattr(layers, "SEED_BY_SEED_FROM", 1)
     pool = StackedAttentionPool(8, _generators(0, 1, 2))
     tokens = normalise_tokens(torch.randn(3, 4, 5, 8))
     mask = torch.rand(3, 4, 5) > 0.3
     mask[..., 0] = True
 
-    def pooled_and_grads(batched: bool) -> list[torch.Tensor]:
+    def pooled_and_grads(seed_by_seed_from: int) -> list[torch.Tensor]:
+        monkeypatch.setattr(layers, "SEED_BY_SEED_FROM", seed_by_seed_from)
         pool.zero_grad()
         dropout = SeedDropout(0.2, _generators(7, 8, 9), active=[True, False, True])
-        if batched:
-            out = pool._attend(tokens, mask, dropout, *pool._folded())
-        else:
-            out = pool(tokens, mask, dropout)
+        out = pool(tokens, mask, dropout)
         (out * torch.arange(8.0)).sum().backward()
         return [out.detach()] + [p.grad.clone() for p in pool.parameters()]
 
-    for seed_by_seed, batched in zip(
-        pooled_and_grads(batched=False), pooled_and_grads(batched=True), strict=True
-    ):
+    for seed_by_seed, batched in zip(pooled_and_grads(1), pooled_and_grads(2**40), strict=True):
         torch.testing.assert_close(seed_by_seed, batched)
+
+
+def test_attention_pool_gradients_match_textbook_attention() -> None:
+    """The regrouped products (score map, pooled values) train the same parameters alike."""
+    pool = StackedAttentionPool(8, _generators(0, 1))
+    with torch.no_grad():
+        pool.norm.weight.uniform_(0.5, 1.5)
+        pool.norm.bias.uniform_(-1, 1)
+    x = torch.randn(2, 4, 5, 8, dtype=torch.float64)
+    pool = pool.double()
+    mask = (torch.rand(2, 4, 5) > 0.3).index_fill(-1, torch.tensor([0]), True)
+    upstream = torch.randn(2, 4, 8, dtype=torch.float64)
+    (pool(nn.functional.layer_norm(x, (8,)), mask) * upstream).sum().backward()
+    ours = [p.grad.clone() for p in pool.parameters()]
+    pool.zero_grad()
+    reference = torch.stack([_reference_pool(pool, s, x[s], mask[s]) for s in range(2)])
+    (reference * upstream).sum().backward()
+    for got, expected in zip(ours, [p.grad for p in pool.parameters()], strict=True):
+        torch.testing.assert_close(got, expected)
+
+
+def test_dropout_keeps_the_value_bias_exact() -> None:
+    """With dropout the attention rows no longer sum to one; the value bias follows their sum."""
+    pool = StackedAttentionPool(8, _generators(0))
+    with torch.no_grad():
+        pool.qkv.bias.uniform_(-3, 3)
+    tokens = normalise_tokens(torch.randn(1, 3, 6, 8))
+    out = pool(tokens, dropout=SeedDropout(0.5, _generators(4)))
+    weight = pool.norm.weight.unsqueeze(-1) * pool.qkv.weight
+    bias = pool.norm.bias.unsqueeze(1) @ pool.qkv.weight + pool.qkv.bias.unsqueeze(1)
+    q, k, v = (tokens[0] @ weight[0] + bias[0]).chunk(3, dim=-1)
+    weights = ((q @ k.transpose(-1, -2)) / math.sqrt(8)).softmax(-1)
+    dropped = SeedDropout(0.5, _generators(4))(weights[None])[0]
+    torch.testing.assert_close(out[0], (dropped @ v).mean(1))
 
 
 def test_weight_gradient_of_the_projection_matches_autograd() -> None:

@@ -35,7 +35,9 @@ BACKBONE_GFLOPS = {
 # BERT forward per report: 2 x non-embedding parameters x tokens + attention (4 L^2 D per layer).
 TEXT_LAYERS = {"biovil-t": 12, "cxr-bert-general": 12, "bio-clinicalbert": 12, "minilm": 6}
 DEFAULT_TEXT_TOKENS = 256
-TRAIN_FACTOR = 3  # forward + backward of a head: about three forwards
+# Forward + backward of a head on frozen features: two forwards. Every product's backward needs
+# the gradient of its trained operand only (no gradient flows into the cached tokens).
+TRAIN_FACTOR = 2
 FP16_BYTES = 2
 
 # Images per task as the paper builds it, and how many of them each epoch validates on.
@@ -286,8 +288,14 @@ def _text_head_flops(config: RunConfig) -> float:
 
 
 def attention_pool_flops(tokens: int, dim: int) -> float:
-    """The self-attention pool: the qkv projection (6 T D^2) and scores plus values (4 T^2 D)."""
-    return 6.0 * tokens * dim * dim + 4.0 * tokens * tokens * dim
+    """Forward FLOPs per sample of ``StackedAttentionPool``: the score map on every token
+    (2 T D^2), the scores (2 T^2 D), the pooled tokens (2 T D) and the value map (2 D^2)."""
+    return (
+        2.0 * tokens * dim * dim
+        + 2.0 * tokens * tokens * dim
+        + 2.0 * tokens * dim
+        + 2.0 * dim * dim
+    )
 
 
 def _info(kind: EncoderKind, name: str) -> EncoderInfo:

@@ -145,6 +145,22 @@ class StackedAttentionPool(nn.Module):
     Dropout comes from a ``SeedDropout`` so each seed draws its masks from its own generator.
     The tokens arrive already normalised without affine (``normalise_tokens``): the features are
     frozen, so the engine normalises each sample once when it loads them, not at every step.
+
+    The parameters are the textbook ones (one Q/K/V map); the computation is regrouped so that no
+    per-token projection is wasted on frozen tokens. Per sample of T tokens of width D:
+
+    * scores: ``(x_i W_q + c_q)(x_j W_k + c_k)^T`` equals ``x_i (W_q W_k^T) x_j^T + (c_q W_k^T)
+      x_j^T`` plus terms constant over the keys j, which the softmax ignores. One product with
+      ``M = W_q W_k^T`` (2TD^2) replaces the Q and K projections (4TD^2);
+    * values: the mean over queries commutes with the value map, so the pooled vector is
+      ``(a X) W_v + (sum a) c_v`` for the query-averaged attention row ``a``: 2TD + 2D^2 instead
+      of projecting every token (2TD^2) and weighting it (2T^2 D).
+
+    Measured with ``FlopCounterMode`` (forward and backward, 5 seeds): 2.0x fewer FLOPs than the
+    textbook grouping for RAD-DINO's 1,369 tokens of 768, 2.5x for ViT-B/16's 196. With few rows
+    per step and wide tokens (batch x tokens near 1.5 D, e.g. ResNet-50's 49 tokens of 2,048 at
+    batch 64) the D^3 product of ``M`` offsets the saving. ``attention_pool_flops`` counts this
+    form; a test checks the count.
     """
 
     def __init__(self, dim: int, generators: list[torch.Generator]) -> None:
@@ -153,32 +169,25 @@ class StackedAttentionPool(nn.Module):
         self.qkv = StackedLinear(dim, 3 * dim, generators)
         self.scale = 1 / math.sqrt(dim)
 
-    def _folded(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The Q/K/V weight ``[S, D, 3D]`` and bias ``[S, 1, 3D]`` with the LayerNorm folded in.
+    def _maps(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The score map ``M`` ``[S, D, D]`` with its key-side bias ``u`` ``[S, 1, D]`` (Q scaled
+        by 1/sqrt(D)), and the value map ``W_v`` ``[S, D, D]`` with its bias ``c_v``
+        ``[S, 1, D]``; all with the LayerNorm's scale g and shift h folded in.
 
-        (x g + h) W + c equals x (g W) + (h W + c) for the LayerNorm's scale g and shift h. Same
-        function, same parameters; but the normalised frozen tokens x need no gradient, which
-        saves the input-gradient GEMM and passes over the largest tensor.
+        (x g + h) W + c equals x (g W) + (h W + c): same function, same parameters, but the
+        normalised frozen tokens x need no gradient, which saves the input-gradient GEMMs.
         """
+        d = self.qkv.weight.shape[1]
         weight = self.norm.weight.unsqueeze(-1) * self.qkv.weight
         bias = torch.baddbmm(
             self.qkv.bias.unsqueeze(1), self.norm.bias.unsqueeze(1), self.qkv.weight
         )
-        return weight, bias
-
-    def _project(
-        self, normalised: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Q (already scaled by 1/sqrt(d)), K and V of the normalised tokens, each contiguous."""
-        s, b, t, d = normalised.shape
-        flat = normalised.view(s, b * t, d)
-        scales = (self.scale, 1.0, 1.0)
-        return tuple(
-            _FrozenInputAffine.apply(
-                bias[..., i * d : (i + 1) * d], flat, weight[..., i * d : (i + 1) * d], scale
-            ).view(s, b, t, d)
-            for i, scale in enumerate(scales)
-        )  # type: ignore[return-value]
+        query, key, value = weight.split(d, dim=-1)
+        query_bias, _, value_bias = bias.split(d, dim=-1)
+        key_t = key.transpose(1, 2)
+        scores = torch.bmm(query, key_t).mul_(self.scale)
+        key_bias = torch.bmm(query_bias, key_t).mul_(self.scale)
+        return scores, key_bias, value, value_bias
 
     def forward(
         self,
@@ -195,42 +204,47 @@ class StackedAttentionPool(nn.Module):
         which at ViT-B shape made the pass 10 % slower than separate runs. Small batches stay
         batched, where the loop's overhead would cost more (20 % at 16 tokens of 64).
         """
-        weight, bias = self._folded()
+        maps = self._maps()
         seeds = tokens.shape[0]
         if tokens.device.type != "cpu" or seeds == 1 or tokens[0].numel() < SEED_BY_SEED_FROM:
-            return self._attend(tokens, mask, dropout, weight, bias)
+            return _attend(tokens, mask, dropout, *maps)
         # split, not slicing: its backward writes the seeds' gradients into one tensor at once.
         masks = [None] * seeds if mask is None else mask.split(1)
-        parts = zip(tokens.split(1), masks, weight.split(1), bias.split(1), strict=True)
+        per_seed = zip(tokens.split(1), masks, *(m.split(1) for m in maps), strict=True)
         pooled = [
-            self._attend(x, m, None if dropout is None else dropout.only(seed), w, c)
-            for seed, (x, m, w, c) in enumerate(parts)
+            _attend(x, m, None if dropout is None else dropout.only(seed), *seed_maps)
+            for seed, (x, m, *seed_maps) in enumerate(per_seed)
         ]
         return torch.cat(pooled)
 
-    def _attend(
-        self,
-        tokens: torch.Tensor,
-        mask: torch.Tensor | None,
-        dropout: "SeedDropout | None",
-        weight: torch.Tensor,
-        bias: torch.Tensor,
-    ) -> torch.Tensor:
-        s, b, t, d = tokens.shape
-        q, k, v = self._project(tokens, weight, bias)
-        scores = torch.bmm(q.view(s * b, t, d), k.view(s * b, t, d).transpose(1, 2))
-        scores = scores.view(s, b, t, t)
-        if mask is not None:
-            scores = scores.masked_fill(~mask[:, :, None, :], float("-inf"))
-        weights = scores.softmax(dim=-1)
-        if dropout is not None:
-            weights = dropout(weights)
-        # Mean pooling commutes with the value product: average the attention rows of the real
-        # queries first, then one [1, T] x [T, D] product per sample instead of [T, T] x [T, D].
-        if mask is None:
-            row_mean = weights.mean(dim=2)
-        else:
-            valid = mask.to(weights.dtype)
-            row_mean = torch.einsum("sbqk,sbq->sbk", weights, valid)
-            row_mean = row_mean / valid.sum(dim=2, keepdim=True).clamp_min(1.0)
-        return torch.matmul(row_mean.view(s * b, 1, t), v.reshape(s * b, t, d)).view(s, b, d)
+
+def _attend(
+    tokens: torch.Tensor,
+    mask: torch.Tensor | None,
+    dropout: SeedDropout | None,
+    score_map: torch.Tensor,
+    key_bias: torch.Tensor,
+    value_map: torch.Tensor,
+    value_bias: torch.Tensor,
+) -> torch.Tensor:
+    """The pooled vectors ``[S, B, D]`` from the maps of ``StackedAttentionPool._maps``."""
+    s, b, t, d = tokens.shape
+    flat = tokens.reshape(s, b * t, d)
+    queries = _FrozenInputAffine.apply(key_bias, flat, score_map, 1.0)
+    keys = tokens.reshape(s * b, t, d).transpose(1, 2)
+    scores = torch.bmm(queries.view(s * b, t, d), keys).view(s, b, t, t)
+    if mask is not None:
+        scores = scores.masked_fill(~mask[:, :, None, :], float("-inf"))
+    weights = scores.softmax(dim=-1)
+    if dropout is not None:
+        weights = dropout(weights)
+    if mask is None:
+        row_mean = weights.mean(dim=2)
+    else:
+        valid = mask.to(weights.dtype)
+        row_mean = torch.einsum("sbqk,sbq->sbk", weights, valid)
+        row_mean = row_mean / valid.sum(dim=2, keepdim=True).clamp_min(1.0)
+    pooled = torch.bmm(row_mean.view(s * b, 1, t), tokens.reshape(s * b, t, d)).view(s, b, d)
+    # Dropout leaves the attention rows summing to about, not exactly, one: weigh c_v by the sum.
+    mass = row_mean.sum(dim=-1, keepdim=True)
+    return torch.baddbmm(mass * value_bias, pooled, value_map)
