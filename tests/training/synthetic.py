@@ -54,7 +54,7 @@ def seed_splits(
 
 
 def privileged_features(kind: str, samples: int, seed: int = 0) -> TrainingData:
-    """The seed's two regimes in miniature (its Figure 4).
+    """The paper's two regimes in miniature (its Figure 4).
 
     A hidden state shows faintly in the image tokens. ``prognostic``: the report describes the
     state and the label is a noisy outcome of it, so the report carries information the labels
