@@ -27,13 +27,14 @@ from radsweep.reports.section import (
 )
 from radsweep.reports.style import (
     BASELINE,
-    HEAD_NAMES,
     Palette,
+    head_label,
     metric_label,
     task_order,
     task_title,
 )
 from radsweep.reports.style import text_label as text_name
+from radsweep.training.registry import PAPER_HEAD
 
 SAMPLE_LEVEL = 0.90  # the paper's Figures 2 and 5
 ABLATION_LEVEL = 0.95
@@ -42,7 +43,7 @@ IMAGE_ONLY = "image only (attention head)"
 
 def image_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """Image-only runs with the study's attention head: the sample-efficiency grid."""
-    return rows[(rows["method"] == "image") & (rows["head"] == "attention")]
+    return rows[(rows["method"] == "image") & (rows["head"] == PAPER_HEAD)]
 
 
 def _title(task: str, stats: pd.DataFrame, extra: str = "") -> str:
@@ -100,7 +101,7 @@ ABLATIONS = (
         "head",
         "image",
         (),
-        lambda value: HEAD_NAMES.get(value, value),
+        head_label,
         "the paper's Figures 14 and 15",
     ),
     Ablation(
@@ -143,7 +144,7 @@ def ablation(rows: pd.DataFrame, spec: Ablation) -> Section:
     )
     candidates = rows[rows["method"] == spec.method]
     if spec.method != "image":
-        candidates = candidates[candidates["head"] == "attention"]
+        candidates = candidates[candidates["head"] == PAPER_HEAD]
     chosen = {}
     for knob in spec.held:
         candidates, chosen[knob] = prefer(candidates, knob)

@@ -25,7 +25,7 @@ from radsweep.runs.config import RunConfig
 from radsweep.sweeps.packaged import resolve_spec
 from radsweep.tasks.registry import all_tasks
 from radsweep.tasks.spec import TaskSpec
-from radsweep.training.config import HeadKind
+from radsweep.training.registry import head_spec
 
 with warnings.catch_warnings():
     # sweeps 0.2 declares pydantic-v1 model options; pydantic v2 warns about them on import.
@@ -206,10 +206,11 @@ def _check_encoders(path: Path, config: RunConfig) -> None:
             hint=f"choose from: {', '.join(sorted(texts))}",
         )
     backbone = images.get(config.backbone or "")
-    if config.head is HeadKind.CLS_LP and backbone is not None and not backbone.has_cls:
+    head = head_spec(config.head)
+    if head.reads_cls and backbone is not None and not backbone.has_cls:
         with_cls = ", ".join(name for name, info in images.items() if info.has_cls)
         raise SweepError(
-            f"{path}: head cls-lp needs a CLS token, which backbone {backbone.name} lacks",
+            f"{path}: head {head.name} needs a CLS token, which backbone {backbone.name} lacks",
             hint=f"backbones with one: {with_cls}",
         )
 
