@@ -10,14 +10,9 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from radsweep.training import HeadSpec, register_head
 from radsweep.training.layers import SeedDropout, StackedLayerNorm
-from radsweep.training.registry import (
-    LINEAR_PROBE_LR,
-    HeadSpec,
-    probe_flops,
-    register_head,
-    unregister_head,
-)
+from radsweep.training.registry import LINEAR_PROBE_LR, probe_flops, unregister_head
 
 NAME = "max-lp"
 
