@@ -29,6 +29,7 @@ from radsweep.reports.style import (
     BASELINE,
     Palette,
     head_label,
+    head_rank,
     metric_label,
     task_order,
     task_title,
@@ -92,6 +93,7 @@ class Ablation:
     held: tuple[str, ...]
     label: Callable[[Any], str]
     figures: str
+    rank: Callable[[Any], Any] | None = None  # the order of the factor's values; None: by value
 
 
 ABLATIONS = (
@@ -103,6 +105,7 @@ ABLATIONS = (
         (),
         head_label,
         "the paper's Figures 14 and 15",
+        head_rank,
     ),
     Ablation(
         "ablation-tau",
@@ -190,7 +193,9 @@ def _baseline_missing(stats: pd.DataFrame, baseline: pd.DataFrame) -> list[str]:
 
 
 def _ablation_figure(stats: pd.DataFrame, spec: Ablation):
-    settings = stats.drop_duplicates("setting").sort_values(spec.factor)["setting"]
+    rank = spec.rank
+    by = None if rank is None else (lambda values: values.map(rank))
+    settings = stats.drop_duplicates("setting").sort_values(spec.factor, key=by)["setting"]
     palette = Palette(settings, [IMAGE_ONLY, *settings], {IMAGE_ONLY: BASELINE})
     pairs = [
         (task, series)

@@ -60,6 +60,13 @@ def head_label(head: str) -> str:
     return names.get(head, head)
 
 
+def head_rank(head: str) -> int:
+    """A head's place in figures: the catalogue's order (the paper's head first), then heads no
+    longer registered."""
+    names = [spec.name for spec in head_specs()]
+    return names.index(head) if head in names else len(names)
+
+
 def text_label(encoder: str) -> str:
     return display_name(encoder, "text")
 
