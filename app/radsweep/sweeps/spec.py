@@ -3,8 +3,9 @@
 A spec is a plain W&B sweep configuration whose parameters are ``RunConfig`` fields, so W&B accepts
 it unchanged (``radsweep sweep register``) and the local runner visits the same configurations:
 W&B's own suggestion engine (the ``sweeps`` package) checks the schema and expands grid and random
-searches. Every configuration is then checked against its task and the encoder registry, so a bad
-spec fails at once, naming the file and the parameter, instead of failing run by run later.
+searches. Every configuration is then checked against its task, the encoder registry and the head
+catalogue, so a bad spec fails at once, naming the file and the parameter, instead of failing run
+by run later.
 """
 
 import random
