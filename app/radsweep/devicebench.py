@@ -33,11 +33,11 @@ from radsweep.sweeps.plan import (
     TRAIN_FACTOR,
     Device,
     Plan,
-    attention_pool_flops,
     load_plan,
 )
 from radsweep.training import benchmark
 from radsweep.training.config import HeadKind
+from radsweep.training.registry import head_spec
 
 STUDY_BACKBONES = tuple(BACKBONE_GFLOPS)
 GPU_BATCH_CAP = 64  # enough to fill a GPU; larger batches only lengthen the run
@@ -173,10 +173,7 @@ def _head(shape: benchmark.TokenShape, seeds: int, sizes: tuple[int, int, int, i
     """Vectorized vs sequential fits (the median of paired rounds) and the FLOPs of one fit."""
     train, validation, epochs, rounds = sizes
     result = benchmark.vectorization(shape, seeds, train, validation, epochs, rounds)
-    if shape.head is HeadKind.ATTENTION:
-        forward = attention_pool_flops(shape.tokens, shape.dim)
-    else:
-        forward = 4.0 * shape.dim
+    forward = head_spec(shape.head).forward_flops(shape.tokens, shape.dim)
     flops = (TRAIN_FACTOR * train + validation) * forward * epochs * seeds
     return HeadSpeedup(
         shape.name, seeds, result.vectorized_seconds, result.sequential_seconds, flops

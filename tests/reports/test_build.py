@@ -154,8 +154,11 @@ def test_ablations_table7_and_curves(report: Report, store: ResultsStore) -> Non
     tau = _section(report, "ablation-tau").data
     assert set(tau["setting"]) == {"τ = 0.25", "τ = 0.5", "τ = 2", "image only (attention head)"}
     assert set(tau["task"]) == {"synth-prognostic"}  # the only task that varied τ
-    heads = _section(report, "ablation-head").data
-    assert set(heads["head"]) == {"attention", "mean-lp", "cls-lp"}
+    heads = _section(report, "ablation-head")
+    assert set(heads.data["head"]) == {"attention", "mean-lp", "cls-lp"}
+    assert heads.figure is not None  # the head catalogue's order and display names
+    shown = [text.get_text() for text in heads.figure.legends[0].get_texts()]
+    assert shown == ["Attention head", "Mean - LP", "CLS - LP"]
     table = _section(report, "table-7").data
     seeds = store.seed_metrics()
     for row in table.itertuples(index=False):

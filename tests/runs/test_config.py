@@ -61,3 +61,27 @@ def test_run_key_depends_on_config_and_caches_only() -> None:
     assert run_key(resolved, ["a"]) != run_key(resolved, ["c"])
     other = resolved.model_copy(update={"fraction": 0.1})
     assert run_key(other, ["a"]) != run_key(resolved, ["a"])
+
+
+# Keys of resolved configurations, written before the heads became a catalogue: stored results
+# and W&B runs are found by these, so they must never change.
+STORED_KEYS = {
+    ("attention", "image"): "f457e9cd9a347d341aee6df532c58889",
+    ("attention", "distill"): "31bd2a2a849cb6f92daf4ef62ad047d1",
+    ("attention", "text"): "0a5d092914f2d4781eec53a956843485",
+    ("mean-lp", "image"): "871fed72e8d0b7777813e0b9bb0b1844",
+    ("mean-lp", "distill"): "3d9ebd011db73ad7d127d2289be90afc",
+    ("mean-lp", "text"): "659923424a4e29ffea06fe7fd22467f5",
+    ("cls-lp", "image"): "70421cc3db26c792c614d70dd171c375",
+    ("cls-lp", "distill"): "c0c2df7de19d83ae04898ad06abdc7f7",
+    ("cls-lp", "text"): "659923424a4e29ffea06fe7fd22467f5",
+}
+
+
+@pytest.mark.parametrize(("head", "method"), sorted(STORED_KEYS))
+def test_run_keys_of_stored_results_do_not_change(head: str, method: str) -> None:
+    config = RunConfig(
+        task="readmission", backbone="rad-dino", method=method, head=head, fraction=0.05
+    )
+    resolved = config.resolve(READMISSION)
+    assert run_key(resolved, ["cache-a", "cache-b"]) == STORED_KEYS[head, method]

@@ -10,6 +10,7 @@ from radsweep.errors import SweepError
 from radsweep.sweeps.spec import expand, load_spec, suggestions, task_specs
 from radsweep.tasks.catalogue import STUDY_TASKS
 from radsweep.training.config import Method
+from tests.training.max_pool_head import max_pool_head
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # sweeps 0.2 declares pydantic-v1 options
@@ -227,3 +228,16 @@ def test_local_runs_need_grid_or_a_capped_random_search(tmp_path: Path, tasks: d
 def test_a_missing_file_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(SweepError, match="cannot read sweep spec"):
         load_spec(tmp_path / "missing.yaml")
+
+
+def test_heads_are_checked_against_the_head_catalogue(tmp_path: Path, tasks: dict) -> None:
+    path = write(tmp_path, "method: grid\nparameters:\n" + GOOD + "  fraction: {value: 0.1}\n"
+                 "  head: {values: [attention, max-lp]}\n")  # fmt: skip
+    with pytest.raises(SweepError, match="parameter head = 'max-lp': unknown head 'max-lp'"):
+        expand(load_spec(path), tasks)
+    with max_pool_head():
+        configs = expand(load_spec(path), tasks)
+    assert [(config.head, config.lr) for config in configs] == [
+        ("attention", 1e-4),
+        ("max-lp", 1e-3),
+    ]

@@ -9,9 +9,8 @@ from rich import box
 from rich.table import Table
 
 from radsweep.cli.context import console, progress_bar, settings
-from radsweep.cli.train import parse_seeds
+from radsweep.cli.train import DEFAULT_HEAD, HeadChoice, parse_seeds
 from radsweep.errors import RadsweepError
-from radsweep.training.config import HeadKind
 
 if TYPE_CHECKING:  # imported when the command runs: they pull in pandas, torch, the encoders
     import pandas as pd
@@ -114,9 +113,7 @@ def screen(
         str | None,
         typer.Option(help="Fractions of the control, e.g. 0.05,0.1 (default: the two smallest)."),
     ] = None,
-    head: Annotated[HeadKind, typer.Option(help="Image head of the control.")] = (
-        HeadKind.ATTENTION
-    ),
+    head: Annotated[HeadChoice, typer.Option(help="Image head of the control.")] = DEFAULT_HEAD,
     epochs: Annotated[int | None, typer.Option(help="Epochs (default: the task's table).")] = None,
     lr: Annotated[float | None, typer.Option(help="Adam learning rate (default: the head's).")] = (
         None

@@ -1,5 +1,6 @@
 """``radsweep train``: one configuration, all its seeds in one pass, a table of the results."""
 
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -11,12 +12,17 @@ from radsweep.devices import resolve_device
 from radsweep.errors import RadsweepError
 from radsweep.runs.config import MAX_SEED, MAX_SEEDS
 from radsweep.stats import t_interval
-from radsweep.training.config import HeadKind, Method
+from radsweep.training.config import Method
+from radsweep.training.registry import PAPER_HEAD, head_specs
 
 if TYPE_CHECKING:  # imported lazily at run time: they pull in torch, encoders and W&B
     import numpy as np
 
     from radsweep.runs.outcome import RunOutcome
+
+HeadChoice = StrEnum("HeadChoice", [(spec.name, spec.name) for spec in head_specs()])
+"""The registered heads, as --head offers them (read from the catalogue, so a new head shows)."""
+DEFAULT_HEAD = HeadChoice(PAPER_HEAD)
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:
@@ -99,9 +105,7 @@ def train(
         float, typer.Option(help="Training fraction, in (0, 1] (the task's tables list them).")
     ] = 1.0,
     seeds: Annotated[str, typer.Option(help="Seeds, e.g. 0-4 or 0,2,7.")] = "0-4",
-    head: Annotated[HeadKind, typer.Option(help="Image head (Appendix C.1).")] = (
-        HeadKind.ATTENTION
-    ),
+    head: Annotated[HeadChoice, typer.Option(help="Image head (Appendix C.1).")] = DEFAULT_HEAD,
     tau: Annotated[
         float | None, typer.Option(help="Teacher temperature τ (default: the task's).")
     ] = None,
@@ -179,7 +183,7 @@ def train(
     resolved = outcome.config
     title = (
         f"{resolved.task} · {resolved.backbone or resolved.text_encoder} · {resolved.method.value}"
-        f" · {resolved.head.value} · fraction {resolved.fraction:g} · {resolved.epochs} epochs"
+        f" · {resolved.head} · fraction {resolved.fraction:g} · {resolved.epochs} epochs"
     )
     console.print(_results_table(outcome, title))
     console.print(_interval_line("mean AUC (final epoch)", outcome.result.model.final_auc))

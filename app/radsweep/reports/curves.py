@@ -8,6 +8,7 @@ from matplotlib.ticker import MaxNLocator
 
 from radsweep.reports.section import Section, legend, panels
 from radsweep.reports.style import OKABE_ITO, Palette, task_title
+from radsweep.training.registry import PAPER_HEAD
 
 STAGE_COLOURS = {"model": OKABE_ITO[0], "teacher": OKABE_ITO[6]}
 STAGE_NAMES = {"model": "model (the student, for distillation)", "teacher": "teacher"}
@@ -22,7 +23,7 @@ def default_runs(runs: pd.DataFrame, palette: Palette) -> dict[str, list[str]]:
     """Per task, one run per method: the largest training fraction, the first backbone in the
     study's order, the attention head, the latest run."""
     rank = {name: index for index, name in enumerate(palette.names)}
-    ordered = runs.assign(order=runs["series"].map(rank), probe=runs["head"] != "attention")
+    ordered = runs.assign(order=runs["series"].map(rank), probe=runs["head"] != PAPER_HEAD)
     ordered = ordered.sort_values(
         ["fraction", "order", "probe", "created_at"], ascending=[False, True, True, False]
     )

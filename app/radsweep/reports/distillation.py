@@ -21,6 +21,7 @@ from radsweep.reports.style import (
     metric_label,
     task_title,
 )
+from radsweep.training.registry import PAPER_HEAD
 
 LEVEL = 0.95  # the paper's Figure 3
 ARMS = ("image", "self-distill", "distill", "teacher")
@@ -43,7 +44,7 @@ def _main(
     rows: pd.DataFrame, method: str, knobs: tuple[str, ...], notes: list[str]
 ) -> pd.DataFrame:
     """The method's attention-head runs at the main setting of each knob (noted per task)."""
-    kept = rows[(rows["method"] == method) & (rows["head"] == "attention")]
+    kept = rows[(rows["method"] == method) & (rows["head"] == PAPER_HEAD)]
     chosen = {}
     for knob in knobs:
         kept, chosen[knob] = prefer(kept, knob)

@@ -27,13 +27,15 @@ from radsweep.reports.section import (
 )
 from radsweep.reports.style import (
     BASELINE,
-    HEAD_NAMES,
     Palette,
+    head_label,
+    head_rank,
     metric_label,
     task_order,
     task_title,
 )
 from radsweep.reports.style import text_label as text_name
+from radsweep.training.registry import PAPER_HEAD
 
 SAMPLE_LEVEL = 0.90  # the paper's Figures 2 and 5
 ABLATION_LEVEL = 0.95
@@ -42,7 +44,7 @@ IMAGE_ONLY = "image only (attention head)"
 
 def image_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """Image-only runs with the study's attention head: the sample-efficiency grid."""
-    return rows[(rows["method"] == "image") & (rows["head"] == "attention")]
+    return rows[(rows["method"] == "image") & (rows["head"] == PAPER_HEAD)]
 
 
 def _title(task: str, stats: pd.DataFrame, extra: str = "") -> str:
@@ -91,6 +93,7 @@ class Ablation:
     held: tuple[str, ...]
     label: Callable[[Any], str]
     figures: str
+    rank: Callable[[Any], Any] | None = None  # the order of the factor's values; None: by value
 
 
 ABLATIONS = (
@@ -100,8 +103,9 @@ ABLATIONS = (
         "head",
         "image",
         (),
-        lambda value: HEAD_NAMES.get(value, value),
+        head_label,
         "the paper's Figures 14 and 15",
+        head_rank,
     ),
     Ablation(
         "ablation-tau",
@@ -143,7 +147,7 @@ def ablation(rows: pd.DataFrame, spec: Ablation) -> Section:
     )
     candidates = rows[rows["method"] == spec.method]
     if spec.method != "image":
-        candidates = candidates[candidates["head"] == "attention"]
+        candidates = candidates[candidates["head"] == PAPER_HEAD]
     chosen = {}
     for knob in spec.held:
         candidates, chosen[knob] = prefer(candidates, knob)
@@ -189,7 +193,9 @@ def _baseline_missing(stats: pd.DataFrame, baseline: pd.DataFrame) -> list[str]:
 
 
 def _ablation_figure(stats: pd.DataFrame, spec: Ablation):
-    settings = stats.drop_duplicates("setting").sort_values(spec.factor)["setting"]
+    rank = spec.rank
+    by = None if rank is None else (lambda values: values.map(rank))
+    settings = stats.drop_duplicates("setting").sort_values(spec.factor, key=by)["setting"]
     palette = Palette(settings, [IMAGE_ONLY, *settings], {IMAGE_ONLY: BASELINE})
     pairs = [
         (task, series)

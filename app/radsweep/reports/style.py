@@ -11,6 +11,7 @@ from typing import Any
 
 from radsweep.encoders.pretrained import display_name
 from radsweep.tasks.registry import KNOWN_TASKS
+from radsweep.training.registry import head_specs
 
 OKABE_ITO = (
     "#0072B2",  # blue
@@ -46,12 +47,24 @@ RC = {
     "svg.fonttype": "none",
 }
 
-HEAD_NAMES = {"attention": "Attention head", "mean-lp": "Mean - LP", "cls-lp": "CLS - LP"}
-
 
 def backbone_label(backbone: str, variant: str | None = None) -> str:
     name = display_name(backbone, "image")
     return f"{name} ({variant})" if variant else name
+
+
+def head_label(head: str) -> str:
+    """A head's display name from the head catalogue; a head no longer registered keeps its
+    stored name."""
+    names = {spec.name: spec.display for spec in head_specs()}
+    return names.get(head, head)
+
+
+def head_rank(head: str) -> int:
+    """A head's place in figures: the catalogue's order (the paper's head first), then heads no
+    longer registered."""
+    names = [spec.name for spec in head_specs()]
+    return names.index(head) if head in names else len(names)
 
 
 def text_label(encoder: str) -> str:

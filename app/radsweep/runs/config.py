@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from radsweep.tasks.spec import TaskSpec
-from radsweep.training.config import HeadKind, Method, TrainConfig
+from radsweep.training.config import HeadKind, HeadName, Method, TrainConfig
 
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 DEFAULT_TEXT_ENCODER = "biovil-t"  # the paper's BioViL-T BERT
@@ -30,7 +30,7 @@ class RunConfig(BaseModel):
     task: str
     backbone: str | None = Field(default=None, description="Image encoder; None for text-only.")
     method: Method = Method.IMAGE
-    head: HeadKind = HeadKind.ATTENTION
+    head: HeadName = HeadKind.ATTENTION
     fraction: Annotated[float, Field(gt=0.0, le=1.0)]
     seeds: tuple[int, ...] = DEFAULT_SEEDS
     tau: Annotated[float | None, Field(gt=0.0, allow_inf_nan=False)] = None

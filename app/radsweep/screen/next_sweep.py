@@ -51,7 +51,7 @@ def sweep_config(screen: Screen) -> dict[str, Any]:
         "task": screen.task.name,
         "backbone": options.backbone,
         "text_encoder": options.text_encoder,
-        "head": options.head.value,
+        "head": str(options.head),
         "seeds": list(options.seeds),
     }
     for name in ("epochs", "lr", "max_length", "tiny"):

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from radsweep.errors import RadsweepError
 from radsweep.runs.config import DEFAULT_SEEDS, RunConfig
 from radsweep.tasks.spec import TaskSpec
-from radsweep.training.config import HeadKind, Method
+from radsweep.training.config import HeadKind, HeadName, Method
 
 LIGHT_BACKBONE = "pixel-patches"
 LIGHT_TEXT_ENCODER = "minilm-sentences"
@@ -41,7 +41,7 @@ class ScreenOptions(BaseModel):
     fractions: tuple[float, ...] | None = Field(
         default=None, description="Small fractions of the control; None: the task's two smallest."
     )
-    head: HeadKind = HeadKind.ATTENTION
+    head: HeadName = HeadKind.ATTENTION
     epochs: Annotated[int | None, Field(gt=0)] = None
     lr: Annotated[float | None, Field(gt=0.0)] = None
     tau: Annotated[float | None, Field(gt=0.0)] = None
@@ -59,7 +59,7 @@ class ScreenOptions(BaseModel):
             raise ValueError(f"fractions must lie in (0, 1], got {list(fractions)}")
         return tuple(sorted(set(fractions)))
 
-    def run_config(self, method: Method, fraction: float, head: HeadKind) -> RunConfig:
+    def run_config(self, method: Method, fraction: float, head: str) -> RunConfig:
         """One configuration with the screen's shared settings."""
         return RunConfig(
             task=self.task,

@@ -3,8 +3,9 @@
 A spec is a plain W&B sweep configuration whose parameters are ``RunConfig`` fields, so W&B accepts
 it unchanged (``radsweep sweep register``) and the local runner visits the same configurations:
 W&B's own suggestion engine (the ``sweeps`` package) checks the schema and expands grid and random
-searches. Every configuration is then checked against its task and the encoder registry, so a bad
-spec fails at once, naming the file and the parameter, instead of failing run by run later.
+searches. Every configuration is then checked against its task, the encoder registry and the head
+catalogue, so a bad spec fails at once, naming the file and the parameter, instead of failing run
+by run later.
 """
 
 import random
@@ -25,7 +26,7 @@ from radsweep.runs.config import RunConfig
 from radsweep.sweeps.packaged import resolve_spec
 from radsweep.tasks.registry import all_tasks
 from radsweep.tasks.spec import TaskSpec
-from radsweep.training.config import HeadKind
+from radsweep.training.registry import head_spec
 
 with warnings.catch_warnings():
     # sweeps 0.2 declares pydantic-v1 model options; pydantic v2 warns about them on import.
@@ -206,10 +207,11 @@ def _check_encoders(path: Path, config: RunConfig) -> None:
             hint=f"choose from: {', '.join(sorted(texts))}",
         )
     backbone = images.get(config.backbone or "")
-    if config.head is HeadKind.CLS_LP and backbone is not None and not backbone.has_cls:
+    head = head_spec(config.head)
+    if head.reads_cls and backbone is not None and not backbone.has_cls:
         with_cls = ", ".join(name for name, info in images.items() if info.has_cls)
         raise SweepError(
-            f"{path}: head cls-lp needs a CLS token, which backbone {backbone.name} lacks",
+            f"{path}: head {head.name} needs a CLS token, which backbone {backbone.name} lacks",
             hint=f"backbones with one: {with_cls}",
         )
 

@@ -53,7 +53,7 @@ def run_name(config: RunConfig) -> str:
     """Distinct for every distinct configuration of a spec: what varies across specs is in it."""
     parts = [config.task, config.backbone or config.text_encoder or "", config.method.value]
     if config.method.needs_image:
-        parts.append(config.head.value)
+        parts.append(str(config.head))
     if config.method.needs_text and config.backbone is not None:
         parts.append(str(config.text_encoder))
     if config.tau is not None:

@@ -34,7 +34,8 @@ load, the default; it zeroes a 1-feature input, so that is an error, and warns f
 features), ``validate_every`` and ``validation_samples`` (validation every k epochs, or on a
 fixed subset, so a large held-out set does not dominate the fit's time). Without
 ``teacher_probabilities`` a distilling method trains its own teacher: image + report for
-``distill``, image-only for ``self-distill``.
+``distill``, image-only for ``self-distill``. Heads are a catalogue (``training.registry``):
+``register_head(HeadSpec(...))`` adds one.
 
 Names are imported on first use, so light modules (``training.config``) load without torch.
 """
@@ -48,11 +49,13 @@ _EXPORTS = {
     "Predictor": "radsweep.training.engine",
     "FitResult": "radsweep.training.results",
     "HeadKind": "radsweep.training.config",
+    "HeadSpec": "radsweep.training.registry",
     "Method": "radsweep.training.config",
     "SeedSplit": "radsweep.training.inputs",
     "TrainConfig": "radsweep.training.config",
     "TrainingData": "radsweep.training.inputs",
     "fit": "radsweep.training.engine",
+    "register_head": "radsweep.training.registry",
 }
 
 __all__ = sorted(_EXPORTS)

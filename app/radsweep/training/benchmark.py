@@ -31,7 +31,7 @@ class TokenShape:
     name: str
     tokens: int
     dim: int
-    head: HeadKind
+    head: str
 
 
 STUDY_SHAPES = (

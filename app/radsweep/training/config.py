@@ -5,8 +5,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ATTENTION_LR = 1e-4  # Appendix A: every model of the main paper
-LINEAR_PROBE_LR = 1e-3  # Appendix C.1: the Mean-LP and CLS-LP ablations
+from radsweep.training.registry import HeadKind, HeadName, head_spec
+
+__all__ = ["HeadKind", "HeadName", "Method", "TrainConfig"]
 
 
 class Method(StrEnum):
@@ -31,25 +32,17 @@ class Method(StrEnum):
         return self in (Method.DISTILL, Method.SELF_DISTILL)
 
 
-class HeadKind(StrEnum):
-    """The image head: the paper's self-attention head, or the Appendix C.1 linear probes."""
-
-    ATTENTION = "attention"
-    MEAN_LP = "mean-lp"
-    CLS_LP = "cls-lp"
-
-
 class TrainConfig(BaseModel):
     """Hyperparameters of one configuration; every seed of it shares them."""
 
     model_config = ConfigDict(frozen=True)
 
     method: Method = Method.IMAGE
-    head: HeadKind = HeadKind.ATTENTION
+    head: HeadName = HeadKind.ATTENTION
     epochs: Annotated[int, Field(gt=0)] = 30
     batch_size: Annotated[int, Field(gt=0)] = 64
     lr: Annotated[float | None, Field(gt=0.0)] = Field(
-        default=None, description="None: 1e-4 for the attention head, 1e-3 for linear probes."
+        default=None, description="None: the head's own (1e-4 attention head, 1e-3 linear probes)."
     )
     tau: Annotated[float, Field(gt=0.0)] = Field(
         default=0.25, description="Temperature on the teacher's softmax (Eq. 1)."
@@ -80,7 +73,7 @@ class TrainConfig(BaseModel):
     def learning_rate(self) -> float:
         if self.lr is not None:
             return self.lr
-        return ATTENTION_LR if self.head is HeadKind.ATTENTION else LINEAR_PROBE_LR
+        return head_spec(self.head).learning_rate
 
     def teacher_config(self) -> "TrainConfig":
         """The first stage of a distillation run: a report-aware or an image-only teacher."""

@@ -18,13 +18,14 @@ from torch import nn
 from radsweep.devices import resolve_device
 from radsweep.errors import TrainingError
 from radsweep.training.allocator import keep_freed_memory
-from radsweep.training.config import HeadKind, TrainConfig
+from radsweep.training.config import TrainConfig
 from radsweep.training.heads import HeadInput, build_head
 from radsweep.training.inputs import SeedSplit, TrainingData, check_inputs
 from radsweep.training.layers import SeedDropout, normalise_tokens
 from radsweep.training.losses import mixed_targets, per_seed_loss, teacher_targets
 from radsweep.training.metrics import batched_auc, batched_auprc
 from radsweep.training.optim import StackedAdam
+from radsweep.training.registry import head_spec
 from radsweep.training.results import Curves, Evaluation, FitResult
 
 # (stage, epoch, epochs): called once per finished epoch.
@@ -116,18 +117,15 @@ def _float_rows(
 
 
 def _image_input(
-    data: TrainingData, head: HeadKind, device: torch.device, normalise: bool
+    data: TrainingData, head: str, device: torch.device, normalise: bool
 ) -> torch.Tensor | None:
-    """Normalised tokens for the attention head; for linear probes, the normalised pooled
-    vectors (mean over tokens for Mean-LP, the CLS token for CLS-LP)."""
-    source = data.image_cls if head is HeadKind.CLS_LP else data.image
+    """The image features the head reads, normalised once; pooled to one vector per sample
+    when the head's spec pools (Mean-LP's mean over tokens, CLS-LP's CLS token)."""
+    spec = head_spec(head)
+    source = getattr(data, spec.features)
     if source is None:
         return None
-    if head is HeadKind.ATTENTION:
-        return _normalised(source, device, 1, normalise)
-    if head is HeadKind.CLS_LP:
-        return _normalised(source, device, 1, normalise, then=lambda cls: cls)
-    return _normalised(source, device, 1, normalise, then=lambda tokens: tokens.mean(2))
+    return _normalised(source, device, 1, normalise, then=spec.pool)
 
 
 def _normalised(

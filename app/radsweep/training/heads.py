@@ -2,16 +2,18 @@
 
 Every head maps a ``HeadInput`` (one batch per seed) to logits ``[S, B, K]``:
 
-* image head: the image branch, then a linear classifier. The branch is the paper's self-attention
-  pool over the LayerNorm'd tokens, or for the C.1 ablations a linear probe on the mean-pooled
-  tokens (Mean-LP) or on the CLS token (CLS-LP) after LayerNorm;
+* image head: the image branch, then a linear classifier. The branch is the head's (its
+  ``HeadSpec`` in ``training.registry``): the paper's self-attention pool over the LayerNorm'd
+  tokens, or for the C.1 ablations a linear probe on the mean-pooled tokens (Mean-LP) or on the
+  CLS token (CLS-LP) after LayerNorm;
 * teacher: the image branch plus a separate attention pool over the text tokens (respecting the
   attention mask); each pooled vector is LayerNorm'd, the two are concatenated, one classifier;
 * text-only (the paper's Table 7): the text attention pool and a classifier.
 
 Every head receives its tokens already normalised without affine: LayerNorm minus its scale and
-shift has nothing learnable, so the engine computes it (and for Mean-LP the mean pool) once per
-sample when it loads the frozen features; the heads apply the per-seed scale and shift.
+shift has nothing learnable, so the engine computes it (and a probe's pooling, such as Mean-LP's
+mean) once per sample when it loads the frozen features; the heads apply the per-seed scale and
+shift.
 """
 
 from dataclasses import dataclass
@@ -19,13 +21,14 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from radsweep.training.config import HeadKind, Method
+from radsweep.training.config import Method
 from radsweep.training.layers import (
     SeedDropout,
     StackedAttentionPool,
     StackedLayerNorm,
     StackedLinear,
 )
+from radsweep.training.registry import head_spec
 
 
 @dataclass(frozen=True)
@@ -39,20 +42,26 @@ class HeadInput:
     text_mask: torch.Tensor | None = None
 
 
-class ImageBranch(nn.Module):
-    """Image tokens to one pooled vector per sample, as the head kind prescribes."""
+class AttentionBranch(nn.Module):
+    """The paper's image branch: the self-attention pool over every normalised token."""
 
-    def __init__(self, kind: HeadKind, dim: int, generators: list[torch.Generator]) -> None:
+    def __init__(self, dim: int, generators: list[torch.Generator]) -> None:
         super().__init__()
-        self.kind = kind
-        if kind is HeadKind.ATTENTION:
-            self.pool = StackedAttentionPool(dim, generators)
-        else:
-            self.norm = StackedLayerNorm(dim, len(generators))
+        self.pool = StackedAttentionPool(dim, generators)
 
     def forward(self, image: torch.Tensor, dropout: SeedDropout | None) -> torch.Tensor:
-        if self.kind is HeadKind.ATTENTION:
-            return self.pool(image, dropout=dropout)
+        return self.pool(image, dropout=dropout)
+
+
+class ProbeBranch(nn.Module):
+    """A linear probe's branch: the LayerNorm's per-seed scale and shift on a vector the engine
+    already pooled and normalised (the C.1 ablations; the classifier follows)."""
+
+    def __init__(self, dim: int, generators: list[torch.Generator]) -> None:
+        super().__init__()
+        self.norm = StackedLayerNorm(dim, len(generators))
+
+    def forward(self, image: torch.Tensor, dropout: SeedDropout | None) -> torch.Tensor:
         return self.norm.affine(image)
 
 
@@ -60,10 +69,10 @@ class ImageHead(nn.Module):
     """The image-only model (baseline, student, self-distillation teacher)."""
 
     def __init__(
-        self, kind: HeadKind, dim: int, classes: int, generators: list[torch.Generator]
+        self, head: str, dim: int, classes: int, generators: list[torch.Generator]
     ) -> None:
         super().__init__()
-        self.branch = ImageBranch(kind, dim, generators)
+        self.branch = head_spec(head).build_branch(dim, generators)
         self.classifier = StackedLinear(dim, classes, generators)
 
     def forward(self, batch: HeadInput, dropout: SeedDropout | None = None) -> torch.Tensor:
@@ -89,7 +98,7 @@ class TeacherHead(nn.Module):
 
     def __init__(
         self,
-        kind: HeadKind,
+        head: str,
         image_dim: int,
         text_dim: int,
         classes: int,
@@ -97,7 +106,7 @@ class TeacherHead(nn.Module):
     ) -> None:
         super().__init__()
         seeds = len(generators)
-        self.image_branch = ImageBranch(kind, image_dim, generators)
+        self.image_branch = head_spec(head).build_branch(image_dim, generators)
         self.text_pool = StackedAttentionPool(text_dim, generators)
         self.image_norm = StackedLayerNorm(image_dim, seeds)
         self.text_norm = StackedLayerNorm(text_dim, seeds)
@@ -112,7 +121,7 @@ class TeacherHead(nn.Module):
 
 def build_head(
     method: Method,
-    kind: HeadKind,
+    head: str,
     image_dim: int | None,
     text_dim: int | None,
     classes: int,
@@ -125,5 +134,5 @@ def build_head(
     assert image_dim is not None
     if method is Method.TEACHER:
         assert text_dim is not None
-        return TeacherHead(kind, image_dim, text_dim, classes, generators)
-    return ImageHead(kind, image_dim, classes, generators)
+        return TeacherHead(head, image_dim, text_dim, classes, generators)
+    return ImageHead(head, image_dim, classes, generators)

@@ -12,7 +12,8 @@ import numpy as np
 import torch
 
 from radsweep.errors import TrainingError
-from radsweep.training.config import HeadKind, TrainConfig
+from radsweep.training.config import TrainConfig
+from radsweep.training.registry import head_spec, head_specs
 
 
 @dataclass(frozen=True)
@@ -122,12 +123,14 @@ def _check_features(data: TrainingData, config: TrainConfig) -> None:
         )
     if not config.method.needs_image:
         return
-    if config.head is HeadKind.CLS_LP and data.image_cls is None:
+    spec = head_spec(config.head)
+    if spec.reads_cls and data.image_cls is None:
+        others = " or ".join(other.name for other in head_specs() if not other.reads_cls)
         raise TrainingError(
-            "head cls-lp needs a CLS token but this backbone's features have none",
-            hint="use --head attention or mean-lp, or a ViT backbone",
+            f"head {spec.name} needs a CLS token but this backbone's features have none",
+            hint=f"use --head {others}, or a ViT backbone",
         )
-    if config.head is not HeadKind.CLS_LP and data.image is None:
+    if not spec.reads_cls and data.image is None:
         raise TrainingError("no image tokens were given for an image model")
 
 
@@ -160,7 +163,7 @@ def _check_normalisation(data: TrainingData, config: TrainConfig) -> None:
     a loss worth a warning for a few (3 features land on a circle)."""
     if not config.normalise_tokens:
         return
-    image = "image_cls" if config.head is HeadKind.CLS_LP else "image"
+    image = head_spec(config.head).features
     read = [image] * config.method.needs_image + ["text"] * _reads_text(data, config)
     for name in read:
         tensor = getattr(data, name)
