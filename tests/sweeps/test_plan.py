@@ -10,11 +10,11 @@ from radsweep.sweeps.plan import (
     BACKBONE_GFLOPS,
     DEVICES,
     TRAIN_FACTOR,
-    attention_pool_flops,
     choose_devices,
     load_plan,
 )
 from radsweep.tasks.synthetic import SynthBenchmark
+from radsweep.training.registry import attention_pool_flops
 
 SEVEN = ("rad-dino", "c2l", "medical-mae", "mrm", "biovil-t", "gloria", "biomedclip")
 # (tokens incl. CLS, dim) of each backbone's stored tokens at the paper's input size
@@ -116,9 +116,8 @@ def test_attention_pool_flops_are_what_pytorch_counts(tokens: int, dim: int) -> 
     seeds, batch = 2, 64
     pool = StackedAttentionPool(dim, [torch.Generator().manual_seed(s) for s in range(seeds)])
     x = normalise_tokens(torch.randn(seeds, batch, tokens, dim))
-    with FlopCounterMode(display=False) as forward:
-        with torch.no_grad():
-            pool(x)
+    with FlopCounterMode(display=False) as forward, torch.no_grad():
+        pool(x)
     with FlopCounterMode(display=False) as step:
         pool(x).sum().backward()
     per_sample = attention_pool_flops(tokens, dim)

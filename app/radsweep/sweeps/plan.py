@@ -20,7 +20,8 @@ from radsweep.sweeps.packaged import packaged_specs
 from radsweep.sweeps.spec import SweepSpec, expand, load_spec
 from radsweep.tasks.registry import all_tasks
 from radsweep.tasks.spec import RandomSplit, TaskSpec
-from radsweep.training.config import HeadKind, Method
+from radsweep.training.config import Method
+from radsweep.training.registry import attention_pool_flops, head_spec
 
 # Forward GFLOPs per image at the paper's input size (FlopCounterMode, batch 1; 2 per MAC).
 BACKBONE_GFLOPS = {
@@ -277,25 +278,12 @@ def _stages(config: RunConfig) -> list[float]:
 def _image_head_flops(config: RunConfig) -> float:
     info = _info(EncoderKind.IMAGE, str(config.backbone))
     tokens = _tokens(info.grid, config.pool)
-    if config.head is HeadKind.ATTENTION:
-        return attention_pool_flops(tokens, info.dim)
-    return 4.0 * info.dim  # affine LayerNorm and a linear classifier on one vector
+    return head_spec(config.head).forward_flops(tokens, info.dim)
 
 
 def _text_head_flops(config: RunConfig) -> float:
     info = _info(EncoderKind.TEXT, str(config.text_encoder))
     return attention_pool_flops(config.max_length or DEFAULT_TEXT_TOKENS, info.dim)
-
-
-def attention_pool_flops(tokens: int, dim: int) -> float:
-    """Forward FLOPs per sample of ``StackedAttentionPool``: the score map on every token
-    (2 T D^2), the scores (2 T^2 D), the pooled tokens (2 T D) and the value map (2 D^2)."""
-    return (
-        2.0 * tokens * dim * dim
-        + 2.0 * tokens * tokens * dim
-        + 2.0 * tokens * dim
-        + 2.0 * dim * dim
-    )
 
 
 def _info(kind: EncoderKind, name: str) -> EncoderInfo:

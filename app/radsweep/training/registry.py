@@ -109,8 +109,14 @@ HeadName = Annotated[str, AfterValidator(_registered)]
 
 
 def attention_pool_flops(tokens: int, dim: int) -> float:
-    """The self-attention pool: the qkv projection (6 T D^2) and scores plus values (4 T^2 D)."""
-    return 6.0 * tokens * dim * dim + 4.0 * tokens * tokens * dim
+    """Forward FLOPs per sample of ``StackedAttentionPool``: the score map on every token
+    (2 T D^2), the scores (2 T^2 D), the pooled tokens (2 T D) and the value map (2 D^2)."""
+    return (
+        2.0 * tokens * dim * dim
+        + 2.0 * tokens * tokens * dim
+        + 2.0 * tokens * dim
+        + 2.0 * dim * dim
+    )
 
 
 def probe_flops(tokens: int, dim: int) -> float:
