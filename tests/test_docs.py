@@ -73,7 +73,9 @@ def parse(args: list[str]) -> typer.Context:
     command = typer.main.get_command(app)
     context = command.make_context("radsweep", list(args))
     while isinstance(command, TyperGroup):
-        words = [*context._protected_args, *context.args]
+        # the subcommand's name is held back from args (click < 8.2 names it protected_args)
+        held = getattr(context, "_protected_args", None) or getattr(context, "protected_args", [])
+        words = [*held, *context.args]
         if not words and command.invoke_without_command:
             break  # a group that is a command too (radsweep weights)
         if not words:
