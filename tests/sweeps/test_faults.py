@@ -138,7 +138,7 @@ def _kill_at_a_random_moment(
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1800)  # about 8 minutes on two busy cores
+@pytest.mark.timeout(1800)
 def test_random_sigkills_lose_nothing_and_duplicate_nothing(
     tiny_features: Settings, tmp_path: Path
 ) -> None:
