@@ -23,15 +23,3 @@ def test_ci_runs_the_readme_commands_verbatim() -> None:
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     for command in _setup_commands():
         assert any(line.strip().startswith(command) for line in ci), command
-
-
-def test_every_radsweep_command_in_the_readme_exists() -> None:
-    from radsweep.cli.main import cli
-
-    readme = (ROOT / "README.md").read_text()
-    pattern = r"^radsweep ((?:data|bench|features|sweep|results) \w+|train|report|demo)\b"
-    invoked = set(re.findall(pattern, readme, flags=re.M))
-    assert {"data tasks", "data splits", "data validate", "data synth", "bench synth"} <= invoked
-    assert {"train", "report", "sweep local", "results ls"} <= invoked
-    for command in invoked:
-        assert cli([*command.split(), "--help"]) == 0

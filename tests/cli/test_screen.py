@@ -6,8 +6,15 @@ import pytest
 
 from radsweep.cli.main import cli
 from radsweep.settings import Settings
+from tests.screen.fixtures import own_caches
 
 SMALL = ["--backbone", "c2l", "--tiny", "--seeds", "0-1", "--epochs", "1", "--lr", "1e-3"]
+
+
+@pytest.fixture
+def tiny(tiny_features: Settings, tmp_path: Path) -> Settings:
+    """The session's tiny benchmark with this test's own copy of its caches."""
+    return own_caches(tiny_features, tmp_path / "screen")
 
 
 def _args(settings: Settings, *more: str) -> list[str]:
@@ -24,10 +31,14 @@ def _args(settings: Settings, *more: str) -> list[str]:
 
 
 def test_screen_prints_the_verdict_with_its_evidence_and_limits(
-    tiny_features: Settings, isolated_home: Path, capsys: pytest.CaptureFixture[str]
+    tiny_features: Settings,
+    tiny: Settings,
+    isolated_home: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    shared = sorted(tiny_features.cache.rglob("*"))
     out = isolated_home / "next.yaml"
-    args = _args(tiny_features, "--fractions", "0.5", "--out", str(out))
+    args = _args(tiny, "--fractions", "0.5", "--out", str(out))
     assert cli(args) == 0
     printed = capsys.readouterr().out
     assert "verdict: the report" in printed
@@ -38,8 +49,10 @@ def test_screen_prints_the_verdict_with_its_evidence_and_limits(
     assert f"radsweep sweep local {out} --workers 2" in printed
     assert out.is_file()
 
-    assert cli(_args(tiny_features, "--fractions", "0.5")) == 0
+    assert cli(_args(tiny, "--fractions", "0.5")) == 0
     assert "3 runs, 3 of them already in the results store" in capsys.readouterr().out
+    assert sorted(tiny_features.cache.rglob("*")) == shared  # the text features went to the copy
+    assert len(list(tiny.cache.rglob("*"))) > len(shared)
 
 
 @pytest.mark.parametrize(
@@ -52,9 +65,9 @@ def test_screen_prints_the_verdict_with_its_evidence_and_limits(
     ],
 )
 def test_bad_options_are_one_line_errors(
-    tiny_features: Settings, more: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    tiny: Settings, more: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli(_args(tiny_features, *more)) == 2
+    assert cli(_args(tiny, *more)) == 2
     error = capsys.readouterr().err
     assert message in error and "Traceback" not in error
     assert len(error.strip().splitlines()) == 1
@@ -66,9 +79,9 @@ def test_an_unknown_task_is_a_one_line_error(capsys: pytest.CaptureFixture[str])
 
 
 def test_offline_wandb_logs_one_run_with_the_table(
-    tiny_features: Settings, isolated_home: Path, capsys: pytest.CaptureFixture[str]
+    tiny: Settings, isolated_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli(_args(tiny_features, "--fractions", "0.5", "--wandb", "offline")) == 0
+    assert cli(_args(tiny, "--fractions", "0.5", "--wandb", "offline")) == 0
     printed = capsys.readouterr().out
     assert "W&B run: " in printed
     runs = list((isolated_home / "wandb").rglob("run-*.wandb"))
@@ -76,12 +89,12 @@ def test_offline_wandb_logs_one_run_with_the_table(
 
 
 def test_an_unreachable_server_logs_offline_instead(
-    tiny_features: Settings,
+    tiny: Settings,
     isolated_home: Path,
     unreachable: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert cli(_args(tiny_features, "--fractions", "0.5", "--wandb", "online")) == 0
+    assert cli(_args(tiny, "--fractions", "0.5", "--wandb", "online")) == 0
     captured = capsys.readouterr()
     assert "it logs offline instead" in captured.err
     assert list((isolated_home / "wandb").rglob("run-*.wandb"))

@@ -273,3 +273,26 @@ def test_full_size_token_shapes_at_the_paper_input(name: str, tokens: int, dim: 
         out = encoder(torch.rand(1, 3, size, size))
     assert out.tokens.shape == (1, tokens, dim)
     assert (out.cls is None) == (name == "biovil-t")
+
+
+def test_every_release_off_the_hub_is_fetched_by_hand() -> None:
+    """The builders download only hub releases; any other kind of source would need the weights
+    catalogue to be filled first, which only page releases make the registry demand."""
+    from radsweep.weights.links import SourceKind, parse_source
+
+    kinds = {info.name: parse_source(info.default_weights).kind for info in _releases()}
+    assert set(kinds.values()) <= {SourceKind.HUB, SourceKind.PAGE}, kinds
+
+
+def _releases() -> list[Any]:
+    return [info for info in list_encoders(EncoderKind.IMAGE) if info.name != "pixel-patches"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [info.name for info in _releases() if not info.default_weights.startswith("hf:")],
+)
+def test_a_page_release_not_in_the_catalogue_names_its_link(name: str, tmp_path: Path) -> None:
+    with pytest.raises(WeightsError, match="its authors publish them at https://") as raised:
+        build_image_encoder(name, catalogue=tmp_path / "weights.yaml")
+    assert f"radsweep weights add {name} FILE" in raised.value.one_line()

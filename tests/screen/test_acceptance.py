@@ -9,10 +9,8 @@ from radsweep.cli.main import cli
 from radsweep.results.store import ResultsStore, default_store_path
 from radsweep.screen import ScreenOptions, Verdict, screen_task
 from radsweep.settings import Settings
-from radsweep.tasks.manifest import Manifest, TaskFile
-from radsweep.tasks.spec import RandomSplit, TaskKind, TaskSpec, TrainingSize
 from radsweep.tasks.synthetic import SynthConfig, synthesize
-from tests.tasks.fixtures import task_folder
+from tests.screen.fixtures import user_task
 
 # The demo's settings for the light encoders (sweeps/demo.yaml): 20 epochs at lr 1e-3, each
 # task's own τ (the paper's: 0.25, and 2.5 where the label comes from the report).
@@ -43,26 +41,11 @@ def test_default_benchmark_verdicts(default_benchmark: Settings, tmp_path: Path,
     assert answer.spec_runs == 5 + 2 * 5 * 9
 
 
-def _user_task(root: Path) -> Path:
-    """A user's task folder outside the catalogue: one training size, 60 samples."""
-    task = TaskSpec(
-        name="my-outcome",
-        title="My outcome",
-        kind=TaskKind.PROGNOSTIC,
-        classes=("stays", "leaves"),
-        split=RandomSplit(validation_share=0.3),
-        sizes=(TrainingSize(fraction=0.5, epochs=1),),
-    )
-    folder, frame = task_folder(root / "my-outcome", task, samples=60)
-    Manifest.write(folder, frame, TaskFile(task=task))
-    return folder
-
-
 @pytest.mark.slow
 def test_the_written_spec_runs_under_sweep_local(
     isolated_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _user_task(isolated_home / "data")
+    user_task(isolated_home / "data", "my-outcome", samples=60)
     spec = isolated_home / "my-outcome.yaml"
     screen = ["screen", "my-outcome", "--backbone", "c2l", "--tiny", "--seeds", "0-1"]
     assert cli([*screen, "--lr", "1e-3", "--out", str(spec)]) == 0

@@ -12,11 +12,10 @@ from radsweep.screen import ScreenOptions, screen_task
 from radsweep.screen.next_sweep import lambda_grid, tau_grid
 from radsweep.settings import Settings
 from radsweep.sweeps.spec import expand, load_spec, task_specs
-from radsweep.tasks.manifest import Manifest, TaskFile
 from radsweep.tasks.registry import find_task_directory
-from radsweep.tasks.spec import RandomSplit, TaskKind, TaskSpec, TrainingSize
+from radsweep.tasks.spec import TaskKind
 from radsweep.training.config import Method
-from tests.tasks.fixtures import task_folder
+from tests.screen.fixtures import own_caches, user_task
 
 OPTIONS = ScreenOptions(
     task="synth-prognostic",
@@ -32,8 +31,8 @@ OPTIONS = ScreenOptions(
 
 @pytest.fixture
 def settings(tiny_features: Settings, tmp_path: Path) -> Settings:
-    """The session's tiny benchmark and caches, with this test's own results store."""
-    return tiny_features.model_copy(update={"results_dir": tmp_path / "results"})
+    """The session's tiny benchmark, with this test's own copy of its caches and results store."""
+    return own_caches(tiny_features, tmp_path / "screen")
 
 
 def test_a_screen_trains_the_control_and_reads_it_with_the_reports_findings(
@@ -153,16 +152,6 @@ def test_the_spec_keeps_fractions_the_screen_tried_outside_the_tasks_table(
 
 
 def test_a_task_without_report_text_is_a_clear_error(tmp_path: Path) -> None:
-    task = TaskSpec(
-        name="images-only",
-        title="Images only",
-        kind=TaskKind.AUXILIARY,
-        classes=("a", "b"),
-        split=RandomSplit(validation_share=0.3),
-        sizes=(TrainingSize(fraction=0.5, epochs=1),),
-        requires_reports=False,
-    )
-    folder, frame = task_folder(tmp_path / "images-only", task, samples=20)
-    Manifest.write(folder, frame.assign(report=""), TaskFile(task=task))
+    folder = user_task(tmp_path, "images-only", samples=20, kind=TaskKind.AUXILIARY, reports=False)
     with pytest.raises(RadsweepError, match="task images-only has no report text"):
         screen_task(OPTIONS.model_copy(update={"task": str(folder)}), Settings(home=tmp_path))

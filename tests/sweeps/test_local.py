@@ -2,7 +2,6 @@ import json
 import multiprocessing
 import os
 import signal
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from radsweep.settings import Settings
 from radsweep.sweeps.local import WorkerOptions, _worker_process, run_local, work
 from radsweep.sweeps.queue import JobQueue, JobState, queue_path, worker_id
 from tests.sweeps import fakes
+from tests.sweeps.waits import wait_for_exit, wait_until
 
 
 def configs(count: int, task: str = "synth-age") -> list[RunConfig]:
@@ -37,13 +37,6 @@ def enqueue(settings: Settings, jobs: list[RunConfig], spec: str = "s") -> None:
 def counts(settings: Settings, spec: str = "s") -> dict[JobState, int]:
     with JobQueue(queue_path(settings.results)) as queue:
         return queue.spec_counts(spec)
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_one_worker_in_process_runs_every_job_offline(tmp_path: Path) -> None:
@@ -119,6 +112,7 @@ def _spawn_worker(settings: Settings, lease: float) -> multiprocessing.Process:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(120)
 def test_a_killed_worker_loses_its_job_which_then_runs_exactly_once(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path)
     enqueue(settings, [*configs(1, "block"), *configs(2)])
@@ -134,6 +128,7 @@ def test_a_killed_worker_loses_its_job_which_then_runs_exactly_once(tmp_path: Pa
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(120)
 def test_sigterm_to_a_session_puts_its_workers_jobs_back_in_line(tmp_path: Path) -> None:
     """``docker stop``: the session stops its workers, which release their jobs, and exits."""
     settings = Settings(home=tmp_path)
@@ -143,7 +138,7 @@ def test_sigterm_to_a_session_puts_its_workers_jobs_back_in_line(tmp_path: Path)
     session.start()
     wait_until(lambda: len(fakes.started(settings)) == 2)  # both workers are training
     session.terminate()
-    session.join(60)
+    session.join()
     assert session.exitcode == 130
     assert counts(settings) == {
         JobState.PENDING: 3,
@@ -185,6 +180,7 @@ def _wandb_runs(settings: Settings) -> list[Path]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_real_runs_killed_mid_training_are_done_exactly_once_after_a_restart(
     tiny_features: Settings, tmp_path: Path
 ) -> None:
@@ -202,8 +198,7 @@ def test_real_runs_killed_mid_training_are_done_exactly_once_after_a_restart(
         for started, worker in enumerate(workers, start=1):
             worker.start()
             wait_until(
-                lambda n=started: len(_running(settings)) == n and len(_wandb_runs(settings)) == n,
-                90,
+                lambda n=started: len(_running(settings)) == n and len(_wandb_runs(settings)) == n
             )
             os.kill(worker.pid, signal.SIGSTOP)
         killed = _running(settings)
@@ -234,15 +229,8 @@ def test_real_runs_killed_mid_training_are_done_exactly_once_after_a_restart(
     assert len(_wandb_runs(settings)) == 3  # the killed attempts' runs were dropped: no duplicate
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 @pytest.mark.slow
+@pytest.mark.timeout(120)
 def test_workers_of_a_sigkilled_session_put_their_jobs_back_and_exit(tmp_path: Path) -> None:
     """``kill -9`` of ``sweep local --workers 2``: no orphan keeps training, no job is lost."""
     settings = Settings(home=tmp_path)
@@ -254,7 +242,7 @@ def test_workers_of_a_sigkilled_session_put_their_jobs_back_and_exit(tmp_path: P
     workers = [json.loads(path.read_text())["pid"] for path in fakes.started(settings)]
     os.kill(session.pid, signal.SIGKILL)
     session.join()
-    wait_until(lambda: not any(_alive(pid) for pid in workers))
+    wait_for_exit(workers)
     assert counts(settings)[JobState.PENDING] == 3 and not fakes.finished(settings)
 
 

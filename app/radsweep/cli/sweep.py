@@ -1,5 +1,8 @@
 """``radsweep sweep``: the study's sweep specs, on a W&B server or locally with no server."""
 
+import shutil
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,7 +16,7 @@ from radsweep.errors import SweepError
 
 if TYPE_CHECKING:
     from radsweep.runs.config import RunConfig
-    from radsweep.sweeps.plan import Device, Plan
+    from radsweep.sweeps.plan import CacheCost, Device, Plan
     from radsweep.sweeps.queue import Failure, JobState
     from radsweep.sweeps.spec import SweepSpec
 
@@ -297,20 +300,28 @@ def run_config(
 
 
 @app.command("specs")
-def specs(ctx: typer.Context) -> None:
+def specs(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List the sweep specs shipped with radsweep: any command taking a spec accepts the name."""
     from radsweep.sweeps.packaged import packaged_specs
     from radsweep.sweeps.spec import expand, load_spec, task_specs
 
     tasks = task_specs(settings(ctx).data)
+    records = []
+    for name, path in packaged_specs().items():
+        spec = load_spec(path)
+        runs = len(expand(spec, tasks))
+        description = str(spec.config.get("description", ""))
+        records.append({"name": name, "path": path, "runs": runs, "description": description})
+    if as_json:
+        print_json({"specs": records})
+        return
     table = Table(title="packaged sweep specs", title_justify="left")
     for column in ("name", "runs", "description"):
         table.add_column(
             column, no_wrap=column == "name", justify="right" if column == "runs" else "left"
         )
-    for name, path in packaged_specs().items():
-        spec = load_spec(path)
-        table.add_row(name, str(len(expand(spec, tasks))), str(spec.config.get("description", "")))
+    for record in records:
+        table.add_row(*(str(record[column]) for column in ("name", "runs", "description")))
     console.print(table)
 
 
@@ -328,6 +339,7 @@ def plan(
         str | None,
         typer.Option(help="Project hours on this device: h100, a100, l4, t4, or measured."),
     ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Dry run: runs after de-duplication, feature caches, disk, FLOPs and projected hours.
 
@@ -338,13 +350,66 @@ def plan(
 
     config = settings(ctx)
     planned = load_plan(spec or [], every, config.data)
-    for line in _plan_lines(planned, choose_devices(device, config.home), config.cache):
+    devices = choose_devices(device, config.home)
+    disk = _Disk.of(config.cache, planned.cache_bytes)
+    if as_json:
+        print_json(_plan_record(planned, devices, disk))
+        return
+    for line in _plan_lines(planned, devices, disk):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
-def _plan_lines(planned: "Plan", devices: "list[Device]", cache: Path) -> list[str]:
-    import shutil
+@dataclass(frozen=True)
+class _Disk:
+    """Whether the plan's caches fit on the disk that will hold them."""
 
+    folder: Path  # the cache folder, or its nearest existing parent
+    free: int
+    needed: int
+
+    @classmethod
+    def of(cls, cache: Path, needed: int) -> "_Disk":
+        folder = next(p for p in (cache, *cache.parents) if p.exists())
+        return cls(folder, shutil.disk_usage(folder).free, needed)
+
+    @property
+    def fits(self) -> bool:
+        return self.free >= self.needed
+
+
+def _sorted(caches: "Sequence[CacheCost]") -> "list[CacheCost]":
+    return sorted(caches, key=lambda cache: (cache.kind, cache.task, cache.encoder))
+
+
+def _plan_record(planned: "Plan", devices: "list[Device]", disk: _Disk) -> dict[str, object]:
+    from radsweep.sweeps.plan import PAPER_T4_HOURS
+
+    hours = [(each, *planned.hours(each)) for each in devices]
+    return {
+        "specs": list(planned.specs),
+        "runs": {"distinct": len(planned.runs), "listed": planned.listed},
+        "caches": [asdict(cache) for cache in _sorted(planned.caches)],
+        "disk": {
+            "cache_bytes": disk.needed,
+            "free_bytes": disk.free,
+            "folder": disk.folder,
+            "fits": disk.fits,
+        },
+        "flops": {
+            "extraction": planned.extract_flops,
+            "training": planned.train_flops,
+            "validation": planned.eval_flops,
+        },
+        "devices": [
+            asdict(each)
+            | {"hours": {"extraction": extract, "training": train, "total": extract + train}}
+            for each, extract, train in hours
+        ],
+        "paper_t4_hours": PAPER_T4_HOURS,
+    }
+
+
+def _plan_lines(planned: "Plan", devices: "list[Device]", disk: _Disk) -> list[str]:
     from radsweep.sweeps.plan import PAPER_T4_HOURS
 
     lines = [
@@ -353,16 +418,15 @@ def _plan_lines(planned: "Plan", devices: "list[Device]", cache: Path) -> list[s
         f"{planned.listed - len(planned.runs)} shared between specs)",
         f"feature caches: {len(planned.caches)}",
     ]
-    for item in sorted(planned.caches, key=lambda c: (c.kind, c.task, c.encoder)):
+    for item in _sorted(planned.caches):
         lines.append(
             f"  {item.kind:<5} {item.task:<16} {item.encoder:<17} {item.samples:>7} x "
             f"{item.views} view(s)  {_size(item.bytes):>9}"
         )
-    folder = next(p for p in (cache, *cache.parents) if p.exists())
-    free = shutil.disk_usage(folder).free
-    verdict = "fits" if free >= planned.cache_bytes else "DOES NOT FIT"
+    verdict = "fits" if disk.fits else "DOES NOT FIT"
     lines += [
-        f"disk: {_size(planned.cache_bytes)} of caches; {_size(free)} free at {folder} ({verdict})",
+        f"disk: {_size(disk.needed)} of caches; {_size(disk.free)} free at {disk.folder} "
+        f"({verdict})",
         f"FLOPs: extraction {planned.extract_flops:.3g}, training {planned.train_flops:.3g}, "
         f"validation {planned.eval_flops:.3g}",
     ]

@@ -70,17 +70,18 @@ def _hub(name: str, *files: str, required: str) -> HubSource:
     return HubSource(repo_id, files, required)
 
 
-def _weights(request: ImageRequest, info: EncoderInfo, hub: HubSource | None) -> Weights | None:
-    """The weights to load, or None for seeded random init (tiny by default, or ``"random"``)."""
+def _weights(request: ImageRequest, hub: HubSource | None) -> Weights | None:
+    """The weights to load, or None for seeded random init (tiny by default, or ``"random"``).
+
+    With no weights named, a release off the hub comes from the weights catalogue (the registry
+    passes its file, or fails naming the page to download it from), so only hub releases are
+    left to download here.
+    """
     if request.weights == RANDOM_WEIGHTS or (request.weights is None and request.tiny):
         return None
     if request.weights is not None:
         return resolve_weights(request.weights, hub)
-    if hub is None:
-        raise WeightsError(
-            f"{info.name} weights are not on the Hugging Face hub ({info.default_weights})",
-            hint="download the release and pass --weights /path/to/checkpoint",
-        )
+    assert hub is not None, "a release off the hub reached the builder without weights"
     return from_hub(hub)
 
 
@@ -111,7 +112,7 @@ def _resnet(
     """A torchvision ResNet (named by ``info.architecture``) without its classifier ``fc``."""
     import torchvision.models as tv
 
-    weights = _weights(request, info, release.hub)
+    weights = _weights(request, release.hub)
     with seeded_init():
         if request.tiny:
             net = tv.resnet.ResNet(tv.resnet.BasicBlock, [1, 1, 1, 1])
@@ -142,7 +143,7 @@ def _vit(
     build: Callable[[bool], torch.nn.Module],
 ) -> ImageEncoder:
     """A ViT that ``build(tiny)`` constructs; tokens from its (trunk's) ``forward_features``."""
-    weights = _weights(request, info, release.hub)
+    weights = _weights(request, release.hub)
     with seeded_init():
         model = build(request.tiny)
     if weights is not None:
@@ -229,7 +230,7 @@ def rad_dino(request: ImageRequest) -> ImageEncoder:
     from transformers import Dinov2Config, Dinov2Model
 
     info = registered_info("rad-dino", EncoderKind.IMAGE)
-    weights = _weights(request, info, RAD_DINO_HUB)
+    weights = _weights(request, RAD_DINO_HUB)
     if weights is None:
         config = Dinov2Config(**(TINY_DINOV2 if request.tiny else RAD_DINO_CONFIG))
         with seeded_init():

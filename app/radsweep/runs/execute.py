@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from radsweep.devices import resolve_device
-from radsweep.encoders import build_image_encoder, build_text_encoder
+from radsweep.encoders import ImageEncoder, TextEncoder, build_image_encoder, build_text_encoder
 from radsweep.errors import FeatureCacheError
 from radsweep.features import (
     ExtractOptions,
@@ -89,6 +89,34 @@ def _extraction_hook(hooks: RunHooks, what: str) -> Callable[[int, int], None] |
     return advance
 
 
+def _encoders(
+    config: RunConfig, settings: Settings, device: str
+) -> tuple[ImageEncoder | None, TextEncoder | None]:
+    """The run's frozen image and text encoders on ``device`` (None where it uses none), their
+    weights from the settings' catalogue unless the config names others."""
+    catalogue = catalogue_file(settings)
+    image = text = None
+    if config.backbone is not None:
+        image = build_image_encoder(
+            config.backbone,
+            config.weights,
+            tiny=config.tiny,
+            variant=config.variant,
+            device=device,
+            catalogue=catalogue,
+        )
+    if config.text_encoder is not None:
+        text = build_text_encoder(
+            config.text_encoder,
+            config.text_weights,
+            tiny=config.tiny,
+            max_length=config.max_length,
+            device=device,
+            catalogue=catalogue,
+        )
+    return image, text
+
+
 def prepare(
     config: RunConfig, settings: Settings, device: str | None = None, hooks: RunHooks = RunHooks()
 ) -> PreparedRun:
@@ -98,15 +126,8 @@ def prepare(
     target = resolve_device(device)
     options = ExtractOptions(wait_for_lock=True)  # sweep workers may share a cache
     image = text = None
-    if resolved.backbone is not None:
-        encoder = build_image_encoder(
-            resolved.backbone,
-            resolved.weights,
-            tiny=resolved.tiny,
-            variant=resolved.variant,
-            device=str(target),
-            catalogue=catalogue_file(settings),
-        )
+    encoder, text_encoder = _encoders(resolved, settings, str(target))
+    if encoder is not None:
         views = ViewPlan(augmented=resolved.views, seed=resolved.view_seed)
         done = extract_image_features(
             encoder,
@@ -118,14 +139,7 @@ def prepare(
             _extraction_hook(hooks, f"{resolved.backbone} tokens"),
         )
         image = load_image_features(settings.cache, done.key)
-    if resolved.text_encoder is not None:
-        text_encoder = build_text_encoder(
-            resolved.text_encoder,
-            resolved.text_weights,
-            tiny=resolved.tiny,
-            max_length=resolved.max_length,
-            catalogue=catalogue_file(settings),
-        ).to(target)
+    if text_encoder is not None:
         done = extract_text_features(
             text_encoder,
             manifest,
