@@ -14,6 +14,7 @@ from matplotlib import rcParams
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextToPath
 
 from radsweep.reports.style import Palette
 
@@ -83,21 +84,36 @@ def _legend_points() -> float:
     return FontProperties(size=rcParams["legend.fontsize"]).get_size()
 
 
+def _legend_columns(labels: list[str], points: float, width: float) -> int:
+    """The most legend columns (up to 4) whose widest entries fit ``width`` inches; an entry is
+    its marker (2 em), the gap (0.8 em), its text and the column gap (2 em)."""
+    font = FontProperties(size=points)
+    measure = TextToPath()
+    widths = sorted(
+        (measure.get_text_width_height_descent(label, font, ismath=False)[0] for label in labels),
+        reverse=True,
+    )
+    entry = [text + 4.8 * points for text in widths]
+    fitting = [count for count in range(1, 5) if sum(entry[:count]) <= 72 * width]
+    return max([1, *fitting])
+
+
 def legend(figure: Figure, axes: list[Axes]) -> None:
-    """One legend below all panels, with every label any panel used, readable at 800 px."""
+    """One legend below all panels, with every label any panel used, readable at 800 px and in
+    as many columns as fit the figure's width."""
     entries: dict[str, object] = {}
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             entries.setdefault(label, handle)
     if entries:
-        columns = max(1, round(figure.get_figwidth() / PANEL_SIZE[0]))
+        points = readable_size(figure, _legend_points())
         figure.legend(
             list(entries.values()),
             list(entries),
             loc="outside lower center",
-            ncols=min(len(entries), 4, 2 * columns),
+            ncols=_legend_columns(list(entries), points, figure.get_figwidth()),
             frameon=False,
-            fontsize=readable_size(figure, _legend_points()),
+            fontsize=points,
         )
 
 
