@@ -227,7 +227,13 @@ def test_a_half_done_grid_renders_what_exists(tmp_path: Path) -> None:
     page = written.path.read_text()
     assert "Synthetic prognostic: C2L, fraction 0.5, image" in page
     absent = [section for section in written.sections if not section.shown]
-    assert {section.name for section in absent} == {"findings", "ablation-head", "ablation-lambda"}
+    assert {section.name for section in absent} == {
+        "findings",
+        "ablation-head",
+        "ablation-lambda",
+        "ablation-text-encoder",
+        "table-7",
+    }
     closing = page.index('<section id="not-in-this-study">')
     assert all(page.index(f'<li id="{section.name}">') > closing for section in absent)
     last_shown = max(page.index(f'<section id="{s.name}">') for s in written.sections if s.shown)

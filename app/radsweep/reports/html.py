@@ -31,6 +31,7 @@ STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em;
        color: #222; line-height: 1.45; }
 img { max-width: 100%; height: auto; border: 1px solid #eee; }
+.table { overflow-x: auto; }
 table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 th { background: #f3f3f3; }
@@ -62,7 +63,8 @@ def _section(
         data = base64.b64encode(png).decode("ascii")
         parts.append(f'<img src="data:image/png;base64,{data}" alt="{escape(section.title)}">')
     if section.table is not None and not section.table.empty:
-        parts.append(section.table.to_html(index=False, escape=True, border=0))
+        table = section.table.to_html(index=False, escape=True, border=0)
+        parts.append(f'<div class="table">{table}</div>')  # a wide table scrolls, not the page
     if files:
         links = "".join(
             f'<a href="{escape(path)}">{escape(path.rsplit(".", 1)[-1].upper())}</a>'
