@@ -16,6 +16,7 @@ from radsweep.reports.screenshot import find_browser, headless, screenshot
 from radsweep.results.store import ResultsStore
 from tests.results import sweep
 
+ROOT = Path(__file__).parents[2]
 WIDTH = 800
 DPI = 110  # the report's PNGs
 needs_browser = pytest.mark.skipif(find_browser() is None, reason="no Chromium on PATH")
@@ -78,3 +79,9 @@ def test_without_a_browser_or_a_page_the_error_says_what_to_do(
         screenshot(report.path, tmp_path / "shot.png")
     assert "apt-get install chromium" in absent.value.one_line()
     assert not (tmp_path / "shot.png").exists()
+
+
+def test_the_readme_picture_is_a_small_first_screen() -> None:
+    with Image.open(ROOT / "docs" / "images" / "report.png") as image:
+        assert image.format == "PNG" and 800 <= image.width <= 1000
+    assert (ROOT / "docs" / "images" / "report.png").stat().st_size <= 250_000

@@ -47,8 +47,9 @@ def _list(title: str, items: Sequence[str], css: str = "") -> str:
         return ""
     entries = "".join(f"<li>{escape(item)}</li>" for item in items)
     opened = " open" if len(items) <= 12 else ""
+    css = f' class="{css}"' if css else ""
     return (
-        f'<details class="{css}"{opened}><summary>{escape(title)} ({len(items)})</summary>'
+        f"<details{css}{opened}><summary>{escape(title)} ({len(items)})</summary>"
         f"<ul>{entries}</ul></details>"
     )
 
