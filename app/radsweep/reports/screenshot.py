@@ -32,7 +32,9 @@ def _browser() -> str:
     return browser
 
 
-def headless(page: Path, width: int, height: int, *arguments: str) -> subprocess.CompletedProcess:
+def headless(
+    page: Path, width: int, height: int, *arguments: str
+) -> subprocess.CompletedProcess[str]:
     """Run the browser headless on ``page`` in a ``width`` x ``height`` px window; its own
     profile folder, so it never touches (or waits on) a user's browser."""
     with tempfile.TemporaryDirectory(prefix="radsweep-browser-") as profile:
