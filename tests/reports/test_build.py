@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 from radsweep.errors import RadsweepError
 from radsweep.reports.build import Report, build_report, make_report
@@ -20,6 +21,7 @@ from radsweep.results.store import ResultsStore
 from radsweep.stats import t_interval
 from radsweep.tracking.reader import frames_from_wandb_runs
 from radsweep.training.config import Method
+from tests.reports.layout import collisions, legend_px, y_limits
 from tests.results import sweep
 
 ROOT = Path(__file__).parents[2]
@@ -37,6 +39,7 @@ FIGURES = {
     "ablation-lambda",
     "ablation-text-encoder",
 }
+MIN_LEGEND = 9.0  # px at 800 px display width
 INTERVAL_FIGURES = (
     FIGURES
     - {"findings"}
@@ -85,6 +88,36 @@ def test_the_html_page_embeds_every_figure(report: Report) -> None:
     assert "Student-t confidence intervals" in page and "final-epoch" in page
     assert "<table" in page and "BioViL-T BERT" in page  # Table 7
     assert page.count("Missing grid points: none.") == len(report.sections)
+
+
+def test_notes_are_shown_once_per_figure_group(report: Report) -> None:
+    page = report.path.read_text()
+    for task in sweep.TASKS:
+        group = [s for s in report.sections if s.group == f"distillation-{task}"]
+        assert [s.name.rsplit("-", 1)[0] for s in group] == [
+            f"distillation-{kind}-synth" for kind in ("auc", "auprc", "seeds")
+        ]
+        held = [note for note in group[0].notes if "held at" in note]
+        assert len(held) == 6  # τ, λ, text encoder (distill), τ, λ (self-distill), teacher text
+        for note in held:
+            assert all(note in section.notes for section in group)
+            assert page.count(f"<li>{note}</li>") == 1
+        assert page.index(f'id="notes-distillation-{task}"') < page.index(f'id="{group[0].name}"')
+
+
+def test_figures_are_readable_at_800_px(report: Report) -> None:
+    """Titles, axis labels and legends neither collide nor leave the figure, panels share one y
+    scale, and legend text is at least 9 px tall once the PNG is scaled to 800 px wide."""
+    for section in report.sections:
+        if section.figure is None:
+            continue
+        with Image.open(report.path.parent / "figures" / f"{section.name}.png") as png:
+            width, dpi = png.width, png.info["dpi"][0]
+        assert collisions(section.figure, dpi) == [], section.name
+        assert len(y_limits(section.figure)) == 1, section.name
+        assert 400 <= width <= 1210, section.name  # at most 11 in at 110 dpi
+        sizes = legend_px(section.figure, width, dpi)
+        assert min(sizes, default=MIN_LEGEND) >= MIN_LEGEND, section.name
 
 
 def _check_intervals(csv: pd.DataFrame, seeds: pd.DataFrame) -> None:
@@ -196,6 +229,19 @@ def test_a_half_done_grid_renders_what_exists(tmp_path: Path) -> None:
     assert missing["table-7"] == ["Synthetic prognostic: no text-only runs"]
     page = written.path.read_text()
     assert "Synthetic prognostic: C2L, fraction 0.5, image" in page
+    absent = [section for section in written.sections if not section.shown]
+    assert {section.name for section in absent} == {
+        "findings",
+        "ablation-head",
+        "ablation-lambda",
+        "ablation-text-encoder",
+        "table-7",
+    }
+    closing = page.index('<section id="not-in-this-study">')
+    assert all(page.index(f'<li id="{section.name}">') > closing for section in absent)
+    last_shown = max(page.index(f'<section id="{s.name}">') for s in written.sections if s.shown)
+    assert last_shown < closing
+    assert page.count("Synthetic prognostic: distill τ held at 0.5") == 1
     assert page.count('<img src="data:image/png') == 7  # efficiency 2, distillation 3, τ, curves
     section = next(s for s in written.sections if s.name == f"distillation-auc-{task}")
     assert any("teacher stage of distillation runs" in note for note in section.notes)

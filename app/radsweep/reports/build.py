@@ -49,22 +49,27 @@ def _curve_sections(frames: ResultFrames, palette: Palette, runs: Sequence[str])
     ]
 
 
+def _grouped(group: str, sections: list[Section]) -> list[Section]:
+    """Mark ``sections`` as one figure group: the page shows the notes they share once."""
+    for section in sections:
+        section.group = group
+    return sections
+
+
 def build_sections(frames: ResultFrames, runs: Sequence[str] = ()) -> list[Section]:
     """Every section of the report, in reading order (call inside ``matplotlib.rc_context``):
     the paired findings first, because they answer the question the rest of the page supports."""
     seeds = with_series(frames.seed_metrics)
     palette = Palette(seeds["series"], BACKBONE_ORDER)
     model = seeds[seeds["stage"] == "model"]
-    sections = [
-        findings_section(frames.seed_metrics),
-        sample_efficiency(model, palette, "auc"),
-        sample_efficiency(model, palette, "auprc"),
-    ]
+    sections = [findings_section(frames.seed_metrics)]
+    efficiency = [sample_efficiency(model, palette, metric) for metric in ("auc", "auprc")]
+    sections += _grouped("sample-efficiency", efficiency)
     distilled = task_order(model.loc[model["method"].isin(DISTILLATION_METHODS), "task"])
     for task in distilled:
-        sections.append(distillation(seeds, palette, task, "auc"))
-        sections.append(distillation(seeds, palette, task, "auprc"))
-        sections.append(distillation_seeds(seeds, palette, task))
+        figures = [distillation(seeds, palette, task, metric) for metric in ("auc", "auprc")]
+        figures.append(distillation_seeds(seeds, palette, task))
+        sections += _grouped(f"distillation-{slug(task)}", figures)
     if not distilled:
         sections.append(
             Section(
@@ -75,9 +80,9 @@ def build_sections(frames: ResultFrames, runs: Sequence[str] = ()) -> list[Secti
                 missing=["no distillation, self-distillation or teacher runs"],
             )
         )
-    sections += [ablation(model, spec) for spec in ABLATIONS]
+    sections += _grouped("ablations", [ablation(model, spec) for spec in ABLATIONS])
     sections.append(table7(seeds))
-    sections += _curve_sections(frames, palette, runs)
+    sections += _grouped("curves", _curve_sections(frames, palette, runs))
     return sections
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
-from radsweep.reports.section import Section, legend, panels
+from radsweep.reports.section import Section, legend, panels, y_label
 from radsweep.reports.style import OKABE_ITO, Palette, task_title
 from radsweep.training.registry import PAPER_HEAD
 
@@ -107,9 +107,9 @@ def run_curves(
         ax.set_title(_title(run, sizes.get(key, float("nan"))))
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel("validation AUC")
         seeds = rows.assign(line=[f"seed {seed}" for seed in rows["seed"]])
         data.append(pd.concat([seeds, means.assign(run_key=key)], ignore_index=True))
+    y_label(axes, "validation AUC")
     legend(figure, axes)
     columns = ["run_key", "stage", "line", "seed", "epoch", "auc", "auprc"]
     section = Section(

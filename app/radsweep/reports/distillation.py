@@ -13,11 +13,20 @@ from radsweep.reports.points import (
     point_stats,
     prefer,
 )
-from radsweep.reports.section import Section, empty, legend, panels, seeds_text, slug
+from radsweep.reports.section import (
+    Section,
+    empty,
+    legend,
+    panels,
+    seeds_text,
+    slug,
+    y_label,
+)
 from radsweep.reports.style import (
     OKABE_ITO,
     Palette,
     Style,
+    averaging,
     metric_label,
     task_title,
 )
@@ -85,10 +94,9 @@ def _offsets(count: int) -> np.ndarray:
     return (np.arange(count) - (count - 1) / 2) * 0.2
 
 
-def _group_axis(ax: Axes, series: list[str], task: str, metric: str) -> None:
+def _group_axis(ax: Axes, series: list[str]) -> None:
     ax.set_xticks(range(len(series)), series, rotation=30, ha="right")
     ax.set_xlim(-0.6, len(series) - 0.4)
-    ax.set_ylabel(metric_label(metric, task))
 
 
 def _panel_title(fraction: float, n_train: pd.Series, seeds: pd.Series) -> str:
@@ -139,9 +147,10 @@ def distillation(seeds: pd.DataFrame, palette: Palette, task: str, metric: str) 
     for ax, fraction in zip(axes, fractions, strict=True):
         panel = stats[stats["fraction"] == fraction]
         _mean_panel(ax, panel, series)
-        _group_axis(ax, series, task, metric)
+        _group_axis(ax, series)
         ax.set_title(_panel_title(fraction, panel["n_train"], panel["seeds"]))
-    figure.suptitle(task_title(task))
+    y_label(axes, metric_label(metric))
+    figure.suptitle(f"{task_title(task)}{averaging(task)}")
     legend(figure, axes)
     missing = missing_points(stats, ["series", "fraction", "arm"], {"arm": ARMS})
     return Section(name, title, caption, stats, figure, missing, duplicates + notes)
@@ -194,9 +203,10 @@ def distillation_seeds(seeds: pd.DataFrame, palette: Palette, task: str) -> Sect
     for ax, fraction in zip(axes, fractions, strict=True):
         panel = data[data["fraction"] == fraction]
         _seed_panel(ax, panel, series)
-        _group_axis(ax, series, task, "auc")
+        _group_axis(ax, series)
         ax.set_title(_panel_title(fraction, panel["n_train"], panel.groupby(POINT).size()))
-    figure.suptitle(task_title(task))
+    y_label(axes, metric_label("auc"))
+    figure.suptitle(f"{task_title(task)}{averaging(task)}")
     legend(figure, axes)
     present = data.drop_duplicates(POINT)
     missing = missing_points(present, ["series", "fraction", "arm"], {"arm": ARMS})

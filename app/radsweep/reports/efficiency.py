@@ -24,10 +24,12 @@ from radsweep.reports.section import (
     sample_axis,
     seeds_text,
     x_values,
+    y_label,
 )
 from radsweep.reports.style import (
     BASELINE,
     Palette,
+    averaging,
     head_label,
     head_rank,
     metric_label,
@@ -50,7 +52,7 @@ def image_rows(rows: pd.DataFrame) -> pd.DataFrame:
 def _title(task: str, stats: pd.DataFrame, extra: str = "") -> str:
     validation = stats["n_validation"].median()
     size = f", validation n = {validation:,.0f}" if pd.notna(validation) else ""
-    return f"{task_title(task)}{extra}\n({seeds_text(stats['seeds'])}{size})"
+    return f"{task_title(task)}{extra}{averaging(task)}\n({seeds_text(stats['seeds'])}{size})"
 
 
 def sample_efficiency(rows: pd.DataFrame, palette: Palette, metric: str) -> Section:
@@ -75,8 +77,8 @@ def sample_efficiency(rows: pd.DataFrame, palette: Palette, metric: str) -> Sect
         x, label = x_values(task_stats)
         lines(ax, task_stats, "series", palette, x)
         sample_axis(ax, task_stats[x].to_numpy(), label)
-        ax.set_ylabel(metric_label(metric, task))
         ax.set_title(_title(task, task_stats))
+    y_label(axes, metric_label(metric))
     legend(figure, axes)
     missing = missing_points(stats, ["series", "fraction"])
     return Section(name, title, caption, stats, figure, missing, notes)
@@ -208,7 +210,7 @@ def _ablation_figure(stats: pd.DataFrame, spec: Ablation):
         x, label = x_values(panel)
         lines(ax, panel, "setting", palette, x)
         sample_axis(ax, panel[x].to_numpy(), label)
-        ax.set_ylabel(metric_label("auc", task))
         ax.set_title(_title(task, panel, f" - {series}"))
+    y_label(axes, metric_label("auc"))
     legend(figure, axes)
     return figure

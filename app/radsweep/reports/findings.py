@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from radsweep.reports.section import Section, empty
+from radsweep.reports.section import MAX_WIDTH, Section, empty
 from radsweep.reports.style import OKABE_ITO, backbone_label, task_title
 from radsweep.results.findings import COMPARISONS, LEVEL, Finding, paired_findings
 
@@ -109,7 +109,7 @@ def forest_figure(found: list[Finding]) -> Figure:
     backbones = len({finding.backbone for finding in found})
     labels = [_label(finding, backbones) for finding in found]
     height = 1.3 + _ROW_HEIGHT * len(found)
-    figure = Figure(figsize=(11.0, height), layout="constrained")
+    figure = Figure(figsize=(MAX_WIDTH, height), layout="constrained")
     axes = figure.subplots(1, len(COMPARISONS), sharey=True, sharex=True)
     for column, ax in enumerate(axes):
         _forest_panel(ax, found, column, labels)

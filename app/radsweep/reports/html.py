@@ -1,6 +1,7 @@
 """The report as one self-contained HTML page: figures embedded as PNG, tables inline."""
 
 import base64
+import itertools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from html import escape
@@ -25,15 +26,18 @@ METHOD_NOTE = (
     "Where several runs share a grid point (a re-run, or settings the figure does not show), "
     "the latest is used and the figure's notes say so."
 )
+ABSENT = "not-in-this-study"  # the closing section: what has nothing to draw from, and why
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em;
        color: #222; line-height: 1.45; }
 img { max-width: 100%; height: auto; border: 1px solid #eee; }
+.table { overflow-x: auto; }
 table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 th { background: #f3f3f3; }
 .files a { margin-right: 1em; }
-.missing { color: #8a4b00; }
+.pending { color: #555; }
+.group-notes { border-top: 1px solid #ddd; margin-top: 2em; }
 section { border-top: 1px solid #ddd; margin-top: 2em; }
 """
 
@@ -43,22 +47,25 @@ def _list(title: str, items: Sequence[str], css: str = "") -> str:
         return ""
     entries = "".join(f"<li>{escape(item)}</li>" for item in items)
     opened = " open" if len(items) <= 12 else ""
+    css = f' class="{css}"' if css else ""
     return (
-        f'<details class="{css}"{opened}><summary>{escape(title)} ({len(items)})</summary>'
+        f"<details{css}{opened}><summary>{escape(title)} ({len(items)})</summary>"
         f"<ul>{entries}</ul></details>"
     )
 
 
-def _section(section: Section, png: bytes | None, files: Sequence[str]) -> str:
+def _section(
+    section: Section, png: bytes | None, files: Sequence[str], shared: Sequence[str] = ()
+) -> str:
+    """One shown section; ``shared`` notes are on the page once, above its group."""
     parts = [f'<section id="{escape(section.name)}"><h2>{escape(section.title)}</h2>']
     parts.append(f"<p>{escape(section.caption)}</p>")
     if png is not None:
         data = base64.b64encode(png).decode("ascii")
         parts.append(f'<img src="data:image/png;base64,{data}" alt="{escape(section.title)}">')
     if section.table is not None and not section.table.empty:
-        parts.append(section.table.to_html(index=False, escape=True, border=0))
-    if png is None and (section.table is None or section.table.empty):
-        parts.append("<p><i>Nothing to show yet.</i></p>")
+        table = section.table.to_html(index=False, escape=True, border=0)
+        parts.append(f'<div class="table">{table}</div>')  # a wide table scrolls, not the page
     if files:
         links = "".join(
             f'<a href="{escape(path)}">{escape(path.rsplit(".", 1)[-1].upper())}</a>'
@@ -66,10 +73,10 @@ def _section(section: Section, png: bytes | None, files: Sequence[str]) -> str:
         )
         parts.append(f'<p class="files">Files: {links}</p>')
     if section.missing:
-        parts.append(_list("Missing grid points", section.missing, "missing"))
+        parts.append(_list("Missing grid points", section.missing, "pending"))
     else:
         parts.append("<p>Missing grid points: none.</p>")
-    parts.append(_list("Notes", section.notes))
+    parts.append(_list("Notes", [note for note in section.notes if note not in shared]))
     if section.links:
         anchors = "".join(
             f'<li><a href="{escape(url)}">{escape(label)}</a></li>' for label, url in section.links
@@ -77,6 +84,69 @@ def _section(section: Section, png: bytes | None, files: Sequence[str]) -> str:
         parts.append(f'<p class="links">In W&B:</p><ul>{anchors}</ul>')
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def shared_notes(members: Sequence[Section]) -> list[str]:
+    """The notes every section of a group of two or more carries: said once, above the group."""
+    if len(members) < 2:
+        return []
+    first, *others = members
+    return [note for note in dict.fromkeys(first.notes) if all(note in o.notes for o in others)]
+
+
+def _body(
+    sections: Sequence[Section], images: dict[str, bytes], files: dict[str, list[str]]
+) -> str:
+    """Shown sections in order; each group's shared notes once, before its first section."""
+    parts = []
+    for group, members in itertools.groupby(sections, key=lambda section: section.group or None):
+        members = list(members)
+        shared = shared_notes(members) if group else []
+        if shared:
+            title = f"Notes for the {len(members)} figures below"
+            notes = _list(title, shared)
+            parts.append(f'<div class="group-notes" id="notes-{escape(group)}">{notes}</div>')
+        parts += [
+            _section(member, images.get(member.name), files.get(member.name, []), shared)
+            for member in members
+        ]
+    return "\n".join(parts)
+
+
+def _absent(sections: Sequence[Section]) -> str:
+    """The closing section: every figure or table with nothing to draw, and why, together."""
+    if not sections:
+        return ""
+    items = "".join(
+        f'<li id="{escape(section.name)}"><b>{escape(section.title)}</b>: '
+        f"{escape('; '.join(section.missing) or 'no runs')}</li>"
+        for section in sections
+    )
+    return (
+        f'<section id="{ABSENT}"><h2>Not in this study</h2>'
+        "<p>These figures and tables have no runs to draw from; each says why. "
+        "They appear once their runs are in the results.</p>"
+        f"<ul>{items}</ul></section>"
+    )
+
+
+def _contents(shown: Sequence[Section], absent: Sequence[Section]) -> str:
+    entries = [
+        f'<li><a href="#{escape(section.name)}">{escape(section.title)}</a>'
+        + (
+            f' <span class="pending">({len(section.missing)} missing)</span>'
+            if section.missing
+            else ""
+        )
+        + "</li>"
+        for section in shown
+    ]
+    if absent:
+        titles = ", ".join(escape(section.title) for section in absent)
+        entries.append(
+            f'<li class="pending"><a href="#{ABSENT}">Not in this study</a>: {titles}</li>'
+        )
+    return "".join(entries)
 
 
 def render(
@@ -87,34 +157,22 @@ def render(
     counts: str,
 ) -> str:
     """The page: source, the findings (when ``sections`` opens with them), how to read it (CI
-    method), contents, then every other section."""
-    opening = [section for section in sections[:1] if section.name == FINDINGS]
-    rest = list(sections[len(opening) :])
+    method), contents, then every other section; what has nothing to show closes the page,
+    listed together with why, so a young study does not read as a broken one."""
+    shown = [section for section in sections if section.shown]
+    absent = [section for section in sections if not section.shown]
+    opening = [section for section in shown[:1] if section.name == FINDINGS]
+    rest = shown[len(opening) :]
     created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    contents = "".join(
-        f'<li><a href="#{escape(section.name)}">{escape(section.title)}</a>'
-        + (
-            f' <span class="missing">({len(section.missing)} missing)</span>'
-            if section.missing
-            else ""
-        )
-        + "</li>"
-        for section in sections
-    )
-    first, body = (
-        "\n".join(
-            _section(section, images.get(section.name), files.get(section.name, []))
-            for section in part
-        )
-        for part in (opening, rest)
-    )
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>radsweep report</title><style>{STYLE}</style></head><body>\n"
         "<h1>When do radiology reports help? radsweep report</h1>\n"
         f"<p>From {escape(source)}: {escape(counts)}. Generated {created}.</p>\n"
-        f"{first}\n"
+        f"{_body(opening, images, files)}\n"
         f'<section id="how-to-read"><h2>How to read this report</h2><p>{METHOD_NOTE}</p>'
         "</section>\n"
-        f"<nav><h2>Contents</h2><ol>{contents}</ol></nav>\n{body}\n</body></html>\n"
+        f"<nav><h2>Contents</h2><ol>{_contents(shown, absent)}</ol></nav>\n"
+        f"{_body(rest, images, files)}\n{_absent(absent)}\n</body></html>\n"
     )

@@ -10,12 +10,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from matplotlib import rcParams
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextToPath
 
 from radsweep.reports.style import Palette
 
 PANEL_SIZE = (4.0, 3.0)  # inches per panel
+MAX_WIDTH = 8.8  # inches: wider figures scale down too far on an 800 px screen
+DISPLAY_WIDTH = 800  # px: the narrowest screen a figure must stay readable on
+MIN_TEXT_PX = 9.0  # px: the smallest legend text at DISPLAY_WIDTH
 
 
 @dataclass
@@ -24,7 +30,8 @@ class Section:
 
     ``data`` holds the numbers behind every plotted point (written as CSV); ``missing`` lists the
     grid points that have no run; ``table`` is shown as an HTML table; ``links`` are (label, URL)
-    pairs, such as the W&B page of each run shown.
+    pairs, such as the W&B page of each run shown. Sections of one ``group`` (such as the three
+    distillation figures of a task) stand together: notes they all share are shown once.
     """
 
     name: str
@@ -36,33 +43,77 @@ class Section:
     notes: list[str] = field(default_factory=list)
     table: pd.DataFrame | None = None
     links: list[tuple[str, str]] = field(default_factory=list)
+    group: str = ""
+
+    @property
+    def shown(self) -> bool:
+        """Whether there is a figure or a table to show (else only why there is none)."""
+        return self.figure is not None or (self.table is not None and not self.table.empty)
 
 
 def panels(count: int, columns: int = 3, width: float = PANEL_SIZE[0]) -> tuple[Figure, list[Axes]]:
-    """A figure with ``count`` panels (``width`` inches wide) in rows of at most ``columns``."""
-    columns = max(1, min(columns, count))
+    """A figure with ``count`` panels (``width`` inches wide) in rows of at most ``columns``,
+    no wider than ``MAX_WIDTH``. The panels share one y scale, so they compare by eye; only the
+    left column keeps its y tick labels."""
+    width = min(width, MAX_WIDTH)
+    columns = max(1, min(columns, count, int(MAX_WIDTH // width)))
     rows = math.ceil(count / columns)
     figure = Figure(figsize=(width * columns, PANEL_SIZE[1] * rows + 0.6), layout="constrained")
-    axes = list(figure.subplots(rows, columns, squeeze=False).ravel())
+    axes = list(figure.subplots(rows, columns, squeeze=False, sharey=True).ravel())
     for spare in axes[count:]:
         figure.delaxes(spare)
     return figure, axes[:count]
 
 
+def y_label(axes: list[Axes], text: str) -> None:
+    """The shared y axis's label, on the left column only."""
+    for ax in axes:
+        if ax.get_subplotspec().is_first_col():
+            ax.set_ylabel(text)
+
+
+def readable_size(figure: Figure, points: float) -> float:
+    """``points``, raised where needed so text stays ``MIN_TEXT_PX`` tall once the figure is
+    scaled to ``DISPLAY_WIDTH`` px wide (dpi cancels: only the width in inches matters)."""
+    needed = MIN_TEXT_PX * 72 * figure.get_figwidth() / DISPLAY_WIDTH
+    return max(points, needed)
+
+
+def _legend_points() -> float:
+    """The configured legend size in points (rcParams may hold a name such as "small")."""
+    return FontProperties(size=rcParams["legend.fontsize"]).get_size()
+
+
+def _legend_columns(labels: list[str], points: float, width: float) -> int:
+    """The most legend columns (up to 4) whose widest entries fit ``width`` inches; an entry is
+    its marker (2 em), the gap (0.8 em), its text and the column gap (2 em)."""
+    font = FontProperties(size=points)
+    measure = TextToPath()
+    widths = sorted(
+        (measure.get_text_width_height_descent(label, font, ismath=False)[0] for label in labels),
+        reverse=True,
+    )
+    entry = [text + 4.8 * points for text in widths]
+    fitting = [count for count in range(1, 5) if sum(entry[:count]) <= 72 * width]
+    return max([1, *fitting])
+
+
 def legend(figure: Figure, axes: list[Axes]) -> None:
-    """One legend below all panels, with every label any panel used."""
+    """One legend below all panels, with every label any panel used, readable at 800 px and in
+    as many columns as fit the figure's width."""
     entries: dict[str, object] = {}
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             entries.setdefault(label, handle)
     if entries:
-        columns = max(1, round(figure.get_figwidth() / PANEL_SIZE[0]))
+        points = readable_size(figure, _legend_points())
         figure.legend(
             list(entries.values()),
             list(entries),
             loc="outside lower center",
-            ncols=min(len(entries), 4, 2 * columns),
+            ncols=_legend_columns(list(entries), points, figure.get_figwidth()),
             frameon=False,
+            fontsize=points,
         )
 
 

@@ -76,12 +76,18 @@ def task_title(task: str) -> str:
     return spec.title if spec else task
 
 
-def metric_label(metric: str, task: str) -> str:
-    """Axis label: which metric, its averaging for multiclass tasks, and that it is final-epoch."""
+def metric_label(metric: str) -> str:
+    """Axis label: which metric, and that it is the final epoch's; two short lines, so it fits
+    beside a short panel without reaching the title."""
     name = {"auc": "AUC", "auprc": "AUPRC"}[metric]
+    return f"validation {name}\n(final epoch)"
+
+
+def averaging(task: str) -> str:
+    """How a multiclass task's metric is averaged, for its panel title: the panels of a figure
+    share one y label, and the tasks in one figure may differ in averaging."""
     spec = KNOWN_TASKS.get(task)
-    averaged = " (micro, one-vs-rest)" if spec is not None and spec.n_classes > 2 else ""
-    return f"validation {name}{averaged}, final epoch"
+    return " (micro-averaged, one-vs-rest)" if spec is not None and spec.n_classes > 2 else ""
 
 
 @dataclass(frozen=True)
