@@ -60,15 +60,6 @@ def test_bench_extract_prints_the_ratio_last(
     assert float(value) == pytest.approx(end_to_end / forward, rel=0.01, abs=2e-3)
 
 
-def test_bench_extract_sizes_its_measurements_to_the_budget() -> None:
-    from radsweep.bench.features import images_for_budget
-
-    # 2.5 images/s, 2 rounds of 2 measurements in 80 s: 20 s each, 50 images (6 batches of 8).
-    assert images_for_budget(2.5, 8, 2, 80.0) == 50
-    assert images_for_budget(7.0, 8, 2, 80.0) == 136
-    assert images_for_budget(1e6, 8, 2, 80.0) == 256
-
-
 TINY_SPEC = """\
 method: grid
 parameters:
