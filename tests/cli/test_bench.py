@@ -1,5 +1,6 @@
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ def test_bench_restores_the_cpu_affinity() -> None:
 
 
 def test_bench_train_prints_its_ratios_last(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli(["bench", "train", "--tiny", "--seeds", "3"]) == 0
+    assert cli(["bench", "train", "--tiny", "--seeds", "0-2"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 4
     assert lines[-1].startswith("ratios: vectorized/sequential ")
@@ -44,10 +45,10 @@ def test_bench_train_prints_its_ratios_last(capsys: pytest.CaptureFixture[str]) 
 def test_bench_extract_prints_the_ratio_last(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from radsweep.cli import bench
+    from radsweep.bench import features
     from tests.features.doubles import TinyImageEncoder
 
-    monkeypatch.setattr(bench, "_bench_encoder", TinyImageEncoder)
+    monkeypatch.setattr(features, "bench_encoder", TinyImageEncoder)
     args = ["bench", "extract", "--images", "50", "--batch-size", "10", "--rounds", "1"]
     assert cli([*args, "--workers", "0"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
@@ -57,15 +58,6 @@ def test_bench_extract_prints_the_ratio_last(
     forward, end_to_end = (_rate(line) for line in lines[-3:-1])
     assert float(value) > 0
     assert float(value) == pytest.approx(end_to_end / forward, rel=0.01, abs=2e-3)
-
-
-def test_bench_extract_sizes_its_measurements_to_the_budget() -> None:
-    from radsweep.features.bench import images_for_budget
-
-    # 2.5 images/s, 2 rounds of 2 measurements in 80 s: 20 s each, 50 images (6 batches of 8).
-    assert images_for_budget(2.5, 8, 2, 80.0) == 50
-    assert images_for_budget(7.0, 8, 2, 80.0) == 136
-    assert images_for_budget(1e6, 8, 2, 80.0) == 256
 
 
 TINY_SPEC = """\
@@ -134,3 +126,89 @@ def test_bench_gpu_tiny_runs_the_whole_path_on_the_cpu(
     assert lines[-1].startswith("ratios: mixed/fp32 extraction rad-dino")
     assert "vectorized/sequential attention" in lines[-1] and "Mean-LP" in lines[-1]
     assert not (isolated_home / "bench" / "device.json").exists()  # tiny numbers are no measure
+
+
+def _json(capsys: pytest.CaptureFixture[str]) -> Any:
+    """The command's stdout, which must be exactly one JSON document."""
+    import json
+
+    return json.loads(capsys.readouterr().out)
+
+
+def test_bench_synth_json_carries_the_ratio_of_its_rates(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli(["bench", "synth", "--samples", "50", "--json"]) == 0
+    payload = _json(capsys)
+    assert payload["samples"] == 50
+    drawing, end_to_end = (
+        payload[f"{side}_images_per_second"] for side in ("drawing", "end_to_end")
+    )
+    ratio = payload["ratios"]["end_to_end_over_drawing"]
+    assert ratio == pytest.approx(end_to_end / drawing)
+
+
+def test_bench_train_json_takes_the_seed_list_of_train(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli(["bench", "train", "--tiny", "--seeds", "1,3", "--json"]) == 0
+    payload = _json(capsys)
+    assert payload["seeds"] == [1, 3]
+    shapes = payload["shapes"]
+    ratios = payload["ratios"]
+    assert [shape["shape"] for shape in shapes] == list(ratios["vectorized_over_sequential"])
+    for shape in shapes:
+        speedup = ratios["vectorized_over_sequential"][shape["shape"]]
+        assert speedup > 0 and shape["vectorized_seconds"] > 0
+    assert ratios["attention_step_over_gemm"] > 0
+
+
+def test_bench_train_refuses_a_count_for_its_seed_list(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli(["bench", "train", "--tiny", "--seeds", "1,1"]) == 2
+    assert "--seeds '1,1' repeats" in capsys.readouterr().err
+
+
+def test_bench_extract_json_keeps_its_notes_off_stdout(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from radsweep.bench import features
+    from tests.features.doubles import TinyImageEncoder
+
+    monkeypatch.setattr(features, "bench_encoder", TinyImageEncoder)
+    args = ["bench", "extract", "--images", "50", "--batch-size", "10", "--rounds", "2"]
+    assert cli([*args, "--workers", "0", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "round 1: forward" in captured.err
+    import json
+
+    payload = json.loads(captured.out)
+    assert payload["images"] == 50 and len(payload["rounds"]) == 2
+    best = max(one["end_to_end_rate"] for one in payload["rounds"])
+    forward = max(one["forward_rate"] for one in payload["rounds"])
+    assert payload["ratios"]["end_to_end_over_forward"] == pytest.approx(best / forward)
+
+
+def test_bench_sweep_json_adds_up(
+    tiny_features: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY_SPEC)
+    monkeypatch.setenv("RADSWEEP_DATA_DIR", str(tiny_features.data))
+    monkeypatch.setenv("RADSWEEP_CACHE_DIR", str(tiny_features.cache))
+    assert cli(["bench", "sweep", str(spec), "--runs", "1", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "features for the first 1 runs" in captured.err
+    import json
+
+    payload = json.loads(captured.out)
+    seconds = payload["seconds"]
+    assert payload["runs"] == 1
+    assert sum(seconds.values()) == pytest.approx(payload["total_seconds"])
+    overhead = sum(seconds[stage] for stage in payload["overhead"])
+    ratio = payload["ratios"]["overhead_over_training"]
+    assert ratio == pytest.approx(overhead / seconds["training"])

@@ -154,3 +154,42 @@ def test_random_weights_are_accepted_as_in_train(
 ) -> None:
     assert _extract(task_dir, "--backbone", "tiny-conv", "--weights", "random") == 0
     assert doubles[0]["weights"] == "random"
+
+
+def test_verify_json_names_the_damage_and_the_repair(
+    task_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _extract(task_dir, "--backbone", "tiny-conv", "--text-encoder", "tt") == 0
+    _flip_last_token_byte()
+    capsys.readouterr()
+    assert cli(["features", "verify", "--json"]) == 2
+    captured = capsys.readouterr()
+    rows = {row["key"].split("-")[1]: row for row in json.loads(captured.out)}
+    assert set(rows) == {"conv", "text"}
+    damaged, sound = rows["conv"], rows["text"]
+    assert (damaged["ok"], damaged["complete"], damaged["shards"]) == (False, True, 3)
+    assert damaged["bad_shards"] == [2] and damaged["repair"] is None
+    assert any("fail their checksum" in problem for problem in damaged["problems"])
+    assert sound["ok"] and sound["bad_shards"] == [] and sound["problems"] == []
+    assert "1 feature cache(s) failed verification" in captured.err
+
+    assert cli(["features", "verify", damaged["key"], "--repair", "--json"]) == 0
+    [repaired] = json.loads(capsys.readouterr().out)
+    assert repaired["repair"]["kept"] == 2 and repaired["repair"]["dropped"] == 1
+    assert "radsweep features extract" in repaired["repair"]["then"]
+
+
+def test_ls_json_lists_a_damaged_spec_with_empty_columns(
+    task_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _extract(task_dir, "--backbone", "tiny-conv", "--views", "1", "--pool", "2") == 0
+    assert _extract(task_dir, "--text-encoder", "tt") == 0
+    [text] = (Settings().cache / "features").glob("tiny-text-*")
+    (text / "spec.json").write_text("{")
+    capsys.readouterr()
+    assert cli(["features", "ls", "--json"]) == 0
+    image, damaged = sorted(json.loads(capsys.readouterr().out), key=lambda row: row["key"])
+    assert image["kind"] == "image" and image["views"] == 2 and image["pool"] == 2
+    assert image["state"] == "complete" and image["complete"] and image["bytes"] > 0
+    assert image["samples"] == 20 and image["task"] == "tiny-features"
+    assert damaged["kind"] is None and damaged["state"].startswith("damaged spec.json")

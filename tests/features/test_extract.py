@@ -11,7 +11,8 @@ from PIL import Image
 from radsweep.errors import FeatureCacheError
 from radsweep.features.decode import decode_image
 from radsweep.features.extract import ExtractOptions, extract_image_features
-from radsweep.features.store import CacheDir, load_image_features
+from radsweep.features.layout import CacheDir
+from radsweep.features.reading import load_image_features
 from radsweep.features.views import ViewPlan
 from radsweep.tasks.manifest import Manifest
 from tests.features.doubles import SimulatedKill, TinyImageEncoder
@@ -203,12 +204,12 @@ def test_a_disk_too_small_for_the_cache_is_refused_before_writing(
 def test_a_full_disk_is_an_error_not_a_sigbus(
     task: Manifest, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from radsweep.features import store
+    from radsweep.features import writing
 
     def full(*_: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(store.os, "posix_fallocate", full)
+    monkeypatch.setattr(writing.os, "posix_fallocate", full)
     with pytest.raises(FeatureCacheError, match=r"no space left for 000000\.tokens\.npy\.partial"):
         extract_image_features(TinyImageEncoder(), task, cache_dir, options=SMALL)
     assert not any(cache_dir.rglob("*.partial"))
@@ -230,12 +231,12 @@ def test_autocast_precision_is_part_of_the_key(task: Manifest, tmp_path: Path) -
 def test_a_failing_disk_write_stops_the_run(
     task: Manifest, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from radsweep.features import store
+    from radsweep.features import writing
 
     def full_disk(*_: object, **__: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store.ShardFile, "commit", full_disk)
+    monkeypatch.setattr(writing.ShardFile, "commit", full_disk)
     with pytest.raises(OSError, match="No space left"):
         extract_image_features(TinyImageEncoder(), task, cache_dir, options=SMALL)
     assert not any(cache_dir.rglob("*.partial"))

@@ -5,7 +5,7 @@ import pytest
 
 from radsweep.errors import FeatureCacheError
 from radsweep.features.extract import ExtractOptions, extract_text_features
-from radsweep.features.store import load_image_features, load_text_features
+from radsweep.features.reading import load_image_features, load_text_features
 from radsweep.tasks.manifest import Manifest
 from tests.features.doubles import TinyTextEncoder
 

@@ -6,7 +6,8 @@ import pytest
 
 from radsweep.errors import FeatureCacheError
 from radsweep.features.extract import ExtractOptions, extract_image_features
-from radsweep.features.store import CacheDir, load_image_features
+from radsweep.features.layout import CacheDir
+from radsweep.features.reading import load_image_features
 from radsweep.features.verify import repair_cache, verify_cache
 from radsweep.tasks.manifest import Manifest
 from tests.features.doubles import SimulatedKill, TinyImageEncoder

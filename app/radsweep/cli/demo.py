@@ -5,35 +5,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.box import SIMPLE
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from radsweep.cli.context import console, progress_bar, settings
-from radsweep.cli.data import build_synthetic
-from radsweep.cli.sweep import local
 from radsweep.tasks.synthetic import SynthConfig
 
 if TYPE_CHECKING:  # heavy imports wait until the command runs
+    from radsweep.demo import DemoHooks
     from radsweep.results.findings import Finding
-    from radsweep.runs.config import RunConfig
-
-
-def _extract(ctx: typer.Context) -> list[str]:
-    """The demo's run keys, with every feature cache extracted first."""
-    from radsweep.demo import demo_configs, extract_features, run_keys
-    from radsweep.runs.execute import RunHooks
-
-    config = settings(ctx)
-    configs: list[RunConfig] = demo_configs(config)
-    with progress_bar("samples") as bar:
-        jobs: dict[str, int] = {}
-
-        def advance(what: str, done: int, total: int) -> None:
-            if what not in jobs:
-                jobs[what] = bar.add_task(f"features: {what}", total=total)
-            bar.update(jobs[what], completed=done, total=total)
-
-        cache_keys = extract_features(configs, config, RunHooks(extraction=advance))
-    return run_keys(configs, cache_keys, config)
 
 
 def _interval(mean: float, low: float, high: float) -> str:
@@ -87,19 +67,28 @@ def _gains_table(found: list["Finding"]) -> Table:
     return table
 
 
-def _report(ctx: typer.Context, keys: list[str], out: Path) -> tuple[Path, list["Finding"]]:
-    from radsweep.demo import demo_frames, findings, report_is_current, write_fingerprint
-    from radsweep.reports.build import make_report
-    from radsweep.results.store import ResultsStore, default_store_path
+def _hooks(bar: Progress) -> "DemoHooks":
+    """Bars for drawing, features and runs; notes as plain lines on stdout."""
+    from radsweep.demo import DemoHooks
+    from radsweep.sweeps.queue import JobState
 
-    frames = demo_frames(ResultsStore.open_existing(default_store_path(settings(ctx))), keys)
-    if report_is_current(out, keys):
-        console.print(f"report unchanged: the same {len(keys)} runs", markup=False)
-    else:
-        with console.status("drawing the report"):
-            make_report(frames, out)
-            write_fingerprint(out, keys)
-    return out / "report.html", findings(frames)
+    jobs: dict[str, TaskID] = {}
+
+    def advance(what: str, done: int, total: int) -> None:
+        if what not in jobs:
+            jobs[what] = bar.add_task(what, total=total)
+        bar.update(jobs[what], completed=done, total=total)
+
+    def runs(counts: dict[JobState, int]) -> None:
+        finished = counts[JobState.DONE] + counts[JobState.FAILED]
+        advance("runs", finished, sum(counts.values()))
+
+    return DemoHooks(
+        note=lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True),
+        drawing=lambda done, total: advance("drawing radiographs", done, total),
+        extraction=lambda what, done, total: advance(f"features: {what}", done, total),
+        runs=runs,
+    )
 
 
 def demo(
@@ -122,20 +111,15 @@ def demo(
     image-only and against each other, seed by seed, with a verdict. A second run reuses every
     cache, run and figure.
     """
-    config = settings(ctx)
-    build_synthetic(SynthConfig(samples=samples), config.synthetic, force=False)
-    keys = _extract(ctx)
-    from radsweep.demo import DEMO_SPEC, stored
-    from radsweep.results.store import default_store_path
+    from radsweep.demo import run_demo
 
-    if stored(default_store_path(config), keys):
-        console.print(f"all {len(keys)} runs of the demo sweep are stored: nothing to train")
-    else:
-        local(ctx, DEMO_SPEC, workers=workers)
-    path, found = _report(ctx, keys, out or config.results / "demo-report")
-    console.print(_arms_table(found))
-    console.print(_gains_table(found))
-    for finding in found:
+    with progress_bar("items") as bar:
+        result = run_demo(
+            settings(ctx), samples=samples, workers=workers, out=out, hooks=_hooks(bar)
+        )
+    console.print(_arms_table(result.findings))
+    console.print(_gains_table(result.findings))
+    for finding in result.findings:
         line = f"{finding.task} at fraction {finding.fraction:g}: {finding.verdict}"
         console.print(line, markup=False, highlight=False)
-    console.print(f"report: {path}", markup=False, highlight=False, soft_wrap=True)
+    console.print(f"report: {result.report}", markup=False, highlight=False, soft_wrap=True)

@@ -6,21 +6,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress as Bar
-from rich.table import Table
+from rich.progress import TaskID
 
+from radsweep.cli.caches import list_command, verify
 from radsweep.cli.context import console, err_console, progress_bar, settings
-from radsweep.cli.options import DeviceOption, JsonFlag, TextWeightsOption, WeightsOption
-from radsweep.cli.output import print_json
-from radsweep.devices import resolve_device
-from radsweep.errors import FeatureCacheError, RadsweepError
+from radsweep.cli.encoders import encoders
+from radsweep.cli.options import DeviceOption, TextWeightsOption, WeightsOption
 from radsweep.settings import Settings
-from radsweep.tasks.manifest import Manifest
-from radsweep.tasks.registry import find_task_directory
 
 if TYPE_CHECKING:
-    from radsweep.encoders import EncoderInfo
-    from radsweep.features.extract import ExtractionResult, Progress
-    from radsweep.features.store import CacheDir
+    from radsweep.features.extract import ExtractionResult
+    from radsweep.features.service import TaskProgress
 
 app = typer.Typer(
     help="Frozen image/text encoders and the feature cache: extract, list, verify.",
@@ -51,19 +47,14 @@ def _command(ctx: typer.Context, config: Settings) -> str:
     return shlex.join(words)
 
 
-def _size(size: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TiB"
+def _advance(bar: Bar) -> "TaskProgress":
+    """One bar per encoder, advanced with its running total."""
+    jobs: dict[str, TaskID] = {}
 
-
-def _advance(bar: Bar, label: str) -> "Progress":
-    job = bar.add_task(label, total=None)
-
-    def advance(done: int, total: int) -> None:
-        bar.update(job, total=total, advance=done)
+    def advance(what: str, done: int, total: int) -> None:
+        if what not in jobs:
+            jobs[what] = bar.add_task(what, total=total)
+        bar.update(jobs[what], completed=done, total=total)
 
     return advance
 
@@ -148,14 +139,10 @@ def extract(
     unless --skip-bad records them as exclusions in the cache metadata.
     """
     from radsweep.features.extract import ExtractOptions
-    from radsweep.weights.catalogue import catalogue_file
+    from radsweep.features.service import ImageRequest, TextRequest, extract_for_task
+    from radsweep.features.views import ViewPlan
 
-    if backbone is None and text_encoder is None:
-        raise RadsweepError(
-            "nothing to extract", hint="pass --backbone NAME and/or --text-encoder NAME"
-        )
     config = settings(ctx)
-    manifest = Manifest.load(find_task_directory(task, config.data), check_images=False)
     options = ExtractOptions(
         batch_size=batch_size,
         workers=workers,
@@ -165,228 +152,21 @@ def extract(
         force=force,
         command=_command(ctx, config),
     )
-    target = str(resolve_device(device))
-    catalogue = catalogue_file(config)
+    image = text = None
     if backbone is not None:
-        from radsweep.encoders import build_image_encoder
-        from radsweep.features.extract import extract_image_features
-        from radsweep.features.views import ViewPlan
-
-        image_encoder = build_image_encoder(
-            backbone, weights, tiny=tiny, variant=variant, device=target, catalogue=catalogue
-        )
-        plan = ViewPlan(augmented=views, seed=view_seed)
-        with progress_bar("images") as bar:
-            advance = _advance(bar, f"{image_encoder.info.name}: {manifest.task.name}")
-            result = extract_image_features(
-                image_encoder, manifest, config.cache, plan, pool, options, advance
-            )
-        _report("image", result)
+        views_plan = ViewPlan(augmented=views, seed=view_seed)
+        image = ImageRequest(backbone, weights, variant, tiny, views_plan, pool)
     if text_encoder is not None:
-        from radsweep.encoders import build_text_encoder
-        from radsweep.features.extract import extract_text_features
-
-        encoder = build_text_encoder(
-            text_encoder, text_weights, tiny=tiny, max_length=max_length, catalogue=catalogue
+        text = TextRequest(text_encoder, text_weights, max_length, tiny)
+    with progress_bar("samples") as bar:
+        done = extract_for_task(
+            task, config, image, text, device=device, options=options, progress=_advance(bar)
         )
-        encoder.to(target)
-        with progress_bar("reports") as bar:
-            advance = _advance(bar, f"{encoder.info.name}: {manifest.task.name}")
-            result = extract_text_features(encoder, manifest, config.cache, options, advance)
-        _report("text", result)
+    for kind, result in (("image", done.image), ("text", done.text)):
+        if result is not None:
+            _report(kind, result)
 
 
-def _state(cache: "CacheDir") -> tuple[str, str, str]:
-    """(views, samples, state) columns of one cache for ``ls``."""
-    record = cache.record()
-    spec = record.spec
-    views = str(spec.views.count) if spec.kind == "image" else "-"
-    total = len(record.plan.shards())
-    if not cache.is_complete():
-        return views, str(record.plan.samples), f"{len(cache.done_shards())}/{total} shards"
-    try:
-        excluded = len(cache.metadata().excluded)
-    except FeatureCacheError:
-        return views, str(record.plan.samples), "damaged: run verify"
-    note = f", {excluded} excluded" if excluded else ""
-    return views, str(record.plan.samples), f"complete{note}"
-
-
-def _cache_record(cache: "CacheDir") -> dict[str, object]:
-    record = cache.record()
-    spec = record.spec
-    image = spec.kind == "image"
-    return {
-        "key": cache.key,
-        "kind": spec.kind,
-        "encoder": spec.encoder,
-        "task": record.task,
-        "views": spec.views.count if image else None,
-        "pool": spec.pool if image else None,
-        "samples": record.plan.samples,
-        "state": _state(cache)[2],
-        "complete": cache.is_complete(),
-        "bytes": cache.size_on_disk(),
-    }
-
-
-@app.command("ls")
-def list_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """List feature caches: key, encoder, task, views, state and size on disk."""
-    from radsweep.features.store import list_caches
-
-    root = settings(ctx).cache
-    caches = list_caches(root)
-    if as_json:
-        print_json([_cache_record(cache) for cache in caches])
-        return
-    if not caches:
-        console.print(f"no feature caches under {root} (radsweep features extract makes them)")
-        return
-    table = Table(title=f"feature caches in {root}", title_justify="left")
-    table.add_column("key", overflow="fold")
-    for column in ("encoder", "task", "views", "pool", "samples", "state", "size"):
-        table.add_column(column, justify="right" if column in ("views", "samples") else "left")
-    for cache in caches:
-        try:
-            record = cache.record()
-        except FeatureCacheError:
-            damaged = "damaged spec.json: remove the folder"
-            table.add_row(cache.key, "-", "-", "-", "-", "-", damaged, _size(cache.size_on_disk()))
-            continue
-        spec = record.spec
-        views, samples, state = _state(cache)
-        pool = f"{spec.pool}x{spec.pool}" if spec.kind == "image" and spec.pool > 1 else "-"
-        table.add_row(
-            cache.key,
-            spec.encoder,
-            record.task,
-            views,
-            pool,
-            samples,
-            state,
-            _size(cache.size_on_disk()),
-        )
-    console.print(table)
-
-
-@app.command()
-def verify(
-    ctx: typer.Context,
-    key: Annotated[
-        str | None, typer.Argument(help="Cache key (default: every cache; see features ls).")
-    ] = None,
-    repair: Annotated[
-        bool,
-        typer.Option(
-            "--repair",
-            help="Keep the shards that verify and drop the rest, so extract recomputes only them.",
-        ),
-    ] = False,
-) -> None:
-    """Check caches byte for byte against their recorded sha256 checksums."""
-    from radsweep.features.store import CacheDir, list_caches, resume_hint
-    from radsweep.features.verify import repair_cache, repair_hint, verify_cache
-
-    root = settings(ctx).cache
-    keys = [key] if key else [cache.key for cache in list_caches(root)]
-    if not keys:
-        console.print(f"no feature caches under {root}")
-        return
-    failed = []
-    for name in keys:
-        result = verify_cache(root, name)
-        state = "complete" if result.complete else "in progress"
-        if result.ok:
-            console.print(f"[green]ok[/] {name} ({state}, {result.shards} shards)")
-            continue
-        console.print(
-            f"[red]damaged[/] {name} ({state}): {len(result.bad_shards)} of {result.shards} "
-            "shards affected"
-        )
-        for problem in result.problems:
-            console.print(f"  {problem}", markup=False, highlight=False)
-        if not repair:
-            failed.append(name)
-            continue
-        fixed = repair_cache(root, name)
-        command = CacheDir(root, name).record().command
-        console.print(
-            f"  repaired: kept {fixed.kept} shard(s), dropped {fixed.dropped}; "
-            + resume_hint(command),
-            markup=False,
-            highlight=False,
-        )
-    if failed:
-        raise FeatureCacheError(
-            f"{len(failed)} feature cache(s) failed verification",
-            hint=repair_hint(CacheDir(root, failed[0]))
-            if len(failed) == 1
-            else "run `radsweep features verify KEY --repair` for each, then its extract command",
-        )
-
-
-@app.command("encoders")
-def encoders(
-    kind: Annotated[
-        str | None, typer.Option(help="Only image or only text encoders.", metavar="image|text")
-    ] = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """List the registered encoders: architecture, tokens, default weights, licence."""
-    # Imported here so that `radsweep --help` does not pay for torch.
-    from radsweep.encoders import EncoderKind, encoder_variants, list_encoders
-    from radsweep.encoders.pretrained import pretrained
-    from radsweep.errors import RadsweepError
-
-    if kind is not None and kind not in set(EncoderKind):
-        raise RadsweepError(f"unknown encoder kind {kind!r}", hint="use 'image' or 'text'")
-    kinds = [EncoderKind(kind)] if kind else list(EncoderKind)
-    if as_json:
-        infos = [info for each in kinds for info in list_encoders(each)]
-        print_json(
-            [
-                info.model_dump(mode="json")
-                | {
-                    "variants": list(encoder_variants(info.name, info.kind)),
-                    "display": pretrained(info.name, info.kind.value).display,
-                    "citation": pretrained(info.name, info.kind.value).citation,
-                }
-                for info in infos
-            ]
-        )
-        return
-    for each in kinds:
-        console.print(_table(each, list_encoders(each)))
-    console.print(
-        "Grids at the paper's input size; text tokens: up to 256 per report by default. "
-        "Variants: the first is the default. Weights: a checkpoint file or folder, or a hub id "
-        "owner/name(@revision).",
-        markup=False,
-    )
-
-
-def _table(kind: str, infos: "list[EncoderInfo]") -> Table:
-    from radsweep.encoders import encoder_variants
-
-    image = kind == "image"
-    table = Table(title=f"{kind} encoders", title_justify="left")
-    table.add_column("name", no_wrap=True)
-    table.add_column("architecture")
-    if image:
-        for column in ("input", "grid", "CLS"):
-            table.add_column(column, no_wrap=True)
-    table.add_column("dim", no_wrap=True)
-    table.add_column("default weights", overflow="fold", ratio=2)
-    table.add_column("licence", ratio=1)
-    for info in infos:
-        variants = encoder_variants(info.name, info.kind)
-        name = info.name + "".join(f"\n {variant}" for variant in variants)
-        layout = []
-        if image and info.grid is not None:
-            grid = f"{info.grid[0]}x{info.grid[1]}"
-            layout = [str(info.input_size), grid, "yes" if info.has_cls else "no"]
-        table.add_row(
-            name, info.architecture, *layout, str(info.dim), info.default_weights, info.licence
-        )
-    return table
+app.command("ls")(list_command)
+app.command()(verify)
+app.command("encoders")(encoders)

@@ -16,7 +16,7 @@ Extraction (``radsweep features extract``, or the library calls below) writes fp
 
 ``cache_dir`` is ``Settings().cache``. Both raise ``FeatureCacheError`` for a missing,
 incomplete or visibly damaged cache; ``verify.verify_cache`` checks every byte against the
-recorded checksums. ``store.list_caches`` finds caches by spec (encoder, views, pooling, ...).
+recorded checksums. ``listing.list_caches`` finds caches by spec (encoder, views, pooling, ...).
 """
 
 from radsweep.features.extract import (
@@ -26,10 +26,10 @@ from radsweep.features.extract import (
     extract_text_features,
 )
 from radsweep.features.keys import ImageCacheSpec, TextCacheSpec, cache_key
-from radsweep.features.store import (
+from radsweep.features.listing import list_caches
+from radsweep.features.reading import (
     ImageFeatures,
     TextFeatures,
-    list_caches,
     load_image_features,
     load_text_features,
 )

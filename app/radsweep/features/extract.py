@@ -4,7 +4,7 @@ Decoding and preprocessing run in DataLoader worker processes and writing runs o
 thread, so the encoder's forward pass is the only work on the critical path. On CUDA, batches are
 pinned, copied asynchronously, laid out channels_last and run under autocast (bf16 where the
 GPU has it, fp16 otherwise), in the largest batch that fits the GPU's free memory; tokens are
-stored as fp16 either way. A run resumes at shard granularity (see ``store``).
+stored as fp16 either way. A run resumes at shard granularity (see ``writing``).
 """
 
 import csv
@@ -39,17 +39,11 @@ from radsweep.features.keys import (
     image_cache_spec,
     text_cache_spec,
 )
+from radsweep.features.layout import BAD_IMAGES_FILE, CacheDir
 from radsweep.features.pooling import pool_tokens, token_grid
-from radsweep.features.store import (
-    BAD_IMAGES_FILE,
-    CacheDir,
-    CacheRecord,
-    Shard,
-    ShardFile,
-    ShardPlan,
-    finalize,
-)
+from radsweep.features.records import CacheRecord, Shard, ShardPlan
 from radsweep.features.views import ViewPlan
+from radsweep.features.writing import ShardFile, finalize
 from radsweep.tasks.manifest import Manifest
 
 IMAGE_AXES = {"tokens": 1, "cls": 1}  # arrays are [V, N, ...]

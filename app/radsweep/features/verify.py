@@ -14,15 +14,16 @@ import numpy as np
 
 from radsweep.atomic import write_atomic, write_text_atomic
 from radsweep.errors import FeatureCacheError
-from radsweep.features.store import (
+from radsweep.features.layout import (
     MARKER_FILE,
     METADATA_FILE,
     SAMPLES_FILE,
     CacheDir,
-    ShardRecord,
     resume_hint,
-    sha256_region,
 )
+from radsweep.features.listing import list_caches
+from radsweep.features.records import ShardRecord
+from radsweep.features.writing import sha256_region
 
 
 @dataclass(frozen=True)
@@ -160,3 +161,65 @@ def repair_cache(cache_dir: Path, key: str) -> Repair:
             _unpack(cache, keep)
             return Repair(key, kept=len(keep), dropped=result.shards - len(keep))
         return Repair(key, kept=result.shards, dropped=0)
+
+
+@dataclass(frozen=True)
+class CacheCheck:
+    """One cache's verification, and what ``--repair`` did about it."""
+
+    verification: Verification
+    repair: Repair | None = None
+    resume: str | None = None  # how to recompute what the repair dropped
+
+    @property
+    def failed(self) -> bool:
+        """Damaged and left as it was."""
+        return not self.verification.ok and self.repair is None
+
+    def summary(self) -> dict[str, object]:
+        result = self.verification
+        return {
+            "key": result.key,
+            "ok": result.ok,
+            "complete": result.complete,
+            "shards": result.shards,
+            "bad_shards": sorted(result.bad_shards),
+            "problems": result.problems,
+            "repair": None
+            if self.repair is None
+            else {"kept": self.repair.kept, "dropped": self.repair.dropped, "then": self.resume},
+        }
+
+
+@dataclass(frozen=True)
+class CacheChecks:
+    """``radsweep features verify``: every cache checked, in key order."""
+
+    cache_dir: Path
+    checks: list[CacheCheck]
+
+    def failure(self) -> FeatureCacheError | None:
+        """The one error for the caches that failed and were not repaired, if any."""
+        failed = [check.verification.key for check in self.checks if check.failed]
+        if not failed:
+            return None
+        if len(failed) == 1:
+            hint = repair_hint(CacheDir(self.cache_dir, failed[0]))
+        else:
+            hint = "run `radsweep features verify KEY --repair` for each, then its extract command"
+        return FeatureCacheError(f"{len(failed)} feature cache(s) failed verification", hint=hint)
+
+
+def verify_caches(cache_dir: Path, key: str | None = None, repair: bool = False) -> CacheChecks:
+    """Verify one cache or all of them; with ``repair``, keep what verifies of each damaged one."""
+    keys = [key] if key else [cache.key for cache in list_caches(cache_dir)]
+    checks = []
+    for name in keys:
+        result = verify_cache(cache_dir, name)
+        if result.ok or not repair:
+            checks.append(CacheCheck(result))
+            continue
+        fixed = repair_cache(cache_dir, name)
+        resume = resume_hint(CacheDir(cache_dir, name).record().command)
+        checks.append(CacheCheck(result, fixed, resume))
+    return CacheChecks(cache_dir, checks)

@@ -9,7 +9,6 @@ configuration and seeds, so its numbers equal that run's) and recorded under its
 
 import time
 import warnings
-from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
@@ -17,18 +16,16 @@ import numpy as np
 import torch
 
 from radsweep.devices import resolve_device
-from radsweep.encoders import ImageEncoder, TextEncoder, build_image_encoder, build_text_encoder
 from radsweep.errors import FeatureCacheError
 from radsweep.features import (
     ExtractOptions,
     ImageFeatures,
     TextFeatures,
     ViewPlan,
-    extract_image_features,
-    extract_text_features,
     load_image_features,
     load_text_features,
 )
+from radsweep.features.service import ImageRequest, TaskProgress, TextRequest, extract_into_cache
 from radsweep.results.store import ResultsStore, default_store_path
 from radsweep.runs.config import RunConfig, run_key
 from radsweep.runs.outcome import RunOutcome
@@ -39,10 +36,6 @@ from radsweep.tasks.registry import find_task_directory
 from radsweep.training import FitResult, Method, TrainingData, fit
 from radsweep.training.engine import Progress as TrainingProgress
 from radsweep.training.task_inputs import TaskRows, task_rows
-from radsweep.weights.catalogue import catalogue_file
-
-# (what, done, total): extraction progress in samples.
-ExtractionProgress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -50,7 +43,7 @@ class RunHooks:
     """Optional progress callbacks (the CLI draws bars with them) and a stopwatch that times
     each stage: features, training, store, tracking (``radsweep bench sweep`` reads it)."""
 
-    extraction: ExtractionProgress | None = None
+    extraction: TaskProgress | None = None
     training: TrainingProgress | None = None
     stopwatch: Stopwatch | None = None
 
@@ -76,79 +69,44 @@ class PreparedRun:
         return run_key(self.config, self.cache_keys)
 
 
-def _extraction_hook(hooks: RunHooks, what: str) -> Callable[[int, int], None] | None:
-    if hooks.extraction is None:
-        return None
-    report = hooks.extraction
-    state = {"done": 0}
-
-    def advance(done: int, total: int) -> None:
-        state["done"] += done
-        report(what, state["done"], total)
-
-    return advance
-
-
-def _encoders(
-    config: RunConfig, settings: Settings, device: str
-) -> tuple[ImageEncoder | None, TextEncoder | None]:
-    """The run's frozen image and text encoders on ``device`` (None where it uses none), their
-    weights from the settings' catalogue unless the config names others."""
-    catalogue = catalogue_file(settings)
-    image = text = None
-    if config.backbone is not None:
-        image = build_image_encoder(
-            config.backbone,
-            config.weights,
-            tiny=config.tiny,
-            variant=config.variant,
-            device=device,
-            catalogue=catalogue,
-        )
-    if config.text_encoder is not None:
-        text = build_text_encoder(
-            config.text_encoder,
-            config.text_weights,
-            tiny=config.tiny,
-            max_length=config.max_length,
-            device=device,
-            catalogue=catalogue,
-        )
-    return image, text
-
-
 def prepare(
     config: RunConfig, settings: Settings, device: str | None = None, hooks: RunHooks = RunHooks()
 ) -> PreparedRun:
     """Resolve ``config`` against its task and open its features, extracting what is missing."""
     manifest = Manifest.load(find_task_directory(config.task, settings.data), check_images=False)
     resolved = config.resolve(manifest.task)
-    target = resolve_device(device)
-    options = ExtractOptions(wait_for_lock=True)  # sweep workers may share a cache
     image = text = None
-    encoder, text_encoder = _encoders(resolved, settings, str(target))
-    if encoder is not None:
-        views = ViewPlan(augmented=resolved.views, seed=resolved.view_seed)
-        done = extract_image_features(
-            encoder,
-            manifest,
-            settings.cache,
-            views,
-            resolved.pool,
-            options,
-            _extraction_hook(hooks, f"{resolved.backbone} tokens"),
+    if resolved.backbone is not None:
+        image = ImageRequest(
+            resolved.backbone,
+            resolved.weights,
+            variant=resolved.variant,
+            tiny=resolved.tiny,
+            views=ViewPlan(augmented=resolved.views, seed=resolved.view_seed),
+            pool=resolved.pool,
         )
-        image = load_image_features(settings.cache, done.key)
-    if text_encoder is not None:
-        done = extract_text_features(
-            text_encoder,
-            manifest,
-            settings.cache,
-            options,
-            _extraction_hook(hooks, f"{resolved.text_encoder} report tokens"),
+    if resolved.text_encoder is not None:
+        text = TextRequest(
+            resolved.text_encoder,
+            resolved.text_weights,
+            max_length=resolved.max_length,
+            tiny=resolved.tiny,
         )
-        text = load_text_features(settings.cache, done.key)
-    return PreparedRun(resolved, manifest, image, text)
+    done = extract_into_cache(
+        manifest,
+        settings,
+        image,
+        text,
+        device=device,
+        options=ExtractOptions(wait_for_lock=True),  # sweep workers may share a cache
+        progress=hooks.extraction,
+    )
+    return PreparedRun(
+        resolved,
+        manifest,
+        load_image_features(settings.cache, done.image.key) if done.image else None,
+        load_text_features(settings.cache, done.text.key) if done.text else None,
+    )
 
 
 def _tensor(array: np.ndarray | None) -> torch.Tensor | None:

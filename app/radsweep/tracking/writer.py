@@ -16,7 +16,7 @@ import pandas as pd
 import wandb
 from safetensors.torch import save_file
 
-from radsweep.features.store import MARKER_FILE, CacheDir
+from radsweep.features.layout import MARKER_FILE, CacheDir
 from radsweep.results.store import ResultsStore
 from radsweep.runs.config import RunConfig
 from radsweep.tracking import schema

@@ -8,18 +8,15 @@ writes, checksums, consolidation). Their ratio is 1.0 when everything but comput
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from PIL import Image
 
-from radsweep.encoders.base import (
-    CropBox,
-    ImageEncoder,
-    ImageTokens,
-)
+from radsweep.encoders import build_image_encoder
+from radsweep.encoders.base import CropBox, ImageEncoder, ImageTokens
 from radsweep.features.decode import decode_image
 from radsweep.features.extract import ExtractOptions, extract_image_features
 from radsweep.tasks.manifest import Manifest
@@ -61,15 +58,53 @@ class Round:
 
 @dataclass(frozen=True)
 class ExtractBench:
+    architecture: str
     images: int
     batch_size: int
+    workers: int
     rounds: list[Round]
+
+    @property
+    def forward_rate(self) -> float:
+        return max(one.forward_rate for one in self.rounds)
+
+    @property
+    def best(self) -> Round:
+        """The round with the best end-to-end throughput."""
+        return max(self.rounds, key=lambda one: one.end_to_end_rate)
 
     @property
     def ratio(self) -> float:
         """Best end-to-end throughput over best bare forward throughput."""
-        best_forward = max(one.forward_rate for one in self.rounds)
-        return max(one.end_to_end_rate for one in self.rounds) / best_forward
+        return self.best.end_to_end_rate / self.forward_rate
+
+    def lines(self) -> list[str]:
+        return [
+            f"model        : {self.architecture}, batch {self.batch_size}, "
+            f"{self.workers} decoding worker(s), {self.images} images, best of {len(self.rounds)}",
+            f"forward only : {self.forward_rate:8.2f} images/s",
+            f"end to end   : {self.best.end_to_end_rate:8.2f} images/s "
+            f"(forward pass {self.best.compute_share:.1%} of its wall time)",
+            f"ratio end-to-end/forward throughput: {self.ratio:.3f}",
+        ]
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "model": self.architecture,
+            "images": self.images,
+            "batch_size": self.batch_size,
+            "workers": self.workers,
+            "rounds": [asdict(one) for one in self.rounds],
+            "forward_images_per_second": self.forward_rate,
+            "end_to_end_images_per_second": self.best.end_to_end_rate,
+            "ratios": {"end_to_end_over_forward": self.ratio},
+        }
+
+
+def bench_encoder() -> ImageEncoder:
+    """The model ``bench extract`` measures: a randomly initialised ViT-B/16 at 224 (Medical MAE's
+    architecture and preprocessing; nothing is downloaded)."""
+    return build_image_encoder("medical-mae", "random", device="cpu")
 
 
 def _forward_rate(encoder: ImageEncoder, batches: list[torch.Tensor]) -> float:
@@ -111,7 +146,7 @@ def images_for_budget(rate: float, batch_size: int, rounds: int, seconds: float)
 
 
 def run_extract_bench(
-    encoder: ImageEncoder,
+    encoder: ImageEncoder | None,
     batch_size: int,
     workers: int,
     rounds: int,
@@ -122,9 +157,12 @@ def run_extract_bench(
     """Alternate bare-forward and end-to-end measurements, so machine noise hits both alike.
 
     Without ``images``, the image count is sized from a calibration pass so the measurements
-    take about ``seconds`` on this machine, however fast it is.
+    take about ``seconds`` on this machine, however fast it is. ``encoder`` defaults to
+    ``bench_encoder()``.
     """
     torch.set_flush_denormal(True)
+    if encoder is None:
+        encoder = bench_encoder()
     if images is None:
         rate = _calibrate(encoder, batch_size)
         images = images_for_budget(rate, batch_size, rounds, seconds)
@@ -148,4 +186,4 @@ def run_extract_bench(
                 f"round {index + 1}: forward {one.forward_rate:.2f} images/s, end to end "
                 f"{one.end_to_end_rate:.2f} images/s ({one.compute_share:.1%} of it in forward)"
             )
-    return ExtractBench(images, batch_size, results)
+    return ExtractBench(encoder.info.architecture, images, batch_size, workers, results)

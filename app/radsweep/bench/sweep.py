@@ -10,7 +10,7 @@ time minus the runs'. Queue, store and W&B land in a temporary folder, not the u
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +23,7 @@ from radsweep.runs.stopwatch import Stopwatch
 from radsweep.settings import Settings
 from radsweep.sweeps.local import run_local
 from radsweep.sweeps.queue import JobQueue, JobState, queue_path
-from radsweep.sweeps.spec import SweepSpec, expand, task_specs
+from radsweep.sweeps.spec import SweepSpec, expand, load_spec, task_specs
 from radsweep.tracking.tracked import run_tracked
 
 OVERHEAD = ("queue", "tracking", "store")
@@ -48,6 +48,32 @@ class SweepBench:
     def ratio(self) -> float:
         """Per-run overhead (queue + tracking + store) as a share of training time."""
         return self.overhead / self.seconds["training"]
+
+    def rows(self) -> list[tuple[str, float, float, float]]:
+        """(component, total seconds, seconds per run, share of training) per stage."""
+        training = self.seconds["training"]
+        return [
+            (f"{stage} (overhead)" if stage in OVERHEAD else stage, s, s / self.runs, s / training)
+            for stage, s in self.seconds.items()
+        ]
+
+    def lines(self) -> list[str]:
+        """The lines around the table: the run count first, the ratio last."""
+        return [
+            f"{self.runs} runs in {self.total:.1f} s "
+            f"(features ready beforehand in {self.preparation:.1f} s, not counted)",
+            f"ratio overhead/training time: {self.ratio:.3f}",
+        ]
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "runs": self.runs,
+            "total_seconds": self.total,
+            "preparation_seconds": self.preparation,
+            "seconds": self.seconds,
+            "overhead": list(OVERHEAD),
+            "ratios": {"overhead_over_training": self.ratio},
+        }
 
 
 def bench_configs(spec: SweepSpec, settings: Settings, runs: int) -> list[RunConfig]:
@@ -80,13 +106,16 @@ def _scratch(settings: Settings) -> Iterator[Settings]:
 
 
 def run_sweep_bench(
-    spec: SweepSpec,
+    spec_path: Path,
     settings: Settings,
     runs: int,
     *,
     device: str | None = None,
+    report: Callable[[str], None] = lambda line: None,
 ) -> SweepBench:
     """Run the spec's first ``runs`` configurations as a one-worker local sweep, timed."""
+    spec = load_spec(spec_path)
+    report(f"{spec.name}: features for the first {runs} runs (extracted if missing)")
     configs = bench_configs(spec, settings, runs)
     start = time.perf_counter()
     for config in configs:

@@ -2,34 +2,34 @@
 
 import torch
 
-from radsweep.training import HeadKind
-from radsweep.training.benchmark import (
+from radsweep.bench.train import (
     EfficiencyResult,
     TokenShape,
     VectorizationResult,
     efficiency,
     vectorization,
 )
+from radsweep.training import HeadKind
 
 torch.set_flush_denormal(True)
 SHAPE = TokenShape("tiny", 8, 16, HeadKind.ATTENTION)
 
 
 def test_vectorization_times_both_ways() -> None:
-    result = vectorization(SHAPE, seeds=2, train=32, validation=16, rounds=1)
+    result = vectorization(SHAPE, seeds=(0, 1), train=32, validation=16, rounds=1)
     assert len(result.rounds) == 1
     assert result.vectorized_seconds > 0 and result.sequential_seconds > 0
     assert result.speedup == result.sequential_seconds / result.vectorized_seconds
 
 
 def test_vectorization_speedup_is_the_median_round_ratio() -> None:
-    result = VectorizationResult(SHAPE, 2, rounds=((1.0, 2.0), (1.0, 0.5), (2.0, 3.0)))
+    result = VectorizationResult(SHAPE, (0, 1), rounds=((1.0, 2.0), (1.0, 0.5), (2.0, 3.0)))
     assert result.speedup == 1.5
     assert (result.vectorized_seconds, result.sequential_seconds) == (1.0, 2.0)
 
 
 def test_efficiency_counts_the_step_flops() -> None:
-    result = efficiency(SHAPE, seeds=2, batch=8, tries=1)
+    result = efficiency(SHAPE, seeds=(0, 1), batch=8, tries=1)
     assert len(result.tries) == 1
     # At least the Q/K/V projections: 2 flops x (seeds x batch x tokens) x dim x 3 dim, forward.
     assert result.step_flops >= 2 * (2 * 8 * 8) * 16 * 48

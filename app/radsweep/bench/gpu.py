@@ -13,7 +13,7 @@ Weights are randomly initialised (nothing is downloaded; speed does not depend o
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,6 +21,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from radsweep.atomic import write_text_atomic
+from radsweep.bench import train as benchmark
 from radsweep.devices import resolve_device
 from radsweep.encoders import build_image_encoder
 from radsweep.encoders.base import ImageEncoder
@@ -35,18 +36,12 @@ from radsweep.sweeps.plan import (
     Plan,
     load_plan,
 )
-from radsweep.training import benchmark
-from radsweep.training.config import HeadKind
 from radsweep.training.registry import head_spec
 
 STUDY_BACKBONES = tuple(BACKBONE_GFLOPS)
 GPU_BATCH_CAP = 64  # enough to fill a GPU; larger batches only lengthen the run
 CPU_BATCH = 2
 SECONDS_PER_MEASURE = {"tiny": 0.3, "full": 2.0}  # per backbone and precision, after a warm-up
-TINY_SHAPES = (
-    benchmark.TokenShape("tiny tokens (16 x 32), attention", 16, 32, HeadKind.ATTENTION),
-    benchmark.TokenShape("tiny tokens (16 x 32), Mean-LP", 16, 32, HeadKind.MEAN_LP),
-)
 PAPER_SHAPES = (benchmark.STUDY_SHAPES[1], benchmark.STUDY_SHAPES[2])  # ViT-B: attention, Mean-LP
 # (training samples, validation samples, epochs, rounds): a GPU needs enough work per fit to be
 # measured; a CPU needs little enough to finish in minutes
@@ -94,15 +89,77 @@ class DeviceBench:
         }
         return max(rates[p] for p in rates if p != "fp32") / rates["fp32"]
 
+    @property
+    def paper_ratio(self) -> float:
+        """How many times fewer device-hours than the paper's own estimate the projection needs."""
+        return PAPER_T4_HOURS / max(self.study_hours(), 1e-9)
+
+    def _backbones(self) -> list[str]:
+        return list(dict.fromkeys(rate.backbone for rate in self.extraction))
+
+    def lines(self) -> list[str]:
+        lines = [
+            f"extract {rate.backbone:<12} {rate.input_size:>3}px {rate.precision:<4} batch "
+            f"{rate.batch:>3}: {rate.images_per_second:9.1f} images/s"
+            + (f", peak {rate.peak_bytes / 2**30:.2f} GiB" if rate.peak_bytes else "")
+            for rate in self.extraction
+        ]
+        lines += [
+            f"train   {head.shape:<40} {head.seeds} seeds together "
+            f"{head.vectorized_seconds:.3f} s, one at a time {head.sequential_seconds:.3f} s"
+            for head in self.heads
+        ]
+        extract, train = self.study.hours(self.device)
+        lines.append(
+            f"study   {len(self.study.runs)} runs, {len(self.study.caches)} caches on "
+            f"{self.device.name}: {extract + train:,.2f} h (extraction {extract:,.2f} h, "
+            f"training {train:,.2f} h); the paper: about 5,000 T4-hours"
+        )
+        if self.saved:
+            lines.append(f"saved   {self.saved} (radsweep sweep plan --device measured)")
+        mixed = ", ".join(f"{name} {self.mixed_over_fp32(name):.2f}" for name in self._backbones())
+        heads = ", ".join(f"{head.shape.split(', ')[-1]} {head.ratio:.2f}" for head in self.heads)
+        lines.append(
+            f"ratios: mixed/fp32 extraction {mixed}; vectorized/sequential {heads}; "
+            f"paper hours/projected {self.paper_ratio:.3g}"
+        )
+        return lines
+
+    def summary(self) -> dict[str, object]:
+        extract, train = self.study.hours(self.device)
+        return {
+            "device": asdict(self.device),
+            "extraction": [asdict(rate) for rate in self.extraction],
+            "heads": [asdict(head) for head in self.heads],
+            "study": {
+                "runs": len(self.study.runs),
+                "caches": len(self.study.caches),
+                "extraction_hours": extract,
+                "training_hours": train,
+                "paper_t4_hours": PAPER_T4_HOURS,
+            },
+            "saved": self.saved,
+            "ratios": {
+                "mixed_over_fp32": {name: self.mixed_over_fp32(name) for name in self._backbones()},
+                "vectorized_over_sequential": {head.shape: head.ratio for head in self.heads},
+                "paper_hours_over_projected": self.paper_ratio,
+            },
+        }
+
 
 def run_device_bench(
-    device: str | None, tiny: bool, home: Path, data_dir: Path, seeds: int = 5
+    device: str | None,
+    tiny: bool,
+    home: Path,
+    data_dir: Path,
+    seeds: Sequence[int] = benchmark.DEFAULT_SEEDS,
 ) -> DeviceBench:
     """Measure extraction and head training here, project the study, save the throughput."""
     target = resolve_device(device)
     extraction = tuple(r for name in STUDY_BACKBONES for r in _extraction(name, target, tiny))
     sizes = HEAD_SIZES["tiny" if tiny else target.type]
-    heads = tuple(_head(shape, seeds, sizes) for shape in (TINY_SHAPES if tiny else PAPER_SHAPES))
+    shapes = benchmark.TINY_SHAPES if tiny else PAPER_SHAPES
+    heads = tuple(_head(shape, seeds, sizes) for shape in shapes)
     measured = _throughput(target, extraction, heads, tiny)
     saved = None if tiny else _save(measured, home / MEASURED_FILE)
     return DeviceBench(measured, extraction, heads, load_plan([], True, data_dir), saved)
@@ -169,14 +226,16 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _head(shape: benchmark.TokenShape, seeds: int, sizes: tuple[int, int, int, int]) -> HeadSpeedup:
+def _head(
+    shape: benchmark.TokenShape, seeds: Sequence[int], sizes: tuple[int, int, int, int]
+) -> HeadSpeedup:
     """Vectorized vs sequential fits (the median of paired rounds) and the FLOPs of one fit."""
     train, validation, epochs, rounds = sizes
     result = benchmark.vectorization(shape, seeds, train, validation, epochs, rounds)
     forward = head_spec(shape.head).forward_flops(shape.tokens, shape.dim)
-    flops = (TRAIN_FACTOR * train + validation) * forward * epochs * seeds
+    flops = (TRAIN_FACTOR * train + validation) * forward * epochs * len(seeds)
     return HeadSpeedup(
-        shape.name, seeds, result.vectorized_seconds, result.sequential_seconds, flops
+        shape.name, len(seeds), result.vectorized_seconds, result.sequential_seconds, flops
     )
 
 
@@ -203,8 +262,3 @@ def _throughput(
 def _save(device: Device, path: Path) -> Path:
     write_text_atomic(path, json.dumps(asdict(device), indent=2) + "\n")
     return path
-
-
-def paper_ratio(bench: DeviceBench) -> float:
-    """How many times fewer device-hours than the paper's own estimate the projection needs."""
-    return PAPER_T4_HOURS / max(bench.study_hours(), 1e-9)

@@ -1,5 +1,5 @@
-"""Training throughput, measured as ratios within one process (absolute times drift on shared
-machines; ratios hold).
+"""``radsweep bench train``: training throughput, measured as ratios within one process
+(absolute times drift on shared machines; ratios hold).
 
 * vectorization: S seeds in one ``fit`` vs the same S seeds fitted one after another, at the
   token shapes of the study's backbones;
@@ -11,7 +11,7 @@ timed next to the other and the ratio is the median over repeats.
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,10 +34,15 @@ class TokenShape:
     head: str
 
 
+DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 STUDY_SHAPES = (
     TokenShape("ResNet-18 tokens (49 x 512), attention", 49, 512, HeadKind.ATTENTION),
     TokenShape("ViT-B tokens (197 x 768), attention", 197, 768, HeadKind.ATTENTION),
     TokenShape("ViT-B tokens (197 x 768), Mean-LP", 197, 768, HeadKind.MEAN_LP),
+)
+TINY_SHAPES = (
+    TokenShape("tiny tokens (16 x 32), attention", 16, 32, HeadKind.ATTENTION),
+    TokenShape("tiny tokens (16 x 32), Mean-LP", 16, 32, HeadKind.MEAN_LP),
 )
 
 
@@ -46,7 +51,7 @@ class VectorizationResult:
     """Paired timings: one (vectorized, sequential) pair per round, each the mean of two tries."""
 
     shape: TokenShape
-    seeds: int
+    seeds: tuple[int, ...]
     rounds: tuple[tuple[float, float], ...]
 
     @property
@@ -94,9 +99,9 @@ def _random_features(shape: TokenShape, samples: int) -> TrainingData:
     return TrainingData(labels=torch.arange(samples) % 2, classes=2, image=image)
 
 
-def _splits(seeds: int, train: int, validation: int) -> list[SeedSplit]:
+def _splits(seeds: Sequence[int], train: int, validation: int) -> list[SeedSplit]:
     rows = np.arange(train + validation)
-    return [SeedSplit(seed, rows[:train], rows[train:]) for seed in range(seeds)]
+    return [SeedSplit(seed, rows[:train], rows[train:]) for seed in seeds]
 
 
 def _seconds(work: Callable[[], object]) -> float:
@@ -107,13 +112,13 @@ def _seconds(work: Callable[[], object]) -> float:
 
 def vectorization(
     shape: TokenShape,
-    seeds: int = 5,
+    seeds: Sequence[int] = DEFAULT_SEEDS,
     train: int = 64,
     validation: int = 32,
     epochs: int = 1,
     rounds: int = 5,
 ) -> VectorizationResult:
-    """Wall time of one vectorized fit of ``seeds`` seeds vs ``seeds`` single-seed fits.
+    """Wall time of one vectorized fit of ``seeds`` vs one single-seed fit per seed.
 
     Each round times them in the order vectorized, sequential, sequential, vectorized, so a
     machine whose speed drifts during the round slows both sides alike; the speedup is the median
@@ -134,7 +139,7 @@ def vectorization(
     for _ in range(rounds):
         first, second, third, fourth = together(), one_at_a_time(), one_at_a_time(), together()
         paired.append(((first + fourth) / 2, (second + third) / 2))
-    return VectorizationResult(shape, seeds, tuple(paired))
+    return VectorizationResult(shape, tuple(seeds), tuple(paired))
 
 
 _GEMM_SIZE = 2048
@@ -150,7 +155,10 @@ def _gemm_flops_per_second(seconds: float) -> float:
 
 
 def efficiency(
-    shape: TokenShape = STUDY_SHAPES[1], seeds: int = 5, batch: int = 64, tries: int = 3
+    shape: TokenShape = STUDY_SHAPES[1],
+    seeds: Sequence[int] = DEFAULT_SEEDS,
+    batch: int = 64,
+    tries: int = 3,
 ) -> EfficiencyResult:
     """FLOP/s of one attention-head training step as a fraction of square-GEMM FLOP/s.
 
@@ -171,3 +179,66 @@ def efficiency(
         step_seconds = _seconds(lambda: trainer.step(plan, 0))
         measured.append((step_seconds, _gemm_flops_per_second(step_seconds)))
     return EfficiencyResult(step_flops=float(counter.get_total_flops()), tries=tuple(measured))
+
+
+@dataclass(frozen=True)
+class TrainBench:
+    """Both measurements of ``radsweep bench train``, ratios last when printed."""
+
+    seeds: tuple[int, ...]
+    vectorized: tuple[VectorizationResult, ...]
+    step: EfficiencyResult
+
+    def lines(self) -> list[str]:
+        count = len(self.seeds)
+        lines = [
+            f"{one.shape.name:42s} {count} seeds together {one.vectorized_seconds:7.2f} s, "
+            f"one at a time {one.sequential_seconds:7.2f} s: {one.speedup:.2f}x"
+            for one in self.vectorized
+        ]
+        step = self.step
+        lines.append(
+            f"attention step ({count} seeds): {step.step_flops / 1e9:.1f} GFLOP in "
+            f"{step.step_seconds:.2f} s = {step.step_flops_per_second / 1e9:.1f} GFLOP/s; "
+            f"GEMM {step.gemm_flops_per_second / 1e9:.1f} GFLOP/s"
+        )
+        speedups = ", ".join(f"{one.speedup:.2f}" for one in self.vectorized)
+        lines.append(
+            f"ratios: vectorized/sequential {speedups}; "
+            f"attention step/GEMM FLOP/s {step.fraction_of_gemm:.3f}"
+        )
+        return lines
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "seeds": list(self.seeds),
+            "shapes": [
+                {
+                    "shape": one.shape.name,
+                    "vectorized_seconds": one.vectorized_seconds,
+                    "sequential_seconds": one.sequential_seconds,
+                }
+                for one in self.vectorized
+            ],
+            "attention_step": {
+                "flops": self.step.step_flops,
+                "seconds": self.step.step_seconds,
+                "flops_per_second": self.step.step_flops_per_second,
+                "gemm_flops_per_second": self.step.gemm_flops_per_second,
+            },
+            "ratios": {
+                "vectorized_over_sequential": {
+                    one.shape.name: one.speedup for one in self.vectorized
+                },
+                "attention_step_over_gemm": self.step.fraction_of_gemm,
+            },
+        }
+
+
+def run_train_bench(seeds: Sequence[int] = DEFAULT_SEEDS, tiny: bool = False) -> TrainBench:
+    """Vectorized vs sequential fits at each shape, then one attention step against GEMMs."""
+    torch.set_flush_denormal(True)
+    shapes = TINY_SHAPES if tiny else STUDY_SHAPES
+    vectorized = tuple(vectorization(shape, seeds=seeds) for shape in shapes)
+    step = efficiency(shapes[0] if tiny else STUDY_SHAPES[1], seeds=seeds)
+    return TrainBench(tuple(seeds), vectorized, step)
