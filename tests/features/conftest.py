@@ -7,8 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from radsweep.features.extract import extract_image_features
+from radsweep.features.layout import CacheDir
 from radsweep.tasks.manifest import Manifest, TaskFile
 from radsweep.tasks.spec import RandomSplit, TaskKind, TaskSpec, TrainingSize
+from tests.features.doubles import BUILD_OPTIONS, TinyImageEncoder
 
 TASK = TaskSpec(
     name="tiny-features",
@@ -49,3 +52,10 @@ def task(tmp_path: Path) -> Manifest:
 @pytest.fixture
 def cache_dir(tmp_path: Path) -> Path:
     return tmp_path / "cache"
+
+
+@pytest.fixture
+def built(task: Manifest, cache_dir: Path) -> CacheDir:
+    """A complete image cache of ``task``, extracted by the tiny encoder."""
+    key = extract_image_features(TinyImageEncoder(), task, cache_dir, options=BUILD_OPTIONS).key
+    return CacheDir(cache_dir, key)

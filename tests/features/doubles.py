@@ -1,6 +1,7 @@
 """Small test-double encoders that honour the encoder contract (radsweep.encoders.base)."""
 
 import zlib
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,9 +17,22 @@ from radsweep.encoders.base import (
     TextEncoder,
     TextTokens,
 )
+from radsweep.features.extract import ExtractOptions
 
 SIDE = 32
 PATCH = 8
+
+
+# Small shards and batches so a few images span several of each; no worker processes.
+BUILD_OPTIONS = ExtractOptions(batch_size=4, shard_size=8, workers=0, command="radsweep features x")
+
+
+def poison(path: Path, samples: list[int]) -> None:
+    """Set whole samples of a ``[V, N, ...]`` fp16 array to NaN (0xFFFF), in place."""
+    array = np.load(path, mmap_mode="r+")
+    array[:, samples] = np.frombuffer(b"\xff\xff", dtype=np.float16)[0]
+    array.flush()
+    del array
 
 
 class SimulatedKill(RuntimeError):

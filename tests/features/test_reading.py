@@ -6,31 +6,13 @@ import numpy as np
 import pytest
 
 from radsweep.errors import FeatureCacheError
-from radsweep.features.extract import ExtractOptions, extract_image_features
 from radsweep.features.layout import CacheDir
 from radsweep.features.reading import load_image_features, require_finite
-from radsweep.tasks.manifest import Manifest
-from tests.features.doubles import TinyImageEncoder
-
-OPTIONS = ExtractOptions(batch_size=4, shard_size=8, workers=0, command="radsweep features x")
-
-
-@pytest.fixture
-def built(task: Manifest, cache_dir: Path) -> CacheDir:
-    key = extract_image_features(TinyImageEncoder(), task, cache_dir, options=OPTIONS).key
-    return CacheDir(cache_dir, key)
-
-
-def _poison(path: Path, samples: list[int]) -> None:
-    """Set whole samples of a ``[V, N, ...]`` fp16 array to NaN (0xFFFF), in place."""
-    array = np.load(path, mmap_mode="r+")
-    array[:, samples] = np.frombuffer(b"\xff\xff", dtype=np.float16)[0]
-    array.flush()
-    del array
+from tests.features.doubles import poison
 
 
 def test_nan_tokens_in_a_complete_cache_refuse_to_load(built: CacheDir, cache_dir: Path) -> None:
-    _poison(built.array_path("tokens"), [3, 11, 17])
+    poison(built.array_path("tokens"), [3, 11, 17])
     with pytest.raises(FeatureCacheError, match=r"tokens\.npy holds NaN/inf") as caught:
         load_image_features(cache_dir, built.key)
     assert f"radsweep features verify {built.key} --repair" in (caught.value.hint or "")
@@ -40,7 +22,7 @@ def test_a_cache_checked_once_is_checked_again_after_a_change(
     built: CacheDir, cache_dir: Path
 ) -> None:
     load_image_features(cache_dir, built.key)  # sound: remembered as checked
-    _poison(built.array_path("cls"), [0])
+    poison(built.array_path("cls"), [0])
     with pytest.raises(FeatureCacheError, match=r"cls\.npy holds NaN/inf"):
         load_image_features(cache_dir, built.key)
 
