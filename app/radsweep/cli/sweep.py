@@ -1,8 +1,6 @@
 """``radsweep sweep``: the study's sweep specs, on a W&B server or locally with no server."""
 
-import shutil
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,12 +10,10 @@ from rich.table import Table
 from radsweep.cli.context import console, err_console, progress_bar, settings
 from radsweep.cli.options import DeviceOption, JsonFlag
 from radsweep.cli.output import print_json
-from radsweep.errors import SweepError
 
 if TYPE_CHECKING:
     from radsweep.runs.config import RunConfig
-    from radsweep.sweeps.plan import CacheCost, Device, Plan
-    from radsweep.sweeps.queue import Failure, JobState
+    from radsweep.sweeps.queue import JobState
     from radsweep.sweeps.spec import SweepSpec
 
 app = typer.Typer(
@@ -43,10 +39,9 @@ Device = DeviceOption
 
 
 def _expanded(ctx: typer.Context, path: Path) -> tuple["SweepSpec", list["RunConfig"]]:
-    from radsweep.sweeps.spec import expand, load_spec, task_specs
+    from radsweep.sweeps.spec import load_and_expand
 
-    spec = load_spec(path)
-    return spec, expand(spec, task_specs(settings(ctx).data))
+    return load_and_expand(path, settings(ctx).data)
 
 
 def _counts_table(counts: dict[str, dict["JobState", int]]) -> Table:
@@ -62,23 +57,6 @@ def _counts_table(counts: dict[str, dict["JobState", int]]) -> Table:
         cells = [str(by_state[state]) for state in JobState]
         table.add_row(spec, *cells, str(sum(by_state.values())))
     return table
-
-
-def _status_records(
-    counts: dict[str, dict["JobState", int]], failures: dict[str, list["Failure"]]
-) -> list[dict[str, object]]:
-    return [
-        {
-            "spec": name,
-            "counts": {state.value: count for state, count in by_state.items()},
-            "total": sum(by_state.values()),
-            "failures": [
-                failure.config.model_dump(mode="json") | {"error": failure.error}
-                for failure in failures[name]
-            ],
-        }
-        for name, by_state in counts.items()
-    ]
 
 
 @app.command()
@@ -117,12 +95,10 @@ def local(
     """
     from radsweep.sweeps.local import Interrupted, run_local
     from radsweep.sweeps.queue import JobState, queue_path
-    from radsweep.tasks.registry import find_task_directory
+    from radsweep.tracking.folders import offline_runs_pattern
 
     loaded, configs = _expanded(ctx, spec)
     config = settings(ctx)
-    for task in dict.fromkeys(run.task for run in configs):
-        find_task_directory(task, config.data)  # a task with no manifest: one line, not N failures
     console.print(
         f"{loaded.name}: {len(configs)} configurations, {workers} worker(s), "
         f"queue {queue_path(config.results)}",
@@ -157,7 +133,7 @@ def local(
             err_console.print("interrupted: running jobs are back in line; rerun to resume")
             raise typer.Exit(130) from None
     console.print(_counts_table({loaded.name: counts}))
-    runs = config.wandb / "wandb" / "offline-run-*"
+    runs = offline_runs_pattern(config.wandb)
     console.print(f"offline W&B runs: {runs} (upload later: wandb sync {runs})", markup=False)
     if counts[JobState.FAILED]:
         err_console.print(
@@ -181,30 +157,17 @@ def status(
 
     Jobs whose worker has died are put back to pending first, so the counts are current.
     """
-    from radsweep.sweeps.queue import JobQueue, queue_path
+    from radsweep.sweeps.local import sweep_status
 
-    path = queue_path(settings(ctx).results)
-    if not path.is_file():
-        if as_json:
-            print_json({"queue": path, "sweeps": []})
-            return
-        console.print(f"no local sweeps yet ({path}): radsweep sweep local SPEC starts one")
-        return
-    name = Path(spec).stem if spec else None
-    with JobQueue(path) as queue:
-        queue.recover()
-        counts = queue.counts(name)
-        if name is not None and not counts:
-            raise SweepError(
-                f"no local sweep named {name} in {path}",
-                hint=f"radsweep sweep local sweeps/{name}.yaml queues it",
-            )
-        failures = {spec_name: queue.failures(spec_name, errors) for spec_name in counts}
+    found = sweep_status(settings(ctx).results, spec, errors)
     if as_json:
-        print_json({"queue": path, "sweeps": _status_records(counts, failures)})
+        print_json({"queue": found.queue, "sweeps": found.records()})
         return
-    console.print(_counts_table(counts))
-    for spec_name, failed in failures.items():
+    if not found.counts:
+        console.print(f"no local sweeps yet ({found.queue}): radsweep sweep local SPEC starts one")
+        return
+    console.print(_counts_table(found.counts))
+    for spec_name, failed in found.failures.items():
         for failure in failed:
             config = failure.config
             what = " ".join(
@@ -302,26 +265,19 @@ def run_config(
 @app.command("specs")
 def specs(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List the sweep specs shipped with radsweep: any command taking a spec accepts the name."""
-    from radsweep.sweeps.packaged import packaged_specs
-    from radsweep.sweeps.spec import expand, load_spec, task_specs
+    from radsweep.sweeps.spec import packaged_summaries
 
-    tasks = task_specs(settings(ctx).data)
-    records = []
-    for name, path in packaged_specs().items():
-        spec = load_spec(path)
-        runs = len(expand(spec, tasks))
-        description = str(spec.config.get("description", ""))
-        records.append({"name": name, "path": path, "runs": runs, "description": description})
+    summaries = packaged_summaries(settings(ctx).data)
     if as_json:
-        print_json({"specs": records})
+        print_json({"specs": [asdict(summary) for summary in summaries]})
         return
     table = Table(title="packaged sweep specs", title_justify="left")
     for column in ("name", "runs", "description"):
         table.add_column(
             column, no_wrap=column == "name", justify="right" if column == "runs" else "left"
         )
-    for record in records:
-        table.add_row(*(str(record[column]) for column in ("name", "runs", "description")))
+    for summary in summaries:
+        table.add_row(summary.name, str(summary.runs), summary.description)
     console.print(table)
 
 
@@ -346,103 +302,11 @@ def plan(
     Hours divide the FLOPs by a device's sustained throughput: measured by `radsweep bench gpu`
     on this machine when it has saved one, else a nominal table (data-sheet peak x utilisation).
     """
-    from radsweep.sweeps.plan import choose_devices, load_plan
+    from radsweep.sweeps.plan import plan_report
 
-    config = settings(ctx)
-    planned = load_plan(spec or [], every, config.data)
-    devices = choose_devices(device, config.home)
-    disk = _Disk.of(config.cache, planned.cache_bytes)
+    report = plan_report(spec or [], every, settings(ctx), device)
     if as_json:
-        print_json(_plan_record(planned, devices, disk))
+        print_json(report.record())
         return
-    for line in _plan_lines(planned, devices, disk):
+    for line in report.lines():
         console.print(line, markup=False, highlight=False, soft_wrap=True)
-
-
-@dataclass(frozen=True)
-class _Disk:
-    """Whether the plan's caches fit on the disk that will hold them."""
-
-    folder: Path  # the cache folder, or its nearest existing parent
-    free: int
-    needed: int
-
-    @classmethod
-    def of(cls, cache: Path, needed: int) -> "_Disk":
-        folder = next(p for p in (cache, *cache.parents) if p.exists())
-        return cls(folder, shutil.disk_usage(folder).free, needed)
-
-    @property
-    def fits(self) -> bool:
-        return self.free >= self.needed
-
-
-def _sorted(caches: "Sequence[CacheCost]") -> "list[CacheCost]":
-    return sorted(caches, key=lambda cache: (cache.kind, cache.task, cache.encoder))
-
-
-def _plan_record(planned: "Plan", devices: "list[Device]", disk: _Disk) -> dict[str, object]:
-    from radsweep.sweeps.plan import PAPER_T4_HOURS
-
-    hours = [(each, *planned.hours(each)) for each in devices]
-    return {
-        "specs": list(planned.specs),
-        "runs": {"distinct": len(planned.runs), "listed": planned.listed},
-        "caches": [asdict(cache) for cache in _sorted(planned.caches)],
-        "disk": {
-            "cache_bytes": disk.needed,
-            "free_bytes": disk.free,
-            "folder": disk.folder,
-            "fits": disk.fits,
-        },
-        "flops": {
-            "extraction": planned.extract_flops,
-            "training": planned.train_flops,
-            "validation": planned.eval_flops,
-        },
-        "devices": [
-            asdict(each)
-            | {"hours": {"extraction": extract, "training": train, "total": extract + train}}
-            for each, extract, train in hours
-        ],
-        "paper_t4_hours": PAPER_T4_HOURS,
-    }
-
-
-def _plan_lines(planned: "Plan", devices: "list[Device]", disk: _Disk) -> list[str]:
-    from radsweep.sweeps.plan import PAPER_T4_HOURS
-
-    lines = [
-        f"specs: {', '.join(planned.specs)}",
-        f"runs: {len(planned.runs)} distinct ({planned.listed} listed; "
-        f"{planned.listed - len(planned.runs)} shared between specs)",
-        f"feature caches: {len(planned.caches)}",
-    ]
-    for item in _sorted(planned.caches):
-        lines.append(
-            f"  {item.kind:<5} {item.task:<16} {item.encoder:<17} {item.samples:>7} x "
-            f"{item.views} view(s)  {_size(item.bytes):>9}"
-        )
-    verdict = "fits" if disk.fits else "DOES NOT FIT"
-    lines += [
-        f"disk: {_size(disk.needed)} of caches; {_size(disk.free)} free at {disk.folder} "
-        f"({verdict})",
-        f"FLOPs: extraction {planned.extract_flops:.3g}, training {planned.train_flops:.3g}, "
-        f"validation {planned.eval_flops:.3g}",
-    ]
-    for each in devices:
-        extract, train = planned.hours(each)
-        lines.append(
-            f"{each.name}: {extract + train:,.1f} h (extraction {extract:,.2f} h, training "
-            f"{train:,.1f} h) [{each.source}]"
-        )
-    lines.append(f"the paper: about {PAPER_T4_HOURS:,} T4-hours for the whole study")
-    return lines
-
-
-def _size(count: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if count < 1000:
-            return f"{count:.1f} {unit}"
-        count /= 1000
-    return f"{count:.1f} TB"

@@ -26,11 +26,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from radsweep.errors import RadsweepError
+from radsweep.errors import RadsweepError, SweepError
 from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
 from radsweep.sweeps.queue import (
     DEFAULT_LEASE_SECONDS,
+    Failure,
     Job,
     JobQueue,
     JobState,
@@ -38,6 +39,7 @@ from radsweep.sweeps.queue import (
     queue_path,
     worker_id,
 )
+from radsweep.tracking.folders import offline_runs
 
 Runner = Callable[..., Outcome]
 """``run_tracked``'s signature: (config, settings, *, mode, project, entity, group, device,
@@ -105,23 +107,19 @@ def work(options: WorkerOptions) -> int:
     return ran
 
 
-def offline_runs(settings: Settings, run_id: str) -> list[Path]:
-    """The local folders of W&B run ``run_id`` (``offline-run-<time>-<id>``) under radsweep's
-    W&B folder, where ``open_run`` puts them."""
-    return sorted((settings.wandb / "wandb").glob(f"offline-run-*-{run_id}"))
-
-
 def _drop_abandoned(job: Job, settings: Settings) -> None:
     """Delete the unfinished W&B runs of earlier, killed attempts, so ``wandb sync`` uploads one
     run per job instead of crashed duplicates. When this attempt opened no run of its own (its
     result was stored by an earlier attempt, or it failed before training), the latest earlier
     run is kept: it is the job's only W&B record."""
     keep = None
-    if not offline_runs(settings, job.wandb_run):
-        keep = next((old for old in reversed(job.abandoned) if offline_runs(settings, old)), None)
+    if not offline_runs(settings.wandb, job.wandb_run):
+        keep = next(
+            (old for old in reversed(job.abandoned) if offline_runs(settings.wandb, old)), None
+        )
     for run_id in job.abandoned:
         if run_id != keep:
-            for folder in offline_runs(settings, run_id):
+            for folder in offline_runs(settings.wandb, run_id):
                 shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -218,9 +216,13 @@ def run_local(
     running by dead workers of an earlier session on this machine are put back in line first.
     Returns the spec's job counts at the end.
     """
+    from radsweep.tasks.registry import find_task_directory
     from radsweep.tracking.session import check_timeouts
 
     check_timeouts()  # a bad setting is one error now, not one failure per run
+    if runner is None:  # radsweep's runs read each task's manifest: one line now, not N failures
+        for task in dict.fromkeys(config.task for config in configs):
+            find_task_directory(task, settings.data)
     path = queue_path(settings.results)
     with JobQueue(path) as queue:
         queue.enqueue(spec, configs)
@@ -296,3 +298,46 @@ def _watching(
         thread.join()
         with JobQueue(path) as queue:
             on_progress(queue.spec_counts(spec))
+
+
+@dataclass(frozen=True)
+class SweepStatus:
+    """The local queue's job counts per spec, and the latest failures of each."""
+
+    queue: Path
+    counts: dict[str, Counts]
+    failures: dict[str, list[Failure]]
+
+    def records(self) -> list[dict[str, object]]:
+        """One JSON-ready record per spec: counts by state, total, failed configs with errors."""
+        return [
+            {
+                "spec": name,
+                "counts": {state.value: count for state, count in by_state.items()},
+                "total": sum(by_state.values()),
+                "failures": [
+                    failure.config.model_dump(mode="json") | {"error": failure.error}
+                    for failure in self.failures[name]
+                ],
+            }
+            for name, by_state in self.counts.items()
+        ]
+
+
+def sweep_status(results: Path, spec: str | None = None, errors: int = 10) -> SweepStatus:
+    """Every local sweep's (or ``spec``'s) counts, after putting dead workers' jobs back in line;
+    an empty status when no sweep has run yet."""
+    path = queue_path(results)
+    if not path.is_file():
+        return SweepStatus(path, {}, {})
+    name = Path(spec).stem if spec else None
+    with JobQueue(path) as queue:
+        queue.recover()
+        counts = queue.counts(name)
+        if name is not None and not counts:
+            raise SweepError(
+                f"no local sweep named {name} in {path}",
+                hint=f"radsweep sweep local sweeps/{name}.yaml queues it",
+            )
+        failures = {spec_name: queue.failures(spec_name, errors) for spec_name in counts}
+    return SweepStatus(path, counts, failures)

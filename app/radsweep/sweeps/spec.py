@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from radsweep.encoders import EncoderKind, list_encoders
 from radsweep.errors import SweepError
 from radsweep.runs.config import RunConfig
-from radsweep.sweeps.packaged import resolve_spec
+from radsweep.sweeps.packaged import packaged_specs, resolve_spec
 from radsweep.tasks.registry import all_tasks
 from radsweep.tasks.spec import TaskSpec
 from radsweep.training.registry import head_spec
@@ -219,3 +219,30 @@ def _check_encoders(path: Path, config: RunConfig) -> None:
 def task_specs(data_dir: Path) -> dict[str, TaskSpec]:
     """Every task a spec may name: the catalogue's, the synthetic ones, and built user tasks."""
     return {entry.spec.name: entry.spec for entry in all_tasks(data_dir)}
+
+
+@dataclass(frozen=True)
+class SpecSummary:
+    """One shipped spec as ``sweep specs`` lists it."""
+
+    name: str
+    path: Path
+    runs: int  # distinct configurations it expands to
+    description: str
+
+
+def packaged_summaries(data_dir: Path) -> list[SpecSummary]:
+    """Every spec shipped with the package, with its run count against the tasks known here."""
+    tasks = task_specs(data_dir)
+    summaries = []
+    for name, path in packaged_specs().items():
+        spec = load_spec(path)
+        description = str(spec.config.get("description", ""))
+        summaries.append(SpecSummary(name, path, len(expand(spec, tasks)), description))
+    return summaries
+
+
+def load_and_expand(spec: str | Path, data_dir: Path) -> tuple[SweepSpec, list[RunConfig]]:
+    """A spec (path or packaged name) and its distinct configurations against the known tasks."""
+    loaded = load_spec(spec)
+    return loaded, expand(loaded, task_specs(data_dir))
