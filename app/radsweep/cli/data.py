@@ -3,7 +3,6 @@
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.table import Table
 
@@ -11,11 +10,10 @@ from radsweep.cli import build
 from radsweep.cli.context import console, err_console, progress_bar, settings
 from radsweep.cli.options import JsonFlag
 from radsweep.cli.output import print_json
-from radsweep.errors import SplitError
 from radsweep.tasks.manifest import Manifest
 from radsweep.tasks.registry import all_tasks, find_task_directory, unreadable_tasks
 from radsweep.tasks.spec import FixedPoolSplit, TaskSpec
-from radsweep.tasks.splits import Split, make_split
+from radsweep.tasks.splits import make_split
 from radsweep.tasks.synthetic import SynthBenchmark, SynthConfig, synthesize
 
 app = typer.Typer(
@@ -132,53 +130,33 @@ def splits(
 ) -> None:
     """Show one seed's validation set and nested training subsets with their class counts."""
     manifest = Manifest.load(find_task_directory(task, settings(ctx).data), check_images=False)
-    split = make_split(manifest, seed)
     spec = manifest.task
+    summary = make_split(manifest, seed).summary()
     if as_json:
-        print_json(_split_record(split, spec, seed))
+        print_json(summary)
         return
-    note = ""
     table = Table(title=f"{spec.name}, seed {seed}", title_justify="left")
     table.add_column("subset", no_wrap=True)
     table.add_column("epochs", justify="right")
     table.add_column("samples", justify="right")
     for name in spec.classes:
         table.add_column(name, justify="right")
-    for size in spec.sizes:
-        try:
-            ids = split.training(size.fraction)
-        except SplitError as error:
-            table.add_row(f"train {size.fraction:g}", str(size.epochs), "too few", style="dim")
-            note = note or error.one_line()
+    notes = []
+    for row in summary["training"]:
+        subset, epochs = f"train {row['fraction']:g}", str(row["epochs"])
+        if row["class_counts"] is None:
+            table.add_row(subset, epochs, "too few", style="dim")
+            notes.append(row.get("note", ""))
             continue
-        counts = split.class_counts(ids)
-        table.add_row(
-            f"train {size.fraction:g}", str(size.epochs), str(len(ids)), *map(str, counts)
-        )
-    counts = split.class_counts(split.validation)
-    table.add_row("validation", "", str(len(split.validation)), *map(str, counts), style="bold")
+        table.add_row(subset, epochs, str(row["samples"]), *map(str, row["class_counts"].values()))
+    validation = summary["validation"]
+    counts = validation["class_counts"] or {}
+    table.add_row(
+        "validation", "", str(validation["samples"]), *map(str, counts.values()), style="bold"
+    )
     console.print(table)
-    if note:
-        console.print(f"[yellow]note[/]: {note}")
-
-
-def _subset(split: Split, ids: np.ndarray, classes: tuple[str, ...]) -> dict[str, object]:
-    counts = split.class_counts(ids)
-    return {"samples": len(ids), "class_counts": dict(zip(classes, map(int, counts), strict=True))}
-
-
-def _split_record(split: Split, spec: TaskSpec, seed: int) -> dict[str, object]:
-    """One seed's split as data: each training fraction (null counts when too few samples)."""
-    training = []
-    for size in spec.sizes:
-        row: dict[str, object] = {"fraction": size.fraction, "epochs": size.epochs}
-        try:
-            row |= _subset(split, split.training(size.fraction), spec.classes)
-        except SplitError as error:
-            row |= {"samples": None, "class_counts": None, "note": error.one_line()}
-        training.append(row)
-    validation = _subset(split, split.validation, spec.classes)
-    return {"task": spec.name, "seed": seed, "training": training, "validation": validation}
+    if notes:
+        console.print(f"[yellow]note[/]: {notes[0]}")
 
 
 @app.command("probe")
@@ -196,24 +174,15 @@ def probe_tasks(
     AUC on one seed's validation set of a logistic regression on report word n-grams, and of
     one on 32x32 pixels: a quick read of a task's causal structure before any backbone runs.
     """
-    from radsweep.tasks.probe import probe, thumbnails
+    from radsweep.tasks.probe import probe_tasks
     from radsweep.tasks.synthetic.tasks import SYNTHETIC_TASKS
 
-    records = []
-    for name in tasks or list(SYNTHETIC_TASKS):
-        manifest = Manifest.load(find_task_directory(name, settings(ctx).data))
-        with err_console.status(f"probing {manifest.task.name}"):
-            result = probe(manifest, thumbnails(manifest), seed)
-        records.append(
-            {
-                "task": manifest.task.name,
-                "samples": len(manifest.frame),
-                "patients": manifest.frame["patient_id"].nunique(),
-                "training_samples": result.training_samples,
-                "validation_samples": result.validation_samples,
-                "report_auc": result.report_auc,
-                "image_auc": result.image_auc,
-            }
+    with err_console.status("probing") as status:
+        records = probe_tasks(
+            tasks or list(SYNTHETIC_TASKS),
+            settings(ctx).data,
+            seed,
+            lambda name: status.update(f"probing {name}"),
         )
     if as_json:
         print_json({"seed": seed, "tasks": records})

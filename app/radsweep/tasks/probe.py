@@ -5,7 +5,9 @@ training pool and scored on its validation set. It is a sanity check of a datase
 synthetic knobs do what they say), not a result of the study: frozen backbones do that part.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -14,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 
 from radsweep.metrics import auc
 from radsweep.tasks.manifest import Manifest
+from radsweep.tasks.registry import find_task_directory
 from radsweep.tasks.splits import make_split
 
 THUMBNAIL = 32
@@ -57,3 +60,28 @@ def probe(manifest: Manifest, pixels: np.ndarray | None = None, seed: int = 0) -
     pixels = thumbnails(manifest) if pixels is None else pixels
     image_auc = _fit_auc(pixels, labels, train, val, 0.1, k)
     return ProbeResult(report_auc, image_auc, len(train), len(val))
+
+
+def probe_tasks(
+    names: list[str], data_dir: Path, seed: int = 0, on_task: Callable[[str], None] | None = None
+) -> list[dict[str, object]]:
+    """``probe`` for each named task (or task folder), as records; ``on_task(name)`` is called
+    before each, for a progress line."""
+    records = []
+    for name in names:
+        manifest = Manifest.load(find_task_directory(name, data_dir))
+        if on_task is not None:
+            on_task(manifest.task.name)
+        result = probe(manifest, thumbnails(manifest), seed)
+        records.append(
+            {
+                "task": manifest.task.name,
+                "samples": len(manifest.frame),
+                "patients": int(manifest.frame["patient_id"].nunique()),
+                "training_samples": result.training_samples,
+                "validation_samples": result.validation_samples,
+                "report_auc": result.report_auc,
+                "image_auc": result.image_auc,
+            }
+        )
+    return records

@@ -15,6 +15,7 @@ so a split is identical on every machine and for any row order of the manifest.
 import hashlib
 import math
 from dataclasses import dataclass
+from typing import Required, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,26 @@ def keyed_uniform(namespace: str, ids: pd.Series) -> np.ndarray:
         ],
         dtype=np.float64,
     )
+
+
+class SubsetSummary(TypedDict):
+    samples: int | None  # None: the pool is too small for this fraction
+    class_counts: dict[str, int] | None
+
+
+class TrainingSummary(SubsetSummary, total=False):
+    fraction: Required[float]
+    epochs: Required[int]
+    note: str  # why a fraction has no subset
+
+
+class SplitSummary(TypedDict):
+    """``data splits --json``: one seed's training subsets and validation set."""
+
+    task: str
+    seed: int
+    training: list[TrainingSummary]
+    validation: SubsetSummary
 
 
 @dataclass(frozen=True)
@@ -69,6 +90,31 @@ class Split:
     def class_counts(self, sample_ids: np.ndarray) -> list[int]:
         counts = self.labels.loc[sample_ids].value_counts()
         return [int(counts.get(index, 0)) for index in range(self.task.n_classes)]
+
+    def summary(self) -> "SplitSummary":
+        """The split as data: each training fraction with its epochs, samples and class counts
+        (samples and counts null, with the reason, where the pool is too small), then the
+        validation set."""
+        training: list[TrainingSummary] = []
+        for size in self.task.sizes:
+            row = TrainingSummary(fraction=size.fraction, epochs=size.epochs)
+            try:
+                row.update(self._subset(self.training(size.fraction)))
+            except SplitError as error:
+                row.update(samples=None, class_counts=None, note=error.one_line())
+            training.append(row)
+        return {
+            "task": self.task.name,
+            "seed": self.seed,
+            "training": training,
+            "validation": self._subset(self.validation),
+        }
+
+    def _subset(self, sample_ids: np.ndarray) -> "SubsetSummary":
+        counts = self.class_counts(sample_ids)
+        return SubsetSummary(
+            samples=len(sample_ids), class_counts=dict(zip(self.task.classes, counts, strict=True))
+        )
 
 
 def _validation_patients(frame: pd.DataFrame, share: float, namespace: str) -> set[str]:
