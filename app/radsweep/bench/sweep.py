@@ -106,7 +106,7 @@ def _scratch(settings: Settings) -> Iterator[Settings]:
 
 
 def run_sweep_bench(
-    spec_path: Path,
+    spec_path: str | Path,
     settings: Settings,
     runs: int,
     *,

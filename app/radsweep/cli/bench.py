@@ -1,7 +1,6 @@
 """``radsweep bench``: benchmarks that print a ratio measured in one run (``radsweep.bench``)."""
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -16,8 +15,6 @@ if TYPE_CHECKING:
     from radsweep.bench import BenchResult
 
 app = typer.Typer(help="Benchmarks; each prints a ratio measured in one run.", no_args_is_help=True)
-
-DEMO_SPEC = Path("sweeps/demo.yaml")
 
 
 def _show(result: "BenchResult", as_json: bool) -> None:
@@ -104,9 +101,10 @@ def extract(
 @app.command()
 def sweep(
     ctx: typer.Context,
-    spec: Annotated[Path, typer.Argument(help="Sweep spec whose first runs are measured.")] = (
-        DEMO_SPEC
-    ),
+    spec: Annotated[
+        str,
+        typer.Argument(help="Spec (file or packaged name) whose first runs are measured."),
+    ] = "demo",
     runs: Annotated[int, typer.Option(min=1, help="Runs measured: the spec's first ones.")] = 4,
     device: DeviceOption = None,
     as_json: JsonFlag = False,
