@@ -1,5 +1,6 @@
 """``radsweep weights``: the listing, a fetch from a file link, a page source's one-line error."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,12 @@ def test_a_page_source_is_one_line_with_the_fix(capsys: pytest.CaptureFixture[st
     assert cli(["weights", "fetch", "gloria"]) == 2
     error = capsys.readouterr().err.strip()
     assert "\n" not in error and "radsweep weights add gloria FILE" in error
+
+
+def test_listing_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["weights", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    rows = {f"{row['kind']}:{row['name']}": row for row in listed["encoders"]}
+    assert rows["image:c2l"]["status"] == "missing" and rows["image:c2l"]["path"] is None
+    assert rows["image:c2l"]["source"]["kind"] == "page"
+    assert listed["catalogue"].endswith("weights.yaml")

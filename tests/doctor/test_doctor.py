@@ -1,6 +1,7 @@
 """``radsweep doctor`` on a machine without CUDA or a W&B key: each finding is one clear line."""
 
 import hashlib
+import json
 import shutil
 from collections import namedtuple
 from pathlib import Path
@@ -99,3 +100,15 @@ def test_cli_exit_code_follows_blocking_checks(
     monkeypatch.setattr(shutil, "disk_usage", lambda _: Usage(10**15, 10**15, 0))
     assert cli(["doctor"]) == 1
     assert Level.FAIL in capsys.readouterr().out
+
+
+def test_cli_json_lists_every_check_and_blocks_alike(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: Usage(10**15, 10**15, 0))
+    assert cli(["doctor", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["blocked"] is True
+    disk = next(check for check in report["checks"] if check["area"] == "disk")
+    assert disk["level"] == "FAIL" and "RADSWEEP_CACHE_DIR" in disk["fix"]
+    assert {"area", "level", "found", "fix"} == set(disk)

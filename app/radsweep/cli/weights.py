@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from radsweep.cli.context import console, settings
+from radsweep.cli.options import JsonFlag
+from radsweep.cli.output import print_json
 
 if TYPE_CHECKING:
     from radsweep.weights.inventory import WeightsRow
@@ -23,15 +25,21 @@ Name = Annotated[str, typer.Argument(help="Encoder name (image first), or image:
 
 
 @app.callback()
-def show(ctx: typer.Context) -> None:
+def show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List every encoder's weights: present, missing or corrupt, and the link to get each."""
     if ctx.invoked_subcommand is not None:
         return
+    from dataclasses import asdict
+
     from radsweep.weights.catalogue import catalogue_file
     from radsweep.weights.inventory import inventory
 
     file = catalogue_file(settings(ctx))
-    for line in _lines(inventory(file), file):
+    rows = inventory(file)
+    if as_json:
+        print_json({"catalogue": file, "encoders": [asdict(row) for row in rows]})
+        return
+    for line in _lines(rows, file):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     console.print(
         "Get one: `radsweep weights fetch NAME` (plain links and the hub), or download it in a "
