@@ -85,8 +85,8 @@ def alive(pid: int) -> bool:
 
 def running_workers(settings: Settings) -> list[int]:
     with JobQueue(queue_path(settings.results)) as queue:
-        rows = queue._db.execute("SELECT worker FROM jobs WHERE state = 'running'").fetchall()
-    return [int(worker.rpartition("/")[2]) for (worker,) in rows]
+        workers = [job.worker for job in queue.jobs() if job.state is JobState.RUNNING]
+    return [int(worker.rpartition("/")[2]) for worker in workers if worker is not None]
 
 
 def counts(settings: Settings) -> dict[JobState, int]:
@@ -164,13 +164,13 @@ def test_random_sigkills_lose_nothing_and_duplicate_nothing(
     tally["sessions"] += 1
 
     with JobQueue(queue_path(settings.results)) as queue:
-        jobs = queue._db.execute("SELECT id, attempts, run_key, skipped FROM jobs").fetchall()
+        jobs = queue.jobs()
     store = ResultsStore(default_store_path(settings))
     runs, seeds = store.runs(), store.seed_metrics()
     per_job = wandb_runs_per_job(settings)
     tally.update(
         jobs=len(jobs),
-        **{"attempts (final count)": sum(attempts for _, attempts, _, _ in jobs)},
+        **{"attempts (final count)": sum(job.attempts for job in jobs)},
         rows=len(runs),
         **{"W&B runs": sum(per_job.values())},
     )
@@ -183,10 +183,10 @@ def test_random_sigkills_lose_nothing_and_duplicate_nothing(
         JobState.DONE: len(configs),
         JobState.FAILED: 0,
     }
-    keys = [key for _, _, key, _ in jobs]
+    keys = [job.run_key for job in jobs]
     assert len(set(keys)) == len(configs) and sorted(runs["run_key"]) == sorted(keys)
     assert len(seeds) == len(configs) and not seeds.duplicated(["run_key", "seed"]).any()
     assert len(store.curves()) == len(configs) * EPOCHS
     assert max(per_job.values(), default=0) <= 1  # no job left a second W&B run to sync
-    trained = {job for job, _, _, skipped in jobs if not skipped}
+    trained = {job.id for job in jobs if not job.skipped}
     assert trained <= set(per_job)  # every run trained by its last attempt has its W&B run

@@ -154,8 +154,8 @@ def test_each_attempt_has_a_wandb_id_and_knows_the_unfinished_one_before_it(
     third = queue.claim(worker_id(), "a")  # two killed attempts before it: both are listed
     assert third is not None and third.abandoned == (first.wandb_run, second.wandb_run)
     queue.complete(third.id, worker_id(), FakeOutcome("k", False, 1.0, 0.5))
-    row = queue._db.execute("SELECT wandb_run, wandb_abandoned FROM jobs").fetchone()
-    assert row == (None, None)  # the finished attempt's worker has dealt with them
+    [record] = queue.jobs()
+    assert (record.wandb_run, record.abandoned) == (None, ())  # its worker has dealt with them
 
 
 def test_a_queue_file_from_before_wandb_ids_is_upgraded(tmp_path: Path) -> None:

@@ -87,6 +87,9 @@ class JobRecord:
     attempts: int
     worker: str | None
     run_key: str | None
+    skipped: bool | None  # done jobs: whether the run was already stored
+    wandb_run: str | None  # the running attempt's W&B run id
+    abandoned: tuple[str, ...]  # W&B run ids of killed attempts not yet cleaned up
 
 
 @dataclass(frozen=True)
@@ -334,12 +337,26 @@ class JobQueue:
     def jobs(self, spec: str | None = None) -> list[JobRecord]:
         """Every job (of ``spec``) in queue order, with its state, worker and attempts."""
         rows = self._db.execute(
-            "SELECT id, spec, state, attempts, worker, run_key FROM jobs"
+            "SELECT id, spec, state, attempts, worker, run_key, skipped, wandb_run,"
+            " wandb_abandoned FROM jobs"
             + (" WHERE spec = ?" if spec is not None else "")
             + " ORDER BY id",
             (spec,) if spec is not None else (),
         ).fetchall()
-        return [JobRecord(job, name, JobState(state), *rest) for job, name, state, *rest in rows]
+        return [
+            JobRecord(
+                job,
+                name,
+                JobState(state),
+                attempts,
+                worker,
+                run_key,
+                None if skipped is None else bool(skipped),
+                wandb_run,
+                tuple((abandoned or "").split()),
+            )
+            for job, name, state, attempts, worker, run_key, skipped, wandb_run, abandoned in rows
+        ]
 
     def failures(self, spec: str, limit: int = 20) -> list[Failure]:
         rows = self._db.execute(
