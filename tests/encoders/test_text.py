@@ -10,7 +10,7 @@ import torch
 
 from radsweep.encoders import DEFAULT_MAX_LENGTH, TextEncoder, build_text_encoder, list_encoders
 from radsweep.encoders.base import EncoderKind
-from radsweep.encoders.text import _minilm_folder
+from radsweep.encoders.text import minilm_folder
 from radsweep.errors import RadsweepError, WeightsError
 from tests.encoders.conftest import perturb
 
@@ -42,7 +42,7 @@ def test_the_default_max_length_is_documented_and_bounded() -> None:
 
 def _vocabulary(folder: Path) -> None:
     """An uncased 30,522-word BERT vocabulary, as the CXR and clinical BERTs ship (vocab.txt)."""
-    shutil.copy(_minilm_folder() / "vocab.txt", folder / "vocab.txt")
+    shutil.copy(minilm_folder() / "vocab.txt", folder / "vocab.txt")
 
 
 def _tiny_bert_config() -> dict[str, int]:

