@@ -1,7 +1,7 @@
 import dataclasses
 import errno
-import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -195,7 +195,8 @@ def test_a_disk_too_small_for_the_cache_is_refused_before_writing(
 ) -> None:
     from radsweep.features import extract
 
-    monkeypatch.setattr(extract.shutil, "disk_usage", lambda _: shutil._ntuple_diskusage(1, 1, 100))
+    full = SimpleNamespace(total=1, used=1, free=100)  # what shutil.disk_usage returns, by name
+    monkeypatch.setattr(extract.shutil, "disk_usage", lambda _: full)
     with pytest.raises(FeatureCacheError, match=r"needs about .* GiB .* 0\.00 GiB free"):
         extract_image_features(TinyImageEncoder(), task, cache_dir, options=SMALL)
     assert not any(cache_dir.rglob("*.npy*"))
