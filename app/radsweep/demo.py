@@ -29,7 +29,7 @@ from radsweep.sweeps.packaged import packaged_folder
 from radsweep.sweeps.queue import JobState, queue_path
 from radsweep.sweeps.spec import expand, load_spec, task_specs
 from radsweep.tasks.synthetic import SynthConfig, synthesize
-from radsweep.tracking.folders import offline_runs_pattern
+from radsweep.tracking.folders import sync_hint
 from radsweep.training import Method
 
 DEMO_SPEC = packaged_folder() / "demo.yaml"
@@ -159,8 +159,7 @@ def _train(configs: list[RunConfig], settings: Settings, workers: int, hooks: De
             hint=f"`radsweep sweep status {spec.name}` shows why; "
             f"`radsweep sweep local {spec.name} --retry-failed` runs them again",
         )
-    runs = offline_runs_pattern(settings.wandb)
-    hooks.note(f"offline W&B runs: {runs} (upload later: wandb sync {runs})")
+    hooks.note(sync_hint(settings.wandb))
 
 
 def _draw(store: ResultsStore, keys: list[str], out: Path, hooks: DemoHooks) -> list[Finding]:

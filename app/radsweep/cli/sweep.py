@@ -95,7 +95,7 @@ def local(
     """
     from radsweep.sweeps.local import Interrupted, run_local
     from radsweep.sweeps.queue import JobState, queue_path
-    from radsweep.tracking.folders import offline_runs_pattern
+    from radsweep.tracking.folders import sync_hint
 
     loaded, configs = _expanded(ctx, spec)
     config = settings(ctx)
@@ -133,8 +133,7 @@ def local(
             err_console.print("interrupted: running jobs are back in line; rerun to resume")
             raise typer.Exit(130) from None
     console.print(_counts_table({loaded.name: counts}))
-    runs = offline_runs_pattern(config.wandb)
-    console.print(f"offline W&B runs: {runs} (upload later: wandb sync {runs})", markup=False)
+    console.print(sync_hint(config.wandb), markup=False)
     if counts[JobState.FAILED]:
         err_console.print(
             f"{counts[JobState.FAILED]} runs failed: radsweep sweep status {spec} shows why; "
