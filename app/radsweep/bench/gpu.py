@@ -31,9 +31,9 @@ from radsweep.sweeps.plan import (
     BACKBONE_GFLOPS,
     MEASURED_FILE,
     PAPER_T4_HOURS,
-    TRAIN_FACTOR,
     Device,
     Plan,
+    fit_flops,
     load_plan,
 )
 from radsweep.training.registry import head_spec
@@ -233,7 +233,7 @@ def _head(
     train, validation, epochs, rounds = sizes
     result = benchmark.vectorization(shape, seeds, train, validation, epochs, rounds)
     forward = head_spec(shape.head).forward_flops(shape.tokens, shape.dim)
-    flops = (TRAIN_FACTOR * train + validation) * forward * epochs * len(seeds)
+    flops = sum(fit_flops(forward, train, validation, epochs, len(seeds)))
     return HeadSpeedup(
         shape.name, len(seeds), result.vectorized_seconds, result.sequential_seconds, flops
     )

@@ -254,11 +254,21 @@ def _run_cost(config: RunConfig, task: TaskSpec, size: TaskSize) -> RunCost:
     train = _train_samples(config, task, size)
     stages = _stages(config)
     per_sample = sum(stages)
-    train_flops = TRAIN_FACTOR * per_sample * train * epochs * seeds
-    eval_flops = per_sample * size.eval * epochs * seeds
+    train_flops, eval_flops = fit_flops(per_sample, train, size.eval, epochs, seeds)
     if config.method.distils:  # the teacher's soft targets for every training row
         train_flops += stages[0] * train * seeds
     return RunCost(config, train_flops, eval_flops)
+
+
+def fit_flops(
+    forward: float, train: int, validation: int, epochs: int, seeds: int
+) -> tuple[float, float]:
+    """(training, validation) FLOPs of one fit: every seed trains on ``train`` samples and
+    validates on ``validation`` samples each epoch, a head forward costing ``forward``."""
+    return (
+        TRAIN_FACTOR * forward * train * epochs * seeds,
+        forward * validation * epochs * seeds,
+    )
 
 
 def _stages(config: RunConfig) -> list[float]:
