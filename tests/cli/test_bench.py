@@ -1,3 +1,4 @@
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -72,16 +73,19 @@ parameters:
 """
 
 
-def test_bench_sweep_prints_each_component_and_the_ratio_last(
-    tiny_features: Settings,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    spec = tmp_path / "tiny.yaml"
-    spec.write_text(TINY_SPEC)
+@pytest.fixture
+def spec(tiny_features: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A two-run spec over the session's tiny feature caches, which the bench reads."""
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY_SPEC)
     monkeypatch.setenv("RADSWEEP_DATA_DIR", str(tiny_features.data))
     monkeypatch.setenv("RADSWEEP_CACHE_DIR", str(tiny_features.cache))
+    return path
+
+
+def test_bench_sweep_prints_each_component_and_the_ratio_last(
+    spec: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli(["bench", "sweep", str(spec), "--runs", "2"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[1].startswith("2 runs in ")
@@ -190,21 +194,10 @@ def test_bench_extract_json_keeps_its_notes_off_stdout(
     assert payload["ratios"]["end_to_end_over_forward"] == pytest.approx(best / forward)
 
 
-def test_bench_sweep_json_adds_up(
-    tiny_features: Settings,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    spec = tmp_path / "tiny.yaml"
-    spec.write_text(TINY_SPEC)
-    monkeypatch.setenv("RADSWEEP_DATA_DIR", str(tiny_features.data))
-    monkeypatch.setenv("RADSWEEP_CACHE_DIR", str(tiny_features.cache))
+def test_bench_sweep_json_adds_up(spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(["bench", "sweep", str(spec), "--runs", "1", "--json"]) == 0
     captured = capsys.readouterr()
     assert "features for the first 1 runs" in captured.err
-    import json
-
     payload = json.loads(captured.out)
     seconds = payload["seconds"]
     assert payload["runs"] == 1
