@@ -185,9 +185,9 @@ class StackedAttentionPool(nn.Module):
         query, key, value = weight.split(d, dim=-1)
         query_bias, _, value_bias = bias.split(d, dim=-1)
         key_t = key.transpose(1, 2)
-        scores = torch.bmm(query, key_t).mul_(self.scale)
+        score_map = torch.bmm(query, key_t).mul_(self.scale)
         key_bias = torch.bmm(query_bias, key_t).mul_(self.scale)
-        return scores, key_bias, value, value_bias
+        return score_map, key_bias, value, value_bias
 
     def forward(
         self,
