@@ -53,6 +53,8 @@ NOMINAL_IMAGES = {
     "12-month-ph": 5451,
     "readmission": 5651,
     "pe": 9375,
+    # IU X-ray (Open-i): about 3,800 studies with a frontal image, one image each.
+    **dict.fromkeys(("iu-normal", "iu-cardiomegaly", "iu-opacity", "iu-atelectasis"), 3800),
 }
 FIXED_POOL_EVAL = {"mimic-5x1200": 1000}
 
