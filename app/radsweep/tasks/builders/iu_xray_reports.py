@@ -51,10 +51,18 @@ class Study:
 
 
 def clean_text(text: str | None) -> str:
-    """Whitespace collapsed and every token that contains ``XXXX`` removed whole."""
-    if not text:
-        return ""
-    return " ".join(token for token in text.split() if DEID_MARK not in token)
+    """Whitespace collapsed and every token that contains ``XXXX`` removed whole.
+
+    A removed token that ended a sentence passes its full stop to the word before it, so
+    sentences stay apart (``Lungs are clear x-XXXX.`` becomes ``Lungs are clear.``).
+    """
+    kept: list[str] = []
+    for token in (text or "").split():
+        if DEID_MARK not in token:
+            kept.append(token)
+        elif token.endswith(".") and kept and not kept[-1].endswith((".", ":", ";", ",")):
+            kept[-1] += "."
+    return " ".join(kept)
 
 
 def parse_report(data: bytes, where: str) -> Study:
