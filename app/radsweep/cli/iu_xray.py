@@ -13,6 +13,7 @@ from radsweep.cli.build import _report
 from radsweep.cli.context import console, err_console, settings
 from radsweep.errors import RadsweepError
 from radsweep.tasks.builders.common import Advance, Progress
+from radsweep.tasks.builders.iu_xray import MIN_POSITIVES
 
 PROGRESS_SECONDS = 30.0
 
@@ -74,6 +75,9 @@ def build(
     out: Annotated[
         Path | None, typer.Option(help="Folder for the task folders (default: DATA).")
     ] = None,
+    min_positives: Annotated[
+        int, typer.Option(help="Skip a finding task with fewer positive studies.")
+    ] = MIN_POSITIVES,
 ) -> None:
     """IU X-ray (Open-i): iu-normal and finding tasks from MeSH major codes, one frontal image
     per study, read from the archives in place."""
@@ -84,7 +88,12 @@ def build(
             raise RadsweepError(f"{flag} {path} does not exist", hint="radsweep data fetch iu-xray")
     with _progress() as progress:
         result = build_iu_xray(
-            reports, images, out or settings(ctx).data, projections=projections, progress=progress
+            reports,
+            images,
+            out or settings(ctx).data,
+            projections=projections,
+            min_positives=min_positives,
+            progress=progress,
         )
     for manifest in result.manifests:
         _report(manifest)

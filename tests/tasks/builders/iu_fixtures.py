@@ -83,13 +83,19 @@ def _xml(study: FixtureStudy) -> str:
 
 _FINDINGS = [
     "The XXXX-year-old heart is normal in size. No pneumothorax. Lungs are clear x-XXXX.",
-    "Heart size is enlarged. No focal consolidation. XXXX XXXX are intact.",
-    "There is patchy opacity at the left base. No pleural effusion or pneumothorax.",
+    "Heart size is enlarged. There is patchy opacity at the left base. XXXX XXXX are intact.",
+    "Streaky atelectasis at the right base. Calcified granuloma in the right upper lobe.",
+    "The heart is enlarged. Left basilar atelectasis. No pleural effusion or pneumothorax.",
+    "Lungs are clear. Heart size normal. No XXXX of pneumothorax.",
+    "Opacity at the right base. Degenerative changes of the thoracic spine.",
 ]
 _IMPRESSIONS = [
     "No acute cardiopulmonary disease. No cardiomegaly.",
-    "Cardiomegaly with basilar atelectasis, stable since XXXX.",
-    "Opacity, possibly atelectasis (XXXX).",
+    "Cardiomegaly with basilar opacity, stable since XXXX.",
+    "Right basilar atelectasis (XXXX).",
+    "Cardiomegaly and atelectasis.",
+    "Normal chest x-XXXX.",
+    "Right basilar opacity, XXXX pneumonia.",
 ]
 _HEADINGS = [
     ["normal"],
@@ -117,8 +123,8 @@ def make_studies(count: int) -> list[FixtureStudy]:
         sections = {
             "COMPARISON": "None.",
             "INDICATION": "XXXX-year-old male with chest pain.",
-            "FINDINGS": _FINDINGS[number % 3],
-            "IMPRESSION": _IMPRESSIONS[number % 3],
+            "FINDINGS": _FINDINGS[number % 6],
+            "IMPRESSION": _IMPRESSIONS[number % 6],
         }
         studies.append(FixtureStudy(number, sections, list(_HEADINGS[number % 6]), images))
     special = count + 1

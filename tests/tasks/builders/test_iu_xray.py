@@ -23,19 +23,31 @@ CLEANED = {
     "The XXXX-year-old heart is normal in size. No pneumothorax. Lungs are clear x-XXXX.": (
         "The heart is normal in size. No pneumothorax. Lungs are clear."
     ),
-    "Heart size is enlarged. No focal consolidation. XXXX XXXX are intact.": (
-        "Heart size is enlarged. No focal consolidation. are intact."
+    "Heart size is enlarged. There is patchy opacity at the left base. XXXX XXXX are intact.": (
+        "Heart size is enlarged. There is patchy opacity at the left base. are intact."
     ),
-    "There is patchy opacity at the left base. No pleural effusion or pneumothorax.": (
-        "There is patchy opacity at the left base. No pleural effusion or pneumothorax."
+    "Streaky atelectasis at the right base. Calcified granuloma in the right upper lobe.": (
+        "Streaky atelectasis at the right base. Calcified granuloma in the right upper lobe."
+    ),
+    "The heart is enlarged. Left basilar atelectasis. No pleural effusion or pneumothorax.": (
+        "The heart is enlarged. Left basilar atelectasis. No pleural effusion or pneumothorax."
+    ),
+    "Lungs are clear. Heart size normal. No XXXX of pneumothorax.": (
+        "Lungs are clear. Heart size normal. No of pneumothorax."
+    ),
+    "Opacity at the right base. Degenerative changes of the thoracic spine.": (
+        "Opacity at the right base. Degenerative changes of the thoracic spine."
     ),
     "No acute cardiopulmonary disease. No cardiomegaly.": (
         "No acute cardiopulmonary disease. No cardiomegaly."
     ),
-    "Cardiomegaly with basilar atelectasis, stable since XXXX.": (
-        "Cardiomegaly with basilar atelectasis, stable since."
+    "Cardiomegaly with basilar opacity, stable since XXXX.": (
+        "Cardiomegaly with basilar opacity, stable since."
     ),
-    "Opacity, possibly atelectasis (XXXX).": "Opacity, possibly atelectasis.",
+    "Right basilar atelectasis (XXXX).": "Right basilar atelectasis.",
+    "Cardiomegaly and atelectasis.": "Cardiomegaly and atelectasis.",
+    "Normal chest x-XXXX.": "Normal chest.",
+    "Right basilar opacity, XXXX pneumonia.": "Right basilar opacity, pneumonia.",
     "Normal chest x-XXXX. No effusion.": "Normal chest. No effusion.",
     "Lateral view only.": "Lateral view only.",
     "No acute disease.": "No acute disease.",
