@@ -74,10 +74,12 @@ def test_fetch_rejects_a_wrong_checksum_in_one_line_and_keeps_nothing(
     iu_copy: IuCopy, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     to = tmp_path / "downloads"
-    args = ["data", "fetch", "iu-xray", "--to", str(to), "--mirror", iu_copy.reports.parent.as_uri()]
+    mirror = iu_copy.reports.parent.as_uri()
+    args = ["data", "fetch", "iu-xray", "--to", str(to), "--mirror", mirror]
     assert cli([*args, "--sha256-reports", "0" * 64]) == 2
     error = _one_error_line(capsys)
-    assert "NLMCXR_reports.tgz: downloaded file has SHA-256" in error and "expected 000000000000" in error
+    assert "NLMCXR_reports.tgz: downloaded file has SHA-256" in error
+    assert "expected 000000000000" in error
     assert not (to / "NLMCXR_reports.tgz").exists()
     assert not (to / "NLMCXR_reports.tgz.part").exists()
 

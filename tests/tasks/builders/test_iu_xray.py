@@ -71,9 +71,7 @@ def _natural(text: str) -> list[object]:
 
 def _expected(copy: IuCopy) -> tuple[pd.DataFrame, dict[str, int]]:
     """Each study the builder should keep, read from the XML files in the archive directly."""
-    frontal = {
-        image.image_id for study in copy.studies for image in study.images if image.frontal
-    }
+    frontal = {image.image_id for study in copy.studies for image in study.images if image.frontal}
     rows, dropped = [], {}
     with tarfile.open(copy.reports) as archive:
         for member in archive.getmembers():
@@ -217,5 +215,5 @@ def test_the_heuristic_calls_the_public_frontal_radiographs_frontal() -> None:
 def test_a_broken_archive_is_one_error_naming_it(tmp_path: Path, iu_copy: IuCopy) -> None:
     broken = tmp_path / "NLMCXR_reports.tgz"
     broken.write_bytes(iu_copy.reports.read_bytes()[:200])
-    with pytest.raises(SourceError, match="cannot read .*NLMCXR_reports.tgz"):
+    with pytest.raises(SourceError, match=r"cannot read .*NLMCXR_reports\.tgz"):
         build_iu_xray(broken, iu_copy.images, tmp_path / "out")

@@ -92,7 +92,8 @@ def _png_members(path: Path) -> Iterator[tuple[str, bytes]]:
                     if handle is not None:
                         yield Path(member.name).name.removesuffix(".png"), handle.read()
     except (tarfile.TarError, OSError, EOFError) as error:
-        raise SourceError(f"cannot read {path}: {error}", hint=f"expected {IMAGES_LAYOUT}") from error
+        hint = f"expected {IMAGES_LAYOUT}"
+        raise SourceError(f"cannot read {path}: {error}", hint=hint) from error
 
 
 def _write_gray(data: bytes, target: Path, where: str) -> bool:
@@ -215,7 +216,8 @@ def build_iu_xray(
     unknown = [task for task in tasks if task not in IU_XRAY_TASKS]
     if unknown:
         raise SourceError(
-            f"unknown IU X-ray task(s) {', '.join(unknown)}", hint=f"one of {', '.join(IU_XRAY_TASKS)}"
+            f"unknown IU X-ray task(s) {', '.join(unknown)}",
+            hint=f"one of {', '.join(IU_XRAY_TASKS)}",
         )
     result = IuBuild()
     studies = _labelled(read_studies(reports), result.counts)
@@ -279,7 +281,7 @@ def _builder(
         "views": views,
         "options": {
             "label": f"MeSH major heading {heading!r} vs every other coded study",
-            "report": "FINDINGS + IMPRESSION (IMPRESSION alone without FINDINGS); XXXX tokens dropped",
+            "report": "FINDINGS + IMPRESSION (IMPRESSION alone without FINDINGS), XXXX tokens out",
             "one_image_per_study": True,
             "patient_id": "study id (one exam per patient)",
             "min_positives": min_positives,

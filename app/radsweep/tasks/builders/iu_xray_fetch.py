@@ -82,7 +82,8 @@ def fetch_iu_xray(
     pinned = dict(sha256 or {})
     unknown = set(pinned) - {archive.role for archive in ARCHIVES}
     if unknown:
-        raise RadsweepError(f"no archive named {', '.join(sorted(unknown))}", hint="reports or images")
+        named = ", ".join(sorted(unknown))
+        raise RadsweepError(f"no archive named {named}", hint="reports or images")
     fetched = []
     for archive in ARCHIVES:
         target = folder / archive.file

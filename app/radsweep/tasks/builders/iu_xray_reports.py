@@ -102,7 +102,8 @@ def _xml_members(path: Path) -> Iterator[tuple[str, bytes]]:
                     if handle is not None:
                         yield f"{path}:{member.name}", handle.read()
     except (tarfile.TarError, OSError, EOFError) as error:
-        raise SourceError(f"cannot read {path}: {error}", hint=f"expected {REPORTS_LAYOUT}") from error
+        hint = f"expected {REPORTS_LAYOUT}"
+        raise SourceError(f"cannot read {path}: {error}", hint=hint) from error
 
 
 def read_studies(path: Path) -> list[Study]:
