@@ -150,6 +150,17 @@ def test_every_minus_1001_lateral_is_passed_over(iu_copy: IuCopy, tmp_path: Path
     assert not chosen & laterals
 
 
+def test_a_rebuild_leaves_only_the_images_its_manifests_name(
+    iu_copy: IuCopy, tmp_path: Path
+) -> None:
+    folder = tmp_path / IMAGES_FOLDER
+    folder.mkdir()
+    radiograph(frontal=True, seed=1).save(folder / "CXR9999_IM-9999-1001.png")
+    built = build_iu_xray(iu_copy.reports, iu_copy.images, tmp_path, tasks=("iu-normal",))
+    names = {path.name for path in folder.iterdir()}
+    assert names == set(built.manifests[0].frame["image_path"])
+
+
 def test_a_finding_with_too_few_positives_is_skipped_and_said(
     iu_copy: IuCopy, tmp_path: Path
 ) -> None:

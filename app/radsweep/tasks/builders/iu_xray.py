@@ -173,6 +173,13 @@ def _extract(
     return chosen
 
 
+def _prune(folder: Path, kept: set[str]) -> None:
+    """Remove images an earlier build chose and this one did not (the folder is the builder's)."""
+    for file in folder.glob("*.png"):
+        if file.stem not in kept:
+            file.unlink()
+
+
 def _frame(studies: list[Study], chosen: _Chosen, counts: Counts) -> pd.DataFrame:
     rows = []
     for study in studies:
@@ -227,6 +234,7 @@ def build_iu_xray(
     if projections is not None:
         table, view_counts = _table_choice(studies, projections, result.counts)
     chosen = _extract(studies, images, folder, table, progress)
+    _prune(folder, set(chosen.image.values()))
     frame = _frame(studies, chosen, result.counts)
     if table is not None:
         missing = len(table) - len(chosen.image)
