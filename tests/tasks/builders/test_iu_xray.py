@@ -228,3 +228,17 @@ def test_a_broken_archive_is_one_error_naming_it(tmp_path: Path, iu_copy: IuCopy
     broken.write_bytes(iu_copy.reports.read_bytes()[:200])
     with pytest.raises(SourceError, match=r"cannot read .*NLMCXR_reports\.tgz"):
         build_iu_xray(broken, iu_copy.images, tmp_path / "out")
+
+
+@pytest.mark.parametrize("with_table", [True, False], ids=["projection-table", "heuristic"])
+def test_an_unreadable_png_is_one_error_naming_it(
+    iu_copy: IuCopy, tmp_path: Path, with_table: bool
+) -> None:
+    folder = tmp_path / "png"
+    with tarfile.open(iu_copy.images) as archive:
+        archive.extractall(folder, filter="data")
+    broken = sorted(folder.glob("*-2001.png"))[0]  # frontal in every even study
+    broken.write_bytes(b"not a png")
+    table = iu_copy.projections if with_table else None
+    with pytest.raises(SourceError, match=f"{broken.stem}: not a readable PNG"):
+        build_iu_xray(iu_copy.reports, folder, tmp_path / "out", projections=table)

@@ -97,10 +97,12 @@ def _png_members(path: Path) -> Iterator[tuple[str, bytes]]:
 
 
 def _write_gray(data: bytes, target: Path, where: str) -> bool:
-    """Write the PNG as grayscale; True when it had to be converted (RGB, palette, alpha)."""
+    """Write the PNG as grayscale; True when it had to be converted (RGB, palette, alpha).
+
+    A grayscale PNG is copied byte for byte, undecoded (the header gives its mode).
+    """
     try:
         with Image.open(io.BytesIO(data)) as image:
-            image.load()
             if image.mode in _GRAY_MODES:
                 write_atomic(target, lambda path: path.write_bytes(data))
                 return False
@@ -164,7 +166,7 @@ def _extract(
             current = chosen.image.get(study)
             if current is not None and _natural(current) < _natural(image):
                 continue
-            if not looks_frontal(data):
+            if not looks_frontal(data, image):
                 continue
             if current is not None:
                 (folder / f"{current}.png").unlink(missing_ok=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from radsweep.tasks.builders.common import read_table
+from radsweep.tasks.builders.common import SourceError, read_table
 
 SYMMETRY_THRESHOLD = 0.25
 _SIDE = 64
@@ -64,7 +64,10 @@ def symmetry_score(image: Image.Image) -> float:
     return float((centred * mirrored).sum() / norm) if norm > 0 else 0.0
 
 
-def looks_frontal(data: bytes) -> bool:
-    """The heuristic's call for one PNG."""
-    with Image.open(io.BytesIO(data)) as image:
-        return symmetry_score(image) >= SYMMETRY_THRESHOLD
+def looks_frontal(data: bytes, where: str = "image") -> bool:
+    """The heuristic's call for one PNG; an unreadable one is an error naming it."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return symmetry_score(image) >= SYMMETRY_THRESHOLD
+    except (OSError, ValueError) as error:
+        raise SourceError(f"{where}: not a readable PNG ({error})", hint="re-fetch it") from error
