@@ -71,7 +71,7 @@ def parse_report(data: bytes, where: str) -> Study:
         root = ET.fromstring(data)
     except ET.ParseError as error:
         raise SourceError(f"{where}: not valid XML ({error})", hint=REPORTS_LAYOUT) from error
-    uid = root.find("uId")
+    uid = root.find(".//uId")
     if uid is None or not uid.get("id", "").strip():
         raise SourceError(f"{where}: no uId/@id", hint=f"expected {REPORTS_LAYOUT}")
     sections = {
@@ -82,7 +82,7 @@ def parse_report(data: bytes, where: str) -> Study:
         study_id=uid.get("id", "").strip(),
         findings=sections.get("findings", ""),
         impression=sections.get("impression", ""),
-        major=tuple((node.text or "").strip() for node in root.iterfind("MeSH/major")),
+        major=tuple((node.text or "").strip() for node in root.iterfind(".//MeSH/major")),
         images=tuple(
             node.get("id", "").strip() for node in root.iter("parentImage") if node.get("id")
         ),
