@@ -4,16 +4,17 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from radsweep.cli.build import _progress as bar_progress
-from radsweep.cli.build import _report
-from radsweep.cli.context import console, err_console, settings
+from radsweep.cli.context import console, err_console, progress_bar, settings
 from radsweep.errors import RadsweepError
 from radsweep.tasks.builders.common import Advance, Progress
 from radsweep.tasks.builders.iu_xray import MIN_POSITIVES
+
+if TYPE_CHECKING:
+    from radsweep.tasks.manifest import Manifest
 
 PROGRESS_SECONDS = 30.0
 
@@ -50,11 +51,29 @@ class ProgressLines:
 @contextmanager
 def _progress() -> Iterator[Progress]:
     """A rich bar on a terminal; elsewhere a line on stderr at least every 30 s."""
-    if err_console.is_terminal:
-        with bar_progress() as progress:
-            yield progress
+    if not err_console.is_terminal:
+        yield ProgressLines(lambda line: err_console.print(line, markup=False, highlight=False))
         return
-    yield ProgressLines(lambda line: err_console.print(line, markup=False, highlight=False))
+    with progress_bar("images") as bar:
+
+        def start(description: str, total: int) -> Advance:
+            job = bar.add_task(description, total=total)
+            return lambda done: bar.advance(job, done)
+
+        yield start
+
+
+def _report(manifest: "Manifest") -> None:
+    frame, task = manifest.frame, manifest.task
+    counts = frame["label"].value_counts()
+    classes = ", ".join(f"{name} {counts.get(i, 0)}" for i, name in enumerate(task.classes))
+    console.print(
+        f"built {task.name} in {manifest.directory}: {len(frame)} samples; {classes}", markup=False
+    )
+    dropped = manifest.info.builder.get("counts", {})
+    if dropped:
+        left_out = ", ".join(f"{reason} {count}" for reason, count in dropped.items())
+        console.print(f"studies left out: {left_out}", markup=False)
 
 
 def build(

@@ -20,7 +20,6 @@ folder the tasks share. Choices, recorded in each task.json:
 """
 
 import io
-import re
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -38,7 +37,13 @@ from radsweep.tasks.builders.common import (
     no_progress,
     write_task,
 )
-from radsweep.tasks.builders.iu_xray_reports import NO_INDEXING, NORMAL, Study, read_studies
+from radsweep.tasks.builders.iu_xray_reports import (
+    NO_INDEXING,
+    NORMAL,
+    Study,
+    natural_key,
+    read_studies,
+)
 from radsweep.tasks.builders.iu_xray_views import (
     SYMMETRY_THRESHOLD,
     ViewSource,
@@ -70,10 +75,6 @@ class _Chosen:
 
     image: dict[str, str] = field(default_factory=dict)
     converted: dict[str, bool] = field(default_factory=dict)
-
-
-def _natural(text: str) -> tuple[object, ...]:
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
 
 
 def _png_members(path: Path) -> Iterator[tuple[str, bytes]]:
@@ -141,7 +142,7 @@ def _table_choice(
             if view:
                 frontal.append(image)
         if frontal:
-            chosen[study.study_id] = min(frontal, key=_natural)
+            chosen[study.study_id] = min(frontal, key=natural_key)
     return chosen, {"images not in the projection table": unlisted}
 
 
@@ -164,7 +165,7 @@ def _extract(
         study = owner[image]
         if table is None:
             current = chosen.image.get(study)
-            if current is not None and _natural(current) < _natural(image):
+            if current is not None and natural_key(current) < natural_key(image):
                 continue
             if not looks_frontal(data, image):
                 continue

@@ -116,8 +116,9 @@ def read_studies(path: Path) -> list[Study]:
     ids = [study.study_id for study in studies]
     if len(set(ids)) != len(ids):
         raise SourceError(f"{path}: a study id appears in two reports", hint=REPORTS_LAYOUT)
-    return sorted(studies, key=lambda study: _natural(study.study_id))
+    return sorted(studies, key=lambda study: natural_key(study.study_id))
 
 
-def _natural(text: str) -> tuple[object, ...]:
+def natural_key(text: str) -> tuple[object, ...]:
+    """Sort key that puts ``CXR2`` before ``CXR10`` (digit runs compare as numbers)."""
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
