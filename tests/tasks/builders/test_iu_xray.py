@@ -5,6 +5,7 @@ import tarfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
@@ -242,3 +243,13 @@ def test_an_unreadable_png_is_one_error_naming_it(
     table = iu_copy.projections if with_table else None
     with pytest.raises(SourceError, match=f"{broken.stem}: not a readable PNG"):
         build_iu_xray(iu_copy.reports, folder, tmp_path / "out", projections=table)
+
+
+def test_sixteen_bit_radiographs_are_scored_on_their_full_range() -> None:
+    """A 16-bit PNG squeezed into 8 bits would saturate to white and look symmetric."""
+    for frontal in (True, False):
+        eight = np.asarray(radiograph(frontal, seed=3), np.uint16)
+        sixteen = Image.fromarray(eight * 250)  # values up to 63,750: mode I;16
+        assert sixteen.mode == "I;16"
+        score = symmetry_score(radiograph(frontal, seed=3))
+        assert symmetry_score(sixteen) == pytest.approx(score, abs=0.02)
