@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from radsweep.errors import RadsweepError
 from radsweep.tasks.builders.common import SourceError
 from radsweep.tasks.builders.iu_xray import IMAGES_FOLDER, build_iu_xray
 from radsweep.tasks.builders.iu_xray_reports import clean_text
@@ -253,3 +254,23 @@ def test_sixteen_bit_radiographs_are_scored_on_their_full_range() -> None:
         assert sixteen.mode == "I;16"
         score = symmetry_score(radiograph(frontal, seed=3))
         assert symmetry_score(sixteen) == pytest.approx(score, abs=0.02)
+
+
+def test_missing_frontal_images_are_counted_once_and_no_frontal_at_all_is_one_error(
+    iu_copy: IuCopy, tmp_path: Path
+) -> None:
+    folder = tmp_path / "png"
+    with tarfile.open(iu_copy.images) as archive:
+        archive.extractall(folder, filter="data")
+    (folder / "CXR2_IM-0002-2001.png").unlink()  # study 2's only frontal image
+    built = build_iu_xray(
+        iu_copy.reports, folder, tmp_path / "a", projections=iu_copy.projections,
+        tasks=("iu-normal",),
+    )  # fmt: skip
+    counts = built.manifests[0].info.builder["counts"]
+    assert counts["frontal image not in the copy"] == 1 and counts["no frontal image"] == 1
+    lateral_only = tmp_path / "lateral.csv"
+    table = iu_copy.projections.read_text().replace("Frontal", "Lateral")
+    lateral_only.write_text(table)
+    with pytest.raises(RadsweepError, match="no samples left for task iu-normal"):
+        build_iu_xray(iu_copy.reports, folder, tmp_path / "b", projections=lateral_only)

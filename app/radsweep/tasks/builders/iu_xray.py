@@ -127,9 +127,7 @@ def _labelled(studies: list[Study], counts: Counts) -> list[Study]:
     return kept
 
 
-def _table_choice(
-    studies: list[Study], projections: Path, counts: Counts
-) -> tuple[dict[str, str], dict[str, int]]:
+def _table_choice(studies: list[Study], projections: Path) -> tuple[dict[str, str], dict[str, int]]:
     """Per study, the lowest frontal image id by the table; and how many images it lacked."""
     table = read_projections(projections)
     chosen: dict[str, str] = {}
@@ -183,12 +181,23 @@ def _prune(folder: Path, kept: set[str]) -> None:
             file.unlink()
 
 
-def _frame(studies: list[Study], chosen: _Chosen, counts: Counts) -> pd.DataFrame:
+_FRAME_COLUMNS = ["sample_id", "image_path", "report", "patient_id", "study_id", "view",
+                  "converted_to_gray", "mesh_major", "headings"]  # fmt: skip
+
+
+def _frame(studies: list[Study], chosen: _Chosen, absent: set[str], counts: Counts) -> pd.DataFrame:
+    """One row per study with a frontal image; the others counted (``absent``: the table named
+    a frontal image that the copy lacks)."""
     rows = []
     for study in studies:
         image = chosen.image.get(study.study_id)
         if image is None:
-            counts["no frontal image"] = counts.get("no frontal image", 0) + 1
+            reason = (
+                "frontal image not in the copy"
+                if study.study_id in absent
+                else ("no frontal image")
+            )
+            counts[reason] = counts.get(reason, 0) + 1
             continue
         rows.append(
             {
@@ -203,7 +212,7 @@ def _frame(studies: list[Study], chosen: _Chosen, counts: Counts) -> pd.DataFram
                 "headings": study.headings,
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=_FRAME_COLUMNS)
 
 
 def _labels(frame: pd.DataFrame, task: str) -> pd.Series:
@@ -235,19 +244,16 @@ def build_iu_xray(
     folder.mkdir(parents=True, exist_ok=True)
     table, view_counts = (None, {})
     if projections is not None:
-        table, view_counts = _table_choice(studies, projections, result.counts)
+        table, view_counts = _table_choice(studies, projections)
     chosen = _extract(studies, images, folder, table, progress)
     _prune(folder, set(chosen.image.values()))
-    frame = _frame(studies, chosen, result.counts)
-    if table is not None:
-        missing = len(table) - len(chosen.image)
-        if missing:
-            result.counts["frontal image not in the copy"] = missing
+    absent = set(table or {}) - set(chosen.image)
+    frame = _frame(studies, chosen, absent, result.counts)
     views = _views(projections, view_counts)
     sources = {"reports": str(reports.resolve()), "images": str(images.resolve())}
     for name in tasks:
-        labelled = frame.assign(label=_labels(frame, name)) if len(frame) else frame
-        positives = int(labelled["label"].sum()) if len(labelled) else 0
+        labelled = frame.assign(label=_labels(frame, name))
+        positives = int(labelled["label"].sum())
         if name != "iu-normal" and positives < min_positives:
             result.skipped[name] = f"{positives} positives, fewer than {min_positives}"
             continue
