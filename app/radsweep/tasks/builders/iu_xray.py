@@ -193,9 +193,7 @@ def _frame(studies: list[Study], chosen: _Chosen, absent: set[str], counts: Coun
         image = chosen.image.get(study.study_id)
         if image is None:
             reason = (
-                "frontal image not in the copy"
-                if study.study_id in absent
-                else ("no frontal image")
+                "frontal image not in the copy" if study.study_id in absent else "no frontal image"
             )
             counts[reason] = counts.get(reason, 0) + 1
             continue
