@@ -53,6 +53,8 @@ NOMINAL_IMAGES = {
     "12-month-ph": 5451,
     "readmission": 5651,
     "pe": 9375,
+    # IU X-ray (Open-i): about 3,800 studies with a frontal image, one image each.
+    **dict.fromkeys(("iu-normal", "iu-cardiomegaly", "iu-opacity", "iu-atelectasis"), 3800),
 }
 FIXED_POOL_EVAL = {"mimic-5x1200": 1000}
 
@@ -303,9 +305,12 @@ def _info(kind: EncoderKind, name: str) -> EncoderInfo:
     return next(info for info in list_encoders(kind) if info.name == name)
 
 
+NOT_THE_STUDY = ("demo", "iu-xray")  # the synthetic demo; the public IU X-ray dataset
+
+
 def study_specs(packaged: Mapping[str, Path]) -> list[Path]:
-    """The study's specs: every packaged spec but the demo."""
-    return [path for name, path in packaged.items() if name != "demo"]
+    """The study's specs: every packaged spec but the demo and the IU X-ray one."""
+    return [path for name, path in packaged.items() if name not in NOT_THE_STUDY]
 
 
 MEASURED_FILE = "bench/device.json"  # under RADSWEEP_HOME: written by `radsweep bench gpu`

@@ -133,3 +133,51 @@ STUDY_TASKS: dict[str, TaskSpec] = {
         ),
     )
 }
+
+IU_XRAY_FINDINGS: dict[str, str] = {
+    "iu-cardiomegaly": "cardiomegaly",
+    "iu-opacity": "opacity",
+    "iu-atelectasis": "pulmonary atelectasis",
+}
+"""Finding tasks of the IU X-ray collection: task name -> MeSH major heading (lower case)."""
+
+# About 3,800 studies with a frontal image; 25 % validation leaves a pool of about 2,850, so the
+# fractions span 1 % (about 28 images) to 25 % (about 710) of it, the paper's small-n regime.
+_IU_SIZES = tuple(
+    TrainingSize(fraction=fraction, epochs=epochs)
+    for fraction, epochs in ((0.01, 100), (0.025, 100), (0.05, 100), (0.10, 50), (0.25, 50))
+)
+
+
+def _iu_task(name: str, title: str, classes: tuple[str, str], description: str) -> TaskSpec:
+    return TaskSpec(
+        name=name,
+        title=title,
+        kind=TaskKind.DIAGNOSTIC,
+        classes=classes,
+        split=RandomSplit(validation_share=0.25),
+        sizes=_IU_SIZES,
+        default_tau=2.5,
+        source="Indiana University chest X-rays (Open-i, NLM), CC BY-NC-ND 4.0",
+        description=description,
+    )
+
+
+IU_XRAY_TASKS: dict[str, TaskSpec] = {
+    "iu-normal": _iu_task(
+        "iu-normal",
+        "IU Normal",
+        ("abnormal", "normal"),
+        "MeSH major 'normal' vs any other heading: read off the report (a negative control).",
+    ),
+    **{
+        name: _iu_task(
+            name,
+            f"IU {heading.split()[-1].capitalize()}",
+            (f"no {heading}", heading),
+            f"MeSH major '{heading}' vs every other coded study.",
+        )
+        for name, heading in IU_XRAY_FINDINGS.items()
+    },
+}
+"""The public IU X-ray tasks (radsweep data build iu-xray); not part of the paper's study."""
