@@ -295,18 +295,22 @@ class ResultsStore:
     def runs(self) -> pd.DataFrame:
         """One row per run: key, time, config columns, canonical config JSON, cache keys, meta."""
         return self._read(
-            lambda config: f"SELECT {_quoted([*_HEAD_COLUMNS, *config, *_TAIL_COLUMNS])} "
-            "FROM runs ORDER BY created_at"
+            lambda config: (
+                f"SELECT {_quoted([*_HEAD_COLUMNS, *config, *_TAIL_COLUMNS])} "
+                "FROM runs ORDER BY created_at"
+            )
         )
 
     def seed_metrics(self, run_key: str | None = None) -> pd.DataFrame:
         """One row per (run, stage, seed), joined with the run's time and config columns."""
         where, parameters = ("WHERE s.run_key = ?", (run_key,)) if run_key else ("", ())
         return self._read(
-            lambda config: "SELECT s.*, "
-            + ", ".join(f'r."{name}"' for name in ["created_at", *config])
-            + f" FROM seed_metrics s JOIN runs r USING (run_key) {where} "
-            "ORDER BY r.created_at, s.run_key, s.stage, s.seed",
+            lambda config: (
+                "SELECT s.*, "
+                + ", ".join(f'r."{name}"' for name in ["created_at", *config])
+                + f" FROM seed_metrics s JOIN runs r USING (run_key) {where} "
+                "ORDER BY r.created_at, s.run_key, s.stage, s.seed"
+            ),
             parameters,
         )
 
