@@ -56,6 +56,10 @@ class Pretrained:
     pipelines: Mapping[str | None, Pipeline] = field(default_factory=dict)
     # Forward GFLOPs per image at input_size (torch.utils.flop_counter, batch 1, 2 per MAC):
     # what `sweep plan` prices extraction by. Required of image rows.
+    # The release's checkpoint file inside a downloaded folder (None: the release is the file, or
+    # a Hugging Face folder), and the files fetched from the hub (the first must be there).
+    weights_file: str | None = None
+    hub_files: tuple[str, ...] = ()
     gflops: float | None = None
     layers: int | None = None  # transformer layers of a text encoder (its FLOPs). Required.
     report_order: float | None = None  # an image row's place in the report's colours (None: last)
@@ -126,6 +130,7 @@ TABLE: tuple[Pretrained, ...] = (
                 "std": (0.2583,) * 3,
             }
         ),
+        hub_files=("config.json", "model.safetensors", "preprocessor_config.json"),
         gflops=303.15,  # ViT-B/14 at 518: 1,369 patch tokens
         report_order=0,
     ),
@@ -197,6 +202,7 @@ TABLE: tuple[Pretrained, ...] = (
                 "std": (0.2449,) * 3,
             }
         ),
+        weights_file="MRM.pth",
         gflops=35.13,
         report_order=2,
     ),
@@ -215,6 +221,8 @@ TABLE: tuple[Pretrained, ...] = (
         has_cls=False,
         # hi-ml: Resize(512), CenterCrop(448), ToTensor, one channel repeated; no normalisation
         pipelines=_one({"resize": 512, "crop": 448, "grayscale": True}),
+        weights_file="biovil_t_image_model_proj_size_128.pt",
+        hub_files=("biovil_t_image_model_proj_size_128.pt",),
         gflops=32.70,  # ResNet-50 at 448
         report_order=4,
     ),
@@ -237,6 +245,7 @@ TABLE: tuple[Pretrained, ...] = (
             "repo": Pipeline(_GLORIA_REPO, GLORIA_UPSAMPLE),
             "repo-224": Pipeline(_GLORIA_REPO),
         },
+        weights_file="chexpert_resnet50.ckpt",
         gflops=8.17,  # ResNet-50 at 224 (the paper's variant)
         report_order=5,
     ),
@@ -262,6 +271,8 @@ TABLE: tuple[Pretrained, ...] = (
                 "std": CLIP_STD,
             }
         ),
+        weights_file="open_clip_pytorch_model.bin",
+        hub_files=("open_clip_pytorch_model.bin",),
         gflops=35.13,
         report_order=6,
     ),
