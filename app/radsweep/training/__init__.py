@@ -65,7 +65,20 @@ _EXPORTS = {
     "register_head": "radsweep.training.registry",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Curves",
+    "Evaluation",
+    "FitResult",
+    "HeadKind",
+    "HeadSpec",
+    "Method",
+    "Predictor",
+    "SeedSplit",
+    "TrainConfig",
+    "TrainingData",
+    "fit",
+    "register_head",
+]
 
 
 def __getattr__(name: str) -> Any:
