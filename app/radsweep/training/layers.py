@@ -78,7 +78,7 @@ class FrozenInputAffine(torch.autograd.Function):
     """``scale * (bias + inputs @ weight)`` per seed, for inputs that need no gradient."""
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: torch.autograd.function.FunctionCtx,
         bias: torch.Tensor,
         inputs: torch.Tensor,
@@ -90,7 +90,7 @@ class FrozenInputAffine(torch.autograd.Function):
         return torch.baddbmm(bias, inputs, weight, beta=scale, alpha=scale)
 
     @staticmethod
-    def backward(  # type: ignore[override]
+    def backward(
         ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor
     ) -> tuple[torch.Tensor, None, torch.Tensor, None]:
         (inputs,) = ctx.saved_tensors  # type: ignore[attr-defined]
