@@ -194,7 +194,7 @@ def _train_samples(config: RunConfig, task: TaskSpec, size: TaskSize) -> int:
 
 def _caches(config: RunConfig, size: TaskSize) -> list[tuple[tuple[object, ...], CacheCost]]:
     """The caches a run reads, each with what tells it apart (the cache key's inputs)."""
-    caches = []
+    caches: list[tuple[tuple[object, ...], CacheCost]] = []
     if config.backbone is not None:
         info = _info(EncoderKind.IMAGE, config.backbone)
         views = 1 + config.views

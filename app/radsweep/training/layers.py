@@ -86,6 +86,7 @@ class FrozenInputAffine(torch.autograd.Function):
         scale: float,
     ) -> torch.Tensor:
         ctx.save_for_backward(inputs)
+        # autograd's ctx carries what forward stores on it; FunctionCtx declares none of it
         ctx.scale = scale  # type: ignore[attr-defined]
         return torch.baddbmm(bias, inputs, weight, beta=scale, alpha=scale)
 
@@ -93,6 +94,7 @@ class FrozenInputAffine(torch.autograd.Function):
     def backward(
         ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor
     ) -> tuple[torch.Tensor, None, torch.Tensor, None]:
+        # saved_tensors and scale live on the backward node autograd passes as ctx
         (inputs,) = ctx.saved_tensors  # type: ignore[attr-defined]
         scale = ctx.scale  # type: ignore[attr-defined]
         # Scaled after the reductions: the small results, not the large gradient.
