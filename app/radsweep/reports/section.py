@@ -136,7 +136,12 @@ def x_values(stats: pd.DataFrame) -> tuple[str, str]:
 
 
 def lines(
-    ax: Axes, stats: pd.DataFrame, by: str, palette: Palette, x: str, labels: dict | None = None
+    ax: Axes,
+    stats: pd.DataFrame,
+    by: str,
+    palette: Palette,
+    x: str,
+    labels: dict[str, str] | None = None,
 ) -> None:
     """Mean per series against ``x``, with its t-interval as a band."""
     labels = labels or {}

@@ -40,7 +40,9 @@ def derived_seed(seed: int, *purpose: str) -> int:
     return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest()) >> 1
 
 
-def _generators(splits: Sequence[SeedSplit], *purpose: str, device: str = "cpu") -> list:
+def _generators(
+    splits: Sequence[SeedSplit], *purpose: str, device: str = "cpu"
+) -> list[torch.Generator]:
     return [
         torch.Generator(device=device).manual_seed(derived_seed(split.seed, *purpose))
         for split in splits
