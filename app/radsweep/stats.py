@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
 
 
@@ -21,7 +22,7 @@ class Interval:
         return (self.high - self.low) / 2
 
 
-def t_interval(values: np.ndarray, level: float = 0.95) -> Interval:
+def t_interval(values: npt.ArrayLike, level: float = 0.95) -> Interval:
     """Student-t interval of the mean: with ~5 seeds a normal quantile would be too narrow."""
     values = np.asarray(values, dtype=np.float64)
     mean, n = float(values.mean()), int(values.size)

@@ -1,5 +1,9 @@
+import ctypes
+import ctypes.util
 import subprocess
 import sys
+from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 
@@ -37,5 +41,43 @@ def test_freed_memory_is_reused_instead_of_faulted_in_again() -> None:
     assert kept <= 2 * pages
 
 
-def test_asking_twice_is_harmless() -> None:
-    assert keep_freed_memory() == keep_freed_memory()
+# glibc's malloc.h: mallopt's option numbers, and 1 for an accepted setting.
+M_TRIM_THRESHOLD, M_MMAP_MAX, ACCEPTED = -1, -4, 1
+
+
+@pytest.fixture
+def libc(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[int, int]]]:
+    """A stand-in C library whose ``mallopt`` records its calls and accepts them: the test
+    process's own allocator is left alone, and ``keep_freed_memory`` asks afresh."""
+    calls: list[tuple[int, int]] = []
+
+    def mallopt(option: int, value: int) -> int:
+        calls.append((option, value))
+        return ACCEPTED
+
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: f"lib{name}-stand-in")
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: SimpleNamespace(mallopt=mallopt))
+    keep_freed_memory.cache_clear()
+    yield calls
+    keep_freed_memory.cache_clear()
+
+
+def test_asking_twice_sets_the_allocator_once(libc: list[tuple[int, int]]) -> None:
+    assert keep_freed_memory() is True
+    assert keep_freed_memory() is True
+    assert libc == [(M_MMAP_MAX, 0), (M_TRIM_THRESHOLD, 2**31 - 1)]
+
+
+def test_a_refused_setting_is_reported(
+    monkeypatch: pytest.MonkeyPatch, libc: list[tuple[int, int]]
+) -> None:
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: SimpleNamespace(mallopt=lambda *_: 0))
+    assert keep_freed_memory() is False
+
+
+def test_without_a_c_library_nothing_changes(
+    monkeypatch: pytest.MonkeyPatch, libc: list[tuple[int, int]]
+) -> None:
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    assert keep_freed_memory() is False
+    assert libc == []

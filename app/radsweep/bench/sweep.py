@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from radsweep.errors import SweepError
 from radsweep.runs.config import RunConfig
@@ -124,9 +125,9 @@ def run_sweep_bench(
     clock = Stopwatch()
     hooks = RunHooks(stopwatch=clock)
 
-    def timed_run(*args: object, **options: object) -> RunOutcome:
+    def timed_run(config: RunConfig, settings: Settings, **options: Any) -> RunOutcome:
         with clock.timed("runs"):
-            return run_tracked(*args, hooks=hooks, **options)  # type: ignore[arg-type]
+            return run_tracked(config, settings, hooks=hooks, **options)
 
     name = f"bench-{spec.name}"
     with _scratch(settings) as scratch:

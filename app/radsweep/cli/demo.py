@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.box import SIMPLE
+from rich.console import JustifyMethod
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
@@ -51,7 +52,7 @@ def _gains_table(found: list["Finding"]) -> Table:
         pad_edge=False,
     )
     for column in ("task", "fraction", "comparison", "gain [95 % CI]"):
-        justify = "left" if column != "gain [95 % CI]" else "right"
+        justify: JustifyMethod = "left" if column != "gain [95 % CI]" else "right"
         table.add_column(column, justify=justify, no_wrap=True)
     for finding in found:
         for index, gain in enumerate(finding.gains):

@@ -95,7 +95,8 @@ def _label(command: Any) -> None:
         if param.metavar is None and isinstance(param, TyperOption | TyperArgument):
             param.metavar = metavar(param)
         if isinstance(param, TyperArgument):  # its NAME says it; no Python type beside
-            param.display_type_rich = _no_type
+            # typer reads this hook per parameter; replacing it on the instance is its use
+            param.display_type_rich = _no_type  # type: ignore[method-assign]
 
 
 class HelpGroup(TyperGroup):
@@ -106,11 +107,11 @@ class HelpGroup(TyperGroup):
         for command in _commands(self):
             _label(command)
 
-    def get_params(self, ctx: typer.Context) -> list[Any]:
+    def get_params(self, ctx: Any) -> list[Any]:  # typer's click.Context is private
         """Its own parameters, labelled here: typer adds the completion flags after __init__."""
         _label(self)
         return super().get_params(ctx)
 
 
-def _no_type(ctx: typer.Context) -> None:
+def _no_type(ctx: Any) -> str | None:  # typer's click.Context is private
     return None

@@ -1,6 +1,7 @@
 """``radsweep report``: the study's figures and tables as one HTML page, from the results store or
 from a W&B project."""
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -54,7 +55,7 @@ def report(
         else:
             store = ResultsStore.open_existing(source or default_store_path(settings(ctx)))
             frames = ResultFrames.from_store(store)
-    keys = frames.runs.get("run_key", [])
+    keys: Iterable[str] = frames.runs.get("run_key", [])
     if unknown := [key for key in run or [] if sum(k.startswith(key) for k in keys) != 1]:
         raise RadsweepError(
             f"--run {unknown[0]} matches no run (or several) in {frames.source}",

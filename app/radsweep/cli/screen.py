@@ -2,10 +2,11 @@
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
+from rich.progress import TaskID
 from rich.table import Table
 
 from radsweep.cli.context import console, progress_bar, settings
@@ -41,7 +42,7 @@ def _number(value: float | None, signed: bool = False) -> str:
 
 
 def _count(value: float | None) -> str:
-    return "" if _missing(value) else str(int(value))
+    return "" if value is None or math.isnan(value) else str(int(value))
 
 
 def _table(table: "pd.DataFrame", seeds: int) -> Table:
@@ -53,6 +54,7 @@ def _table(table: "pd.DataFrame", seeds: int) -> Table:
     )
     for column in ("AUC", "fraction", "train", "mean", "95 % interval"):
         shown.add_column(column, justify="left" if column == "AUC" else "right", no_wrap=True)
+    row: Any  # itertuples names its fields at run time
     for row in table.itertuples(index=False):
         gain = " - " in row.quantity
         interval = ""
@@ -70,7 +72,7 @@ def _table(table: "pd.DataFrame", seeds: int) -> Table:
 
 def _print(answer: "ScreenAnswer") -> None:
     screen, judgement = answer.screen, answer.screen.judgement
-    plain = {"markup": False, "highlight": False, "soft_wrap": True}
+    plain: dict[str, Any] = {"markup": False, "highlight": False, "soft_wrap": True}
     console.print(_table(answer.table, len(screen.options.seeds)))
     console.print(f"verdict: {judgement.verdict.value}: {judgement.advice}", **plain)
     for rule in judgement.evidence:
@@ -173,7 +175,7 @@ def screen(
     )
     tracking = Tracking(wandb_mode, project, entity) if wandb_mode else None
     with progress_bar("items") as bar:
-        jobs: dict[str, int] = {}
+        jobs: dict[str, TaskID] = {}
 
         def advance(what: str, done: int, total: int) -> None:
             if what not in jobs:

@@ -4,6 +4,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.progress import TaskID
 from rich.table import Table
 
 from radsweep.cli.context import console, progress_bar, settings
@@ -20,7 +21,8 @@ if TYPE_CHECKING:  # imported lazily at run time: they pull in torch, encoders a
 
     from radsweep.runs.outcome import RunOutcome
 
-HeadChoice = StrEnum("HeadChoice", [(spec.name, spec.name) for spec in head_specs()])
+# Members read from the catalogue at import, which mypy cannot enumerate.
+HeadChoice = StrEnum("HeadChoice", [(spec.name, spec.name) for spec in head_specs()])  # type: ignore[misc]
 """The registered heads, as --head offers them (read from the catalogue, so a new head shows)."""
 DEFAULT_HEAD = HeadChoice(PAPER_HEAD)
 
@@ -162,7 +164,7 @@ def train(
     folders = settings(ctx)
     store = ResultsStore(default_store_path(folders))
     with progress_bar("items") as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def advance(what: str, done: int, total: int) -> None:
             if what not in tasks:

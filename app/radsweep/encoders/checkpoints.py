@@ -171,7 +171,7 @@ def read_checkpoint(path: Path) -> Mapping[str, Any]:
     return loaded
 
 
-class _Opaque(dict):  # type: ignore[type-arg]
+class _Opaque(dict[Any, Any]):
     """Stands in for a pickled object that is not tensor data (training arguments, Lightning
     hyper-parameters, optimiser classes): built without running its code, and never used."""
 

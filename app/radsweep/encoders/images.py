@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import torch
 
@@ -35,8 +36,9 @@ from radsweep.encoders.vision import Dinov2Encoder, ResNetEncoder, ViTEncoder, r
 from radsweep.errors import WeightsError
 
 TINY_RESNET_INPUT = 64  # torchvision ResNet(BasicBlock, [1, 1, 1, 1]): a 2x2 grid of 512-d tokens
-TINY_VIT = {"img_size": 64, "embed_dim": 32, "depth": 2, "num_heads": 2}  # 4x4 grid, 32-d
-TINY_DINOV2 = {
+# a 4x4 grid of 32-d tokens
+TINY_VIT: dict[str, Any] = {"img_size": 64, "embed_dim": 32, "depth": 2, "num_heads": 2}
+TINY_DINOV2: dict[str, Any] = {
     "image_size": 56,
     "patch_size": 14,
     "hidden_size": 32,
@@ -44,7 +46,7 @@ TINY_DINOV2 = {
     "num_attention_heads": 2,
     "mlp_ratio": 2,
 }
-RAD_DINO_CONFIG = {
+RAD_DINO_CONFIG: dict[str, Any] = {
     "image_size": 518,
     "patch_size": 14,
     "hidden_size": 768,
@@ -129,7 +131,8 @@ def _resnet(
         load_checkpoint(net, weight_file(weights, release.filename), release.fmt)
     if request.tiny:
         preprocessing = preprocessing.scaled(TINY_RESNET_INPUT)
-        upsample = upsample and round(upsample * TINY_RESNET_INPUT / info.input_size)
+        side = cast(int, info.input_size)  # an image encoder's info always has one
+        upsample = upsample and round(upsample * TINY_RESNET_INPUT / side)
     size = preprocessing.crop
     return ResNetEncoder(
         net,
@@ -154,7 +157,7 @@ def _vit(
         model = build(request.tiny)
     if weights is not None:
         load_checkpoint(model, weight_file(weights, release.filename), release.fmt)
-    trunk = getattr(model, "trunk", model)
+    trunk: Any = getattr(model, "trunk", model)  # a timm ViT, or open_clip's wrapper of one
     if request.tiny:
         preprocessing = preprocessing.scaled(TINY_VIT["img_size"])
     size = preprocessing.crop
@@ -240,8 +243,14 @@ def rad_dino(request: ImageRequest) -> ImageEncoder:
                 f"{weights.path}: RAD-DINO loads from a Hugging Face folder",
                 hint="pass the folder holding config.json and model.safetensors",
             )
-        model = from_pretrained_strict(Dinov2Model, weights.path)
+        model = cast(Dinov2Model, from_pretrained_strict(Dinov2Model, weights.path))
         config = model.config
+    if not isinstance(config.image_size, int) or not isinstance(config.patch_size, int):
+        raise WeightsError(
+            f"{weights.path if weights else 'rad-dino'}: config.json must give one image_size and "
+            "one patch_size (square images and patches)",
+            hint="use the released RAD-DINO config.json",
+        )
     preprocessing = RAD_DINO_PREPROCESSING.scaled(config.image_size)
     if weights is not None and (weights.path / "preprocessor_config.json").is_file():
         preprocessing = _bit_processor(weights.path / "preprocessor_config.json")

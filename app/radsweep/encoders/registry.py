@@ -10,7 +10,7 @@ the requested device, so no entry can forget to.
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import torch
 
@@ -144,7 +144,8 @@ def build_image_encoder(
     file = catalogue or catalogue_file()
     chosen = _catalogued(entry.info, weights, tiny, file)
     request = ImageRequest(chosen or weights, tiny, checked)
-    return _checked(entry.build(request), chosen is not None, device, file)
+    encoder = cast(ImageEncoder, entry.build(request))  # image entries build image encoders
+    return _checked(encoder, chosen is not None, device, file)
 
 
 def build_text_encoder(
@@ -162,7 +163,7 @@ def build_text_encoder(
     length = DEFAULT_MAX_LENGTH if max_length is None else max_length
     file = catalogue or catalogue_file()
     chosen = _catalogued(entry.info, weights, tiny, file)
-    encoder = entry.build(TextRequest(chosen or weights, tiny, length))
+    encoder = cast(TextEncoder, entry.build(TextRequest(chosen or weights, tiny, length)))
     return _checked(encoder, chosen is not None, device, file)
 
 

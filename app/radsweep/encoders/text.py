@@ -10,7 +10,7 @@ ships loads through the same path, which lets tests and the demo run a real text
 """
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -32,7 +32,7 @@ from radsweep.errors import RadsweepError, WeightsError
 # Checkpoint parts that are not the BERT encoder: MLM head, CXR-BERT's projection, pooler.
 _EXTRA_KEYS = ("cls.", "cls_projection_head.", "pooler.")
 _HF_FILES = ("*.json", "vocab.txt", "model.safetensors", "pytorch_model.bin")
-TINY_BERT = {
+TINY_BERT: dict[str, Any] = {
     "hidden_size": 32,
     "num_hidden_layers": 2,
     "num_attention_heads": 2,
@@ -95,7 +95,8 @@ def _bert(request: TextRequest, info: EncoderInfo, weights: Weights | None) -> T
         with seeded_init():
             model = BertModel(config, add_pooling_layer=False)
     else:
-        model = from_pretrained_strict(BertModel, folder, _EXTRA_KEYS, add_pooling_layer=False)
+        loaded = from_pretrained_strict(BertModel, folder, _EXTRA_KEYS, add_pooling_layer=False)
+        model = cast(BertModel, loaded)
     positions = model.config.max_position_embeddings
     if not 2 <= request.max_length <= positions:
         raise RadsweepError(

@@ -71,7 +71,7 @@ class ViTEncoder(FrozenImageEncoder):
         return getattr(self.model, "trunk", self.model)
 
     def forward(self, pixels: torch.Tensor) -> ImageTokens:
-        trunk = self.trunk
+        trunk: Any = self.trunk  # a timm ViT: forward_features is not torch.nn.Module's
         hidden = trunk.forward_features(pixels)
         return ImageTokens(tokens=hidden[:, trunk.num_prefix_tokens :], cls=hidden[:, 0])
 
@@ -94,7 +94,7 @@ class ResNetEncoder(FrozenImageEncoder):
         if self.upsample is not None:
             size = (self.upsample, self.upsample)
             pixels = F.interpolate(pixels, size=size, mode="bilinear", align_corners=True)
-        net = self.model
+        net: Any = self.model  # a torchvision ResNet, which ships no types
         x = net.maxpool(net.relu(net.bn1(net.conv1(pixels))))
         x = net.layer4(net.layer3(net.layer2(net.layer1(x))))
         return ImageTokens(tokens=x.flatten(2).transpose(1, 2), cls=None)

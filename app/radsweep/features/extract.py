@@ -355,7 +355,7 @@ def _worker_init(_: int) -> None:
 
 def _loader(
     dataset: _ImageDataset, batches: list[list[int]], workers: int, pin: bool
-) -> DataLoader:
+) -> DataLoader[tuple[int, torch.Tensor, str | None]]:
     forked = workers > 0 and "fork" in multiprocessing.get_all_start_methods()
     return DataLoader(
         dataset,

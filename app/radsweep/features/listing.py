@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from radsweep.errors import FeatureCacheError
+from radsweep.features.keys import ImageCacheSpec
 from radsweep.features.layout import FEATURES, SPEC_FILE, CacheDir
 from radsweep.features.records import CacheRecord
 
@@ -55,14 +56,13 @@ def cache_status(cache: CacheDir) -> CacheStatus:
         damaged = "damaged spec.json: remove the folder"
         return CacheStatus(cache.key, None, None, None, None, None, None, damaged, False, size)
     spec = record.spec
-    image = spec.kind == "image"
     return CacheStatus(
         key=cache.key,
         kind=spec.kind,
         encoder=spec.encoder,
         task=record.task,
-        views=spec.views.count if image else None,
-        pool=spec.pool if image else None,
+        views=spec.views.count if isinstance(spec, ImageCacheSpec) else None,
+        pool=spec.pool if isinstance(spec, ImageCacheSpec) else None,
         samples=record.plan.samples,
         state=_state(cache, record),
         complete=cache.is_complete(),

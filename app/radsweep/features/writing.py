@@ -42,7 +42,7 @@ def sha256_region(array: np.ndarray, axis: int, start: int, stop: int) -> str:
     for lead in np.ndindex(*array.shape[:axis]):
         chunk = np.ascontiguousarray(array[lead][start:stop]).reshape(-1).view(np.uint8)
         for offset in range(0, chunk.size, _HASH_CHUNK):
-            digest.update(chunk[offset : offset + _HASH_CHUNK])
+            digest.update(chunk[offset : offset + _HASH_CHUNK].data)
     return digest.hexdigest()
 
 

@@ -78,7 +78,7 @@ def volume_centre_lps(image: nib.Nifti1Image) -> np.ndarray:
 def _voxels(image: nib.Nifti1Image) -> tuple[np.ndarray, float, float]:
     """The stored (unscaled) voxels and the HU scaling, so large volumes never become float64."""
     proxy = image.dataobj
-    if hasattr(proxy, "get_unscaled"):
+    if isinstance(proxy, nib.arrayproxy.ArrayProxy):  # on disk, with its scaling
         slope, inter = proxy.slope, proxy.inter
         return np.asarray(proxy.get_unscaled()), float(slope), float(inter)
     return np.asarray(proxy), 1.0, 0.0

@@ -24,7 +24,7 @@ def load_volume(path: Path) -> nib.Nifti1Image:
         ) from error
     if not isinstance(image, nib.Nifti1Image) or len(image.shape) != 3:
         raise RadsweepError(
-            f"{path} is not a 3-D NIfTI volume (shape {image.shape})",
+            f"{path} is not a 3-D NIfTI volume (shape {getattr(image, 'shape', None)})",
             hint="pass one CT volume per file",
         )
     return image

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import matplotlib
 import pandas as pd
+from matplotlib.figure import Figure
 
 from radsweep.atomic import write_atomic, write_text_atomic
 from radsweep.errors import RadsweepError
@@ -86,7 +87,7 @@ def build_sections(frames: ResultFrames, runs: Sequence[str] = ()) -> list[Secti
     return sections
 
 
-def _encoded(figure, fmt: str) -> bytes:
+def _encoded(figure: Figure, fmt: str) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt, dpi=110)
     return buffer.getvalue()

@@ -1,6 +1,7 @@
 """Per-epoch validation AUC of chosen runs: every seed, their mean, and the teacher's."""
 
 from collections.abc import Sequence
+from typing import cast
 
 import pandas as pd
 from matplotlib.axes import Axes
@@ -103,7 +104,7 @@ def run_curves(
     for ax, key in zip(axes, shown, strict=True):
         rows = curves[curves["run_key"] == key]
         means = _panel(ax, rows)
-        run = runs.loc[key]
+        run = cast(pd.Series, runs.loc[key])  # run keys are unique: one row
         ax.set_title(_title(run, sizes.get(key, float("nan"))))
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -125,7 +126,7 @@ def wandb_links(runs: pd.DataFrame, keys: Sequence[str]) -> list[tuple[str, str]
         return []
     urls = runs.loc[list(keys), "wandb_url"]
     return [
-        (f"run {key[:8]}: {runs.loc[key, 'series']}, {runs.loc[key, 'method']}", str(url))
-        for key, url in urls.items()
+        (f"run {key[:8]}: {runs.loc[key, 'series']!s}, {runs.loc[key, 'method']!s}", str(url))
+        for key, url in zip(keys, urls, strict=True)
         if isinstance(url, str) and url.startswith(("https://", "http://"))
     ]

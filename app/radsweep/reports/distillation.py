@@ -68,7 +68,7 @@ def arm_rows(seeds: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     The teacher is the teacher run of the grid point; where there is none, the teacher stage
     of the distillation run stands in (same seeds and splits), and a note says where.
     """
-    model, notes = seeds[seeds["stage"] == "model"], []
+    model, notes = seeds[seeds["stage"] == "model"], list[str]()
     distill = _main(model, "distill", ("tau", "lam", "text_encoder"), notes)
     arms = {
         "image": image_rows(model),
@@ -82,7 +82,8 @@ def arm_rows(seeds: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     stand_in = stage[~pd.MultiIndex.from_frame(stage[grid]).isin(have)]
     arms["teacher"] = pd.concat([arms["teacher"], stand_in])
     notes += [
-        f"{task_title(task)}: {count} teacher point(s) from the teacher stage of distillation runs"
+        f"{task_title(str(task))}: {count} teacher point(s) from the teacher stage of "
+        "distillation runs"
         for task, count in stand_in.drop_duplicates("run_key").groupby("task").size().items()
     ]
     frame = pd.concat([rows.assign(arm=arm) for arm, rows in arms.items()], ignore_index=True)
@@ -162,7 +163,7 @@ def _seed_panel(ax: Axes, rows: pd.DataFrame, series: list[str]) -> None:
         ordered = seed_rows.set_index("arm").reindex(
             [arm for arm in ARMS if arm in set(seed_rows["arm"])]
         )
-        x = [series.index(name) + offsets[arm] for arm in ordered.index]
+        x = [series.index(str(name)) + offsets[arm] for arm in ordered.index]
         ax.plot(x, ordered["final_auc"], color="#999999", linewidth=0.7, zorder=1)
     for arm in ARMS:
         arm_rows_ = rows[rows["arm"] == arm]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from matplotlib.figure import Figure
 
 from radsweep.reports.points import (
     describe,
@@ -194,7 +195,7 @@ def _baseline_missing(stats: pd.DataFrame, baseline: pd.DataFrame) -> list[str]:
     ]
 
 
-def _ablation_figure(stats: pd.DataFrame, spec: Ablation):
+def _ablation_figure(stats: pd.DataFrame, spec: Ablation) -> Figure:
     rank = spec.rank
     by = None if rank is None else (lambda values: values.map(rank))
     settings = stats.drop_duplicates("setting").sort_values(spec.factor, key=by)["setting"]

@@ -91,7 +91,7 @@ def _forest_panel(ax: Axes, found: list[Finding], column: int, labels: list[str]
         gain = finding.gains[column]
         interval = gain.interval
         colour = _colour(interval.low, interval.high)
-        jitter = np.linspace(-0.15, 0.15, len(gain.deltas)) if gain.deltas else []
+        jitter = np.linspace(-0.15, 0.15, len(gain.deltas)) if gain.deltas else np.array([])
         ax.scatter(gain.deltas, y + np.asarray(jitter), s=9, color="#9a9a9a", zorder=2)
         if not np.isnan(interval.low):
             ax.plot([interval.low, interval.high], [y, y], color=colour, linewidth=2.2, zorder=3)

@@ -99,10 +99,10 @@ def _body(
 ) -> str:
     """Shown sections in order; each group's shared notes once, before its first section."""
     parts = []
-    for group, members in itertools.groupby(sections, key=lambda section: section.group or None):
-        members = list(members)
+    for group, grouped in itertools.groupby(sections, key=lambda section: section.group or None):
+        members = list(grouped)
         shared = shared_notes(members) if group else []
-        if shared:
+        if group and shared:
             title = f"Notes for the {len(members)} figures below"
             notes = _list(title, shared)
             parts.append(f'<div class="group-notes" id="notes-{escape(group)}">{notes}</div>')

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from matplotlib import rcParams
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
@@ -68,7 +69,8 @@ def panels(count: int, columns: int = 3, width: float = PANEL_SIZE[0]) -> tuple[
 def y_label(axes: list[Axes], text: str) -> None:
     """The shared y axis's label, on the left column only."""
     for ax in axes:
-        if ax.get_subplotspec().is_first_col():
+        spec = ax.get_subplotspec()
+        if spec is not None and spec.is_first_col():
             ax.set_ylabel(text)
 
 
@@ -101,7 +103,7 @@ def _legend_columns(labels: list[str], points: float, width: float) -> int:
 def legend(figure: Figure, axes: list[Axes]) -> None:
     """One legend below all panels, with every label any panel used, readable at 800 px and in
     as many columns as fit the figure's width."""
-    entries: dict[str, object] = {}
+    entries: dict[str, Artist] = {}
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             entries.setdefault(label, handle)
@@ -134,7 +136,12 @@ def x_values(stats: pd.DataFrame) -> tuple[str, str]:
 
 
 def lines(
-    ax: Axes, stats: pd.DataFrame, by: str, palette: Palette, x: str, labels: dict | None = None
+    ax: Axes,
+    stats: pd.DataFrame,
+    by: str,
+    palette: Palette,
+    x: str,
+    labels: dict[str, str] | None = None,
 ) -> None:
     """Mean per series against ``x``, with its t-interval as a band."""
     labels = labels or {}

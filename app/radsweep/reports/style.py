@@ -7,11 +7,14 @@ style in every figure of a report.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from radsweep.encoders.pretrained import display_name, report_order
 from radsweep.tasks.registry import KNOWN_TASKS
 from radsweep.training.registry import head_specs
+
+if TYPE_CHECKING:  # matplotlib loads only where a figure is drawn
+    from matplotlib.typing import RcKeyType
 
 OKABE_ITO = (
     "#0072B2",  # blue
@@ -34,7 +37,7 @@ DASHES: tuple[Any, ...] = (
     (0, (1, 1)),
     (0, (5, 2, 1, 2)),
 )
-RC = {
+RC: "dict[RcKeyType, Any]" = {
     "font.size": 9,
     "axes.titlesize": 9,
     "axes.labelsize": 9,

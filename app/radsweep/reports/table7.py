@@ -3,6 +3,8 @@
 How much the report alone says about the label, next to the best any frozen image backbone does.
 """
 
+from typing import cast
+
 import pandas as pd
 
 from radsweep.reports.efficiency import image_rows
@@ -57,7 +59,7 @@ def table7(rows: pd.DataFrame) -> Section:
             where = describe({"task": point.task, "fraction": point.fraction})
             missing.append(f"{where}: no image-only run")
         else:
-            best = candidates.loc[candidates["mean"].idxmax()]
+            best = candidates.loc[cast(int, candidates["mean"].idxmax())]  # a RangeIndex
             record |= {
                 "image_model": best["series"],
                 "image_seeds": best["seeds"],

@@ -1,6 +1,7 @@
 """Export the results store's tables to parquet or CSV, for pandas, R or a spreadsheet."""
 
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 
 from radsweep.atomic import write_atomic
@@ -21,8 +22,8 @@ def export_tables(
     for name, frame in frames.tables().items():
         target = out_dir / f"{name}.{fmt.value}"
         if fmt is ExportFormat.PARQUET:
-            write_atomic(target, lambda path, frame=frame: frame.to_parquet(path, index=False))
+            write_atomic(target, partial(frame.to_parquet, index=False))
         else:
-            write_atomic(target, lambda path, frame=frame: frame.to_csv(path, index=False))
+            write_atomic(target, partial(frame.to_csv, index=False))
         written.append(target)
     return written

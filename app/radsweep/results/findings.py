@@ -10,6 +10,7 @@ these same findings.
 """
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -99,7 +100,7 @@ def paired_findings(seed_metrics: pd.DataFrame, level: float = LEVEL) -> list[Fi
             Finding(
                 backbone=str(backbone),
                 task=str(task),
-                fraction=float(fraction),
+                fraction=float(cast(float, fraction)),  # groupby keys are typed Hashable
                 image=float(arms["image"].mean()),
                 teacher=float(arms["teacher"].mean()),
                 distill=float(arms["distill"].mean()),
@@ -109,7 +110,7 @@ def paired_findings(seed_metrics: pd.DataFrame, level: float = LEVEL) -> list[Fi
                 control_gain=_gain(arms["distill"], arms["self-distill"], level),
                 deltas={
                     label: tuple(
-                        (int(seed), float(delta))
+                        (int(cast(int, seed)), float(delta))
                         for seed, delta in _paired(arms[student], arms[base]).items()
                     )
                     for student, base, label in COMPARISONS

@@ -267,7 +267,11 @@ class ResultsStore:
             )
 
     def _insert(
-        self, connection: sqlite3.Connection, table: str, rows: list[dict], conflict: str = ""
+        self,
+        connection: sqlite3.Connection,
+        table: str,
+        rows: list[dict[str, Any]],
+        conflict: str = "",
     ) -> int:
         """Insert rows (all with the same keys); the number inserted (0: ignored as existing)."""
         names = list(rows[0])

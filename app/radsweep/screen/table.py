@@ -4,6 +4,7 @@ Numbers only (AUCs, paired gains, sample counts): nothing of a report or an imag
 """
 
 import math
+from typing import Any
 
 import pandas as pd
 
@@ -13,7 +14,9 @@ from radsweep.stats import Interval
 COLUMNS = ["quantity", "fraction", "train_samples", "mean", "ci95_low", "ci95_high", "seeds"]
 
 
-def _row(quantity: str, fraction: float, train: int | None, value: Interval | float) -> dict:
+def _row(
+    quantity: str, fraction: float, train: int | None, value: Interval | float
+) -> dict[str, Any]:
     if isinstance(value, Interval):
         low, high, mean, seeds = value.low, value.high, value.mean, value.n
     else:

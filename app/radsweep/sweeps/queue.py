@@ -99,11 +99,16 @@ class Failure:
 
 
 class Outcome(Protocol):
-    """What the queue keeps of a finished run (``RunOutcome`` has these)."""
+    """What the queue keeps of a finished run (``RunOutcome`` has these), read-only as there."""
 
-    key: str
-    skipped: bool
-    seconds: float
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def skipped(self) -> bool: ...
+
+    @property
+    def seconds(self) -> float: ...
 
     @property
     def mean_auc(self) -> float | None: ...

@@ -8,7 +8,7 @@ clear line pointing at ``radsweep sweep local`` instead of a hang.
 
 import os
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from radsweep.errors import SweepError
 from radsweep.settings import Settings
@@ -64,7 +64,7 @@ def bounded(
         raise SweepError(
             f"W&B ({server}) failed while {what}: {detail}", hint=_local_hint(spec)
         ) from done.error
-    return done.value  # type: ignore[return-value]
+    return cast(Result, done.value)  # finished without error: the call's value, None or not
 
 
 def register(

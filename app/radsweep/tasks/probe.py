@@ -8,16 +8,21 @@ synthetic knobs do what they say), not a result of the study: frozen backbones d
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from radsweep.errors import ManifestError
 from radsweep.metrics import auc
 from radsweep.tasks.manifest import Manifest
 from radsweep.tasks.registry import find_task_directory
 from radsweep.tasks.splits import make_split
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 THUMBNAIL = 32
 
@@ -35,12 +40,21 @@ def thumbnails(manifest: Manifest) -> np.ndarray:
     rows = []
     for path in manifest.image_paths():
         image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        if image is None:
+            raise ManifestError(
+                f"cannot read image {path}", hint="the manifest's image_path must name an image"
+            )
         rows.append(cv2.resize(image, (THUMBNAIL, THUMBNAIL), interpolation=cv2.INTER_AREA))
     return np.stack(rows).reshape(len(rows), -1).astype(np.float32) / 255.0
 
 
 def _fit_auc(
-    features, labels: np.ndarray, train: np.ndarray, val: np.ndarray, c: float, n_classes: int
+    features: "np.ndarray | csr_matrix",
+    labels: np.ndarray,
+    train: np.ndarray,
+    val: np.ndarray,
+    c: float,
+    n_classes: int,
 ) -> float:
     model = LogisticRegression(C=c, max_iter=3000).fit(features[train], labels[train])
     return auc(labels[val], model.predict_proba(features[val]), n_classes)

@@ -97,11 +97,13 @@ class Split:
         validation set."""
         training: list[TrainingSummary] = []
         for size in self.task.sizes:
-            row = TrainingSummary(fraction=size.fraction, epochs=size.epochs)
+            row = TrainingSummary(
+                fraction=size.fraction, epochs=size.epochs, samples=None, class_counts=None
+            )
             try:
                 row.update(self._subset(self.training(size.fraction)))
             except SplitError as error:
-                row.update(samples=None, class_counts=None, note=error.one_line())
+                row["note"] = error.one_line()
             training.append(row)
         return {
             "task": self.task.name,

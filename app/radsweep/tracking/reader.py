@@ -118,8 +118,8 @@ def frames_from_wandb_runs(runs: Iterable[WandbRun], source: str) -> ResultFrame
     seeds = seeds.drop(columns=["n_train", "n_validation"]).merge(
         size_frame, on=["run_key", "seed"], how="left"
     )[["run_key", *SEED_COLUMNS]]
-    config = runs_frame[["run_key", "created_at", *CONFIG_COLUMNS]]
-    return ResultFrames(runs_frame, seeds.merge(config, on="run_key"), curve_frame, source)
+    configs = runs_frame[["run_key", "created_at", *CONFIG_COLUMNS]]
+    return ResultFrames(runs_frame, seeds.merge(configs, on="run_key"), curve_frame, source)
 
 
 def frames_from_wandb(path: str) -> ResultFrames:

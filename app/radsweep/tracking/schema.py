@@ -13,7 +13,7 @@ the sweep metric. Summary: final and best metrics with 95 % t-intervals, sizes p
 """
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -99,7 +99,8 @@ def history_rows(curves: pd.DataFrame) -> list[dict[str, float]]:
     for stage, by_stage in curves.groupby("stage", sort=True):
         prefix = _prefix(str(stage))
         for epoch, at in by_stage.groupby("epoch", sort=True):
-            row = rows.setdefault(int(epoch), {STEP: int(epoch)})
+            step = int(cast(int, epoch))  # a group key: typed Hashable, an integer column here
+            row = rows.setdefault(step, {STEP: step})
             for metric in METRICS:
                 row[f"{prefix}{metric}/mean"] = float(at[metric].mean())
                 for seed, value in zip(at["seed"], at[metric], strict=True):
@@ -157,6 +158,7 @@ def summary_values(seeds: pd.DataFrame, baseline_auc: np.ndarray | None) -> dict
         values[f"{name}/mean"] = interval.mean
         values[f"{name}/ci95_low"] = interval.low
         values[f"{name}/ci95_high"] = interval.high
+    row: Any  # itertuples names its fields at run time
     for row in model.itertuples():
         for size in SIZES:
             values[f"{size}/seed_{int(row.seed)}"] = int(getattr(row, size))

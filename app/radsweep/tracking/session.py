@@ -93,6 +93,7 @@ def init_run(mode: str | None, **arguments: Any) -> Any:
     )
     requested = (mode or os.environ.get("WANDB_MODE") or "online").strip().lower()
     try:
+        # the mode is the user's string: W&B checks it, an unknown one is a UsageError below
         return wandb.init(mode=mode, settings=settings, **arguments)  # type: ignore[arg-type]
     except (wandb.errors.CommError, wandb.errors.UsageError) as error:
         if requested in OFFLINE_MODES:

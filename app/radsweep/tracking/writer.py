@@ -9,7 +9,7 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,7 @@ class StoredRun:
 def stored_run(store: ResultsStore, key: str, baseline_key: str | None) -> StoredRun:
     """Read what the store holds of ``key`` (and of its image-only baseline for distillation)."""
     seeds = store.seed_metrics(key)
-    run = store.runs().set_index("run_key").loc[key]
+    run = cast(pd.Series, store.runs().set_index("run_key").loc[key])  # keys are unique
     baseline = None
     if baseline_key is not None:
         rows = store.seed_metrics(baseline_key)

@@ -41,7 +41,14 @@ Names are imported on first use, so light modules (``training.config``) load wit
 """
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names __getattr__ imports on first use, for type checkers and editors
+    from radsweep.training.config import HeadKind, Method, TrainConfig
+    from radsweep.training.engine import Predictor, fit
+    from radsweep.training.inputs import SeedSplit, TrainingData
+    from radsweep.training.registry import HeadSpec, register_head
+    from radsweep.training.results import Curves, Evaluation, FitResult
 
 _EXPORTS = {
     "Curves": "radsweep.training.results",
@@ -58,7 +65,20 @@ _EXPORTS = {
     "register_head": "radsweep.training.registry",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Curves",
+    "Evaluation",
+    "FitResult",
+    "HeadKind",
+    "HeadSpec",
+    "Method",
+    "Predictor",
+    "SeedSplit",
+    "TrainConfig",
+    "TrainingData",
+    "fit",
+    "register_head",
+]
 
 
 def __getattr__(name: str) -> Any:

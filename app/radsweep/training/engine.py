@@ -40,7 +40,9 @@ def derived_seed(seed: int, *purpose: str) -> int:
     return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest()) >> 1
 
 
-def _generators(splits: Sequence[SeedSplit], *purpose: str, device: str = "cpu") -> list:
+def _generators(
+    splits: Sequence[SeedSplit], *purpose: str, device: str = "cpu"
+) -> list[torch.Generator]:
     return [
         torch.Generator(device=device).manual_seed(derived_seed(split.seed, *purpose))
         for split in splits
@@ -175,7 +177,7 @@ def _plan_epoch(
         rows[:, s] = order.reshape(steps, batch_size)
         chosen[:, s] = drawn.reshape(steps, batch_size)
         weights[:, s] = (np.arange(steps * batch_size) < n).reshape(steps, batch_size)
-    active = weights.any(axis=2)
+    active = np.asarray(weights.any(axis=2))
     return EpochPlan(
         rows=torch.from_numpy(rows).to(device),
         views=torch.from_numpy(chosen).to(device),
@@ -396,7 +398,8 @@ class Predictor:
         given = {name: _as_tensor(value) for name, value in inputs.items()}
         samples = _samples(**given)
         labels = torch.zeros(samples, dtype=torch.long)
-        data = TrainingData(labels=labels, classes=self.classes, **given)
+        # the inputs name TrainingData's tensor fields; a wrong name fails as a TypeError
+        data = TrainingData(labels=labels, classes=self.classes, **given)  # type: ignore[arg-type]
         text = self.config.method.needs_text
         features = DeviceFeatures.load(data, self.config, self.device, text=text)
         seeds = next(self.model.parameters()).shape[0]
@@ -408,7 +411,7 @@ class Predictor:
     ) -> Evaluation:
         """Probabilities and each seed's metrics on ``labels`` (held-out rows, new arrays)."""
         probabilities = torch.from_numpy(self.probabilities(**inputs))
-        target = _as_tensor(labels).long().expand(probabilities.shape[:2])
+        target = torch.as_tensor(labels).long().expand(probabilities.shape[:2])
         valid = torch.ones_like(target, dtype=torch.bool)
         hits = (probabilities.argmax(-1) == target).float().mean(1) if accuracy else None
         return Evaluation(

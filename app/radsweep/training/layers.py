@@ -78,7 +78,7 @@ class FrozenInputAffine(torch.autograd.Function):
     """``scale * (bias + inputs @ weight)`` per seed, for inputs that need no gradient."""
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: torch.autograd.function.FunctionCtx,
         bias: torch.Tensor,
         inputs: torch.Tensor,
@@ -86,13 +86,15 @@ class FrozenInputAffine(torch.autograd.Function):
         scale: float,
     ) -> torch.Tensor:
         ctx.save_for_backward(inputs)
+        # autograd's ctx carries what forward stores on it; FunctionCtx declares none of it
         ctx.scale = scale  # type: ignore[attr-defined]
         return torch.baddbmm(bias, inputs, weight, beta=scale, alpha=scale)
 
     @staticmethod
-    def backward(  # type: ignore[override]
+    def backward(
         ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor
     ) -> tuple[torch.Tensor, None, torch.Tensor, None]:
+        # saved_tensors and scale live on the backward node autograd passes as ctx
         (inputs,) = ctx.saved_tensors  # type: ignore[attr-defined]
         scale = ctx.scale  # type: ignore[attr-defined]
         # Scaled after the reductions: the small results, not the large gradient.

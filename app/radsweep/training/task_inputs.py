@@ -64,6 +64,6 @@ def task_rows(
 
 
 def _rows(index: pd.Index, sample_ids: np.ndarray, usable: np.ndarray | None) -> np.ndarray:
-    rows = index.get_indexer(sample_ids)
+    rows = index.get_indexer(pd.Index(sample_ids))
     rows = rows[rows >= 0]
     return np.sort(rows if usable is None else rows[usable[rows]])

@@ -76,7 +76,8 @@ def test_refuses_to_overwrite_a_folder_that_is_not_a_benchmark(tmp_path: Path) -
 
 def test_the_manifests_pass_validation_with_image_checks(small_benchmark: SynthBenchmark) -> None:
     for name in small_benchmark.task_names:
-        Manifest.load(small_benchmark.directory / name, check_images=True)
+        manifest = Manifest.load(small_benchmark.directory / name, check_images=True)
+        assert manifest.task.name == name and not manifest.frame.empty
 
 
 def test_marker_is_written_last(tmp_path: Path) -> None:

@@ -133,7 +133,7 @@ def draw_pools(
     ordered = frame.iloc[keyed_order(namespace, frame["sample_id"])]
     labels, patients = ordered["label"].to_numpy(), ordered["subject_id"].to_numpy()
     pool = np.full(len(ordered), "", dtype=object)
-    taken = collections.Counter()
+    taken: collections.Counter[tuple[str, int]] = collections.Counter()
     eval_patients: set[str] = set()
     for row, (label, patient) in enumerate(zip(labels, patients, strict=True)):
         if taken["eval", label] < eval_per_class:

@@ -200,7 +200,8 @@ def attach_reports(
             texts.append(None if raw is None else study_report(raw))
             advance(1)
     found = pd.Series([text is not None for text in texts], index=frame.index)
-    frame = counts.drop("no report file", frame.assign(report=texts), found)
+    column = pd.Series(texts, index=frame.index)
+    frame = counts.drop("no report file", frame.assign(report=column), found)
     return counts.drop(
         "no FINDINGS, IMPRESSION or fallback text", frame, frame["report"].str.strip() != ""
     )

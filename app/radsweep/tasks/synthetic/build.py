@@ -73,8 +73,9 @@ def _task_frames(
     studies: list[Study], reports: list[str], config: SynthConfig
 ) -> dict[str, pd.DataFrame]:
     common = _common_columns(studies, reports)
-    diagnostic_labels = [extract_finding(report) for report in reports]
-    if any(label is None for label in diagnostic_labels):
+    found = [extract_finding(report) for report in reports]
+    diagnostic_labels = [label for label in found if label is not None]
+    if len(diagnostic_labels) != len(found):
         raise AssertionError("the labeler missed a finding the report generator wrote")
     patients = common["patient_id"].drop_duplicates()
     is_eval = keyed_uniform(f"synth-pool\x1f{config.seed}", patients) < config.eval_share

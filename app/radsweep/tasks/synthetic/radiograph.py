@@ -16,7 +16,9 @@ class _Canvas:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.pixels = np.zeros((size, size), np.float32)
+        self.pixels: np.ndarray = np.zeros(
+            (size, size), np.float32
+        )  # OpenCV returns untyped arrays
 
     def px(self, value: float) -> int:
         return round(value * self.size)
@@ -24,7 +26,18 @@ class _Canvas:
     def point(self, x: float, y: float) -> tuple[int, int]:
         return self.px(x), self.px(y)
 
-    def ellipse(self, x, y, ax, ay, value, angle=0.0, start=0, end=360, thickness=-1) -> None:
+    def ellipse(
+        self,
+        x: float,
+        y: float,
+        ax: float,
+        ay: float,
+        value: float,
+        angle: float = 0.0,
+        start: int = 0,
+        end: int = 360,
+        thickness: int = -1,
+    ) -> None:
         cv2.ellipse(
             self.pixels,
             self.point(x, y),
