@@ -41,7 +41,7 @@ from radsweep.sweeps.queue import (
     queue_path,
     worker_id,
 )
-from radsweep.tracking.folders import offline_runs
+from radsweep.tracking.folders import check_writable, offline_runs
 
 Runner = Callable[..., Outcome]
 """``run_tracked``'s signature: (config, settings, *, mode, project, entity, group, device,
@@ -227,6 +227,7 @@ def run_local(
     from radsweep.tracking.session import check_timeouts
 
     check_timeouts()  # a bad setting is one error now, not one failure per run
+    check_writable(settings)  # so is a W&B folder that cannot be created
     if runner is None:  # radsweep's runs read each task's manifest: one line now, not N failures
         for task in dict.fromkeys(config.task for config in configs):
             find_task_directory(task, settings.data)
