@@ -150,7 +150,14 @@ def _train(configs: list[RunConfig], settings: Settings, workers: int, hooks: De
     path = queue_path(settings.results)
     hooks.note(f"{spec.name}: {len(configs)} configurations, {workers} worker(s), queue {path}")
     try:
-        counts = run_local(spec.name, configs, settings, workers=workers, on_progress=hooks.runs)
+        counts = run_local(
+            spec.queue_name,
+            configs,
+            settings,
+            workers=workers,
+            on_progress=hooks.runs,
+            group=spec.name,
+        )
     except Interrupted:  # SIGTERM: the jobs are back in line, as after Ctrl-C
         raise KeyboardInterrupt from None
     if counts[JobState.FAILED]:

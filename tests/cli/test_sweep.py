@@ -242,3 +242,24 @@ def test_an_unreachable_wandb_server_is_a_bounded_one_line_error(tmp_path: Path)
     assert len(lines) == 2, result.stderr
     assert "no W&B API key is configured" in lines[0]
     assert "W&B (http://127.0.0.1:9)" in lines[1] and "radsweep sweep local" in lines[1]
+
+
+@pytest.mark.usefixtures("data")
+@pytest.mark.parametrize("variable", ["RADSWEEP_WANDB_DIR", "WANDB_CONFIG_DIR"])
+def test_a_wandb_folder_that_cannot_be_created_is_one_line_before_any_run(
+    variable: str,
+    spec: Path,
+    executor: list[RunConfig],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv(variable, str(blocker / "wandb"))
+    assert cli(["sweep", "local", str(spec)]) == 2
+    error = one_error_line(capsys)
+    assert f"W&B cannot write its files to {blocker / 'wandb'}" in error
+    assert "Traceback" not in error and "writable folder" in error
+    assert not executor
+    assert not (Settings().results / "queue.sqlite").exists()  # nothing queued

@@ -8,6 +8,9 @@ import torch
 import torchvision
 
 from radsweep.cli.main import cli
+from radsweep.settings import Settings
+from tests.encoders.hostile import hostile_checkpoint
+from tests.features.conftest import write_task
 
 
 def test_listing_shows_each_encoder_with_its_link(capsys: pytest.CaptureFixture[str]) -> None:
@@ -54,3 +57,42 @@ def test_listing_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert rows["image:c2l"]["status"] == "missing" and rows["image:c2l"]["path"] is None
     assert rows["image:c2l"]["source"]["kind"] == "page"
     assert listed["catalogue"].endswith("weights.yaml")
+
+
+def _refused_in_one_line(capsys: pytest.CaptureFixture[str], name: str) -> None:
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("radsweep: error: ") and "\n" not in error, error
+    assert f"{name}: refused to load, it pickles subprocess.Popen" in error
+
+
+def test_add_and_fetch_refuse_a_checkpoint_that_would_run_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    marker = tmp_path / "ran"
+    net = torchvision.models.resnet18()
+    state = {f"encoder.module.{k}": v for k, v in net.state_dict().items()}
+    legacy = hostile_checkpoint(tmp_path / "c2l.pt", "subprocess.Popen", marker, state)
+    assert cli(["weights", "add", "c2l", str(legacy)]) == 2
+    _refused_in_one_line(capsys, legacy.name)
+    bare = hostile_checkpoint(tmp_path / "c2l.bin", "subprocess.Popen", marker)
+    assert cli(["weights", "fetch", "c2l", "--url", bare.as_uri()]) == 2
+    _refused_in_one_line(capsys, bare.name)
+    assert not marker.exists()
+    fetched = [path for path in (Settings().home / "weights").rglob("*") if path.is_file()]
+    assert not fetched  # the downloaded copy is not kept
+    assert cli(["weights", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["encoders"]
+    assert next(row for row in rows if row["name"] == "c2l")["path"] is None
+
+
+def test_the_weights_option_refuses_a_checkpoint_that_would_run_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    marker = tmp_path / "ran"
+    release = hostile_checkpoint(tmp_path / "c2l.pth", "system", marker)
+    task = write_task(tmp_path / "task", samples=4).directory
+    command = ["features", "extract", "--task", str(task), "--backbone", "c2l"]
+    assert cli([*command, "--weights", str(release)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "\n" not in error and "c2l.pth: refused to load, it pickles posix.system" in error
+    assert not marker.exists()

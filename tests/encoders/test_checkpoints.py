@@ -1,12 +1,18 @@
 """The generic checkpoint adapter: containers, prefixes, drop lists, strict loads, identities."""
 
+import argparse
+import contextlib
+import datetime
 import hashlib
+import random
+from collections import OrderedDict
 from pathlib import Path
 
 import pytest
 import torch
 
 from radsweep.encoders.checkpoints import (
+    RELEASE_GLOBALS,
     CheckpointFormat,
     HubSource,
     adapt,
@@ -17,6 +23,7 @@ from radsweep.encoders.checkpoints import (
     resolve_weights,
 )
 from radsweep.errors import WeightsError
+from tests.encoders.hostile import PAYLOADS, hostile_checkpoint
 
 LINEAR = {"weight": torch.ones(2, 3), "bias": torch.zeros(2)}
 
@@ -66,23 +73,47 @@ def test_batch_norm_counters_may_be_absent_from_old_checkpoints() -> None:
     assert torch.equal(norm.running_mean, torch.ones(2))
 
 
-class Hostile:
-    """Pickles as a call that would create a file: loading must never run it."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self) -> tuple[object, tuple[Path]]:
-        return (Path.touch, (self.marker,))
-
-
-def test_pickled_objects_beside_the_weights_are_stubbed_never_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", [".pth", ".pt", ".bin"])
+@pytest.mark.parametrize("payload", list(PAYLOADS))
+def test_a_checkpoint_that_would_run_code_is_refused_in_one_line(
+    suffix: str, payload: str, tmp_path: Path
+) -> None:
     marker = tmp_path / "ran"
-    torch.save({"model": dict(LINEAR), "hook": Hostile(marker)}, tmp_path / "ckpt.pth")
-    module = torch.nn.Linear(3, 2)
-    load_checkpoint(module, tmp_path / "ckpt.pth", CheckpointFormat(containers=("model",)))
+    path = hostile_checkpoint(tmp_path / f"release{suffix}", payload, marker)
+    with pytest.raises(WeightsError) as error:
+        load_checkpoint(torch.nn.Linear(3, 2), path, CheckpointFormat(containers=("model",)))
+    line = error.value.one_line()
+    assert f"release{suffix}: refused to load, it pickles " in line and payload in line
+    assert "\n" not in line and "safetensors" in line
     assert not marker.exists()
-    assert torch.equal(module.weight, torch.ones(2, 3))
+
+
+def test_only_the_named_release_globals_are_let_through_and_they_keep_nothing(
+    tmp_path: Path,
+) -> None:
+    torch.save({"model": dict(LINEAR), "args": argparse.Namespace(lr=0.1)}, tmp_path / "a.pth")
+    raw = read_checkpoint(tmp_path / "a.pth")
+    assert torch.equal(raw["model"]["weight"], LINEAR["weight"])
+    assert not vars(raw["args"])  # read as an inert stand-in: no class of the file is built
+    assert "argparse.Namespace" in RELEASE_GLOBALS and len(RELEASE_GLOBALS) < 10
+    torch.save({"model": dict(LINEAR), "when": datetime.date(2020, 1, 1)}, tmp_path / "b.pth")
+    with pytest.raises(WeightsError, match=r"b\.pth: refused to load, it pickles datetime\.date"):
+        read_checkpoint(tmp_path / "b.pth")
+
+
+def test_plain_state_dicts_nested_containers_and_numbers_still_load(tmp_path: Path) -> None:
+    content = {
+        "model": {"net.module.weight": LINEAR["weight"], "net.module.bias": LINEAR["bias"]},
+        "optimizer": {"state": {0: {"step": torch.tensor(3.0)}}, "param_groups": [{"lr": 0.1}]},
+        "epoch": 7,
+        "meta": OrderedDict(note="plain", sizes=(1, 2), best=float("inf")),
+    }
+    for suffix, zipped in ((".pth", True), (".pt", False)):
+        torch.save(content, tmp_path / f"w{suffix}", _use_new_zipfile_serialization=zipped)
+        module = torch.nn.Linear(3, 2)
+        fmt = CheckpointFormat(containers=("model",), prefixes=("net.module.",))
+        load_checkpoint(module, tmp_path / f"w{suffix}", fmt)
+        assert torch.equal(module.weight, LINEAR["weight"])
 
 
 def test_files_that_are_not_checkpoints_are_named(tmp_path: Path) -> None:
@@ -117,3 +148,17 @@ def test_hub_ids_with_a_revision_fail_offline_with_the_local_hint(
     hub = HubSource("owner/model", ("config.json",), "config.json")
     with pytest.raises(WeightsError, match="cannot load owner/other: no network / not in HF cache"):
         resolve_weights("owner/other@v1.0", hub)
+
+
+def test_damaged_checkpoints_are_one_error_never_an_escaping_exception(tmp_path: Path) -> None:
+    clean = tmp_path / "clean.pt"
+    torch.save({"model": dict(LINEAR), "epoch": 3}, clean, _use_new_zipfile_serialization=False)
+    data, rng = clean.read_bytes(), random.Random(0)
+    for trial in range(200):
+        damaged = bytearray(data)
+        for _ in range(3):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        path = tmp_path / f"damaged{trial}.pt"
+        path.write_bytes(bytes(damaged[: rng.randrange(1, len(damaged) + 1)]))
+        with contextlib.suppress(WeightsError):  # a flip in a tensor's bytes may still load
+            read_checkpoint(path)

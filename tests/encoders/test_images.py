@@ -16,6 +16,7 @@ from radsweep.encoders.base import EncoderKind
 from radsweep.encoders.images import GLORIA_VARIANTS
 from radsweep.errors import WeightsError
 from tests.encoders.conftest import perturb
+from tests.encoders.hostile import importable_as
 
 State = dict[str, torch.Tensor]
 IMAGE_NAMES = [info.name for info in list_encoders(EncoderKind.IMAGE)]
@@ -119,24 +120,78 @@ def _biovil_t(state: State) -> dict[str, Any]:
     }
 
 
-class LightningConfig(dict):  # stands for OmegaConf / AttributeDict hyper-parameters
-    def __init__(self, content: dict[str, Any]) -> None:
-        super().__init__(content)
-        self.frozen = True
+class Metadata:
+    """OmegaConf's node metadata, as pickled inside GLoRIA's hyper-parameters."""
+
+    def __init__(self, key: str | None) -> None:
+        self.ref_type, self.object_type, self.optional, self.key, self.flags = (
+            Any,
+            None,
+            True,
+            key,
+            {},
+        )
+
+
+class ContainerMetadata(Metadata):
+    def __init__(self, key: str | None) -> None:
+        super().__init__(key)
+        self.key_type = self.element_type = Any
+
+
+class AnyNode:
+    def __init__(self, value: Any, key: str, parent: Any) -> None:
+        self._val, self._metadata, self._parent = value, Metadata(key), parent
+
+
+def _node(value: Any, key: str, parent: Any) -> Any:
+    if isinstance(value, dict):
+        return DictConfig(value, key, parent)
+    return (
+        ListConfig(value, key, parent) if isinstance(value, list) else AnyNode(value, key, parent)
+    )
+
+
+class DictConfig:
+    """An OmegaConf config, built the way ``OmegaConf.create`` lays out its state."""
+
+    def __init__(self, content: dict[str, Any], key: str | None = None, parent: Any = None) -> None:
+        self._metadata, self._parent = ContainerMetadata(key), parent
+        self._content = {k: _node(v, k, self) for k, v in content.items()}
+
+
+class ListConfig:
+    def __init__(self, content: list[Any], key: str, parent: Any) -> None:
+        self._metadata, self._parent = ContainerMetadata(key), parent
+        self._content = [_node(v, key, self) for v in content]
+
+
+OMEGACONF = {
+    "omegaconf.dictconfig.DictConfig": DictConfig,
+    "omegaconf.listconfig.ListConfig": ListConfig,
+    "omegaconf.base.ContainerMetadata": ContainerMetadata,
+    "omegaconf.base.Metadata": Metadata,
+    "omegaconf.nodes.AnyNode": AnyNode,
+}
 
 
 def _gloria(state: State) -> dict[str, Any]:
-    """PyTorch Lightning: state_dict with gloria.img_encoder.model.*, embedders, text encoder."""
+    """PyTorch Lightning 1.1: state_dict with gloria.img_encoder.model.*, embedders, text
+    encoder; the OmegaConf config as hyper_parameters and its class as hparams_type."""
     weights = {f"gloria.img_encoder.model.{k}": v for k, v in state.items()} | {
         "gloria.img_encoder.global_embedder.weight": _extra(768, 512),
         "gloria.img_encoder.local_embedder.weight": _extra(768, 256, 1, 1),
         "gloria.text_encoder.model.embeddings.word_embeddings.weight": _extra(50, 8),
     }
+    config = {"model": {"vision": {"model_name": "resnet_50", "freeze_cnn": False}}}
     return {
         "state_dict": weights,
         "epoch": 49,
         "pytorch-lightning_version": "1.1.4",
-        "hyper_parameters": LightningConfig({"model": {"vision": {"model_name": "resnet_50"}}}),
+        "hyper_parameters": DictConfig(
+            config | {"lightning": {"trainer": {"lr": 5e-5, "gpus": [0]}}}
+        ),
+        "hparams_type": DictConfig,
     }
 
 
@@ -165,7 +220,8 @@ def test_release_checkpoints_load_to_identical_outputs(name: str, tmp_path: Path
     reference = build_image_encoder(name, tiny=True)
     perturb(reference.model)
     filename, as_folder, write = RELEASES[name]
-    torch.save(write(reference.model.state_dict()), tmp_path / filename)
+    with importable_as(OMEGACONF):
+        torch.save(write(reference.model.state_dict()), tmp_path / filename)
     loaded = build_image_encoder(
         name, weights=tmp_path if as_folder else tmp_path / filename, tiny=True
     )

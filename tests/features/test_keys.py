@@ -1,6 +1,9 @@
+import hashlib
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from radsweep.features.fingerprint import ABSENT, file_fingerprint
 from radsweep.features.keys import (
@@ -113,12 +116,39 @@ def test_other_pixels_with_the_same_ids_paths_and_builder_get_another_key(tmp_pa
     assert cache_key(specs[0]) != cache_key(specs[1])
 
 
-def test_a_large_file_changed_in_a_sampled_block_changes_its_fingerprint(tmp_path: Path) -> None:
+OLD_BLOCK = 4096  # the fingerprint once hashed only three such blocks (start, middle, end)
+
+
+def _outside_the_old_blocks(offsets: list[int], size: int) -> bool:
+    starts = (0, (size - OLD_BLOCK) // 2, size - OLD_BLOCK)
+    return all(not start <= offset < start + OLD_BLOCK for offset in offsets for start in starts)
+
+
+def test_one_pixel_edited_in_place_anywhere_changes_the_cache_key(tmp_path: Path) -> None:
+    encoder = TinyImageEncoder()
+    manifest = write_task(tmp_path / "task", samples=4, seed=0)
+    path = manifest.image_root / manifest.frame["image_path"].iloc[1]
+    pixels = np.random.default_rng(0).integers(0, 255, (128, 128), dtype=np.uint8)
+    Image.fromarray(pixels).save(path, format="BMP")  # uncompressed: a pixel is one byte
+    before = path.read_bytes()
+    spec = image_cache_spec(encoder, manifest, ViewPlan(), 1, "fp32")
+    pixels[100, 20] ^= 0xFF  # a row a quarter into the file: between the old sampled blocks
+    Image.fromarray(pixels).save(path, format="BMP")
+    after = path.read_bytes()
+    changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+    assert len(changed) == 1 and _outside_the_old_blocks(changed, len(after))
+    edited = image_cache_spec(encoder, manifest, ViewPlan(), 1, "fp32")
+    assert (edited.images, edited.source) == (spec.images, spec.source)
+    assert cache_key(edited) != cache_key(spec)
+
+
+def test_a_file_fingerprint_is_its_size_and_the_hash_of_every_byte(tmp_path: Path) -> None:
     path = tmp_path / "big.bin"
-    data = bytearray(range(256)) * 200  # 51 KiB: three sampled blocks
-    path.write_bytes(bytes(data))
-    before = file_fingerprint(path)
-    data[len(data) // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
-    assert file_fingerprint(path) != before
+    data = bytes(range(256)) * 200
+    path.write_bytes(data)
+    assert file_fingerprint(path) == f"{len(data)}:{hashlib.sha256(data).hexdigest()}"
+    copy = tmp_path / "copy" / "big.bin"
+    copy.parent.mkdir()
+    copy.write_bytes(data)
+    assert file_fingerprint(copy) == file_fingerprint(path)  # where it lies stays out
     assert file_fingerprint(tmp_path / "missing.png") == ABSENT

@@ -10,8 +10,9 @@ import pytest
 from radsweep.results.store import ResultsStore, default_store_path
 from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
-from radsweep.sweeps.local import WorkerOptions, run_local, work, worker_process
+from radsweep.sweeps.local import WorkerOptions, run_local, sweep_status, work, worker_process
 from radsweep.sweeps.queue import JobQueue, JobState, queue_path, worker_id
+from radsweep.sweeps.spec import load_spec
 from tests.sweeps import fakes
 from tests.sweeps.waits import wait_for_exit, wait_until
 
@@ -276,3 +277,34 @@ def test_the_wandb_run_of_a_killed_attempt_does_not_sync_as_a_duplicate(
     runs = sorted(path.name for path in (settings.wandb / "wandb").iterdir())
     assert [folder.exists() for folder in crashed] == [False, kept]  # the latest: the record
     assert len(runs) == 1  # one W&B run per job either way
+
+
+def test_two_specs_with_one_file_name_keep_their_own_jobs(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home")
+    first, second = (tmp_path / folder / "mini.yaml" for folder in ("a", "b"))
+    for path, tasks in ((first, "[synth-age]"), (second, "[synth-prognostic]")):
+        path.parent.mkdir()
+        path.write_text(f"method: grid\nparameters:\n  task: {{values: {tasks}}}\n")
+    names = [load_spec(path).queue_name for path in (first, second)]
+    assert names[0] != names[1] and all(name.startswith("mini@") for name in names)
+    assert names[0] == load_spec(first).queue_name  # the same file: the same jobs
+    enqueue(settings, configs(2), names[0])  # a's jobs, queued by another worker's session
+    final = run_local(
+        names[1], configs(1, "synth-prognostic"), settings, runner=fakes.run_tracked, group="mini"
+    )
+    assert final[JobState.DONE] == 1
+    assert counts(settings, names[0])[JobState.PENDING] == 2  # b did not drop a's queued jobs
+    details = [path.read_text() for path in fakes.markers(settings).glob("*-done-*")]
+    assert all('"group": "mini"' in text for text in details)
+    status = sweep_status(settings.results)
+    assert set(status.counts) == set(names)  # one file name, two specs: told apart
+    assert set(sweep_status(settings.results, str(first)).counts) == {names[0]}
+    assert set(sweep_status(settings.results, "mini").counts) == set(names)
+
+
+def test_jobs_queued_under_the_bare_file_name_are_adopted(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path)
+    enqueue(settings, configs(2), "mini")  # a queue written before specs had queue names
+    final = run_local("mini@0123abcd", configs(2), settings, runner=fakes.run_tracked)
+    assert final[JobState.DONE] == 2 and sum(final.values()) == 2
+    assert set(sweep_status(settings.results).counts) == {"mini"}

@@ -155,3 +155,28 @@ def test_a_feature_cache_artifact_references_only_its_marker(tiny_features: Sett
     [entry] = artifact.manifest.entries.values()
     assert entry.path == "COMPLETE" and entry.ref.endswith(f"/{key}/COMPLETE")
     assert len(digests[key]) == 64
+
+
+@pytest.mark.parametrize("spec", ["my sweep", "Röntgen-Thorax", "a/b:c", "x" * 200])
+def test_any_spec_file_name_gives_valid_distinct_artifact_names(spec: str) -> None:
+    import wandb
+
+    for name in (schema.curves_artifact_name(spec), schema.heads_artifact_name(spec)):
+        assert wandb.Artifact(name, type="x").name == name  # W&B's own check accepts it
+        assert len(name) <= 128
+    assert schema.curves_artifact_name(spec) == schema.curves_artifact_name(spec)
+    assert schema.artifact_safe(spec) != schema.artifact_safe(spec.replace(spec[0], "_", 1))
+    assert schema.curves_artifact_name("plain-name_1.0") == "curves-plain-name_1.0"
+
+
+def test_a_run_of_a_spec_named_with_spaces_and_umlauts_logs_its_artifacts(
+    folders: Settings,
+) -> None:
+    spec = "Röntgen sweep"
+    run_tracked(_config("image"), folders, mode="offline", device="cpu", group=spec)
+    [run] = offline_runs(folders.wandb)
+    assert run.group == spec
+    ours = (schema.CURVES_ARTIFACT_TYPE, schema.HEADS_ARTIFACT_TYPE)
+    names = {artifact.name for artifact in run.artifacts if artifact.type in ours}
+    assert names == {schema.curves_artifact_name(spec), schema.heads_artifact_name(spec)}
+    assert all(name.isascii() and " " not in name for name in names)

@@ -118,7 +118,7 @@ def local(
 
         try:
             counts = run_local(
-                loaded.name,
+                loaded.queue_name,
                 configs,
                 config,
                 workers=workers,
@@ -128,6 +128,7 @@ def local(
                 lease=lease,
                 on_progress=show,
                 mode="online" if online else "offline",
+                group=loaded.name,
             )
         except (KeyboardInterrupt, Interrupted):
             err_console.print("interrupted: running jobs are back in line; rerun to resume")

@@ -11,11 +11,11 @@ import hashlib
 import os
 import pickle
 import re
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import torch
@@ -161,64 +161,69 @@ def read_checkpoint(path: Path) -> Mapping[str, Any]:
             message = f"{path.name} is not a readable safetensors file: {error}"
             raise WeightsError(message) from error
     try:
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        loaded = _load_with_stubs(path)
-    except (RuntimeError, EOFError, OSError, ValueError) as error:
+        with torch.serialization.safe_globals(_release_globals()), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Detected pickle protocol")  # any protocol is fine
+            loaded = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise _refused(path, error) from error
+    except Exception as error:  # damaged bytes raise anything; no code of the file ran
         raise WeightsError(f"{path.name} is not a PyTorch checkpoint ({error})") from error
     if not isinstance(loaded, Mapping):
         raise WeightsError(f"{path.name} holds a {type(loaded).__name__}, not a state dict")
     return loaded
 
 
-class _Opaque(dict[Any, Any]):
-    """Stands in for a pickled object that is not tensor data (training arguments, Lightning
-    hyper-parameters, optimiser classes): built without running its code, and never used."""
+class _Dropped:
+    """Stands in for the training configuration some releases pickle beside their weights: it
+    is built from nothing, keeps nothing and runs no code of the file."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__()
-
-    def __call__(self, *args: Any, **kwargs: Any) -> "_Opaque":  # a stubbed getattr's result
-        return _Opaque()
+        pass
 
     def __setstate__(self, state: Any) -> None:
         pass
 
-    def append(self, item: Any) -> None:
-        pass
 
-    def extend(self, items: Any) -> None:
-        pass
-
-
-def _load_with_stubs(path: Path) -> Any:
-    """Releases pickle their training arguments beside the weights (MAE's ``args``, Lightning's
-    ``hyper_parameters``). Load such a file with every global that ``weights_only`` refuses
-    replaced by ``_Opaque``, so no code from the file runs and its classes need not be installed."""
-    try:
-        unsafe = set(torch.serialization.get_unsafe_globals_in_checkpoint(path))
-    except (RuntimeError, OSError, ValueError, pickle.UnpicklingError) as error:
-        raise WeightsError(f"{path.name} is not a PyTorch or safetensors checkpoint") from error
-    if not unsafe:
-        raise WeightsError(f"{path.name} is not a PyTorch or safetensors checkpoint")
-
-    class StubbingUnpickler(pickle.Unpickler):
-        def find_class(self, module: str, name: str) -> Any:
-            if _python3_name(module, name) in unsafe:
-                return _Opaque
-            return super().find_class(module, name)
-
-    stubbing = SimpleNamespace(Unpickler=StubbingUnpickler, load=pickle.load, __name__="pickle")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=False, pickle_module=stubbing)
-    except (pickle.UnpicklingError, RuntimeError, AttributeError, TypeError) as error:
-        raise WeightsError(f"{path.name}: cannot read this checkpoint ({error})") from error
+RELEASE_GLOBALS = (
+    # C2L's ``opt`` and MAE's / MRM's ``args``: the training script's argparse options.
+    "argparse.Namespace",
+    # GLoRIA (PyTorch Lightning 1.x): ``hyper_parameters`` is an OmegaConf config, and
+    # ``hparams_type`` its class; the config's nodes and metadata are pickled with it.
+    "omegaconf.dictconfig.DictConfig",
+    "omegaconf.listconfig.ListConfig",
+    "omegaconf.base.ContainerMetadata",
+    "omegaconf.base.Metadata",
+    "omegaconf.nodes.AnyNode",
+    "typing.Any",
+)
+"""The only globals beyond torch's ``weights_only`` set that a checkpoint may name, each needed
+by a release of the catalogue. Each is read as an inert ``_Dropped``: only tensors are used."""
 
 
-def _python3_name(module: str, name: str) -> str:
-    """The name Python 3 resolves a pickled global to (protocol-2 files say ``__builtin__``)."""
-    module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
-    return f"{_compat_pickle.IMPORT_MAPPING.get(module, module)}.{name}"
+def _release_globals() -> list[tuple[Any, str]]:
+    return [(_Dropped, name) for name in RELEASE_GLOBALS]
+
+
+def _refused(path: Path, error: pickle.UnpicklingError) -> WeightsError:
+    """One line naming what torch's ``weights_only`` unpickler refused, and what to do."""
+    text = " ".join(str(error).split())
+    found = re.search(r"GLOBAL (\S+)", text)
+    if found is None:  # no global named: bytes torch's safe unpickler does not read at all
+        detail = text.rpartition("WeightsUnpickler error: ")[2].split(" Check the")[0]
+        return WeightsError(f"{path.name} is not a PyTorch checkpoint ({detail})")
+    return WeightsError(
+        f"{path.name}: refused to load, it pickles {_python3_name(found.group(1))}: a "
+        "checkpoint may hold tensors and plain data, never code to run",
+        hint="use the release named by `radsweep features encoders`; only if you trust the "
+        "file, save its state dict alone (torch.save or .safetensors) and pass that",
+    )
+
+
+def _python3_name(name: str) -> str:
+    """The name as Python 3 knows it (protocol-2 files say ``commands.Popen``), for the message."""
+    module, _, attribute = name.rpartition(".")
+    module, attribute = _compat_pickle.NAME_MAPPING.get((module, attribute), (module, attribute))
+    return f"{_compat_pickle.IMPORT_MAPPING.get(module, module)}.{attribute}"
 
 
 def adapt(raw: Mapping[str, Any], fmt: CheckpointFormat, name: str) -> dict[str, torch.Tensor]:

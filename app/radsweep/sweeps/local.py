@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from typing import Any
 from radsweep.errors import RadsweepError, SweepError
 from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
+from radsweep.sweeps.packaged import queue_name, resolve_spec, spec_of
 from radsweep.sweeps.queue import (
     DEFAULT_LEASE_SECONDS,
     Failure,
@@ -39,7 +41,7 @@ from radsweep.sweeps.queue import (
     queue_path,
     worker_id,
 )
-from radsweep.tracking.folders import offline_runs
+from radsweep.tracking.folders import check_writable, offline_runs
 
 Runner = Callable[..., Outcome]
 """``run_tracked``'s signature: (config, settings, *, mode, project, entity, group, device,
@@ -59,13 +61,14 @@ class WorkerOptions:
     """Everything a (spawned) worker needs; picklable."""
 
     queue: Path
-    spec: str
+    spec: str  # the spec's name in the queue
     settings: Settings
     device: str | None = None
     project: str = "radsweep"
     lease: float = DEFAULT_LEASE_SECONDS
     runner: Runner | None = None  # None: radsweep.tracking.tracked.run_tracked
     mode: str = "offline"  # W&B mode of the runs
+    group: str | None = None  # W&B group of the runs (default: the spec's name in the queue)
 
 
 def _tracked_runner() -> Runner:
@@ -133,7 +136,7 @@ def _run_job(
                 options.settings,
                 mode=options.mode,
                 project=options.project,
-                group=options.spec,
+                group=options.group or options.spec,
                 device=options.device,
                 run_id=job.wandb_run,
             )
@@ -209,8 +212,12 @@ def run_local(
     runner: Runner | None = None,
     on_progress: Callable[[Counts], None] | None = None,
     mode: str = "offline",
+    group: str | None = None,
 ) -> Counts:
     """Queue ``configs`` under ``spec`` (idempotent) and drain them with ``workers`` processes.
+
+    ``spec`` names the jobs in the queue (``SweepSpec.queue_name``); ``group`` is the W&B group
+    of the runs (the spec's own name; by default ``spec``).
 
     A single worker runs in this process; more are spawned (``spawn``: safe with CUDA). Jobs left
     running by dead workers of an earlier session on this machine are put back in line first.
@@ -220,16 +227,18 @@ def run_local(
     from radsweep.tracking.session import check_timeouts
 
     check_timeouts()  # a bad setting is one error now, not one failure per run
+    check_writable(settings)  # so is a W&B folder that cannot be created
     if runner is None:  # radsweep's runs read each task's manifest: one line now, not N failures
         for task in dict.fromkeys(config.task for config in configs):
             find_task_directory(task, settings.data)
     path = queue_path(settings.results)
     with JobQueue(path) as queue:
+        queue.adopt(spec_of(spec), spec)  # jobs queued under the bare stem by older versions
         queue.enqueue(spec, configs)
         if retry_failed:
             queue.retry_failed(spec)
         queue.recover()
-    options = WorkerOptions(path, spec, settings, device, project, lease, runner, mode)
+    options = WorkerOptions(path, spec, settings, device, project, lease, runner, mode, group)
     with _watching(path, spec, on_progress), _sigterm_interrupts():  # docker stop: SIGTERM
         if workers == 1:
             work(options)
@@ -302,7 +311,8 @@ def _watching(
 
 @dataclass(frozen=True)
 class SweepStatus:
-    """The local queue's job counts per spec, and the latest failures of each."""
+    """The local queue's job counts per spec, and the latest failures of each (keyed by the
+    spec's name, or by its queue name where two queued specs share a file name)."""
 
     queue: Path
     counts: dict[str, Counts]
@@ -330,14 +340,36 @@ def sweep_status(results: Path, spec: str | None = None, errors: int = 10) -> Sw
     path = queue_path(results)
     if not path.is_file():
         return SweepStatus(path, {}, {})
-    name = Path(spec).stem if spec else None
     with JobQueue(path) as queue:
         queue.recover()
-        counts = queue.counts(name)
-        if name is not None and not counts:
-            raise SweepError(
-                f"no local sweep named {name} in {path}",
-                hint=f"radsweep sweep local sweeps/{name}.yaml queues it",
-            )
-        failures = {spec_name: queue.failures(spec_name, errors) for spec_name in counts}
-    return SweepStatus(path, counts, failures)
+        counts = queue.counts()
+        labels = _labels(list(counts))
+        if spec is not None:
+            wanted = _queued_as(spec, list(counts))
+            counts = {name: by_state for name, by_state in counts.items() if name in wanted}
+            if not counts:
+                name = Path(spec).stem
+                raise SweepError(
+                    f"no local sweep named {name} in {path}",
+                    hint=f"radsweep sweep local sweeps/{name}.yaml queues it",
+                )
+        failures = {name: queue.failures(name, errors) for name in counts}
+    return SweepStatus(
+        path,
+        {labels[name]: by_state for name, by_state in counts.items()},
+        {labels[name]: failed for name, failed in failures.items()},
+    )
+
+
+def _queued_as(spec: str, queued: list[str]) -> set[str]:
+    """The queue names ``spec`` means: its file's, else every queued spec of that file name."""
+    path = resolve_spec(spec)
+    if path.is_file() and queue_name(path) in queued:
+        return {queue_name(path)}
+    return {name for name in queued if spec_of(name) == Path(spec).stem}
+
+
+def _labels(queued: list[str]) -> dict[str, str]:
+    """Each spec by its own name, unless two queued specs share it: then by its queue name."""
+    stems = Counter(spec_of(name) for name in queued)
+    return {name: spec_of(name) if stems[spec_of(name)] == 1 else name for name in queued}

@@ -5,6 +5,7 @@ through ``radsweep/specs`` (a link in a checkout, real files in a wheel), so ``p
 radsweep`` alone is enough to run every experiment of the study by its spec's name.
 """
 
+import hashlib
 from importlib.resources import files
 from pathlib import Path
 
@@ -34,3 +35,18 @@ def resolve_spec(spec: str | Path) -> Path:
     if path.is_file() or path.parent not in (Path(), Path("sweeps")):
         return path
     return packaged_specs().get(name, path)
+
+
+def queue_name(path: Path) -> str:
+    """A spec's name in the local job queue: ``STEM@DIGEST``, the digest of its resolved path.
+
+    Two specs with one file name in two folders, sharing a results store, keep their own jobs;
+    one spec file keeps its jobs when edited (the queue then drops what the edit removed).
+    """
+    digest = hashlib.sha256(str(path.expanduser().resolve()).encode()).hexdigest()[:8]
+    return f"{path.stem}@{digest}"
+
+
+def spec_of(queued: str) -> str:
+    """The spec's own name (its file stem) from its name in the queue."""
+    return queued.partition("@")[0]

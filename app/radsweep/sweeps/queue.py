@@ -215,6 +215,15 @@ class JobQueue:
             ).rowcount
         return added, dropped
 
+    def adopt(self, old: str, new: str) -> int:
+        """Move ``old``'s jobs to the spec name ``new`` (a job ``new`` already holds stays)."""
+        if old == new:
+            return 0
+        with self._write() as db:
+            moved = db.execute("UPDATE OR IGNORE jobs SET spec = ? WHERE spec = ?", (new, old))
+            db.execute("DELETE FROM jobs WHERE spec = ?", (old,))
+            return moved.rowcount
+
     def claim(
         self, worker: str, spec: str | None = None, lease: float = DEFAULT_LEASE_SECONDS
     ) -> Job | None:

@@ -127,10 +127,12 @@ def run_agent(
     require_server("a W&B sweep agent")
     import wandb
 
+    from radsweep.tracking.folders import check_writable
     from radsweep.tracking.session import check_timeouts
     from radsweep.tracking.tracked import Preemption, agent_function
 
     check_timeouts()
+    check_writable(settings)
 
     path = sweep if "/" in sweep else "/".join(part for part in (entity, project, sweep) if part)
     found = bounded(

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from radsweep.encoders import EncoderKind, list_encoders
 from radsweep.errors import SweepError
 from radsweep.runs.config import RunConfig
-from radsweep.sweeps.packaged import packaged_specs, resolve_spec
+from radsweep.sweeps.packaged import packaged_specs, queue_name, resolve_spec
 from radsweep.tasks.registry import all_tasks
 from radsweep.tasks.spec import TaskSpec
 from radsweep.training.registry import head_spec
@@ -47,8 +47,13 @@ class SweepSpec:
 
     @property
     def name(self) -> str:
-        """The file's stem: the spec's name in the local queue and the W&B group of its runs."""
+        """The file's stem: the W&B group of the spec's runs, its name in progress and tables."""
         return self.path.stem
+
+    @property
+    def queue_name(self) -> str:
+        """The spec's name in the local queue: its stem and a digest of where the file is."""
+        return queue_name(self.path)
 
     @property
     def method(self) -> str:

@@ -4,7 +4,12 @@
 ``wandb sync`` uploads such folders. This module imports no wandb, so listing them stays cheap.
 """
 
+import os
+import tempfile
 from pathlib import Path
+
+from radsweep.errors import SweepError
+from radsweep.settings import Settings
 
 
 def offline_runs_pattern(wandb_dir: Path) -> Path:
@@ -21,3 +26,24 @@ def sync_hint(wandb_dir: Path) -> str:
     """Where the offline runs are and the command that uploads them, in one line."""
     runs = offline_runs_pattern(wandb_dir)
     return f"offline W&B runs: {runs} (upload later: wandb sync {runs})"
+
+
+def check_writable(settings: Settings) -> None:
+    """Create the folders W&B will write the runs to, or fail once, in one line, before any run
+    (a worker would otherwise fail every run with W&B's traceback)."""
+    folders = {"the W&B folder": settings.wandb}
+    for name, default in settings.wandb_environment().items():
+        if name != "WANDB_DIR":  # radsweep passes its W&B folder to every run explicitly
+            folders[name] = Path(os.environ.get(name, default)).expanduser()
+    for label, folder in folders.items():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryFile(dir=folder).close()
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            fix = f"unset {label} or point it" if label.startswith("WANDB_") else "point it"
+            raise SweepError(
+                f"W&B cannot write its files to {folder} ({label}): {reason}",
+                hint=f"{fix} at a writable folder (radsweep --wandb-dir DIR, or "
+                "RADSWEEP_WANDB_DIR, moves every W&B folder)",
+            ) from error

@@ -12,6 +12,7 @@ Config: the spec's parameters (W&B locks them for sweep runs), the resolved conf
 the sweep metric. Summary: final and best metrics with 95 % t-intervals, sizes per seed.
 """
 
+import hashlib
 import re
 from typing import Any, cast
 
@@ -43,6 +44,8 @@ HEADS_ARTIFACT_TYPE = "model"
 HEADS_FILE = "heads.safetensors"
 _SEED_KEY = re.compile(r"^(?:(teacher)/)?(auc|auprc|loss)/seed_(\d+)$")
 _SIZE_KEY = re.compile(r"^(n_train|n_validation)/seed_(\d+)$")
+_ARTIFACT_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+_ARTIFACT_NAME_ROOM = 100  # W&B allows 128 characters: room for a prefix and the digest
 
 
 def _prefix(stage: str) -> str:
@@ -196,13 +199,23 @@ def comparison_frame(seeds: pd.DataFrame, baseline_auc: np.ndarray | None) -> pd
 
 def curves_artifact_name(spec: str | None) -> str:
     """One collection per spec (each run's curves are a version aliased by its run key)."""
-    return f"curves-{spec or 'runs'}"
+    return f"curves-{artifact_safe(spec or 'runs')}"
 
 
 def heads_artifact_name(spec: str | None) -> str:
     """The trained heads of a spec's runs: one model collection, each run's version aliased by
     its run key (all seeds stacked on the leading axis of every tensor)."""
-    return f"heads-{spec or 'runs'}"
+    return f"heads-{artifact_safe(spec or 'runs')}"
+
+
+def artifact_safe(name: str) -> str:
+    """``name`` as W&B artifact names allow (ASCII letters, digits, ``-``, ``_``, ``.``): a spec
+    file may be called ``my sweep.yaml`` or ``Röntgen.yaml``. Other characters become ``_``,
+    and a digest of the original keeps two names that clean to the same text apart."""
+    cleaned = _ARTIFACT_UNSAFE.sub("_", name)[:_ARTIFACT_NAME_ROOM]
+    if cleaned == name:
+        return name
+    return f"{cleaned}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 def features_artifact_name(cache_key: str) -> str:
