@@ -12,7 +12,7 @@ import os
 import pickle
 import re
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,7 +200,7 @@ RELEASE_GLOBALS = (
 by a release of the catalogue. Each is read as an inert ``_Dropped``: only tensors are used."""
 
 
-def _release_globals() -> list[tuple[Any, str]]:
+def _release_globals() -> list[Callable[..., Any] | tuple[Callable[..., Any], str]]:
     return [(_Dropped, name) for name in RELEASE_GLOBALS]
 
 

@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import pandas as pd
-from pydantic.fields import FieldInfo
+from pydantic import BaseModel
 
 from radsweep.errors import RadsweepError, StoreError, sqlite_hint
 from radsweep.results.rows import curve_rows, seed_rows
@@ -47,8 +47,6 @@ class StoredConfig(Protocol):
     """What the store needs of a run's configuration (``runs.config.RunConfig`` is one): a
     pydantic model, whose field types give the column types, with one canonical JSON text."""
 
-    model_fields: ClassVar[dict[str, FieldInfo]]
-
     def model_dump(self, *, mode: str) -> dict[str, Any]: ...
 
     def canonical(self) -> str: ...
@@ -63,10 +61,19 @@ def _sql_type(annotation: Any) -> str:
     return "REAL" if annotation is float else "TEXT"  # text, enums, and JSON for tuples
 
 
+def _model_type(config: StoredConfig) -> type[BaseModel]:
+    """The config's pydantic class: its fields are read from the class (pydantic deprecates
+    reading them from an instance), which a Protocol attribute cannot express."""
+    return cast("type[BaseModel]", type(config))
+
+
 def config_columns(config: StoredConfig) -> dict[str, str]:
     """The config's fields flattened into columns of ``runs`` (name: SQL type), so reports can
     filter in SQL/pandas."""
-    return {name: _sql_type(field.annotation) for name, field in type(config).model_fields.items()}
+    return {
+        name: _sql_type(field.annotation)
+        for name, field in _model_type(config).model_fields.items()
+    }
 
 
 _HEAD_COLUMNS = {"run_key": "TEXT PRIMARY KEY", "created_at": "TEXT NOT NULL"}

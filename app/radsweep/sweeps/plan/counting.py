@@ -112,7 +112,7 @@ def train_samples(config: RunConfig, task: TaskSpec, size: TaskSize) -> int:
 
 def caches_of(config: RunConfig, size: TaskSize) -> list[tuple[tuple[object, ...], CacheUse]]:
     """The caches a run reads, each with what tells it apart (the cache key's inputs)."""
-    caches = []
+    caches: list[tuple[tuple[object, ...], CacheUse]] = []
     if config.backbone is not None:
         info = encoder_info(EncoderKind.IMAGE, config.backbone)
         tokens = pooled_tokens(info.grid, config.pool) + (1 if info.has_cls else 0)

@@ -240,7 +240,8 @@ def build_iu_xray(
     studies = _labelled(read_studies(reports), result.counts)
     folder = out / IMAGES_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    table, view_counts = (None, {})
+    table: dict[str, str] | None = None
+    view_counts: dict[str, int] = {}
     if projections is not None:
         table, view_counts = _table_choice(studies, projections)
     chosen = _extract(studies, images, folder, table, progress)

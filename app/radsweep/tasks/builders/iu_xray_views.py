@@ -58,7 +58,7 @@ def read_projections(path: Path) -> dict[tuple[str, str], bool]:
 def symmetry_score(image: Image.Image) -> float:
     """Correlation of the row-centred image with its mirror image (1: perfectly symmetric)."""
     gray = image.convert("F") if image.mode.startswith("I") else image.convert("L")  # 16-bit kept
-    pixels = np.asarray(gray.resize((_SIDE, _SIDE), Image.BILINEAR), np.float64)
+    pixels = np.asarray(gray.resize((_SIDE, _SIDE), Image.Resampling.BILINEAR), np.float64)
     centred = pixels - pixels.mean(axis=1, keepdims=True)
     mirrored = centred[:, ::-1]
     norm = np.sqrt((centred**2).sum() * (mirrored**2).sum())
