@@ -20,7 +20,7 @@ from radsweep.results.store import ResultsStore, default_store_path
 from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
 from radsweep.tracking import schema
-from radsweep.tracking.tracked import run_tracked
+from radsweep.sweeps.agents import run_tracked
 from tests.sweeps.wandb_server import SWEEP_ID, agent_environment
 from tests.tracking.wandb_file import offline_runs
 

@@ -13,7 +13,7 @@ from radsweep.settings import Settings
 from radsweep.tasks.synthetic import SynthBenchmark
 from radsweep.tracking import schema
 from radsweep.tracking.reader import frames_from_wandb_runs
-from radsweep.tracking.tracked import run_tracked
+from radsweep.sweeps.agents import run_tracked
 from radsweep.tracking.writer import cache_digests, feature_artifact
 from tests.tracking.wandb_file import offline_runs
 
