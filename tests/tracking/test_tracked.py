@@ -206,7 +206,8 @@ def _rows(settings: Settings, table: str) -> list[tuple]:
             values = dict(zip(names, row, strict=True))
             if "meta" in values:
                 meta = json.loads(values["meta"])
-                meta["seconds"] = meta["seconds"] is not None
+                if "seconds" in meta:
+                    meta["seconds"] = meta["seconds"] is not None
                 values["meta"] = json.dumps(meta, sort_keys=True)
             rows.append(
                 tuple(v for n, v in values.items() if n not in TIME_DEPENDENT | WANDB_LINK)

@@ -74,7 +74,7 @@ class WandbObserver(RunObserver):
             group=schema.group(self.spec, self.sweep_id),
             run_id=self.run_id,
             sweep_id=self.sweep_id,
-            stop=self._stop.set,
+            stop=lambda: self._stop.set(),  # a function: W&B deep-copies its settings
         )
         define_metrics(self.run)
 
