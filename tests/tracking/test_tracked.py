@@ -209,9 +209,7 @@ def _rows(settings: Settings, table: str) -> list[tuple]:
                 if "seconds" in meta:
                     meta["seconds"] = meta["seconds"] is not None
                 values["meta"] = json.dumps(meta, sort_keys=True)
-            rows.append(
-                tuple(v for n, v in values.items() if n not in TIME_DEPENDENT | WANDB_LINK)
-            )
+            rows.append(tuple(v for n, v in values.items() if n not in TIME_DEPENDENT | WANDB_LINK))
     return sorted(rows, key=repr)
 
 

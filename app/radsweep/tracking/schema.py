@@ -1,15 +1,17 @@
 """The one W&B schema: every config field, history key, summary key, table and artifact name.
 
 The writer builds what it logs with these functions and the reader parses W&B runs back with
-their inverses, so the two cannot drift apart. Everything is built from the results store's rows
-for one run key (per-epoch curves and per-seed metrics), which is also what a stored
-configuration replays: a trained run and a cached run log the same keys.
+their inverses, so the two cannot drift apart. History rows are built per epoch as training
+finishes it (``epoch_row``), and from the store's rows for a configuration it already held
+(``history_rows``, the same rows); the summary from the store's per-seed metrics. A trained run
+and a cached run log the same keys.
 
 Config: the spec's parameters (W&B locks them for sweep runs), the resolved configuration under
 ``resolved/`` (what actually trained: null where a method ignores a setting), ``run_key`` and
-``cache_keys``. History: one row per ``epoch`` (the step metric of every per-epoch key) holding
-``auc|auprc|loss/seed_<s>``, their ``/mean``, the same under ``teacher/`` for distillation, and
-the sweep metric. Summary: final and best metrics with 95 % t-intervals, sizes per seed.
+``cache_keys``. History: one row per stage and ``epoch`` (the step metric of every per-epoch
+key) holding ``auc|auprc|loss/seed_<s>`` and their ``/mean`` (under ``teacher/`` for a
+distillation's teacher, whose epochs come first), the model's rows also the sweep metric.
+Summary: final and best metrics with 95 % t-intervals, sizes per seed.
 """
 
 import re
