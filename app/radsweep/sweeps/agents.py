@@ -29,8 +29,11 @@ from radsweep.runs.outcome import RunOutcome
 from radsweep.settings import Settings
 from radsweep.tracking.observer import WandbObserver
 from radsweep.tracking.server import server_stopped
+from radsweep.watchdog import attempt
 
 DEFAULT_PROJECT = "radsweep"
+STOP_QUERY_SECONDS = 5.0
+"""How long a run that got SIGTERM asks the server whether it was stopped (else: preempted)."""
 
 
 def run_tracked(
@@ -129,16 +132,12 @@ def _sweep_run(
 def _server_stopped(sweep_id: str, entity: str | None, project: str, run_id: str) -> bool:
     """Whether the server stopped the run, or False when it does not answer in time (a
     preempted machine has seconds left: the run is then marked preempting, the safe side)."""
-    from radsweep.sweeps.remote import STOP_QUERY_SECONDS, bounded
-
-    try:
-        return bounded(
-            lambda: server_stopped(sweep_id, run_id, entity, project),
-            STOP_QUERY_SECONDS,
-            "asking whether it stopped the run",
-        )
-    except SweepError:
-        return False
+    done = attempt(
+        lambda: server_stopped(sweep_id, run_id, entity, project),
+        STOP_QUERY_SECONDS,
+        "wandb-stop-query",
+    )
+    return bool(done.finished and done.error is None and done.value)
 
 
 def agent_function(

@@ -18,8 +18,6 @@ from radsweep.watchdog import attempt
 
 DEFAULT_PROJECT = "radsweep"
 DEFAULT_TIMEOUT_SECONDS = 60.0
-STOP_QUERY_SECONDS = 5.0
-"""How long a run that got SIGTERM asks the server whether it was stopped (else: preempted)."""
 Result = TypeVar("Result")
 
 
