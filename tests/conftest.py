@@ -75,3 +75,18 @@ def unreachable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str
     wandb.teardown()  # W&B keeps the environment it first saw in a process-wide singleton
     yield server
     wandb.teardown()
+
+
+@pytest.fixture(scope="session")
+def c2l_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real C2L-layout checkpoint (full-size ResNet-18, random weights), written once per
+    session and laid out as C2L's training script saves it: ``{model: {encoder.module.*}}``."""
+    import torch
+    import torchvision
+
+    torch.manual_seed(3)
+    net = torchvision.models.resnet18()
+    state = {f"encoder.module.{key}": value for key, value in net.state_dict().items()}
+    path = tmp_path_factory.mktemp("release") / "c2l_res18.pth"
+    torch.save({"model": state, "epoch": 200}, path)
+    return path

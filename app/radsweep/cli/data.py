@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from radsweep.cli import build
+from radsweep.cli import build, iu_xray
 from radsweep.cli.context import console, err_console, progress_bar, settings
 from radsweep.cli.options import JsonFlag
 from radsweep.cli.output import print_json
@@ -20,6 +20,8 @@ app = typer.Typer(
     help="Tasks, manifests, per-seed splits and the synthetic benchmark.", no_args_is_help=True
 )
 app.add_typer(build.app, name="build")
+build.app.command("iu-xray")(iu_xray.build)
+app.add_typer(iu_xray.fetch_app, name="fetch")
 
 
 def _split_text(task: TaskSpec) -> str:

@@ -92,7 +92,7 @@ def list_runs(
     store = _store(ctx, db)
     seeds = store.seed_metrics()
     seeds = seeds[seeds["stage"] == "model"]
-    if task is not None:
+    if task is not None and not seeds.empty:  # an empty store has no config columns yet
         seeds = seeds[seeds["task"] == task]
     records = run_summaries(seeds)
     if as_json:

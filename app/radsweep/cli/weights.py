@@ -10,7 +10,7 @@ from radsweep.cli.options import JsonFlag
 from radsweep.cli.output import print_json
 
 if TYPE_CHECKING:
-    from radsweep.weights.inventory import WeightsRow
+    from radsweep.encoders.inventory import WeightsRow
 
 app = typer.Typer(
     help=(
@@ -31,8 +31,8 @@ def show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         return
     from dataclasses import asdict
 
+    from radsweep.encoders.inventory import inventory
     from radsweep.weights.catalogue import catalogue_file
-    from radsweep.weights.inventory import inventory
 
     file = catalogue_file(settings(ctx))
     rows = inventory(file)
@@ -58,11 +58,11 @@ def fetch(
     force: Annotated[bool, typer.Option("--force", help="Fetch even if present.")] = False,
 ) -> None:
     """Download one encoder's weights (resuming a partial download), verify and catalogue them."""
+    from radsweep.encoders.inventory import fetch as fetch_weights
     from radsweep.weights.catalogue import catalogue_file
-    from radsweep.weights.inventory import fetch as fetch_weights
 
     row = fetch_weights(name, url, force, catalogue_file(settings(ctx)))
-    console.print(f"{row.kind}:{row.name}: {row.status} {row.path or ''}".rstrip(), markup=False)
+    console.print(row.line(), markup=False)
 
 
 @app.command()
@@ -75,11 +75,11 @@ def add(
     ] = None,
 ) -> None:
     """Catalogue a local file or folder once it loads strictly into the encoder's architecture."""
+    from radsweep.encoders.inventory import add as add_weights
     from radsweep.weights.catalogue import catalogue_file
-    from radsweep.weights.inventory import add as add_weights
 
     row = add_weights(name, path, source, catalogue_file(settings(ctx)))
-    console.print(f"{row.kind}:{row.name}: {row.status} {row.path}", markup=False)
+    console.print(row.line(), markup=False)
 
 
 def _lines(rows: "list[WeightsRow]", file: Path) -> list[str]:

@@ -1,4 +1,6 @@
-"""Frozen image backbones and text encoders: registry, weight loading, preprocessing.
+"""Frozen image backbones and text encoders: the pretrained table, registry, weight loading,
+preprocessing, and the weights inventory (``inventory``: list, add, fetch). The weights catalogue
+they read (``radsweep.weights``) sits below them.
 
 The package imports lazily: ``radsweep.encoders.pretrained`` (the table of names, sources and
 display names) is read by reports without loading torch, and the registry imports its entries

@@ -63,11 +63,12 @@ def _preprocessing(name: str, variant: str | None = None) -> Preprocessing:
     return Preprocessing(**pretrained(name, "image").pipeline(variant).preprocessing)
 
 
-def _hub(name: str, *files: str, required: str) -> HubSource:
-    """The files to fetch from the table's hub repository for ``name``."""
-    repo_id = pretrained(name, "image").hub_id
-    assert repo_id is not None, f"{name} is not published on the hub"
-    return HubSource(repo_id, files, required)
+def _hub(name: str) -> HubSource | None:
+    """The files to fetch from the table's hub repository for ``name`` (None: off the hub)."""
+    row = pretrained(name, "image")
+    if row.hub_id is None or not row.hub_files:
+        return None
+    return HubSource(row.hub_id, row.hub_files, row.hub_files[0])
 
 
 def _weights(request: ImageRequest, hub: HubSource | None) -> Weights | None:
@@ -92,6 +93,11 @@ class Release:
     fmt: CheckpointFormat
     filename: str | None = None  # the file to pick from a folder (None: pass the file itself)
     hub: HubSource | None = None
+
+    @classmethod
+    def of(cls, name: str, fmt: CheckpointFormat) -> "Release":
+        """The table row's release (file and hub files) read with the checkpoint adapter."""
+        return cls(fmt, pretrained(name, "image").weights_file, _hub(name))
 
 
 def _sized(info: EncoderInfo, size: int, grid: int, dim: int) -> EncoderInfo:
@@ -213,13 +219,6 @@ def _bit_processor(path: Path) -> Preprocessing:
 
 # --- the paper's backbones, in its order (Table 1) ------------------------------------------------
 
-RAD_DINO_HUB = _hub(
-    "rad-dino",
-    "config.json",
-    "model.safetensors",
-    "preprocessor_config.json",
-    required="config.json",
-)
 RAD_DINO_PREPROCESSING = _preprocessing("rad-dino")
 _PIL_RESAMPLE: dict[int, Interpolation] = {2: "bilinear", 3: "bicubic"}
 
@@ -230,7 +229,7 @@ def rad_dino(request: ImageRequest) -> ImageEncoder:
     from transformers import Dinov2Config, Dinov2Model
 
     info = registered_info("rad-dino", EncoderKind.IMAGE)
-    weights = _weights(request, RAD_DINO_HUB)
+    weights = _weights(request, _hub("rad-dino"))
     if weights is None:
         config = Dinov2Config(**(TINY_DINOV2 if request.tiny else RAD_DINO_CONFIG))
         with seeded_init():
@@ -268,7 +267,7 @@ C2L_FORMAT = CheckpointFormat(
 @register_image("c2l")
 def c2l(request: ImageRequest) -> ImageEncoder:
     info = registered_info("c2l", EncoderKind.IMAGE)
-    return _resnet(request, info, _preprocessing("c2l"), Release(C2L_FORMAT))
+    return _resnet(request, info, _preprocessing("c2l"), Release.of("c2l", C2L_FORMAT))
 
 
 MAE_FORMAT = CheckpointFormat(containers=("model",), drop=("mask_token", "decoder_"))
@@ -282,7 +281,7 @@ MEDICAL_MAE_VARIANTS = {
 def medical_mae(request: ImageRequest) -> ImageEncoder:
     info = registered_info("medical-mae", EncoderKind.IMAGE)
     preprocessing = MEDICAL_MAE_VARIANTS[request.variant or "paper"]
-    return _vit(request, info, preprocessing, Release(MAE_FORMAT), _timm_vit_b16)
+    return _vit(request, info, preprocessing, Release.of("medical-mae", MAE_FORMAT), _timm_vit_b16)
 
 
 # MRM's pre-training model: the MAE encoder plus image decoder and a BERT report decoder.
@@ -294,25 +293,22 @@ MRM_FORMAT = CheckpointFormat(
 @register_image("mrm")
 def mrm(request: ImageRequest) -> ImageEncoder:
     info = registered_info("mrm", EncoderKind.IMAGE)
-    release = Release(MRM_FORMAT, "MRM.pth")
+    release = Release.of("mrm", MRM_FORMAT)
     return _vit(request, info, _preprocessing("mrm"), release, _timm_vit_b16)
 
 
-BIOVIL_T_FILE = "biovil_t_image_model_proj_size_128.pt"
 # hi-ml's ImageModel: the ResNet under ``encoder.encoder.`` (with an unused fc 2048->1000); the
 # ViT pooler, backbone_to_vit and projector are not part of the trunk.
 BIOVIL_T_FORMAT = CheckpointFormat(prefixes=("encoder.encoder.",), drop=("fc.",))
-BIOVIL_T_HUB = _hub("biovil-t", BIOVIL_T_FILE, required=BIOVIL_T_FILE)
 
 
 @register_image("biovil-t")
 def biovil_t(request: ImageRequest) -> ImageEncoder:
     info = registered_info("biovil-t", EncoderKind.IMAGE)
-    release = Release(BIOVIL_T_FORMAT, BIOVIL_T_FILE, BIOVIL_T_HUB)
+    release = Release.of("biovil-t", BIOVIL_T_FORMAT)
     return _resnet(request, info, _preprocessing("biovil-t"), release)
 
 
-GLORIA_FILE = "chexpert_resnet50.ckpt"
 # PyTorch Lightning checkpoint; the ResNet (fc already Identity) under gloria.img_encoder.model.
 GLORIA_FORMAT = CheckpointFormat(
     containers=("state_dict",), prefixes=("gloria.img_encoder.model.",)
@@ -329,21 +325,19 @@ GLORIA_VARIANTS = {
 def gloria(request: ImageRequest) -> ImageEncoder:
     info = registered_info("gloria", EncoderKind.IMAGE)
     preprocessing, upsample = GLORIA_VARIANTS[request.variant or "paper"]
-    release = Release(GLORIA_FORMAT, GLORIA_FILE)
+    release = Release.of("gloria", GLORIA_FORMAT)
     return _resnet(request, info, preprocessing, release, upsample)
 
 
-BIOMEDCLIP_FILE = "open_clip_pytorch_model.bin"
 # open_clip's CustomTextCLIP state dict: visual.trunk.*, visual.head.proj.weight, text.*, ...
 BIOMEDCLIP_FORMAT = CheckpointFormat(prefixes=("visual.",))
-BIOMEDCLIP_HUB = _hub("biomedclip", BIOMEDCLIP_FILE, required=BIOMEDCLIP_FILE)
 BIOMEDCLIP_PREPROCESSING = _preprocessing("biomedclip")
 
 
 @register_image("biomedclip")
 def biomedclip(request: ImageRequest) -> ImageEncoder:
     info = registered_info("biomedclip", EncoderKind.IMAGE)
-    release = Release(BIOMEDCLIP_FORMAT, BIOMEDCLIP_FILE, BIOMEDCLIP_HUB)
+    release = Release.of("biomedclip", BIOMEDCLIP_FORMAT)
     return _vit(request, info, BIOMEDCLIP_PREPROCESSING, release, _clip_vision_tower)
 
 

@@ -8,7 +8,10 @@ and fitting a checkpoint stay code (``images.py``, ``text.py``, ``light.py``). T
 no torch: reports read display names from it without loading a model library.
 
 ``source`` is the weights as their authors publish them: ``hf:owner/name`` for the Hugging Face
-hub, else the authors' download URL (None: the encoder has no weights).
+hub, else the authors' download URL (None: the encoder has no weights). The cost plan prices an
+image row by its ``gflops`` and a text row by its ``layers``; the report draws backbones in
+``report_order``. Adding an encoder is one row (``add_pretrained`` from outside the package) plus
+its decorated builder.
 """
 
 from collections.abc import Mapping
@@ -51,6 +54,22 @@ class Pretrained:
     grid: int | None = None  # local token grid side at input_size; None for text encoders
     has_cls: bool = True
     pipelines: Mapping[str | None, Pipeline] = field(default_factory=dict)
+    # Forward GFLOPs per image at input_size (torch.utils.flop_counter, batch 1, 2 per MAC):
+    # what `sweep plan` prices extraction by. Required of image rows.
+    # The release's checkpoint file inside a downloaded folder (None: the release is the file, or
+    # a Hugging Face folder), and the files fetched from the hub (the first must be there).
+    weights_file: str | None = None
+    hub_files: tuple[str, ...] = ()
+    gflops: float | None = None
+    layers: int | None = None  # transformer layers of a text encoder (its FLOPs). Required.
+    report_order: float | None = None  # an image row's place in the report's colours (None: last)
+
+    def __post_init__(self) -> None:
+        """A row the cost plan cannot price is refused here, not priced at 0 FLOPs later."""
+        if self.kind == "image" and self.gflops is None:
+            raise ValueError(f"image encoder {self.name!r}: the pretrained row needs gflops")
+        if self.kind == "text" and self.layers is None:
+            raise ValueError(f"text encoder {self.name!r}: the pretrained row needs layers")
 
     @property
     def hub_id(self) -> str | None:
@@ -111,6 +130,9 @@ TABLE: tuple[Pretrained, ...] = (
                 "std": (0.2583,) * 3,
             }
         ),
+        hub_files=("config.json", "model.safetensors", "preprocessor_config.json"),
+        gflops=303.15,  # ViT-B/14 at 518: 1,369 patch tokens
+        report_order=0,
     ),
     Pretrained(
         name="c2l",
@@ -126,6 +148,8 @@ TABLE: tuple[Pretrained, ...] = (
         grid=7,
         has_cls=False,
         pipelines=_one({"resize": 224, "crop": 224, **_IMAGENET}),
+        gflops=3.63,  # ResNet-18 at 224
+        report_order=3,
     ),
     Pretrained(
         name="medical-mae",
@@ -153,6 +177,8 @@ TABLE: tuple[Pretrained, ...] = (
                 }
             ),
         },
+        gflops=35.13,  # ViT-B/16 at 224
+        report_order=1,
     ),
     Pretrained(
         name="mrm",
@@ -176,6 +202,9 @@ TABLE: tuple[Pretrained, ...] = (
                 "std": (0.2449,) * 3,
             }
         ),
+        weights_file="MRM.pth",
+        gflops=35.13,
+        report_order=2,
     ),
     Pretrained(
         name="biovil-t",
@@ -192,6 +221,10 @@ TABLE: tuple[Pretrained, ...] = (
         has_cls=False,
         # hi-ml: Resize(512), CenterCrop(448), ToTensor, one channel repeated; no normalisation
         pipelines=_one({"resize": 512, "crop": 448, "grayscale": True}),
+        weights_file="biovil_t_image_model_proj_size_128.pt",
+        hub_files=("biovil_t_image_model_proj_size_128.pt",),
+        gflops=32.70,  # ResNet-50 at 448
+        report_order=4,
     ),
     Pretrained(
         name="gloria",
@@ -212,6 +245,9 @@ TABLE: tuple[Pretrained, ...] = (
             "repo": Pipeline(_GLORIA_REPO, GLORIA_UPSAMPLE),
             "repo-224": Pipeline(_GLORIA_REPO),
         },
+        weights_file="chexpert_resnet50.ckpt",
+        gflops=8.17,  # ResNet-50 at 224 (the paper's variant)
+        report_order=5,
     ),
     Pretrained(
         name="biomedclip",
@@ -235,6 +271,10 @@ TABLE: tuple[Pretrained, ...] = (
                 "std": CLIP_STD,
             }
         ),
+        weights_file="open_clip_pytorch_model.bin",
+        hub_files=("open_clip_pytorch_model.bin",),
+        gflops=35.13,
+        report_order=6,
     ),
     Pretrained(
         name="biovil-t",
@@ -246,6 +286,7 @@ TABLE: tuple[Pretrained, ...] = (
         citation="Bannur et al., Learning to Exploit Temporal Structure for Biomedical "
         "Vision-Language Processing, CVPR 2023",
         dim=768,
+        layers=12,
     ),
     Pretrained(
         name="cxr-bert-general",
@@ -257,6 +298,7 @@ TABLE: tuple[Pretrained, ...] = (
         citation="Boecking et al., Making the Most of Text Semantics to Improve Biomedical "
         "Vision-Language Processing, ECCV 2022",
         dim=768,
+        layers=12,
     ),
     Pretrained(
         name="bio-clinicalbert",
@@ -268,6 +310,7 @@ TABLE: tuple[Pretrained, ...] = (
         citation="Alsentzer et al., Publicly Available Clinical BERT Embeddings, "
         "Clinical NLP Workshop 2019",
         dim=768,
+        layers=12,
     ),
     Pretrained(
         name="minilm",
@@ -279,6 +322,7 @@ TABLE: tuple[Pretrained, ...] = (
         citation="Wang et al., MiniLM: Deep Self-Attention Distillation for Task-Agnostic "
         "Compression of Pre-Trained Transformers, NeurIPS 2020",
         dim=384,
+        layers=6,
     ),
     Pretrained(
         name="pixel-patches",
@@ -293,6 +337,7 @@ TABLE: tuple[Pretrained, ...] = (
         grid=4,
         has_cls=False,
         pipelines=_one({"resize": 32, "crop": 32, "interpolation": "area", "grayscale": True}),
+        gflops=0.0,  # a reshape into patches: no multiply-adds
     ),
     Pretrained(
         name="minilm-sentences",
@@ -304,9 +349,26 @@ TABLE: tuple[Pretrained, ...] = (
         citation="Reimers and Gurevych, Sentence-BERT: Sentence Embeddings using Siamese "
         "BERT-Networks, EMNLP 2019",
         dim=384,
+        layers=6,
     ),
 )
 _BY_KEY = {(entry.kind, entry.name): entry for entry in TABLE}
+
+
+def add_pretrained(entry: Pretrained) -> Pretrained:
+    """Add a row from outside the package (a lab's own backbone): register its builder next."""
+    key = (entry.kind, entry.name)
+    if key in _BY_KEY:
+        raise ValueError(f"{entry.kind} encoder {entry.name!r} is in the pretrained table already")
+    _BY_KEY[key] = entry
+    return entry
+
+
+def remove_pretrained(name: str, kind: Kind) -> None:
+    """Take back a row that ``add_pretrained`` added (the package's own rows stay)."""
+    if any(entry.kind == kind and entry.name == name for entry in TABLE):
+        raise ValueError(f"{kind} encoder {name!r} is one of the package's rows")
+    _BY_KEY.pop((kind, name), None)
 
 
 def pretrained(name: str, kind: Kind | None = None) -> Pretrained:
@@ -319,8 +381,15 @@ def pretrained(name: str, kind: Kind | None = None) -> Pretrained:
 
 
 def entries(kind: Kind | None = None) -> list[Pretrained]:
-    """The table's entries (of one kind), in the table's order."""
-    return [entry for entry in TABLE if kind is None or entry.kind == kind]
+    """The table's entries (of one kind), in the table's order, added rows last."""
+    return [entry for entry in _BY_KEY.values() if kind is None or entry.kind == kind]
+
+
+def report_order() -> tuple[str, ...]:
+    """The image encoders that have a place in the report's fixed colour order, in that order
+    (figures style the others after them, by name)."""
+    ranked = [entry for entry in entries("image") if entry.report_order is not None]
+    return tuple(entry.name for entry in sorted(ranked, key=lambda entry: entry.report_order or 0))
 
 
 def display_name(name: str, kind: Kind = "image") -> str:

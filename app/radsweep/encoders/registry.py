@@ -79,6 +79,11 @@ def _register(entry: Pretrained) -> Callable[[Builder], Builder]:
     return decorate
 
 
+def unregister_encoder(name: str, kind: EncoderKind) -> None:
+    """Take an encoder out of the registry (one registered from outside, once it is done)."""
+    _ENTRIES.pop((kind, name), None)
+
+
 def register_image(
     name: str,
 ) -> Callable[[Callable[[ImageRequest], ImageEncoder]], Callable[[ImageRequest], ImageEncoder]]:

@@ -17,7 +17,7 @@ from radsweep.reports.findings import findings_section
 from radsweep.reports.html import render
 from radsweep.reports.points import with_series
 from radsweep.reports.section import Section, slug
-from radsweep.reports.style import BACKBONE_ORDER, RC, Palette, task_order, task_title
+from radsweep.reports.style import RC, Palette, backbone_order, task_order, task_title
 from radsweep.reports.table7 import table7
 from radsweep.results.frames import ResultFrames
 from radsweep.results.store import ResultsStore
@@ -60,7 +60,7 @@ def build_sections(frames: ResultFrames, runs: Sequence[str] = ()) -> list[Secti
     """Every section of the report, in reading order (call inside ``matplotlib.rc_context``):
     the paired findings first, because they answer the question the rest of the page supports."""
     seeds = with_series(frames.seed_metrics)
-    palette = Palette(seeds["series"], BACKBONE_ORDER)
+    palette = Palette(seeds["series"], backbone_order())
     model = seeds[seeds["stage"] == "model"]
     sections = [findings_section(frames.seed_metrics)]
     efficiency = [sample_efficiency(model, palette, metric) for metric in ("auc", "auprc")]

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from radsweep.encoders.pretrained import display_name
+from radsweep.encoders.pretrained import display_name, report_order
 from radsweep.tasks.registry import KNOWN_TASKS
 from radsweep.training.registry import head_specs
 
@@ -137,11 +137,10 @@ class Palette:
         return [name for name in self.names if name in wanted]
 
 
-# The backbones' fixed colour order in figures (display names from the pretrained table).
-BACKBONE_ORDER = tuple(
-    display_name(name)
-    for name in ("rad-dino", "medical-mae", "mrm", "c2l", "biovil-t", "gloria", "biomedclip")
-)
+def backbone_order() -> tuple[str, ...]:
+    """The backbones' fixed colour order in figures: the pretrained table's ``report_order``,
+    as display names (a backbone added to the table takes its place there)."""
+    return tuple(display_name(name) for name in report_order())
 
 
 def task_order(tasks: Iterable[str]) -> list[str]:

@@ -4,23 +4,28 @@ One file that several worker processes (or containers sharing a volume) write at
 lets readers run beside the single writer, a busy timeout makes writers wait their turn, and each
 run is written in one ``BEGIN IMMEDIATE`` transaction keyed by its run key, so a run is either
 fully there or absent, and recording a key twice (two workers racing) stores it once.
+
+The store holds a run's configuration as data: its canonical JSON, and one column per field
+(typed from the config model's annotations) that a record adds when it first sees the field. It
+imports nothing of ``runs/`` (which writes to it): readers learn the config columns from the file,
+and code that needs a ``RunConfig`` back rebuilds it from the JSON above this layer.
 """
 
 import json
 import sqlite3
 import types
 import typing
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import pandas as pd
+from pydantic.fields import FieldInfo
 
 from radsweep.errors import RadsweepError, StoreError, sqlite_hint
 from radsweep.results.rows import curve_rows, seed_rows
-from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
 
 if TYPE_CHECKING:
@@ -38,8 +43,19 @@ def default_store_path(settings: Settings) -> Path:
     return settings.results / STORE_NAME
 
 
+class StoredConfig(Protocol):
+    """What the store needs of a run's configuration (``runs.config.RunConfig`` is one): a
+    pydantic model, whose field types give the column types, with one canonical JSON text."""
+
+    model_fields: ClassVar[dict[str, FieldInfo]]
+
+    def model_dump(self, *, mode: str) -> dict[str, Any]: ...
+
+    def canonical(self) -> str: ...
+
+
 def _sql_type(annotation: Any) -> str:
-    """SQLite column type of a RunConfig field (optional types by their non-None part)."""
+    """SQLite column type of a config field (optional types by their non-None part)."""
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
         annotation = next(arg for arg in typing.get_args(annotation) if arg is not type(None))
     if annotation in (int, bool):
@@ -47,15 +63,14 @@ def _sql_type(annotation: Any) -> str:
     return "REAL" if annotation is float else "TEXT"  # text, enums, and JSON for tuples
 
 
-CONFIG_COLUMNS: dict[str, str] = {
-    name: _sql_type(field.annotation) for name, field in RunConfig.model_fields.items()
-}
-"""RunConfig's fields flattened into columns of ``runs``, so reports can filter in SQL/pandas."""
+def config_columns(config: StoredConfig) -> dict[str, str]:
+    """The config's fields flattened into columns of ``runs`` (name: SQL type), so reports can
+    filter in SQL/pandas."""
+    return {name: _sql_type(field.annotation) for name, field in type(config).model_fields.items()}
 
-_RUN_COLUMNS = {
-    "run_key": "TEXT PRIMARY KEY",
-    "created_at": "TEXT NOT NULL",
-    **CONFIG_COLUMNS,
+
+_HEAD_COLUMNS = {"run_key": "TEXT PRIMARY KEY", "created_at": "TEXT NOT NULL"}
+_TAIL_COLUMNS = {
     "config": "TEXT NOT NULL",
     "train_config": "TEXT NOT NULL",
     "cache_keys": "TEXT NOT NULL",
@@ -64,6 +79,7 @@ _RUN_COLUMNS = {
     "wandb_url": "TEXT",
     "wandb_sweep_id": "TEXT",
 }
+_RUN_COLUMNS = _HEAD_COLUMNS | _TAIL_COLUMNS
 _SEED_TABLE = """
 CREATE TABLE IF NOT EXISTS seed_metrics (
     run_key TEXT NOT NULL REFERENCES runs(run_key),
@@ -86,7 +102,6 @@ _FLOATS = {
     "auc",
     "auprc",
     "loss",
-    *(name for name, kind in CONFIG_COLUMNS.items() if kind == "REAL"),
 }
 
 
@@ -94,7 +109,7 @@ def _quoted(names: Sequence[str]) -> str:
     return ", ".join(f'"{name}"' for name in names)
 
 
-def _config_values(config: RunConfig) -> dict[str, Any]:
+def _config_values(config: StoredConfig) -> dict[str, Any]:
     values = {}
     for name, value in config.model_dump(mode="json").items():
         if isinstance(value, list | dict):
@@ -174,17 +189,35 @@ class ResultsStore:
         connection.execute("COMMIT")
 
     def _create_schema(self, connection: sqlite3.Connection) -> None:
-        """Create the tables; add config columns that a newer RunConfig brought (older files)."""
+        """Create the tables (config columns come with the first record of each field)."""
         with self._transaction(connection):
             columns = ", ".join(f'"{name}" {kind}' for name, kind in _RUN_COLUMNS.items())
             connection.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
             connection.execute(_SEED_TABLE)
             connection.execute(_CURVE_TABLE)
-            present = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
-            for name, kind in _RUN_COLUMNS.items():
-                if name not in present:
-                    connection.execute(f'ALTER TABLE runs ADD COLUMN "{name}" {kind}')
+            self._add_columns(connection, _RUN_COLUMNS)
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @staticmethod
+    def _add_columns(connection: sqlite3.Connection, columns: dict[str, str]) -> None:
+        """Add the columns ``runs`` lacks: fields a newer config brought, in older files."""
+        present = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
+        for name, kind in columns.items():
+            if name not in present:
+                connection.execute(f'ALTER TABLE runs ADD COLUMN "{name}" {kind}')
+
+    def _config_columns(self, connection: sqlite3.Connection) -> dict[str, str]:
+        """The config columns this file holds (name: SQL type), in the order they were added."""
+        return {
+            row[1]: row[2]
+            for row in connection.execute("PRAGMA table_info(runs)")
+            if row[1] not in _RUN_COLUMNS
+        }
+
+    def config_columns(self) -> list[str]:
+        """The names of the config columns that runs recorded in this file."""
+        with self._connection() as connection:
+            return list(self._config_columns(connection))
 
     def has(self, run_key: str) -> bool:
         with self._connection() as connection:
@@ -194,7 +227,7 @@ class ResultsStore:
     def record(
         self,
         run_key: str,
-        config: RunConfig,
+        config: StoredConfig,
         result: "FitResult",
         cache_keys: Sequence[str],
         meta: dict[str, Any] | None = None,
@@ -202,6 +235,7 @@ class ResultsStore:
         """Write a finished run in one transaction; False (and nothing written) if the key exists.
 
         ``meta`` holds what is not configuration: duration, device, missing samples, W&B run id.
+        The config's fields become columns (added in the same transaction when new to the file).
         """
         run = {
             "run_key": run_key,
@@ -215,6 +249,7 @@ class ResultsStore:
         seeds = [{"run_key": run_key, **row} for row in seed_rows(result)]
         curves = [{"run_key": run_key, **row} for row in curve_rows(result)]
         with self._connection() as connection, self._transaction(connection):
+            self._add_columns(connection, config_columns(config))
             if self._insert(connection, "runs", [run], "OR IGNORE") == 0:
                 return False
             self._insert(connection, "seed_metrics", seeds)
@@ -243,24 +278,39 @@ class ResultsStore:
         )
         return cursor.rowcount
 
-    def _read(self, query: str, parameters: Sequence[Any] = ()) -> pd.DataFrame:
+    def _read(
+        self, query: Callable[[list[str]], str], parameters: Sequence[Any] = ()
+    ) -> pd.DataFrame:
+        """Run ``query(config column names)``; float columns (config ones by their SQL type)
+        come back as floats even when every value is NULL or integral."""
         with self._connection() as connection:
-            frame = pd.read_sql_query(query, connection, params=tuple(parameters))
-        for column in _FLOATS & set(frame.columns):
+            config = self._config_columns(connection)
+            text = query(list(config))
+            frame = pd.read_sql_query(text, connection, params=tuple(parameters))
+        floats = _FLOATS | {name for name, kind in config.items() if kind == "REAL"}
+        for column in floats & set(frame.columns):
             frame[column] = frame[column].astype(float)
         return frame
 
     def runs(self) -> pd.DataFrame:
         """One row per run: key, time, config columns, canonical config JSON, cache keys, meta."""
-        return self._read(f"SELECT {_quoted(list(_RUN_COLUMNS))} FROM runs ORDER BY created_at")
+        return self._read(
+            lambda config: (
+                f"SELECT {_quoted([*_HEAD_COLUMNS, *config, *_TAIL_COLUMNS])} "
+                "FROM runs ORDER BY created_at"
+            )
+        )
 
     def seed_metrics(self, run_key: str | None = None) -> pd.DataFrame:
         """One row per (run, stage, seed), joined with the run's time and config columns."""
         where, parameters = ("WHERE s.run_key = ?", (run_key,)) if run_key else ("", ())
-        config = ", ".join(f'r."{name}"' for name in ["created_at", *CONFIG_COLUMNS])
         return self._read(
-            f"SELECT s.*, {config} FROM seed_metrics s JOIN runs r USING (run_key) {where} "
-            "ORDER BY r.created_at, s.run_key, s.stage, s.seed",
+            lambda config: (
+                "SELECT s.*, "
+                + ", ".join(f'r."{name}"' for name in ["created_at", *config])
+                + f" FROM seed_metrics s JOIN runs r USING (run_key) {where} "
+                "ORDER BY r.created_at, s.run_key, s.stage, s.seed"
+            ),
             parameters,
         )
 
@@ -268,5 +318,6 @@ class ResultsStore:
         """Per-epoch rows: run_key, stage, seed, epoch (from 1), auc, auprc, loss."""
         where, parameters = ("WHERE run_key = ?", (run_key,)) if run_key else ("", ())
         return self._read(
-            f"SELECT * FROM curves {where} ORDER BY run_key, stage, seed, epoch", parameters
+            lambda _: f"SELECT * FROM curves {where} ORDER BY run_key, stage, seed, epoch",
+            parameters,
         )

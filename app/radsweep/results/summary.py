@@ -16,6 +16,8 @@ def _finite(value: Any) -> float | None:
 def run_summaries(seeds: pd.DataFrame) -> list[dict[str, Any]]:
     """One record per run, ordered by task and configuration: what the run was, how many seeds,
     and the mean final AUC with its 95 % t-interval (None for a single seed)."""
+    if seeds.empty:  # a store that holds no run has no config columns yet
+        return []
     order = ["task", "method", "backbone", "head", "fraction", "tau", "lam", "created_at"]
     records = []
     for run in seeds.drop_duplicates("run_key").sort_values(order).itertuples(index=False):

@@ -113,6 +113,10 @@ class RunConfig(BaseModel):
         return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
 
 
+CONFIG_COLUMNS = tuple(RunConfig.model_fields)
+"""RunConfig's fields: the config columns the results store and W&B frames hold, in order."""
+
+
 def run_key(config: RunConfig, cache_keys: list[str]) -> str:
     """The results store's key: the resolved config plus the caches it read."""
     text = config.canonical() + "\x1f" + "\x1f".join(sorted(cache_keys))

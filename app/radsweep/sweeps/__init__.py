@@ -1,1 +1,2 @@
-"""Sweeps: run configurations, W&B sweep specs, the local queue, agents and tracking."""
+"""Sweeps: W&B sweep specs, the local queue and workers, agents (W&B through ``tracking``),
+and the cost plan of a set of specs (``plan``)."""

@@ -53,6 +53,19 @@ class TrainingSize(BaseModel):
     )
 
 
+class NominalSize(BaseModel):
+    """A task's size as the paper builds it: what ``sweep plan`` prices before the task is
+    built (a built task counts its manifest instead)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    images: Annotated[int, Field(gt=0)]
+    evaluation: Annotated[int | None, Field(ge=0)] = Field(
+        default=None,
+        description="Images of a fixed evaluation pool; None: the split's validation share.",
+    )
+
+
 class TaskSpec(BaseModel):
     """A classification task: classes, split policy, training sizes, distillation defaults."""
 
@@ -76,6 +89,7 @@ class TaskSpec(BaseModel):
     )
     source: str = "user"
     description: str = ""
+    nominal: NominalSize | None = None
 
     @model_validator(mode="after")
     def _check(self) -> "TaskSpec":

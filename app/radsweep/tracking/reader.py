@@ -15,8 +15,7 @@ import pandas as pd
 from radsweep.errors import RadsweepError
 from radsweep.results.frames import ResultFrames
 from radsweep.results.rows import SEED_COLUMNS, seed_metrics_from_curves
-from radsweep.results.store import CONFIG_COLUMNS
-from radsweep.runs.config import RunConfig
+from radsweep.runs.config import CONFIG_COLUMNS, RunConfig
 from radsweep.tracking import schema
 
 API_TIMEOUT_SECONDS = 20

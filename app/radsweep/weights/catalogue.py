@@ -49,6 +49,7 @@ class Status(StrEnum):
     PRESENT = "present"
     MISSING = "missing"
     CORRUPT = "corrupt"
+    INSTALLED = "installed"  # the weights come with an installed package (MiniLM)
 
 
 def catalogue_file(settings: Settings | None = None) -> Path:

