@@ -32,7 +32,7 @@ class Preemption:
 
     def __init__(self) -> None:
         self.requested = threading.Event()
-        self.signum = signal.SIGTERM
+        self.signum: int = signal.SIGTERM
         self._critical = 0
         self._lock = threading.Lock()
 

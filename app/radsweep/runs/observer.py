@@ -7,14 +7,13 @@ watches nothing), and ``Observers`` fans one call out to several.
 """
 
 from collections.abc import Iterable
-from typing import Protocol
 
 from radsweep.runs.config import RunConfig
 from radsweep.runs.outcome import RunOutcome
 from radsweep.training.engine import EpochEvent
 
 
-class RunObserver(Protocol):
+class RunObserver:
     """The hooks, in the order a run calls them.
 
     ``run_started`` comes first, before features are extracted, so a tracker can mark every later

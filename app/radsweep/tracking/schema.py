@@ -15,7 +15,7 @@ Summary: final and best metrics with 95 % t-intervals, sizes per seed.
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -101,7 +101,7 @@ def config_from_wandb(config: dict[str, Any]) -> RunConfig | None:
 
 
 def epoch_row(
-    stage: str, epoch: int, seeds: Sequence[int], metrics: dict[str, Sequence[float]]
+    stage: str, epoch: int, seeds: Sequence[int], metrics: Mapping[str, Sequence[float]]
 ) -> dict[str, float]:
     """One history row: one stage's ``METRICS`` per seed (and their mean) after ``epoch``.
 
@@ -127,8 +127,8 @@ def history_rows(curves: pd.DataFrame) -> list[dict[str, float]]:
     rows = []
     for stage in (TEACHER, "model"):
         by_stage = curves[curves["stage"] == stage]
-        for epoch, at in by_stage.groupby("epoch", sort=True):
-            at = at.sort_values("seed")
+        for epoch in sorted(by_stage["epoch"].unique()):
+            at = by_stage[by_stage["epoch"] == epoch].sort_values("seed")
             metrics = {metric: at[metric].to_list() for metric in METRICS}
             rows.append(epoch_row(stage, int(epoch), at["seed"].to_list(), metrics))
     return rows

@@ -75,7 +75,8 @@ def server_stopped(sweep_id: str, run_id: str, entity: str | None, project: str 
     from wandb.apis.public.sweeps import _sweep_with_runs
 
     api = wandb.Api()
-    found = _sweep_with_runs(api, sweep_id, specs=[], project=project, entity=entity)
+    # W&B annotates specs as str; its query takes a list of JSON strings, as its controller sends
+    found = _sweep_with_runs(api, sweep_id, [], project=project, entity=entity)  # type: ignore[arg-type]
     return any(
         run.get("name") == run_id and bool(run.get("stopped") or run.get("shouldStop"))
         for run in found.get("runs", [])

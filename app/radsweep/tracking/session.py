@@ -99,8 +99,9 @@ def init_run(
         finish_timeout=finish_timeout(),
         finish_timeout_raises=True,  # a timed-out finish is one warning line of ours
         stop_fn=stop,
-        **({"sweep_id": sweep_id} if sweep_id else {}),
     )
+    if sweep_id:
+        settings.sweep_id = sweep_id
     requested = (mode or os.environ.get("WANDB_MODE") or "online").strip().lower()
     try:
         return wandb.init(mode=mode, settings=settings, **arguments)  # type: ignore[arg-type]
