@@ -45,7 +45,7 @@ def data(small_benchmark: SynthBenchmark, monkeypatch: pytest.MonkeyPatch) -> No
 
 @pytest.fixture
 def executor(monkeypatch: pytest.MonkeyPatch) -> list[RunConfig]:
-    """A fake ``radsweep.tracking.tracked`` whose runs fail at fraction 0.5 with distillation."""
+    """A fake ``radsweep.sweeps.agents`` whose runs fail at fraction 0.5 with distillation."""
     calls: list[RunConfig] = []
 
     def run_tracked(config: RunConfig, settings: Settings, **options: object) -> object:
@@ -54,10 +54,10 @@ def executor(monkeypatch: pytest.MonkeyPatch) -> list[RunConfig]:
             raise SweepError(f"no features for {config.backbone}")
         return fakes.run_tracked(config, settings, **options)  # type: ignore[arg-type]
 
-    module = types.ModuleType("radsweep.tracking.tracked")
+    module = types.ModuleType("radsweep.sweeps.agents")
     module.run_tracked = run_tracked  # type: ignore[attr-defined]
     module.agent_function = fakes.agent_function  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "radsweep.tracking.tracked", module)
+    monkeypatch.setitem(sys.modules, "radsweep.sweeps.agents", module)
     return calls
 
 

@@ -19,8 +19,8 @@ import pytest
 from radsweep.results.store import ResultsStore, default_store_path
 from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
+from radsweep.sweeps.agents import run_tracked
 from radsweep.tracking import schema
-from radsweep.tracking.tracked import run_tracked
 from tests.sweeps.wandb_server import SWEEP_ID, agent_environment
 from tests.tracking.wandb_file import offline_runs
 
@@ -40,7 +40,10 @@ SPEC = {
     "program": "radsweep",
     "method": "grid",
     "metric": {"name": schema.SWEEP_METRIC, "goal": "maximize"},
-    "command": ["${env}", "radsweep", "sweep", "run-config", "--spec", "mini", "${args_json}"],
+    "command": [
+        *("${env}", "python", "-m", "tests.sweeps.wandb_server", "run-config"),
+        *("--spec", "mini", "--device", "cpu", "${args_json}"),
+    ],
     "parameters": {name: {"value": value} for name, value in PARAMETERS.items()},
 }
 TRAINING = "radsweep: training model"
@@ -52,7 +55,9 @@ def home(tiny_features: Settings, tmp_path: Path) -> Settings:
 
 
 @contextmanager
-def _agent(kind: str, settings: Settings, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
+def _agent(
+    kind: str, settings: Settings, tmp_path: Path, parameters: dict = PARAMETERS
+) -> Iterator[subprocess.Popen[str]]:
     """The agent's process; killed with its runs should the test fail before it ends."""
     spec = tmp_path / "mini.yaml"
     spec.write_text(json.dumps(SPEC))
@@ -62,7 +67,7 @@ def _agent(kind: str, settings: Settings, tmp_path: Path) -> Iterator[subprocess
         "tests.sweeps.wandb_server",
         kind,
         str(spec),
-        json.dumps(PARAMETERS),
+        json.dumps(parameters),
         str(tmp_path / "heartbeats.jsonl"),
     ]
     with subprocess.Popen(
@@ -81,16 +86,43 @@ def _agent(kind: str, settings: Settings, tmp_path: Path) -> Iterator[subprocess
                 os.killpg(agent.pid, signal.SIGKILL)
 
 
-def _terminate_while_training(agent: subprocess.Popen[str]) -> tuple[int, str]:
-    """SIGTERM once the model trains (the agent says so); its exit code and the rest of stderr."""
+def _wait_for_training(agent: subprocess.Popen[str]) -> list[str]:
+    """Read the agent's stderr until the model trains (the agent says so)."""
     assert agent.stderr is not None
     seen = []
     while TRAINING not in (line := agent.stderr.readline()):
         assert line, "the agent ended before training:\n" + "".join(seen)
         seen.append(line)
+    return seen
+
+
+def _terminate_while_training(agent: subprocess.Popen[str]) -> tuple[int, str]:
+    """SIGTERM once the model trains; its exit code and the rest of stderr."""
+    seen = _wait_for_training(agent)
     agent.send_signal(signal.SIGTERM)
     _, rest = agent.communicate(timeout=120)
     return agent.returncode, "".join(seen) + rest
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["radsweep-agent", "stock-agent"])
+def test_a_stop_from_the_server_ends_the_run_as_stopped_not_preempted(
+    kind: str, home: Settings, tmp_path: Path
+) -> None:
+    """W&B's stop command (hyperband, Stop in the app) is not preemption, on either agent:
+    pyagent stops the run's thread, the stock agent sends its process SIGTERM."""
+    long = {**PARAMETERS, "epochs": 100_000}  # the stop comes while it trains
+    with _agent(kind, home, tmp_path, long) as agent:
+        seen = _wait_for_training(agent)
+        (tmp_path / "stop").touch()  # the server stops the run at the agent's next heartbeat
+        _, rest = agent.communicate(timeout=120)
+    errors = "".join(seen) + rest
+    assert agent.returncode == 0, errors  # a stopped run is no failure: no flapping shutdown
+    [run] = offline_runs(home.wandb)
+    assert run.exit_code == 0 and not run.preempting, errors  # W&B does not queue it again
+    assert schema.STOPPED_TAG in run.tags and run.summary[schema.STOPPED_TAG] is True
+    assert run.group == f"mini/{SWEEP_ID}"
+    assert ResultsStore(default_store_path(home)).runs().empty  # nothing half-stored
 
 
 @pytest.mark.slow

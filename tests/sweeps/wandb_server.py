@@ -9,7 +9,14 @@ own code unmodified. It runs as a process, so a test can send it SIGTERM:
     python -m tests.sweeps.wandb_server radsweep-agent|stock-agent SPEC PARAMETERS_JSON LOG
 
 The server hands out one run with the given parameters, then answers with no command; every
-heartbeat's reported run states are appended to LOG as JSON lines.
+heartbeat's reported run states are appended to LOG as JSON lines. Once a file ``stop`` appears
+beside LOG, the server stops the run as W&B's does (hyperband, or Stop in the app): it marks the
+run stopped (``stopped.json`` beside LOG: the server's record, which ``_sweep_with_runs`` lists)
+and answers the agent's next heartbeat with a ``stop`` command for it.
+
+A stock agent's runs are processes of their own: a spec's command runs them through
+``python -m tests.sweeps.wandb_server run-config ARGS...``, which installs the same stand-in
+(found through ``STANDIN``, set by the agent's process) before ``radsweep sweep run-config``.
 """
 
 import json
@@ -68,9 +75,24 @@ class SweepServer:
         self.log = log
         self.handed_out = False
 
+    @property
+    def stopped(self) -> Path:
+        return self.log.parent / "stopped.json"
+
     def sweep_with_runs(self, _api: Any, sweep_id: str, *_args: Any, **_kw: Any) -> dict:
         assert sweep_id == SWEEP_ID, sweep_id
-        return {"name": SWEEP_ID, "config": yaml.safe_dump(self.config)}
+        stopped = json.loads(self.stopped.read_text()) if self.stopped.exists() else []
+        runs = [{"name": run, "stopped": True, "shouldStop": True} for run in stopped]
+        return {"name": SWEEP_ID, "config": yaml.safe_dump(self.config), "runs": runs}
+
+    def _stop_command(self, states: dict) -> list[dict]:
+        """A stop for the running run once the test asks for one (and only once)."""
+        if not states.get(RUN_ID) or self.stopped.exists():
+            return []
+        if not (self.log.parent / "stop").exists():
+            return []
+        self.stopped.write_text(json.dumps([RUN_ID]))
+        return [{"type": "stop", "run_id": RUN_ID}]
 
     def register_agent(self, _api: Any, _host: str, **_kw: Any) -> dict:
         return {"id": "agent1"}
@@ -80,7 +102,7 @@ class SweepServer:
             file.write(json.dumps(states) + "\n")
         if self.handed_out:
             time.sleep(0.2)  # the real server answers at most every few seconds
-            return []
+            return self._stop_command(states)
         self.handed_out = True
         args = {name: {"value": value} for name, value in self.parameters.items()}
         program = self.config.get("program", "")
@@ -114,7 +136,15 @@ class SweepServer:
             setattr(owner, name, stand_in)
 
 
-def main(kind: str, spec: str, parameters: str, log: str) -> int:
+def main(kind: str, *arguments: str) -> int:
+    if kind == "run-config":  # a stock agent's run: the stand-in its agent's process uses
+        spec, parameters, log = json.loads(os.environ["STANDIN"])
+        SweepServer(Path(spec), json.loads(parameters), Path(log)).install()
+        from radsweep.cli.main import cli
+
+        return cli(["sweep", "run-config", *arguments])
+    spec, parameters, log = arguments
+    os.environ["STANDIN"] = json.dumps(arguments)
     SweepServer(Path(spec), json.loads(parameters), Path(log)).install()
     if kind == "radsweep-agent":
         from radsweep.cli.main import cli

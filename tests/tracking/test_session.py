@@ -5,6 +5,8 @@ The fallback tests drive the real wandb client against a port nobody listens on.
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -25,6 +27,14 @@ OFFLINE = {
     **ONLINE,
     "mode": "offline",
 }  # init timeout, W&B's retry slack, the offline run's own start and finish
+
+
+@contextmanager
+def _opened(config: RunConfig, settings: Settings, **options: Any) -> Iterator[Any]:
+    """A run from ``start_run``, finished by ``finish`` as the W&B observer finishes it."""
+    run = tracking.start_run(config, settings, **options)
+    yield run
+    tracking.finish(run)
 
 
 def warnings(captured: str) -> list[str]:
@@ -48,7 +58,7 @@ def test_an_online_run_falls_back_to_offline_when_the_server_is_unreachable(
 ) -> None:
     settings = Settings(home=tmp_path / "home")
     started = time.monotonic()
-    with tracking.open_run(
+    with _opened(
         CONFIG, settings, mode="online", project="radsweep", entity=None, group="demo"
     ) as run:
         opened = time.monotonic() - started
@@ -73,7 +83,7 @@ def test_a_hanging_finish_costs_the_timeout_and_one_warning(
     monkeypatch.setattr(tracking, "FINISH_GRACE_SECONDS", 0.5)
     settings = Settings(home=tmp_path / "home")
     release = threading.Event()
-    with tracking.open_run(
+    with _opened(
         CONFIG, settings, mode="offline", project="radsweep", entity=None, group="demo"
     ) as run:
         real_finish = run.finish
@@ -97,7 +107,7 @@ def test_a_failing_finish_is_one_warning_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = Settings(home=tmp_path / "home")
-    with tracking.open_run(
+    with _opened(
         CONFIG, settings, mode="offline", project="radsweep", entity=None, group="demo"
     ) as run:
         real_finish = run.finish

@@ -1,20 +1,27 @@
 """Runs logged by the real writer (W&B offline), read back by the real reader."""
 
+import json
 import os
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import wandb
 
 from radsweep.results.frames import ResultFrames
 from radsweep.results.store import ResultsStore, default_store_path
 from radsweep.runs.config import RunConfig
+from radsweep.runs.execute import RunHooks, run_configuration
+from radsweep.runs.observer import RunObserver
 from radsweep.settings import Settings
+from radsweep.sweeps.agents import run_tracked
 from radsweep.tasks.synthetic import SynthBenchmark
 from radsweep.tracking import schema
 from radsweep.tracking.reader import frames_from_wandb_runs
-from radsweep.tracking.tracked import run_tracked
 from radsweep.tracking.writer import cache_digests, feature_artifact
+from radsweep.training.engine import EpochEvent
 from tests.tracking.wandb_file import offline_runs
 
 
@@ -24,14 +31,13 @@ def folders(small_benchmark: SynthBenchmark, tmp_path: Path) -> Settings:
 
 
 def _config(method: str, **extra: object) -> RunConfig:
-    fields = {"text_encoder": "minilm", **extra}
+    fields = {"text_encoder": "minilm", "epochs": 2, **extra}
     return RunConfig(
         task="synth-prognostic",
         backbone="c2l",
         method=method,
         fraction=0.25,
         seeds=(0, 1),
-        epochs=2,
         tiny=True,
         **fields,
     )
@@ -81,7 +87,8 @@ def test_a_stored_configuration_replays_into_its_run_tagged_cached(
     assert schema.CACHED_TAG in cached.tags and schema.CACHED_TAG not in trained.tags
     assert cached.summary[schema.SWEEP_METRIC] == trained.summary[schema.SWEEP_METRIC]
     assert _epochs(cached.history) == _epochs(trained.history)
-    assert all(schema.SWEEP_METRIC in row for row in trained.history if "epoch" in row)
+    model_rows = [row for row in trained.history if "loss/mean" in row]  # teacher rows apart
+    assert model_rows and all(schema.SWEEP_METRIC in row for row in model_rows)
     for run in (trained, cached):
         [curves] = [a for a in run.artifacts if a.type == schema.CURVES_ARTIFACT_TYPE]
         assert curves.name == "curves-g" and first.key in curves.aliases
@@ -180,3 +187,69 @@ def test_a_run_of_a_spec_named_with_spaces_and_umlauts_logs_its_artifacts(
     names = {artifact.name for artifact in run.artifacts if artifact.type in ours}
     assert names == {schema.curves_artifact_name(spec), schema.heads_artifact_name(spec)}
     assert all(name.isascii() and " " not in name for name in names)
+
+
+class _Probe(RunObserver):
+    """At the last-but-one epoch of the model, what W&B's own client holds of the run."""
+
+    def __init__(self, epochs: int) -> None:
+        self.epochs = epochs
+        self.seen: dict | None = None
+
+    def epoch_finished(self, event: EpochEvent) -> None:
+        if event.stage == "model" and event.epoch == self.epochs - 1:
+            assert wandb.run is not None
+            self.seen = dict(wandb.run.summary)  # W&B's service answers in order of the logs
+
+
+def test_each_epoch_is_logged_as_it_finishes(folders: Settings) -> None:
+    """Live curves: W&B holds the first epochs before the last one is trained."""
+    probe = _Probe(epochs=4)
+    config = _config("image", epochs=4)
+    run_tracked(config, folders, device="cpu", hooks=RunHooks(observer=probe))
+    assert probe.seen is not None
+    # the probe comes before the W&B observer: it sees epochs 1-2 logged, then 3 and 4 train
+    assert probe.seen[schema.STEP] == 2 and "auc/seed_1" in probe.seen
+    [run] = offline_runs(folders.wandb)
+    epochs = [row["epoch"] for row in run.history if "loss/mean" in row]
+    assert epochs == [1, 2, 3, 4]  # logged once each: live, not replayed again at the end
+
+
+TIME_DEPENDENT = {"created_at"}
+"""Columns set from the clock. ``meta.seconds`` (the run's duration) is compared without its
+value for the same reason; ``wandb_*`` (the W&B run a key links to) exist on the W&B path only."""
+WANDB_LINK = {"wandb_run_id", "wandb_url", "wandb_sweep_id"}
+
+
+def _rows(settings: Settings, table: str) -> list[tuple]:
+    """Every row of ``table`` in the store's SQLite file, byte for byte, bar the columns above."""
+    with closing(sqlite3.connect(default_store_path(settings))) as connection:
+        cursor = connection.execute(f"SELECT * FROM {table}")
+        names = [column[0] for column in cursor.description]
+        rows = []
+        for row in cursor.fetchall():
+            values = dict(zip(names, row, strict=True))
+            if "meta" in values:
+                meta = json.loads(values["meta"])
+                if "seconds" in meta:
+                    meta["seconds"] = meta["seconds"] is not None
+                values["meta"] = json.dumps(meta, sort_keys=True)
+            rows.append(tuple(v for n, v in values.items() if n not in TIME_DEPENDENT | WANDB_LINK))
+    return sorted(rows, key=repr)
+
+
+def test_the_wandb_path_and_the_plain_path_store_the_same_rows(
+    small_benchmark: SynthBenchmark, tmp_path: Path
+) -> None:
+    """One pipeline: W&B only observes it, so both paths record identical store rows."""
+    data, cache = small_benchmark.directory.parent, tmp_path / "cache"
+    plain = Settings(home=tmp_path / "plain", data_dir=data, cache_dir=cache)
+    tracked = Settings(home=tmp_path / "tracked", data_dir=data, cache_dir=cache)
+    config = _config("distill")  # its image-only baseline is trained and stored too
+    run_configuration(config, plain, device="cpu")
+    run_tracked(config, tracked, device="cpu", group="g")
+    for table in ("runs", "seed_metrics", "curves"):
+        ours, theirs = _rows(plain, table), _rows(tracked, table)
+        assert ours and ours == theirs, table
+    linked = ResultsStore(default_store_path(tracked)).runs()["wandb_run_id"]
+    assert linked.notna().sum() == 1  # the distillation run; its baseline has no W&B run

@@ -22,10 +22,10 @@ from radsweep.runs.execute import RunHooks, prepare
 from radsweep.runs.outcome import RunOutcome
 from radsweep.runs.stopwatch import Stopwatch
 from radsweep.settings import Settings
+from radsweep.sweeps.agents import run_tracked
 from radsweep.sweeps.local import run_local
 from radsweep.sweeps.queue import JobQueue, JobState, queue_path
 from radsweep.sweeps.spec import SweepSpec, expand, load_spec, task_specs
-from radsweep.tracking.tracked import run_tracked
 
 OVERHEAD = ("queue", "tracking", "store")
 STAGES = ("training", *OVERHEAD, "features", "other")
@@ -149,6 +149,7 @@ def _stages(timed: dict[str, float], total: float) -> dict[str, float]:
     heartbeats) and the rest of each run's time."""
     inside = {stage: timed.get(stage, 0.0) for stage in ("training", "tracking", "store")}
     inside["features"] = timed.get("features", 0.0)
-    runs = timed.get("runs", 0.0)
-    seconds = {**inside, "queue": total - runs, "other": runs - sum(inside.values())}
+    other = timed.get("runs", 0.0)  # sections nest exclusively: the runs' untimed rest
+    runs = other + sum(inside.values())
+    seconds = {**inside, "queue": total - runs, "other": other}
     return {stage: seconds[stage] for stage in STAGES}

@@ -252,11 +252,16 @@ def run_config(
     """Train one configuration given as JSON: what a stock wandb agent launches.
 
     The specs' command passes --spec NAME ${args_json}; W&B's own keys (a leading underscore)
-    are dropped. SIGTERM marks the run preempting (W&B queues it again) and exits with 143.
+    are dropped. SIGTERM or SIGINT from the machine marks the run preempting (W&B queues it
+    again) and exits with 128 + the signal (143 for SIGTERM); a stop from the sweep's server
+    (which the stock agent also sends as SIGTERM) ends it as stopped, exit 0.
     """
-    from radsweep.tracking.tracked import run_sweep_job
+    from radsweep.sweeps.agents import run_sweep_job
 
     outcome = run_sweep_job(args_json, settings(ctx), spec, device)
+    if outcome.stopped:
+        console.print("run stopped by its sweep: nothing stored", markup=False)
+        return
     verb = "already stored" if outcome.skipped else f"trained in {outcome.seconds:.1f} s"
     auc = "" if outcome.mean_auc is None else f", mean AUC {outcome.mean_auc:.3f}"
     console.print(f"run {outcome.key}: {verb}{auc}", markup=False)

@@ -1,14 +1,16 @@
 """Run one configuration end to end: features (extracted if missing), training, results.
 
-``run_configuration`` is the library entry point; no W&B and no queue here (``radsweep.tracking``
-wraps these steps in a W&B run). Every path records the results store row in one transaction
-and is idempotent by run key. For distillation methods
+``run_configuration`` is the library entry point and the only pipeline: no W&B and no queue here.
+A tracker watches it through ``RunHooks.observer`` (``radsweep.tracking.observer`` logs it to W&B
+as it runs). Every path records the results store row in one transaction and is idempotent by run
+key. For distillation methods
 the image-only baseline of the same configuration is trained too (it is the image-only run's own
 configuration and seeds, so its numbers equal that run's) and recorded under its own key.
 """
 
 import time
 import warnings
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
@@ -28,27 +30,66 @@ from radsweep.features import (
 from radsweep.features.service import ImageRequest, TaskProgress, TextRequest, extract_into_cache
 from radsweep.results.store import ResultsStore, default_store_path
 from radsweep.runs.config import RunConfig, run_key
+from radsweep.runs.interrupts import Preempted, Preemption
+from radsweep.runs.observer import NO_OBSERVER, RunObserver
 from radsweep.runs.outcome import RunOutcome
 from radsweep.runs.stopwatch import Stopwatch
 from radsweep.settings import Settings
 from radsweep.tasks.manifest import Manifest
 from radsweep.tasks.registry import find_task_directory
 from radsweep.training import FitResult, Method, TrainingData, fit
+from radsweep.training.engine import EpochEvent
 from radsweep.training.engine import Progress as TrainingProgress
 from radsweep.training.task_inputs import TaskRows, task_rows
+
+StageProgress = Callable[[str, int, int], None]
+"""(stage, epoch, epochs) once per finished epoch: what a progress bar needs."""
 
 
 @dataclass(frozen=True)
 class RunHooks:
-    """Optional progress callbacks (the CLI draws bars with them) and a stopwatch that times
-    each stage: features, training, store, tracking (``radsweep bench sweep`` reads it)."""
+    """What watches a run: progress callbacks (the CLI draws bars with them), a stopwatch that
+    times each stage (features, training, store, tracking: ``radsweep bench sweep`` reads it),
+    the observer (a tracker such as W&B) and the preemption signals to honour."""
 
     extraction: TaskProgress | None = None
-    training: TrainingProgress | None = None
+    training: StageProgress | None = None
     stopwatch: Stopwatch | None = None
+    observer: RunObserver = NO_OBSERVER
+    preemption: Preemption | None = None
 
     def timed(self, stage: str) -> AbstractContextManager[None]:
         return nullcontext() if self.stopwatch is None else self.stopwatch.timed(stage)
+
+    def critical(self) -> AbstractContextManager[None]:
+        """A section a preemption signal does not cut short (it raises when the section ends)."""
+        return nullcontext() if self.preemption is None else self.preemption.critical()
+
+    def check(self) -> None:
+        if self.preemption is not None:
+            self.preemption.check()
+
+    def extraction_progress(self) -> TaskProgress:
+        def progress(what: str, done: int, total: int) -> None:
+            self.check()
+            if self.extraction is not None:
+                self.extraction(what, done, total)
+
+        return progress
+
+    def training_progress(self, observed: bool) -> TrainingProgress:
+        """The engine's callback: bars, the observer (``observed``: the run's own fit, not its
+        baseline's), then a preemption check, once per epoch."""
+
+        def progress(event: EpochEvent) -> None:
+            if self.training is not None:
+                self.training(event.stage, event.epoch, event.epochs)
+            if observed:
+                with self.timed("tracking"):
+                    self.observer.epoch_finished(event)
+            self.check()
+
+        return progress
 
 
 @dataclass(frozen=True)
@@ -69,12 +110,20 @@ class PreparedRun:
         return run_key(self.config, self.cache_keys)
 
 
-def prepare(
-    config: RunConfig, settings: Settings, device: str | None = None, hooks: RunHooks = RunHooks()
-) -> PreparedRun:
-    """Resolve ``config`` against its task and open its features, extracting what is missing."""
+def resolve(config: RunConfig, settings: Settings) -> tuple[RunConfig, Manifest]:
+    """``config`` resolved against its task (cheap: the manifest, no features), and the task."""
     manifest = Manifest.load(find_task_directory(config.task, settings.data), check_images=False)
-    resolved = config.resolve(manifest.task)
+    return config.resolve(manifest.task), manifest
+
+
+def open_features(
+    resolved: RunConfig,
+    manifest: Manifest,
+    settings: Settings,
+    device: str | None = None,
+    hooks: RunHooks = RunHooks(),
+) -> PreparedRun:
+    """Open the features a resolved config reads (memory-mapped), extracting what is missing."""
     image = text = None
     if resolved.backbone is not None:
         image = ImageRequest(
@@ -99,7 +148,7 @@ def prepare(
         text,
         device=device,
         options=ExtractOptions(wait_for_lock=True),  # sweep workers may share a cache
-        progress=hooks.extraction,
+        progress=hooks.extraction_progress(),
     )
     return PreparedRun(
         resolved,
@@ -107,6 +156,14 @@ def prepare(
         load_image_features(settings.cache, done.image.key) if done.image else None,
         load_text_features(settings.cache, done.text.key) if done.text else None,
     )
+
+
+def prepare(
+    config: RunConfig, settings: Settings, device: str | None = None, hooks: RunHooks = RunHooks()
+) -> PreparedRun:
+    """Resolve ``config`` against its task and open its features, extracting what is missing."""
+    resolved, manifest = resolve(config, settings)
+    return open_features(resolved, manifest, settings, device, hooks)
 
 
 def _tensor(array: np.ndarray | None) -> torch.Tensor | None:
@@ -156,32 +213,36 @@ def baseline(prepared: PreparedRun) -> PreparedRun:
 
 
 def _train(
-    prepared: PreparedRun, device: str | None, hooks: RunHooks
+    prepared: PreparedRun, device: str | None, hooks: RunHooks, observed: bool
 ) -> tuple[FitResult, TaskRows]:
     with hooks.timed("training"):
         data, rows = training_inputs(prepared)
         train_config = prepared.config.train_config(prepared.manifest.task)
+        progress = hooks.training_progress(observed)
         result = fit(
-            data, rows.splits, train_config, device=resolve_device(device), progress=hooks.training
+            data, rows.splits, train_config, device=resolve_device(device), progress=progress
         )
     return result, rows
 
 
 def _baseline_auc(
-    prepared: PreparedRun, store: ResultsStore, device: str | None, hooks: RunHooks
+    image_only: PreparedRun, store: ResultsStore, device: str | None, hooks: RunHooks
 ) -> np.ndarray:
     """Final AUC per seed of the image-only baseline: from the store, or trained and stored."""
-    image_only = baseline(prepared)
     with hooks.timed("store"):
         stored = store.has(image_only.key)
     if not stored:
-        result, _ = _train(image_only, device, hooks)
+        result, _ = _train(image_only, device, hooks, observed=False)
         with hooks.timed("store"):
             store.record(image_only.key, image_only.config, result, image_only.cache_keys)
     with hooks.timed("store"):
         rows = store.seed_metrics(image_only.key)
     rows = rows[rows["stage"] == "model"]
     return rows.sort_values("seed")["final_auc"].to_numpy()
+
+
+def _baseline_key(prepared: PreparedRun) -> str | None:
+    return baseline(prepared).key if prepared.config.method.distils else None
 
 
 def train_and_record(
@@ -195,8 +256,10 @@ def train_and_record(
     """Train a prepared configuration and record it (with its baseline, for distillation)."""
     start = time.perf_counter() if started is None else started
     config, keys = prepared.config, tuple(prepared.cache_keys)
-    result, rows = _train(prepared, device, hooks)
-    compared = _baseline_auc(prepared, store, device, hooks) if config.method.distils else None
+    result, rows = _train(prepared, device, hooks, observed=True)
+    compared = None
+    if config.method.distils:
+        compared = _baseline_auc(baseline(prepared), store, device, hooks)
     seconds = time.perf_counter() - start
     meta = {
         "device": str(resolve_device(device)),
@@ -206,14 +269,26 @@ def train_and_record(
     with hooks.timed("store"):
         store.record(prepared.key, config, result, list(keys), meta)
     return RunOutcome(
-        config, prepared.key, False, seconds, keys, result, compared, rows.missing, meta
+        config,
+        prepared.key,
+        False,
+        seconds,
+        keys,
+        result,
+        compared,
+        rows.missing,
+        meta,
+        baseline_key=_baseline_key(prepared),
     )
 
 
 def stored_outcome(prepared: PreparedRun, started: float) -> RunOutcome:
     """The outcome of a configuration the store already holds (nothing trained)."""
     seconds = time.perf_counter() - started
-    return RunOutcome(prepared.config, prepared.key, True, seconds, tuple(prepared.cache_keys))
+    keys = tuple(prepared.cache_keys)
+    return RunOutcome(
+        prepared.config, prepared.key, True, seconds, keys, baseline_key=_baseline_key(prepared)
+    )
 
 
 def run_configuration(
@@ -224,10 +299,49 @@ def run_configuration(
     store: ResultsStore | None = None,
     hooks: RunHooks = RunHooks(),
 ) -> RunOutcome:
-    """Train ``config`` unless the store already holds its key; record what was trained."""
+    """Train ``config`` unless the store already holds its key; record what was trained.
+
+    The one pipeline: resolve -> (observer: started) -> features -> fit -> record -> (observer:
+    stored). A run its orchestrator stops (``hooks.observer.stop_requested``) returns a
+    ``stopped`` outcome with nothing stored; a preemption or a failure is raised again after the
+    observer has seen it.
+    """
     started = time.perf_counter()
-    store = store or ResultsStore(default_store_path(settings))
-    prepared = prepare(config, settings, device, hooks)
-    if store.has(prepared.key):
-        return stored_outcome(prepared, started)
-    return train_and_record(prepared, store, device=device, hooks=hooks, started=started)
+    with hooks.timed("store"):
+        store = store or ResultsStore(default_store_path(settings))
+    resolved, prepared = config, None
+    try:
+        with hooks.critical():  # the observer's run exists before a preemption is raised
+            resolved, manifest = resolve(config, settings)
+            with hooks.timed("tracking"):
+                hooks.observer.run_started(resolved)
+        with hooks.timed("features"):
+            prepared = open_features(resolved, manifest, settings, device, hooks)
+        with hooks.timed("store"):
+            cached = store.has(prepared.key)
+        hooks.check()
+        if cached:
+            outcome = stored_outcome(prepared, started)
+        else:
+            outcome = train_and_record(prepared, store, device=device, hooks=hooks, started=started)
+        with hooks.timed("tracking"):
+            hooks.observer.stored(outcome)
+    except BaseException as error:
+        with hooks.timed("tracking"):
+            _ended(error, hooks.observer)
+        key = prepared.key if prepared is not None else ""
+        seconds = time.perf_counter() - started
+        return RunOutcome(resolved, key, False, seconds, (), stopped=True)
+    return outcome
+
+
+def _ended(error: BaseException, observer: RunObserver) -> None:
+    """Tell the observer how the run ended; raise ``error`` again unless the run was stopped."""
+    if observer.stop_requested(error):
+        observer.stopped()
+        return
+    if isinstance(error, Preempted):
+        observer.preempted()
+    else:
+        observer.failed(error)
+    raise error

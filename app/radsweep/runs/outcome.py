@@ -10,7 +10,8 @@ from radsweep.training import FitResult
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """What a run did: its resolved config and key, and its results unless it was already stored."""
+    """What a run did: its resolved config and key, and its results unless it was already stored
+    (``skipped``) or stopped before it was (``stopped``)."""
 
     config: RunConfig
     key: str
@@ -21,6 +22,8 @@ class RunOutcome:
     baseline_auc: np.ndarray | None = None  # image-only final AUC per seed (distillation)
     missing: int = 0
     meta: dict[str, object] = field(default_factory=dict)
+    baseline_key: str | None = None  # the image-only run compared against (distillation)
+    stopped: bool = False  # its orchestrator stopped it: nothing trained was stored
 
     @property
     def mean_auc(self) -> float | None:

@@ -66,13 +66,13 @@ class WorkerOptions:
     device: str | None = None
     project: str = "radsweep"
     lease: float = DEFAULT_LEASE_SECONDS
-    runner: Runner | None = None  # None: radsweep.tracking.tracked.run_tracked
+    runner: Runner | None = None  # None: radsweep.sweeps.agents.run_tracked
     mode: str = "offline"  # W&B mode of the runs
     group: str | None = None  # W&B group of the runs (default: the spec's name in the queue)
 
 
 def _tracked_runner() -> Runner:
-    from radsweep.tracking.tracked import run_tracked
+    from radsweep.sweeps.agents import run_tracked
 
     return run_tracked
 

@@ -13,6 +13,7 @@ from typing import TypeVar, cast
 from radsweep.errors import SweepError
 from radsweep.settings import Settings
 from radsweep.sweeps.spec import SweepSpec
+from radsweep.tracking import server
 from radsweep.watchdog import attempt
 
 DEFAULT_PROJECT = "radsweep"
@@ -29,18 +30,13 @@ def _local_hint(spec: str) -> str:
 
 def require_server(what: str, spec: str = "sweeps/SPEC.yaml") -> None:
     """Fail at once when W&B is offline by choice or has no API key (no network involved)."""
-    from radsweep.tracking.session import OFFLINE_MODES
-
-    mode = os.environ.get("WANDB_MODE", "").strip().lower()
-    if mode in OFFLINE_MODES:
+    mode = server.offline_mode()
+    if mode is not None:
         raise SweepError(
             f"{what} needs a W&B server, and WANDB_MODE={mode} keeps W&B offline",
             hint=_local_hint(spec),
         )
-    import wandb
-
-    wandb.setup(settings=wandb.Settings(silent=True))  # no login chatter around our one line
-    if not wandb.login(verify=False, prompt=False):
+    if not server.has_api_key():
         raise SweepError(
             f"{what} needs a W&B server, and no W&B API key is configured "
             "(set WANDB_API_KEY or run wandb login)",
@@ -76,21 +72,19 @@ def register(
 ) -> str:
     """Create the sweep on the server; return its full id ``ENTITY/PROJECT/ID``."""
     require_server("registering a sweep", str(spec.path))
-    import wandb
-
     config = {"name": spec.name, **spec.config}
     project = project or config.get("project") or DEFAULT_PROJECT
     entity = entity or config.get("entity") or os.environ.get("WANDB_ENTITY")
     where = str(spec.path)
     sweep_id = bounded(
-        lambda: wandb.sweep(config, entity=entity, project=project),
+        lambda: server.create_sweep(config, entity, project),
         timeout,
         "registering the sweep",
         where,
     )
     if entity is None:
         entity = bounded(
-            lambda: wandb.Api(timeout=int(timeout)).default_entity,
+            lambda: server.default_entity(timeout),
             timeout,
             "looking up your entity",
             where,
@@ -125,21 +119,18 @@ def run_agent(
     one error line rather than an agent retrying forever.
     """
     require_server("a W&B sweep agent")
-    import wandb
-
+    from radsweep.runs.interrupts import Preemption
+    from radsweep.sweeps.agents import agent_function
     from radsweep.tracking.folders import check_writable
     from radsweep.tracking.session import check_timeouts
-    from radsweep.tracking.tracked import Preemption, agent_function
 
     check_timeouts()
     check_writable(settings)
 
     path = sweep if "/" in sweep else "/".join(part for part in (entity, project, sweep) if part)
-    found = bounded(
-        lambda: wandb.Api(timeout=int(timeout)).sweep(path), timeout, f"looking up sweep {path}"
-    )
-    spec = (found.config or {}).get("name") if found is not None else None
+    found = bounded(lambda: server.sweep_config(path, timeout), timeout, f"looking up sweep {path}")
     preemption = Preemption()
-    function = agent_function(settings, spec, preemption, device)
-    with preemption.on_main_thread():  # wandb.agent trains on a worker thread
-        wandb.agent(sweep, function=function, count=count, project=project, entity=entity)
+    function = agent_function(settings, found.get("name"), preemption, device)
+    with preemption.on_main_thread():  # W&B's pyagent trains on a worker thread
+        server.run_agent(sweep, function, count=count, project=project, entity=entity)
+    preemption.check()  # a run marked preempted after W&B's agent returned: exit 128 + signal

@@ -6,7 +6,6 @@ Per-seed final and best metrics are read off those curves exactly as the store c
 """
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -20,8 +19,6 @@ from radsweep.runs.config import CONFIG_COLUMNS, RunConfig
 from radsweep.tracking import schema
 
 API_TIMEOUT_SECONDS = 20
-_HISTORY_KEY = re.compile(r"^(?:(teacher)/)?(auc|auprc|loss)/seed_(\d+)$")
-_SIZE_KEY = re.compile(r"^(n_train|n_validation)/seed_(\d+)$")
 
 
 @dataclass(frozen=True)

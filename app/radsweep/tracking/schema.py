@@ -1,20 +1,23 @@
 """The one W&B schema: every config field, history key, summary key, table and artifact name.
 
 The writer builds what it logs with these functions and the reader parses W&B runs back with
-their inverses, so the two cannot drift apart. Everything is built from the results store's rows
-for one run key (per-epoch curves and per-seed metrics), which is also what a stored
-configuration replays: a trained run and a cached run log the same keys.
+their inverses, so the two cannot drift apart. History rows are built per epoch as training
+finishes it (``epoch_row``), and from the store's rows for a configuration it already held
+(``history_rows``, the same rows); the summary from the store's per-seed metrics. A trained run
+and a cached run log the same keys.
 
 Config: the spec's parameters (W&B locks them for sweep runs), the resolved configuration under
 ``resolved/`` (what actually trained: null where a method ignores a setting), ``run_key`` and
-``cache_keys``. History: one row per ``epoch`` (the step metric of every per-epoch key) holding
-``auc|auprc|loss/seed_<s>``, their ``/mean``, the same under ``teacher/`` for distillation, and
-the sweep metric. Summary: final and best metrics with 95 % t-intervals, sizes per seed.
+``cache_keys``. History: one row per stage and ``epoch`` (the step metric of every per-epoch
+key) holding ``auc|auprc|loss/seed_<s>`` and their ``/mean`` (under ``teacher/`` for a
+distillation's teacher, whose epochs come first), the model's rows also the sweep metric.
+Summary: final and best metrics with 95 % t-intervals, sizes per seed.
 """
 
 import hashlib
 import re
-from typing import Any, cast
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,8 +45,12 @@ CURVES_ARTIFACT_TYPE = "auc-curves"
 FEATURES_ARTIFACT_TYPE = "feature-cache"
 HEADS_ARTIFACT_TYPE = "model"
 HEADS_FILE = "heads.safetensors"
-_SEED_KEY = re.compile(r"^(?:(teacher)/)?(auc|auprc|loss)/seed_(\d+)$")
-_SIZE_KEY = re.compile(r"^(n_train|n_validation)/seed_(\d+)$")
+SEED_KEY = re.compile(r"^(?:(teacher)/)?(auc|auprc|loss)/seed_(\d+)$")
+"""A per-seed history key: ``[teacher/]<metric>/seed_<s>``."""
+SIZE_KEY = re.compile(r"^(n_train|n_validation)/seed_(\d+)$")
+STUDENT_STAGES = {"student": "model"}
+"""The engine's name of a stage -> the store's (a distilled student is the run's model)."""
+STOPPED_TAG = "stopped"
 _ARTIFACT_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _ARTIFACT_NAME_ROOM = 100  # W&B allows 128 characters: room for a prefix and the digest
 
@@ -96,47 +103,72 @@ def config_from_wandb(config: dict[str, Any]) -> RunConfig | None:
     return RunConfig.model_validate(resolved)
 
 
+def epoch_row(
+    stage: str, epoch: int, seeds: Sequence[int], metrics: Mapping[str, Sequence[float]]
+) -> dict[str, float]:
+    """One history row: one stage's ``METRICS`` per seed (and their mean) after ``epoch``.
+
+    Logged live as each epoch finishes, and replayed from the store for a cached run: the same
+    row either way. The student of a distillation is the ``model`` stage, as in the store.
+    """
+    stage = STUDENT_STAGES.get(stage, stage)
+    prefix = _prefix(stage)
+    row: dict[str, float] = {STEP: int(epoch)}
+    for metric in METRICS:
+        values = pd.Series(metrics[metric], dtype=float)
+        row[f"{prefix}{metric}/mean"] = float(values.mean())  # NaN-skipping, as the store's
+        for seed, value in zip(seeds, values, strict=True):
+            row[f"{prefix}{metric}/seed_{int(seed)}"] = float(value)
+    if stage == "model":
+        row[SWEEP_METRIC] = row["auc/mean"]  # final AUC, were training to stop here
+    return row
+
+
 def history_rows(curves: pd.DataFrame) -> list[dict[str, float]]:
-    """One history row per epoch from the store's curve rows (CURVE_COLUMNS) of one run."""
-    rows: dict[int, dict[str, float]] = {}
-    for stage, by_stage in curves.groupby("stage", sort=True):
-        prefix = _prefix(str(stage))
-        for epoch, at in by_stage.groupby("epoch", sort=True):
-            step = int(cast(int, epoch))  # a group key: typed Hashable, an integer column here
-            row = rows.setdefault(step, {STEP: step})
-            for metric in METRICS:
-                row[f"{prefix}{metric}/mean"] = float(at[metric].mean())
-                for seed, value in zip(at["seed"], at[metric], strict=True):
-                    row[f"{prefix}{metric}/seed_{int(seed)}"] = float(value)
-            if stage == "model":
-                row[SWEEP_METRIC] = row["auc/mean"]  # final AUC, were training to stop here
-    return [rows[epoch] for epoch in sorted(rows)]
+    """The history rows of one run from the store's curve rows (CURVE_COLUMNS), in the order
+    training logs them live: every teacher epoch, then every model epoch."""
+    rows = []
+    for stage in (TEACHER, "model"):
+        by_stage = curves[curves["stage"] == stage]
+        for epoch in sorted(by_stage["epoch"].unique()):
+            at = by_stage[by_stage["epoch"] == epoch].sort_values("seed")
+            metrics = {metric: at[metric].to_list() for metric in METRICS}
+            rows.append(epoch_row(stage, int(epoch), at["seed"].to_list(), metrics))
+    return rows
 
 
 def curves_from_history(history: pd.DataFrame, key: str) -> pd.DataFrame:
-    """The store's curve rows of one run back from its W&B history."""
+    """The store's curve rows of one run back from its W&B history (a stage's rows are those
+    holding its loss: the loss is logged every epoch, the AUC only when validated)."""
     empty = pd.DataFrame(columns=["run_key", *CURVE_COLUMNS])
     if STEP not in history.columns:
         return empty
     history = history.dropna(subset=[STEP])
-    parts: dict[tuple[str, int], dict[str, np.ndarray]] = {}
+    parts: dict[tuple[str, int], dict[str, str]] = {}
     for column in history.columns:
-        match = _SEED_KEY.match(str(column))
+        match = SEED_KEY.match(str(column))
         if match:
             stage, metric, seed = match.group(1) or "model", match.group(2), int(match.group(3))
-            parts.setdefault((stage, seed), {})[metric] = history[column].to_numpy(float)
-    frames = [
-        pd.DataFrame(
-            {
-                "run_key": key,
-                "stage": stage,
-                "seed": seed,
-                "epoch": history[STEP].astype(int).to_numpy(),
-                **{metric: values.get(metric, np.nan) for metric in METRICS},
-            }
+            parts.setdefault((stage, seed), {})[metric] = str(column)
+    frames = []
+    for (stage, seed), columns in sorted(parts.items()):
+        rows = history.dropna(subset=[columns["loss"]]) if "loss" in columns else history
+        frames.append(
+            pd.DataFrame(
+                {
+                    "run_key": key,
+                    "stage": stage,
+                    "seed": seed,
+                    "epoch": rows[STEP].astype(int).to_numpy(),
+                    **{
+                        metric: rows[columns[metric]].to_numpy(float)
+                        if metric in columns
+                        else np.nan
+                        for metric in METRICS
+                    },
+                }
+            )
         )
-        for (stage, seed), values in sorted(parts.items())
-    ]
     return pd.concat(frames, ignore_index=True) if frames else empty
 
 
@@ -171,7 +203,7 @@ def summary_values(seeds: pd.DataFrame, baseline_auc: np.ndarray | None) -> dict
 def sizes_from_summary(summary: dict[str, Any], key: str) -> pd.DataFrame:
     rows: dict[int, dict[str, Any]] = {}
     for name, value in summary.items():
-        match = _SIZE_KEY.match(str(name))
+        match = SIZE_KEY.match(str(name))
         if match:
             rows.setdefault(int(match.group(2)), {"run_key": key})[match.group(1)] = value
     return pd.DataFrame(

@@ -10,12 +10,10 @@ import functools
 import os
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import wandb
-from wandb.sdk.mailbox.mailbox_handle import ServerResponseError
 
 from radsweep.errors import SweepError
 from radsweep.runs.config import RunConfig
@@ -82,15 +80,28 @@ def _first_line(error: BaseException) -> str:
     return " ".join(lines[0].split()) if lines else type(error).__name__
 
 
-def init_run(mode: str | None, **arguments: Any) -> Any:
+def init_run(
+    mode: str | None,
+    stop: Callable[[], None] | None = None,
+    sweep_id: str | None = None,
+    **arguments: Any,
+) -> Any:
     """``wandb.init``; an online run W&B cannot start (no answer within the init timeout, no API
-    key) is opened offline instead, with one line saying so and how to upload it later."""
+    key) is opened offline instead, with one line saying so and how to upload it later.
+
+    ``stop`` is called when the server stops the run (Stop in the app, hyperband): W&B's default
+    interrupts the main thread with SIGINT, which radsweep reads as preemption. ``sweep_id``
+    ties the run to its sweep even where W&B's agent has already dropped it from the
+    environment (it does on shutdown, while the run is still being marked preempted)."""
     settings = wandb.Settings(
         silent=True,
         init_timeout=init_timeout(),
         finish_timeout=finish_timeout(),
         finish_timeout_raises=True,  # a timed-out finish is one warning line of ours
+        stop_fn=stop,
     )
+    if sweep_id:
+        settings.sweep_id = sweep_id
     requested = (mode or os.environ.get("WANDB_MODE") or "online").strip().lower()
     try:
         # the mode is the user's string: W&B checks it, an unknown one is a UsageError below
@@ -117,16 +128,26 @@ def _init_offline(settings: wandb.Settings, arguments: dict[str, Any]) -> Any:
         wandb.teardown()
         try:
             return wandb.init(mode="offline", settings=settings, **arguments)
-        except ServerResponseError as error:
-            if "in use" not in str(error):
+        except Exception as error:
+            if not _id_still_in_use(error):
                 raise
         time.sleep(0.5 * tries)
     wandb.teardown()
     return wandb.init(mode="offline", settings=settings, **arguments)
 
 
-@contextmanager
-def open_run(
+def _id_still_in_use(error: Exception) -> bool:
+    """Whether ``wandb.init`` refused a run id its service still holds.
+
+    W&B reports this only as its private ``ServerResponseError`` with "in use" in the message
+    (no public error type or code), so this one function reads both.
+    """
+    from wandb.sdk.mailbox.mailbox_handle import ServerResponseError
+
+    return isinstance(error, ServerResponseError) and "in use" in str(error)
+
+
+def start_run(
     config: RunConfig,
     settings: Settings,
     *,
@@ -135,15 +156,19 @@ def open_run(
     entity: str | None,
     group: str | None,
     run_id: str | None = None,
-) -> Iterator[Any]:
-    """A W&B run for one resolved configuration, finished on the way out (exit code 143 when
-    preempted, 1 on a failure). Name, group, job type and tags are the same on every path; in a
-    W&B sweep, ``wandb.init`` takes the sweep's parameters (and run id) from the agent."""
+    sweep_id: str | None = None,
+    stop: Callable[[], None] | None = None,
+) -> Any:
+    """A W&B run for one resolved configuration. Name, group, job type and tags are the same on
+    every path; in a W&B sweep, ``wandb.init`` takes the sweep's parameters (and run id) from the
+    agent."""
     settings.wandb.mkdir(parents=True, exist_ok=True)
     for name, value in settings.wandb_environment().items():
         os.environ.setdefault(name, value)  # W&B's folders under radsweep's unless chosen
-    run = init_run(
+    return init_run(
         mode,
+        stop,
+        sweep_id,
         id=run_id,  # the local queue names each attempt's run, so a killed one can be found
         project=project,
         entity=entity,
@@ -155,13 +180,6 @@ def open_run(
         dir=str(settings.wandb),
         reinit="finish_previous",
     )
-    try:
-        yield run
-    except BaseException as error:
-        code = error.code if isinstance(error, SystemExit) and error.code else 1
-        finish(run, exit_code=code if isinstance(code, int) else 1)
-        raise
-    finish(run)
 
 
 def run_url(run: Any) -> str | None:

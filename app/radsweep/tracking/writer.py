@@ -65,20 +65,32 @@ def cache_digests(cache_dir: Path, cache_keys: tuple[str, ...]) -> dict[str, str
     return digests
 
 
+def define_metrics(run: Any) -> None:
+    """Plot every per-epoch key against ``epoch`` (before the first epoch is logged)."""
+    run.define_metric(schema.STEP)
+    for pattern in schema.PER_EPOCH:
+        run.define_metric(pattern, step_metric=schema.STEP)
+
+
 def log_stored(
-    run: Any, stored: StoredRun, *, cached: bool, spec: str | None, cache_dir: Path
+    run: Any,
+    stored: StoredRun,
+    *,
+    cached: bool,
+    spec: str | None,
+    cache_dir: Path,
+    history: bool = True,
 ) -> None:
-    """Log one stored run into an open W&B run (online or offline)."""
+    """Log one stored run into an open W&B run (online or offline); ``history``: its per-epoch
+    rows too (False when they were logged live as training finished each epoch)."""
     digests = cache_digests(cache_dir, stored.cache_keys)
     values = schema.config_values(stored.config, stored.key, stored.cache_keys, digests)
     run.config.update(values, allow_val_change=True)
     if cached:
         run.tags = (*run.tags, schema.CACHED_TAG)
-    run.define_metric(schema.STEP)
-    for pattern in schema.PER_EPOCH:
-        run.define_metric(pattern, step_metric=schema.STEP)
-    for row in schema.history_rows(stored.curves):
-        run.log(row)
+    if history:
+        for row in schema.history_rows(stored.curves):
+            run.log(row)
     _log_plot_and_table(run, stored)
     summary = schema.summary_values(stored.seeds, stored.baseline_auc)
     run.summary.update({**summary, "seconds": stored.seconds, "cached": cached})

@@ -28,8 +28,23 @@ from radsweep.training.optim import StackedAdam
 from radsweep.training.registry import head_spec
 from radsweep.training.results import Curves, Evaluation, FitResult
 
-# (stage, epoch, epochs): called once per finished epoch.
-Progress = Callable[[str, int, int], None]
+
+@dataclass(frozen=True)
+class EpochEvent:
+    """One finished epoch of one stage: each seed's training loss and validation AUC/AUPRC
+    (NaN on epochs not validated), ``[S]`` tensors left on the training device, so a listener
+    that ignores them costs nothing."""
+
+    stage: str
+    epoch: int  # 1-based
+    epochs: int
+    loss: torch.Tensor
+    auc: torch.Tensor
+    auprc: torch.Tensor
+
+
+# Called once per finished epoch.
+Progress = Callable[[EpochEvent], None]
 _EVAL_BATCH = 256
 _LOAD_CHUNK = 1024  # samples normalised at a time when features are loaded: bounded memory
 
@@ -302,20 +317,18 @@ class StageTrainer:
         best_state = {n: p.detach().clone() for n, p in parameters} if keep_best else None
         for epoch in range(epochs):
             loss[:, epoch] = self.epoch()
-            if not self.validates(epoch):
-                if progress is not None:
-                    progress(stage, epoch + 1, epochs)
-                continue
-            probabilities = predict(self.model, self.features, validation).softmax(-1)
-            _require_finite(loss[:, epoch], probabilities, self.splits, stage, epoch)
-            auc[:, epoch] = batched_auc(probabilities, validation_labels, valid)
-            auprc[:, epoch] = batched_auprc(probabilities, validation_labels, valid)
-            if best_state is not None:
-                improved = auc[:, epoch] > best_auc
-                best_auc = torch.where(improved, auc[:, epoch], best_auc)
-                _keep_best(self.model, best_state, improved)
+            if self.validates(epoch):
+                probabilities = predict(self.model, self.features, validation).softmax(-1)
+                _require_finite(loss[:, epoch], probabilities, self.splits, stage, epoch)
+                auc[:, epoch] = batched_auc(probabilities, validation_labels, valid)
+                auprc[:, epoch] = batched_auprc(probabilities, validation_labels, valid)
+                if best_state is not None:
+                    improved = auc[:, epoch] > best_auc
+                    best_auc = torch.where(improved, auc[:, epoch], best_auc)
+                    _keep_best(self.model, best_state, improved)
             if progress is not None:
-                progress(stage, epoch + 1, epochs)
+                at = (loss[:, epoch], auc[:, epoch], auprc[:, epoch])
+                progress(EpochEvent(stage, epoch + 1, epochs, *at))
         curves = Curves(auc=auc.cpu().numpy(), auprc=auprc.cpu().numpy(), loss=loss.cpu().numpy())
         return _Stage(model=self.model, curves=curves, best_state=best_state)
 

@@ -1,0 +1,174 @@
+"""One configuration as one W&B run, on every path: local sweeps, ``radsweep sweep agent``
+(W&B's pyagent calls ``agent_function`` on a worker thread) and a stock ``wandb agent`` (it
+launches the spec's command, ``radsweep sweep run-config``, which calls ``run_sweep_job``).
+
+Each is the one pipeline (``runs.execute.run_configuration``) with the W&B observer
+(``tracking.observer``) watching it. SIGTERM or SIGINT from the machine is preemption: the open
+run is marked preempting (W&B queues its configuration again), nothing half-done is stored, and
+the process exits 128 + the signal (143 for SIGTERM). A server ``stop`` (hyperband, Stop in the
+app) ends the run as stopped on both agents: exit 0, never queued again, nothing stored.
+"""
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import yaml
+
+from radsweep.errors import SweepError
+from radsweep.results.store import ResultsStore, default_store_path
+from radsweep.runs.config import RunConfig
+from radsweep.runs.execute import RunHooks, run_configuration
+from radsweep.runs.interrupts import Preemption
+from radsweep.runs.observer import NO_OBSERVER, Observers
+from radsweep.runs.outcome import RunOutcome
+from radsweep.settings import Settings
+from radsweep.tracking.observer import WandbObserver
+from radsweep.tracking.server import server_stopped
+from radsweep.watchdog import attempt
+
+DEFAULT_PROJECT = "radsweep"
+STOP_QUERY_SECONDS = 5.0
+"""How long a run that got SIGTERM asks the server whether it was stopped (else: preempted)."""
+
+
+def run_tracked(
+    config: RunConfig,
+    settings: Settings,
+    *,
+    mode: str | None = "offline",
+    project: str | None = DEFAULT_PROJECT,
+    entity: str | None = None,
+    group: str | None = None,
+    sweep_id: str | None = None,
+    device: str | None = None,
+    hooks: RunHooks | None = None,
+    run_id: str | None = None,
+    stop_query: Callable[[str], bool] | None = None,
+) -> RunOutcome:
+    """Train ``config`` unless the store holds it, as a W&B run (``group``: the spec's name).
+
+    ``hooks`` may bring their own observer (W&B's joins it) and the preemption to honour;
+    ``stop_query`` asks the sweep's server whether it stopped a run (by id).
+    """
+    hooks = hooks or RunHooks()
+    with hooks.timed("store"):
+        store = ResultsStore(default_store_path(settings))
+    tracker = WandbObserver(
+        settings,
+        store,
+        mode=mode,
+        project=project,
+        entity=entity,
+        group=group,
+        sweep_id=sweep_id,
+        run_id=run_id,
+        server_stopped=stop_query,
+    )
+    observer = tracker if hooks.observer is NO_OBSERVER else Observers([hooks.observer, tracker])
+    watched = replace(hooks, observer=observer)
+    return run_configuration(config, settings, device=device, store=store, hooks=watched)
+
+
+def _announce(stage: str, epoch: int, epochs: int) -> None:
+    """One line per trained stage in the agent's log (agents have no progress bar)."""
+    if epoch == 1:
+        print(f"radsweep: training {stage}: {epochs} epochs", file=sys.stderr, flush=True)
+
+
+def sweep_parameters(values: dict[str, Any]) -> RunConfig:
+    """The RunConfig of a sweep run's parameters (W&B's own keys start with an underscore)."""
+    return RunConfig.model_validate(
+        {name: value for name, value in values.items() if not name.startswith("_")}
+    )
+
+
+def _agent_parameters() -> RunConfig:
+    """The parameters ``wandb.agent`` wrote for this run (``{name: {value: v}}``, and W&B's
+    ``wandb_version``)."""
+    path = os.environ.get("WANDB_SWEEP_PARAM_PATH")
+    if not path:
+        raise SweepError("no sweep parameters: this function runs under wandb.agent only")
+    with open(path, encoding="utf-8") as file:
+        values = yaml.safe_load(file) or {}
+    return sweep_parameters(
+        {name: value["value"] for name, value in values.items() if isinstance(value, dict)}
+    )
+
+
+def _sweep_run(
+    config: RunConfig,
+    settings: Settings,
+    spec: str | None,
+    device: str | None,
+    preemption: Preemption,
+    sweep_id: str | None,
+    run_id: str | None,
+) -> RunOutcome:
+    """One run a W&B sweep handed out, the same whichever agent launched it."""
+    project = os.environ.get("WANDB_PROJECT") or DEFAULT_PROJECT  # W&B exports the agent's
+    entity = os.environ.get("WANDB_ENTITY")
+    stop_query = None
+    if sweep_id is not None:
+        stop_query = functools.partial(_server_stopped, sweep_id, entity, project)
+    return run_tracked(
+        config,
+        settings,
+        mode=None,  # WANDB_MODE, else online
+        project=project,
+        group=spec,
+        sweep_id=sweep_id,
+        device=device,
+        hooks=RunHooks(training=_announce, preemption=preemption),
+        run_id=run_id,
+        stop_query=stop_query,
+    )
+
+
+def _server_stopped(sweep_id: str, entity: str | None, project: str, run_id: str) -> bool:
+    """Whether the server stopped the run, or False when it does not answer in time (a
+    preempted machine has seconds left: the run is then marked preempting, the safe side)."""
+    done = attempt(
+        lambda: server_stopped(sweep_id, run_id, entity, project),
+        STOP_QUERY_SECONDS,
+        "wandb-stop-query",
+    )
+    return bool(done.finished and done.error is None and done.value)
+
+
+def agent_function(
+    settings: Settings, spec: str | None, preemption: Preemption, device: str | None = None
+) -> Callable[[], None]:
+    """The function ``wandb.agent`` calls (on its worker thread) for each run it hands out.
+
+    The run's sweep and run ids are read when W&B hands the run out: W&B's agent removes them
+    from the environment when it shuts down on a signal, while this run still has to be marked.
+    """
+
+    def train_one() -> None:
+        sweep_id, run_id = os.environ.get("WANDB_SWEEP_ID"), os.environ.get("WANDB_RUN_ID")
+        config = _agent_parameters()
+        _sweep_run(config, settings, spec, device, preemption, sweep_id, run_id)
+
+    return train_one
+
+
+def run_sweep_job(
+    args_json: str, settings: Settings, spec: str | None, device: str | None = None
+) -> RunOutcome:
+    """What a stock ``wandb agent`` launches from a spec's command: one run, signals handled."""
+    try:
+        values = json.loads(args_json)
+    except json.JSONDecodeError as error:
+        raise SweepError(f"run-config takes the run's parameters as JSON: {error}") from error
+    if not isinstance(values, dict):
+        raise SweepError("run-config takes a JSON object of RunConfig fields")
+    preemption = Preemption()
+    sweep_id, run_id = os.environ.get("WANDB_SWEEP_ID"), os.environ.get("WANDB_RUN_ID")
+    with preemption.on_main_thread():
+        config = sweep_parameters(values)
+        return _sweep_run(config, settings, spec, device, preemption, sweep_id, run_id)

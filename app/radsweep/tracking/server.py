@@ -1,0 +1,83 @@
+"""The W&B server's sweep calls, for ``radsweep.sweeps``: the only place a sweep talks to W&B.
+
+Login, registering a sweep, looking it up, running ``wandb.agent`` and asking whether the server
+stopped a run. ``radsweep.sweeps`` puts timeouts and error lines around these; only this package
+imports wandb.
+"""
+
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import wandb
+
+OFFLINE_MODES = ("offline", "disabled", "dryrun")
+
+
+def offline_mode() -> str | None:
+    """``WANDB_MODE`` when it keeps W&B off the server, else None."""
+    mode = os.environ.get("WANDB_MODE", "").strip().lower()
+    return mode if mode in OFFLINE_MODES else None
+
+
+def has_api_key() -> bool:
+    """Whether W&B has an API key (checked locally, no network; no login chatter)."""
+    wandb.setup(settings=wandb.Settings(silent=True))
+    return bool(wandb.login(verify=False, prompt=False))
+
+
+def create_sweep(config: dict[str, Any], entity: str | None, project: str) -> str:
+    """Register ``config`` as a sweep; its id (``wandb.sweep``)."""
+    return wandb.sweep(config, entity=entity, project=project)
+
+
+def default_entity(timeout: float) -> str:
+    return str(wandb.Api(timeout=int(timeout)).default_entity)
+
+
+def sweep_config(path: str, timeout: float) -> dict[str, Any]:
+    """The configuration of sweep ``ENTITY/PROJECT/ID`` on the server."""
+    found = wandb.Api(timeout=int(timeout)).sweep(path)
+    return dict((found.config or {}) if found is not None else {})
+
+
+def run_agent(
+    sweep: str,
+    function: Callable[[], None],
+    *,
+    count: int | None,
+    project: str | None,
+    entity: str | None,
+) -> None:
+    """W&B's own agent (pyagent): ``function`` runs on a worker thread for each run."""
+    wandb.agent(sweep, function=function, count=count, project=project, entity=entity)
+
+
+def stopped_by_agent() -> bool:
+    """Whether W&B's pyagent is stopping the run on this thread (a server ``stop`` command).
+
+    pyagent has no public way to tell a run it was stopped: it marks the run's thread
+    ``_terminated`` and raises a bare ``Exception`` in it (``wandb.agents.pyagent``). This reads
+    that mark, here only, so a stopped run is told apart from a failed one.
+    """
+    return bool(getattr(threading.current_thread(), "_terminated", False))
+
+
+def server_stopped(sweep_id: str, run_id: str, entity: str | None, project: str | None) -> bool:
+    """Whether the server stopped run ``run_id`` of sweep ``sweep_id`` (hyperband, or Stop in
+    the app). A stock ``wandb agent`` passes a stop on as SIGTERM, like a preempted machine; the
+    server's own record of the run tells the two apart.
+
+    W&B has no public call for a run's stop flag; ``_sweep_with_runs`` is the query its stock
+    agent makes for the sweep (it lists each run's ``stopped`` and ``shouldStop``), used here only.
+    """
+    from wandb.apis.public.sweeps import _sweep_with_runs
+
+    api = wandb.Api()
+    # W&B annotates specs as str; its query takes a list of JSON strings, as its controller sends
+    found = _sweep_with_runs(api, sweep_id, [], project=project, entity=entity)  # type: ignore[arg-type]
+    return any(
+        run.get("name") == run_id and bool(run.get("stopped") or run.get("shouldStop"))
+        for run in found.get("runs", [])
+    )
