@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from radsweep.tasks.spec import TaskSpec
 from radsweep.training.config import HeadKind, HeadName, Method, TrainConfig
+from radsweep.training.registry import check_text_head
 
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 DEFAULT_TEXT_ENCODER = "biovil-t"  # the paper's BioViL-T BERT
@@ -69,6 +70,12 @@ class RunConfig(BaseModel):
             raise ValueError(f"method {self.method.value} needs a text encoder")
         return self
 
+    @model_validator(mode="after")
+    def _text_head(self) -> "RunConfig":
+        if self.method is Method.TEXT:
+            check_text_head(self.head)
+        return self
+
     def resolve(self, task: TaskSpec) -> "RunConfig":
         """Fill τ, λ and epochs from the task, the learning rate from the head; name the task.
 
@@ -90,7 +97,7 @@ class RunConfig(BaseModel):
                 "views": self.views if image else 0,
                 "view_seed": self.view_seed if image and self.views else 0,
                 "pool": self.pool if image else 1,
-                "head": self.head if image else HeadKind.ATTENTION,
+                "head": self.head,
                 "text_encoder": self.text_encoder if text else None,
                 "text_weights": self.text_weights if text else None,
                 "max_length": self.max_length if text else None,

@@ -278,8 +278,8 @@ def _stages(config: RunConfig) -> list[float]:
     method = config.method
     if method is Method.IMAGE:
         return [image]
-    if method is Method.TEXT:
-        return [text]
+    if method is Method.TEXT:  # the text model's own head: attention pool or linear probe
+        return [_text_head_flops(config, config.head)]
     if method is Method.TEACHER:
         return [image + text]
     if method is Method.DISTILL:
@@ -293,9 +293,13 @@ def _image_head_flops(config: RunConfig) -> float:
     return head_spec(config.head).forward_flops(tokens, info.dim)
 
 
-def _text_head_flops(config: RunConfig) -> float:
+def _text_head_flops(config: RunConfig, head: str | None = None) -> float:
+    """The report branch: the attention pool (a teacher's), or ``head`` for a text model."""
     info = _info(EncoderKind.TEXT, str(config.text_encoder))
-    return attention_pool_flops(config.max_length or DEFAULT_TEXT_TOKENS, info.dim)
+    tokens = config.max_length or DEFAULT_TEXT_TOKENS
+    if head is None:
+        return attention_pool_flops(tokens, info.dim)
+    return head_spec(head).forward_flops(tokens, info.dim)
 
 
 def _info(kind: EncoderKind, name: str) -> EncoderInfo:
