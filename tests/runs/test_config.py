@@ -86,7 +86,23 @@ STORED_KEYS = {
 @pytest.mark.parametrize(("head", "method"), sorted(STORED_KEYS))
 def test_run_keys_of_stored_results_do_not_change(head: str, method: str) -> None:
     config = RunConfig(
-        task="readmission", backbone="rad-dino", method=method, head=head, fraction=0.05
+        task="readmission",
+        backbone="rad-dino",
+        method=method,
+        head=head,
+        fraction=0.05,
+        scoring="validation",  # every run stored before held-out scoring was scored this way
     )
     resolved = config.resolve(READMISSION)
     assert run_key(resolved, ["cache-a", "cache-b"]) == STORED_KEYS[head, method]
+    stored = RunConfig.from_stored(resolved.canonical())
+    assert stored == resolved and stored.scoring == "validation"
+    held_out = resolved.model_copy(update={"scoring": "held-out"})
+    assert run_key(held_out, ["cache-a", "cache-b"]) != STORED_KEYS[head, method]
+    assert RunConfig.from_stored(held_out.canonical()) == held_out
+
+
+def test_new_runs_are_scored_on_held_out_rows() -> None:
+    config = RunConfig(task="readmission", backbone="c2l", fraction=0.05)
+    assert config.scoring == "held-out"
+    assert '"scoring":"held-out"' in config.resolve(READMISSION).canonical()

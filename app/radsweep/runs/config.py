@@ -4,6 +4,11 @@ A run trains every seed of one (task, backbone, method, head, fraction, τ, λ, 
 vectorized pass. Unset values (τ, epochs, learning rate) take the task's or the paper's defaults
 when the run is resolved against its task; the resolved config, plus the feature-cache keys it
 read, hashes to the run key that makes results idempotent.
+
+``scoring`` says which rows the run's numbers come from: ``held-out`` (the default) scores a test
+split that selected nothing, ``validation`` the rows that also chose the teacher's epoch. The
+canonical form leaves ``validation`` out, so runs stored before the field existed keep their keys
+and read back (``from_stored``) as what they are: validation-scored.
 """
 
 import hashlib
@@ -13,6 +18,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from radsweep.tasks.spec import TaskSpec
+from radsweep.tasks.splits import Scoring
 from radsweep.training.config import HeadKind, HeadName, Method, TrainConfig
 from radsweep.training.registry import check_text_head
 
@@ -48,6 +54,16 @@ class RunConfig(BaseModel):
     text_weights: str | None = None
     max_length: Annotated[int | None, Field(gt=0)] = None
     tiny: bool = False
+    scoring: Scoring = Scoring.HELD_OUT
+
+    @classmethod
+    def from_stored(cls, data: str | dict) -> "RunConfig":
+        """A config read back from a store, a queue or W&B: one written without ``scoring``
+        (before held-out scoring, or canonical text of a validation-scored run) is
+        validation-scored."""
+        values = json.loads(data) if isinstance(data, str) else dict(data)
+        values.setdefault("scoring", Scoring.VALIDATION.value)
+        return cls.model_validate(values)
 
     @field_validator("seeds")
     @classmethod
@@ -116,8 +132,14 @@ class RunConfig(BaseModel):
         )
 
     def canonical(self) -> str:
-        """Sorted-key JSON of every field: the same configuration always gives the same text."""
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """Sorted-key JSON of every field: the same configuration always gives the same text.
+
+        ``scoring`` is left out when it is ``validation``: those are the runs (and run keys)
+        written before the field existed."""
+        values = self.model_dump(mode="json")
+        if self.scoring is Scoring.VALIDATION:
+            del values["scoring"]
+        return json.dumps(values, sort_keys=True, separators=(",", ":"))
 
 
 def run_key(config: RunConfig, cache_keys: list[str]) -> str:
