@@ -3,7 +3,13 @@
 import pandas as pd
 import pytest
 
-from radsweep.results.findings import COMPARISONS, RESOLUTION, paired_findings, pool_draws
+from radsweep.results.findings import (
+    COMPARISONS,
+    RESOLUTION,
+    paired_findings,
+    pool_draws,
+    replicated_findings,
+)
 
 SEEDS = (0, 1, 2, 3, 4)
 IMAGE = (0.60, 0.66, 0.58, 0.63, 0.61)  # seeds differ far more than the arms within a seed
@@ -89,3 +95,13 @@ def test_the_report_helped_only_where_every_draw_replicates() -> None:
     assert mixed.control_gain.low > 0 and mixed.replicated == (3, 4)
     assert mixed.verdict == "not replicated: the control excluded 0 on 3 of 4 draws"
     assert len({seed for seed, _ in mixed.deltas["distill - self-distill"]}) == 20
+
+
+def test_draws_of_a_task_are_pooled_as_replicates() -> None:
+    helped = _metrics((0.03, 0.04, 0.03, 0.035, 0.04), (0.0, 0.01, -0.01, 0.0, 0.005))
+    draws = [helped.assign(task=task) for task in ("prog", "prog.draw1", "prog.draw2")]
+    other = helped.assign(task="diag")
+    found = paired_findings(pd.concat([*draws, other]))
+    pooled = replicated_findings(found)
+    assert [(f.task, f.replicated) for f in pooled] == [("diag", (0, 0)), ("prog", (3, 3))]
+    assert pooled[1].control_gain.n == 15

@@ -16,7 +16,8 @@ findings were measured on several benchmark draws (``pool_draws``), "the report 
 needs the control to exclude zero on every draw.
 """
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,8 @@ import pandas as pd
 from radsweep.stats import Interval, t_interval
 
 LEVEL = 0.95
+DRAW = re.compile(r"^(?P<task>.+)\.draw(?P<draw>\d+)$")
+"""A task built from another draw of a benchmark (``synth-prognostic.draw1``): a replicate."""
 RESOLUTION = 0.01
 """The smallest AUC gain a finding must be able to resolve before it may say "no gain": one AUC
 point, the screen's smallest gain worth acting on."""
@@ -210,3 +213,23 @@ def pool_draws(draws: list[list[Finding]]) -> list[Finding]:
             )
         )
     return pooled
+
+
+def replicated_findings(found: list[Finding]) -> list[Finding]:
+    """Findings with every benchmark draw of a task pooled into one (``pool_draws``).
+
+    A task ``NAME.drawK`` is draw K of task ``NAME`` (draw 0 is ``NAME`` itself). Where a
+    backbone, task and fraction was measured on one draw only, its finding is kept as it is.
+    """
+    groups: dict[tuple[str, str, float], list[Finding]] = {}
+    for finding in found:
+        match = DRAW.match(finding.task)
+        base = match["task"] if match else finding.task
+        groups.setdefault((finding.backbone, base, finding.fraction), []).append(
+            replace(finding, task=base)
+        )
+    result = []
+    for key in sorted(groups):
+        group = groups[key]
+        result.extend(group if len(group) == 1 else pool_draws([[part] for part in group]))
+    return result
