@@ -139,7 +139,8 @@ def test_with_test_rows_the_curves_are_scored_where_nothing_was_selected() -> No
         scored = result.predictor.evaluate(data.labels[split.test], image=data.image[:, split.test])
         assert scored.auc[index] == pytest.approx(result.model.final_auc[index], abs=1e-5)
         chosen = result.selection.auc[index]
-        assert result.model.best_epoch[index] == int(np.nanargmax(chosen))
+        assert result.model.selected is not None
+        assert result.model.selected[index] == int(np.nanargmax(chosen))
     assert not np.allclose(result.selection.auc, result.model.auc)
     with pytest.raises(TrainingError, match="every seed has test rows"):
         fit(data, [splits[0], replace(splits[1], test=None)], CONFIG, device="cpu")

@@ -3,10 +3,10 @@
 Figures and tables use the **final-epoch** metrics. The teacher a student distils from is its
 best validation-AUC epoch, as the paper prescribes. When the seeds' splits carry test rows
 (held-out scoring, the default of runs) the curves a fit returns are scored on those rows, which
-selected nothing; the best epoch is still the one chosen on validation (``Curves.selected``), and
-the validation curves are kept as ``FitResult.selection``. Without test rows the validation set
-both selects and scores, as in the paper, so a best-epoch metric would select on the numbers
-being reported: final-epoch metrics remain the reported ones.
+selected nothing; the epoch chosen on validation is ``Curves.selected`` (the teacher's is the one
+it taught from), and the validation curves are kept as ``FitResult.selection``. Without test
+rows the validation set both selects and scores, as in the paper, so a best-epoch metric would
+select on the numbers being reported: final-epoch metrics remain the reported ones.
 """
 
 from dataclasses import dataclass, field
@@ -41,10 +41,9 @@ class Curves:
 
     @property
     def best_epoch(self) -> np.ndarray:
-        """0-based epoch of each seed's highest validation AUC (the first on ties; epochs that
-        were not validated, NaN, never count): chosen on the selection rows when scored apart."""
-        if self.selected is not None:
-            return self.selected
+        """0-based epoch of each seed's highest AUC on these curves' rows (the first on ties;
+        epochs that were not validated, NaN, never count). On held-out curves this peeks at the
+        test rows: it is kept for comparison only; ``selected`` is the epoch chosen honestly."""
         return np.nanargmax(self.auc, axis=1)
 
     @property
