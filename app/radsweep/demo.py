@@ -9,9 +9,10 @@ demo reuses the benchmark, every cache, every run and the report.
 
 Replication is built in: besides the default benchmark (generator seed 0) the demo draws
 ``DRAWS - 1`` more benchmarks with other generator seeds (same sizes and knobs; their tasks are
-``synth-prognostic.draw1`` and so on) and runs the spec's comparison at its smallest fraction on
-each. The findings pool the draws (``replicated_findings``): "the report helped" needs the
-control to exclude zero on every draw, and says on how many it did.
+``synth-prognostic.draw1`` and so on) and runs the spec's prognostic comparison (the one the demo
+claims a gain on) at its smallest fraction on each. The findings pool the draws
+(``replicated_findings``): "the report helped" needs the control to exclude zero on every draw,
+and says on how many it did.
 """
 
 import hashlib
@@ -34,13 +35,14 @@ from radsweep.sweeps.local import Counts, Interrupted, run_local
 from radsweep.sweeps.packaged import packaged_folder
 from radsweep.sweeps.queue import JobState, queue_path
 from radsweep.sweeps.spec import expand, load_spec, task_specs
+from radsweep.tasks.spec import TaskKind
 from radsweep.tasks.synthetic import SynthConfig, synthesize
 from radsweep.tracking.folders import sync_hint
 from radsweep.training import Method
 
 DEMO_SPEC = packaged_folder() / "demo.yaml"
 FINGERPRINT_FILE = "runs.json"  # beside report.html: the run keys it was drawn from
-DRAWS = 3  # benchmark draws (generator seeds 0 .. DRAWS - 1); docs/synthetic.md says why
+DRAWS = 2  # benchmark draws (generator seeds 0 .. DRAWS - 1); docs/synthetic.md says why
 
 
 def draw_suffix(draw: int) -> str:
@@ -59,11 +61,15 @@ def draw_directory(settings: Settings, draw: int) -> Path:
 
 def demo_configs(settings: Settings, draws: int = DRAWS) -> list[RunConfig]:
     """The demo spec's configurations (the synthetic tasks must be built under DATA), then the
-    comparison at the spec's smallest fraction on every other benchmark draw."""
+    prognostic comparison at the spec's smallest fraction on every other benchmark draw."""
     tasks = task_specs(settings.data)
     configs = expand(load_spec(DEMO_SPEC), tasks)
     smallest = min(config.fraction for config in configs)
-    replicated = [config for config in configs if config.fraction == smallest]
+    replicated = [
+        config
+        for config in configs
+        if config.fraction == smallest and tasks[config.task].kind is TaskKind.PROGNOSTIC
+    ]
     for draw in range(1, draws):
         for config in replicated:
             task = tasks[config.task + draw_suffix(draw)]

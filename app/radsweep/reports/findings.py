@@ -1,10 +1,11 @@
 """The report's opening section: did the report help? Paired gains per task and fraction.
 
 Every number comes from ``radsweep.results.findings.paired_findings``, the one definition the
-demo's terminal table and ``radsweep screen`` read too. The forest plot shows, per backbone, task
-and fraction, the three paired comparisons: each seed's difference as a dot, the mean as a
-diamond and its t-interval as a bar. An arm's own unpaired interval can overlap another's while
-the paired difference is clearly above zero, because a seed fixes the subset and the
+demo's terminal table and ``radsweep screen`` read too; benchmark draws of one task
+(``NAME.drawK``) are pooled into one finding with the draws as replicates. The forest plot shows,
+per backbone, task and fraction, the three paired comparisons: each seed's difference as a dot, the
+mean as a diamond and its t-interval as a bar. An arm's own unpaired interval can overlap another's
+while the paired difference is clearly above zero, because a seed fixes the subset and the
 initialisation that both arms share; the paired plot is the one that answers the question.
 """
 
@@ -15,7 +16,13 @@ from matplotlib.figure import Figure
 
 from radsweep.reports.section import MAX_WIDTH, Section, empty
 from radsweep.reports.style import OKABE_ITO, backbone_label, task_title
-from radsweep.results.findings import COMPARISONS, LEVEL, Finding, paired_findings
+from radsweep.results.findings import (
+    COMPARISONS,
+    LEVEL,
+    Finding,
+    paired_findings,
+    replicated_findings,
+)
 
 NAME = "findings"
 TITLE = "Did the report help? Paired findings"
@@ -148,7 +155,7 @@ def findings_section(seed_metrics: pd.DataFrame) -> Section:
         "differences; 'control resolves' is their half-width, the smallest gain these seeds "
         "could tell from zero. " + scoring_note(seed_metrics)
     )
-    found = paired_findings(seed_metrics) if not seed_metrics.empty else []
+    found = replicated_findings(paired_findings(seed_metrics)) if not seed_metrics.empty else []
     if not found:
         why = "no grid point has image-only, distillation (with its teacher) and self-distillation"
         return empty(NAME, TITLE, caption, why)
