@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from radsweep.cli.main import cli
+from tests.test_readme import GAINS, readme_findings, shown
 
 
 def _finding(findings: pd.DataFrame, task: str, fraction: float) -> pd.Series:
@@ -48,6 +49,13 @@ def test_demo_shows_the_control_then_reuses_everything(
     assert (
         diagnostic["distill - self-distill low"] <= 0 <= diagnostic["distill - self-distill high"]
     )
+
+    for row in readme_findings():  # the README quotes exactly what this run found
+        found = _finding(findings, row["task"], float(row["fraction"]))
+        assert int(row["seeds"]) == found["seeds"]
+        for label in GAINS:
+            interval = (found[f"{label} {end}"] for end in ("mean", "low", "high"))
+            assert row[label] == shown(*interval), (row["task"], label)
 
     assert cli(args) == 0
     second = capsys.readouterr().out
