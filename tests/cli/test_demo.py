@@ -50,7 +50,9 @@ def test_demo_shows_the_control_then_reuses_everything(
         diagnostic["distill - self-distill low"] <= 0 <= diagnostic["distill - self-distill high"]
     )
 
-    for row in readme_findings():  # the README quotes exactly what this run found
+    quoted = readme_findings()
+    assert {row["task"] for row in quoted} == {"synth-diagnostic", "synth-prognostic"}
+    for row in quoted:  # the README quotes exactly what this run found
         found = _finding(findings, row["task"], float(row["fraction"]))
         assert int(row["seeds"]) == found["seeds"]
         for label in GAINS:
