@@ -23,3 +23,30 @@ def test_ci_runs_the_readme_commands_verbatim() -> None:
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     for command in _setup_commands():
         assert any(line.strip().startswith(command) for line in ci), command
+
+
+GAINS = ("distill - image", "self-distill - image", "distill - self-distill")
+MINUS = "\u2212"  # the README typesets minus signs
+
+
+def readme_findings() -> list[dict[str, str]]:
+    """The tour's findings table: one dict per row, keyed by its header, minus signs as '-'."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## A five-minute tour", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in section.splitlines() if line.startswith("|")]
+    header = [cell.strip().replace(MINUS, "-") for cell in lines[0].strip("|").split("|")]
+    return [
+        dict(
+            zip(
+                header,
+                (c.strip().replace(MINUS, "-") for c in line.strip("|").split("|")),
+                strict=True,
+            )
+        )
+        for line in lines[2:]
+    ]
+
+
+def shown(mean: float, low: float, high: float) -> str:
+    """A gain as the demo prints it and the README quotes it."""
+    return f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]"

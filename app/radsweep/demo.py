@@ -6,6 +6,13 @@ progress bar, not one per worker), the run keys of exactly this benchmark's runs
 other runs), the paired findings read off those runs (``radsweep.results.findings``, as the
 report's opening section), and a report redrawn only when the runs behind it changed. A second
 demo reuses the benchmark, every cache, every run and the report.
+
+Replication is built in: besides the default benchmark (generator seed 0) the demo draws
+``DRAWS - 1`` more benchmarks with other generator seeds (same sizes and knobs; their tasks are
+``synth-prognostic.draw1`` and so on) and runs the spec's prognostic comparison (the one the demo
+claims a gain on) at its smallest fraction on each. The findings pool the draws
+(``replicated_findings``): "the report helped" needs the control to exclude zero on every draw,
+and says on how many it did.
 """
 
 import hashlib
@@ -18,7 +25,7 @@ from radsweep.atomic import write_text_atomic
 from radsweep.errors import SweepError
 from radsweep.features.service import TaskProgress
 from radsweep.reports.build import make_report
-from radsweep.results.findings import Finding, paired_findings
+from radsweep.results.findings import Finding, paired_findings, replicated_findings
 from radsweep.results.frames import ResultFrames
 from radsweep.results.store import ResultsStore, default_store_path
 from radsweep.runs.config import RunConfig, run_key
@@ -28,17 +35,46 @@ from radsweep.sweeps.local import Counts, Interrupted, run_local
 from radsweep.sweeps.packaged import packaged_folder
 from radsweep.sweeps.queue import JobState, queue_path
 from radsweep.sweeps.spec import expand, load_spec, task_specs
+from radsweep.tasks.spec import TaskKind
 from radsweep.tasks.synthetic import SynthConfig, synthesize
 from radsweep.tracking.folders import sync_hint
 from radsweep.training import Method
 
 DEMO_SPEC = packaged_folder() / "demo.yaml"
 FINGERPRINT_FILE = "runs.json"  # beside report.html: the run keys it was drawn from
+DRAWS = 2  # benchmark draws (generator seeds 0 .. DRAWS - 1); docs/synthetic.md says why
 
 
-def demo_configs(settings: Settings) -> list[RunConfig]:
-    """The demo spec's configurations (the synthetic tasks must be built under DATA)."""
-    return expand(load_spec(DEMO_SPEC), task_specs(settings.data))
+def draw_suffix(draw: int) -> str:
+    """The task-name suffix of benchmark draw ``draw`` (none for the default benchmark)."""
+    return f".draw{draw}" if draw else ""
+
+
+def draw_directory(settings: Settings, draw: int) -> Path:
+    """Where draw ``draw`` is built: the default benchmark's folder, or one beside it."""
+    return (
+        settings.synthetic
+        if draw == 0
+        else settings.synthetic.with_name(f"{settings.synthetic.name}{draw_suffix(draw)}")
+    )
+
+
+def demo_configs(settings: Settings, draws: int = DRAWS) -> list[RunConfig]:
+    """The demo spec's configurations (the synthetic tasks must be built under DATA), then the
+    prognostic comparison at the spec's smallest fraction on every other benchmark draw."""
+    tasks = task_specs(settings.data)
+    configs = expand(load_spec(DEMO_SPEC), tasks)
+    smallest = min(config.fraction for config in configs)
+    replicated = [
+        config
+        for config in configs
+        if config.fraction == smallest and tasks[config.task].kind is TaskKind.PROGNOSTIC
+    ]
+    for draw in range(1, draws):
+        for config in replicated:
+            task = tasks[config.task + draw_suffix(draw)]
+            configs.append(config.model_copy(update={"task": task.name}).resolve(task))
+    return configs
 
 
 def extract_features(
@@ -87,8 +123,9 @@ def demo_frames(store: ResultsStore, keys: list[str]) -> ResultFrames:
 
 
 def findings(frames: ResultFrames) -> list[Finding]:
-    """The demo's paired findings: the same definition the report's opening section uses."""
-    return paired_findings(frames.seed_metrics)
+    """The demo's paired findings (the report's opening section's definition), each benchmark
+    draw of a task pooled into one finding with the draws as replicates."""
+    return replicated_findings(paired_findings(frames.seed_metrics))
 
 
 def report_is_current(out: Path, keys: list[str]) -> bool:
@@ -130,18 +167,21 @@ class DemoResult:
     trained: bool  # False: every run was already in the results store
 
 
-def _build(settings: Settings, samples: int, hooks: DemoHooks) -> None:
+def _build(settings: Settings, samples: int, draws: int, hooks: DemoHooks) -> None:
     done = 0
 
     def drawn(count: int) -> None:
         nonlocal done
         done += count
         if hooks.drawing is not None:
-            hooks.drawing(done, samples)
+            hooks.drawing(done, samples * draws)
 
-    benchmark = synthesize(SynthConfig(samples=samples), settings.synthetic, False, drawn)
-    verb = "reused" if benchmark.reused else "built"
-    hooks.note(f"{verb} synthetic benchmark ({samples} samples) in {settings.synthetic}")
+    for draw in range(draws):
+        config, where = SynthConfig(samples=samples, seed=draw), draw_directory(settings, draw)
+        benchmark = synthesize(config, where, False, drawn, suffix=draw_suffix(draw))
+        verb = "reused" if benchmark.reused else "built"
+        name = "synthetic benchmark" if draw == 0 else f"benchmark draw {draw}"
+        hooks.note(f"{verb} {name} ({samples} samples) in {where}")
 
 
 def _train(configs: list[RunConfig], settings: Settings, workers: int, hooks: DemoHooks) -> None:
@@ -187,10 +227,12 @@ def run_demo(
     workers: int = 2,
     out: Path | None = None,
     hooks: DemoHooks = DemoHooks(),
+    draws: int = DRAWS,
 ) -> DemoResult:
-    """Build the benchmark, extract its features, train the demo sweep, draw the report."""
-    _build(settings, samples, hooks)
-    configs = demo_configs(settings)
+    """Build the benchmark draws, extract their features, train the demo sweep (and the
+    comparison on every other draw), draw the report."""
+    _build(settings, samples, draws, hooks)
+    configs = demo_configs(settings, draws)
     cache_keys = extract_features(configs, settings, RunHooks(extraction=hooks.extraction))
     keys = run_keys(configs, cache_keys, settings)
     store_path = default_store_path(settings)

@@ -83,3 +83,20 @@ def test_the_section_reads_the_same_findings_as_the_library(tmp_path: Path) -> N
 def test_without_all_four_arms_the_section_says_what_is_missing() -> None:
     section = findings_section(pd.DataFrame())
     assert section.figure is None and section.missing
+
+
+def test_the_section_says_how_far_each_control_resolves_and_where_it_scored(
+    tmp_path: Path,
+) -> None:
+    store = ResultsStore(tmp_path / "results.sqlite")
+    sweep.full_sweep(store)
+    seeds = store.seed_metrics()
+    section = findings_section(seeds)
+    found = paired_findings(seeds)
+    assert list(section.data["distill - self-distill resolvable"]) == [
+        finding.control_gain.half_width for finding in found
+    ]
+    assert section.table is not None and "control resolves" in section.table
+    assert "Scored on held-out rows" in section.caption
+    old = findings_section(seeds.drop(columns="scoring"))
+    assert "validation rows that also chose the teacher's epoch" in old.caption

@@ -31,9 +31,13 @@ def test_distillation_keeps_its_temperature_and_weight() -> None:
 def test_text_only_runs_need_no_backbone() -> None:
     resolved = RunConfig(task="readmission", method="text", fraction=0.05).resolve(READMISSION)
     assert resolved.backbone is None and resolved.text_encoder == "biovil-t"
+    assert resolved.lr == 1e-4  # the report's attention pool, at its lr
     probe = RunConfig(task="readmission", method="text", fraction=0.05, head="mean-lp")
-    assert probe.resolve(READMISSION) == resolved  # the report's attention pool, at its lr
-    assert resolved.lr == 1e-4
+    linear = probe.resolve(READMISSION)  # a linear text probe, at the probes' lr
+    assert linear.head == "mean-lp" and linear.lr == 1e-3
+    assert run_key(linear, ["a"]) != run_key(resolved, ["a"])
+    with pytest.raises(ValidationError, match="text-only model takes head"):
+        RunConfig(task="readmission", method="text", fraction=0.05, head="cls-lp")
     with pytest.raises(ValidationError, match="needs a backbone"):
         RunConfig(task="readmission", method="image", fraction=0.05)
 
@@ -74,17 +78,31 @@ STORED_KEYS = {
     ("attention", "text"): "0a5d092914f2d4781eec53a956843485",
     ("mean-lp", "image"): "871fed72e8d0b7777813e0b9bb0b1844",
     ("mean-lp", "distill"): "3d9ebd011db73ad7d127d2289be90afc",
-    ("mean-lp", "text"): "0a5d092914f2d4781eec53a956843485",  # text-only runs ignore the head
     ("cls-lp", "image"): "70421cc3db26c792c614d70dd171c375",
     ("cls-lp", "distill"): "c0c2df7de19d83ae04898ad06abdc7f7",
-    ("cls-lp", "text"): "0a5d092914f2d4781eec53a956843485",
 }
 
 
 @pytest.mark.parametrize(("head", "method"), sorted(STORED_KEYS))
 def test_run_keys_of_stored_results_do_not_change(head: str, method: str) -> None:
     config = RunConfig(
-        task="readmission", backbone="rad-dino", method=method, head=head, fraction=0.05
+        task="readmission",
+        backbone="rad-dino",
+        method=method,
+        head=head,
+        fraction=0.05,
+        scoring="validation",  # every run stored before held-out scoring was scored this way
     )
     resolved = config.resolve(READMISSION)
     assert run_key(resolved, ["cache-a", "cache-b"]) == STORED_KEYS[head, method]
+    stored = RunConfig.from_stored(resolved.canonical())
+    assert stored == resolved and stored.scoring == "validation"
+    held_out = resolved.model_copy(update={"scoring": "held-out"})
+    assert run_key(held_out, ["cache-a", "cache-b"]) != STORED_KEYS[head, method]
+    assert RunConfig.from_stored(held_out.canonical()) == held_out
+
+
+def test_new_runs_are_scored_on_held_out_rows() -> None:
+    config = RunConfig(task="readmission", backbone="c2l", fraction=0.05)
+    assert config.scoring == "held-out"
+    assert '"scoring":"held-out"' in config.resolve(READMISSION).canonical()

@@ -1,10 +1,12 @@
 """The verdict's rules on constructed numbers: each threshold, and which rule outranks which."""
 
 import math
+from dataclasses import replace
 
 from radsweep.results.findings import Finding
 from radsweep.screen.verdict import Headroom, Modalities, Thresholds, Verdict, judge
 from radsweep.stats import Interval
+from radsweep.tasks.spec import TaskKind
 
 
 def gain(mean: float, half: float = 0.01, n: int = 5) -> Interval:
@@ -32,7 +34,8 @@ def finding(fraction: float, distill: Interval, control: Interval) -> Finding:
     )
 
 
-NO_GAIN = gain(0.0, 0.02)
+NO_GAIN = gain(0.0, 0.005)  # resolved: a gain of one AUC point would have shown
+WIDE = gain(0.004, 0.02)  # not resolved: could detect only gains >= 0.02
 HELPED = gain(0.04, 0.01)
 
 
@@ -148,3 +151,35 @@ def test_a_joint_probe_behind_the_image_probe_carries_little() -> None:
 def test_without_probes_only_the_measured_gains_decide() -> None:
     assert judge(None, [], []).verdict is Verdict.LITTLE
     assert judge(None, [Headroom(0.1, gain(0.05))], []).verdict is Verdict.ADDS
+
+
+def test_a_decisive_report_on_a_prognostic_task_predicts_the_outcome() -> None:
+    numbers = (modalities(text=0.909, image=0.80), [], [finding(0.05, NO_GAIN, NO_GAIN)])
+    judged = judge(*numbers, kind=TaskKind.PROGNOSTIC)
+    assert judged.verdict is Verdict.PREDICTS
+    assert judged.verdict.value == "the report strongly predicts the outcome"
+    assert "unlikely to help" in judged.advice
+    assert judge(*numbers, kind=TaskKind.DIAGNOSTIC).verdict is Verdict.DETERMINES
+
+
+def test_a_control_the_seeds_cannot_resolve_is_inconclusive_not_little() -> None:
+    judged = judge(modalities(0.7, 0.7), [], [finding(0.05, NO_GAIN, WIDE)])
+    assert judged.verdict is Verdict.INCONCLUSIVE
+    assert "could detect only gains >= 0.020" in judged.notes[0]
+    assert "run more seeds (about 20 for 0.01)" in judged.notes[0]
+
+
+def test_image_arms_near_chance_make_the_verdict_inconclusive() -> None:
+    chance = replace(finding(0.05, NO_GAIN, NO_GAIN), image=0.52)
+    judged = judge(modalities(0.7, 0.7), [], [chance])
+    assert judged.verdict is Verdict.INCONCLUSIVE
+    assert "image-only AUC 0.520 at fraction 0.05 is near chance" in judged.notes[0]
+
+
+def test_a_gain_that_does_not_replicate_across_draws_did_not_help() -> None:
+    replicated = replace(finding(0.05, gain(0.05), HELPED), replicates=(HELPED, HELPED))
+    assert judge(modalities(0.7, 0.7), [], [replicated]).verdict is Verdict.ADDS
+    partly = replace(replicated, replicates=(HELPED, NO_GAIN))
+    judged = judge(modalities(0.7, 0.7), [], [partly])
+    assert judged.verdict is Verdict.INCONCLUSIVE
+    assert "excluded 0 on 1 of 2 benchmark draws" in judged.notes[0]

@@ -121,3 +121,29 @@ def test_the_package_docstring_example_runs() -> None:
     held_out = namespace["held_out"]
     assert held_out.probabilities.shape == (3, 200, 2)  # type: ignore[attr-defined]
     assert held_out.accuracy is not None  # type: ignore[attr-defined]
+
+
+def test_with_test_rows_the_curves_are_scored_where_nothing_was_selected() -> None:
+    data = token_features(samples=240, views=1)
+    splits = [
+        SeedSplit(s.seed, s.train, s.validation[:30], s.validation[30:])
+        for s in seed_splits(data.samples, [0, 1], train=[100, 100], validation=60)
+    ]
+    config = CONFIG.model_copy(update={"method": Method.DISTILL})
+    result = fit(data, splits, config, device="cpu")
+    assert result.predictor is not None and result.selection is not None
+    assert result.teacher is not None and result.teacher.selected is not None
+    assert result.validation_sizes == (30, 30)
+    for index, split in enumerate(splits):
+        assert split.test is not None
+        scored = result.predictor.evaluate(data.labels[split.test], image=data.image[:, split.test])
+        assert scored.auc[index] == pytest.approx(result.model.final_auc[index], abs=1e-5)
+        chosen = result.selection.auc[index]
+        assert result.model.selected is not None
+        assert result.model.selected[index] == int(np.nanargmax(chosen))
+    assert not np.allclose(result.selection.auc, result.model.auc)
+    with pytest.raises(TrainingError, match="every seed has test rows"):
+        fit(data, [splits[0], replace(splits[1], test=None)], CONFIG, device="cpu")
+    overlapping = replace(splits[0], test=splits[0].validation)
+    with pytest.raises(TrainingError, match="validation and test rows overlap"):
+        fit(data, [overlapping], CONFIG, device="cpu")

@@ -106,11 +106,12 @@ def demo(
 
     Builds the benchmark under DATA/synthetic, extracts features with two light encoders (8x8
     pixel patches; the report as all-MiniLM-L6-v2 sentence embeddings, no download), runs the
-    demo sweep (sweeps/demo.yaml: image-only, self-distillation and distillation at two training
-    sizes, 5 seeds) through the local queue with W&B offline, then draws the report and prints
-    the paired findings: per task and fraction, distillation and self-distillation against
-    image-only and against each other, seed by seed, with a verdict. A second run reuses every
-    cache, run and figure.
+    demo sweep (sweeps/demo.yaml: image-only, self-distillation and distillation at fraction
+    0.1, 10 seeds, scored on held-out rows) through the local queue with W&B offline, repeats the
+    prognostic comparison on a second benchmark draw, then draws the report and prints the paired
+    findings: per task, distillation and self-distillation against image-only and against each
+    other, seed by seed, with a verdict that says what the seeds resolve and on how many draws it
+    replicated. A second run reuses every cache, run and figure.
     """
     from radsweep.demo import run_demo
 

@@ -1,10 +1,11 @@
 """The report's opening section: did the report help? Paired gains per task and fraction.
 
 Every number comes from ``radsweep.results.findings.paired_findings``, the one definition the
-demo's terminal table and ``radsweep screen`` read too. The forest plot shows, per backbone, task
-and fraction, the three paired comparisons: each seed's difference as a dot, the mean as a
-diamond and its t-interval as a bar. An arm's own unpaired interval can overlap another's while
-the paired difference is clearly above zero, because a seed fixes the subset and the
+demo's terminal table and ``radsweep screen`` read too; benchmark draws of one task
+(``NAME.drawK``) are pooled into one finding with the draws as replicates. The forest plot shows,
+per backbone, task and fraction, the three paired comparisons: each seed's difference as a dot, the
+mean as a diamond and its t-interval as a bar. An arm's own unpaired interval can overlap another's
+while the paired difference is clearly above zero, because a seed fixes the subset and the
 initialisation that both arms share; the paired plot is the one that answers the question.
 """
 
@@ -15,7 +16,13 @@ from matplotlib.figure import Figure
 
 from radsweep.reports.section import MAX_WIDTH, Section, empty
 from radsweep.reports.style import OKABE_ITO, backbone_label, task_title
-from radsweep.results.findings import COMPARISONS, LEVEL, Finding, paired_findings
+from radsweep.results.findings import (
+    COMPARISONS,
+    LEVEL,
+    Finding,
+    paired_findings,
+    replicated_findings,
+)
 
 NAME = "findings"
 TITLE = "Did the report help? Paired findings"
@@ -53,6 +60,7 @@ def findings_table(found: list[Finding]) -> pd.DataFrame:
             row[f"{gain.label} mean"] = interval.mean
             row[f"{gain.label} low"] = interval.low
             row[f"{gain.label} high"] = interval.high
+            row[f"{gain.label} resolvable"] = gain.resolvable
         row["verdict"] = finding.verdict
         rows.append(row)
     return pd.DataFrame(rows)
@@ -66,6 +74,7 @@ def _shown_table(found: list[Finding]) -> pd.DataFrame:
             "backbone": backbone_label(finding.backbone),
             "task": task_title(finding.task),
             "fraction": f"{finding.fraction:g}",
+            "seeds": str(finding.control_gain.n),
             "image only": f"{finding.image:.3f}",
             "teacher": f"{finding.teacher:.3f}",
             "self-distill": f"{finding.self_distill:.3f}",
@@ -74,6 +83,8 @@ def _shown_table(found: list[Finding]) -> pd.DataFrame:
         for gain in finding.gains:
             interval = gain.interval
             row[gain.label] = _interval_text(interval.mean, interval.low, interval.high)
+        control = finding.gains[-1]
+        row["control resolves"] = f">= {control.resolvable:.3f}" if control.interval.n > 1 else ""
         row["verdict"] = finding.verdict
         rows.append(row)
     return pd.DataFrame(rows)
@@ -114,10 +125,23 @@ def forest_figure(found: list[Finding]) -> Figure:
     for column, ax in enumerate(axes):
         _forest_panel(ax, found, column, labels)
     figure.suptitle(
-        f"Paired gains in final-epoch validation AUC: dots are seeds, diamonds means, "
+        f"Paired gains in final-epoch AUC: dots are seeds, diamonds means, "
         f"bars {LEVEL:.0%} t-intervals"
     )
     return figure
+
+
+def scoring_note(seed_metrics: pd.DataFrame) -> str:
+    """Which rows the numbers were scored on (runs stored before held-out scoring: validation)."""
+    used = set(seed_metrics["scoring"].fillna("validation")) if "scoring" in seed_metrics else set()
+    notes = {
+        "held-out": "held-out rows: each seed's test split, which selected nothing (the "
+        "teacher's epoch was chosen on the other half of its evaluation rows)",
+        "validation": "validation rows that also chose the teacher's epoch (not held out)",
+    }
+    if not used:
+        used = {"validation"}
+    return "Scored on " + "; and on ".join(notes.get(kind, kind) for kind in sorted(used)) + "."
 
 
 def findings_section(seed_metrics: pd.DataFrame) -> Section:
@@ -128,9 +152,10 @@ def findings_section(seed_metrics: pd.DataFrame) -> Section:
         "seed by seed (a seed fixes the training subset and the initialisation for every arm). "
         "distill - self-distill is the control: only a gain there is the report's content rather "
         f"than soft targets alone. Intervals are {LEVEL:.0%} Student-t intervals of the paired "
-        "differences."
+        "differences; 'control resolves' is their half-width, the smallest gain these seeds "
+        "could tell from zero. " + scoring_note(seed_metrics)
     )
-    found = paired_findings(seed_metrics) if not seed_metrics.empty else []
+    found = replicated_findings(paired_findings(seed_metrics)) if not seed_metrics.empty else []
     if not found:
         why = "no grid point has image-only, distillation (with its teacher) and self-distillation"
         return empty(NAME, TITLE, caption, why)

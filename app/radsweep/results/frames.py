@@ -11,6 +11,12 @@ import pandas as pd
 from radsweep.results.store import ResultsStore
 
 
+def labelled_scoring(frame: pd.DataFrame) -> pd.DataFrame:
+    """Runs stored before held-out scoring have no ``scoring``: they are validation-scored."""
+    column = frame["scoring"] if "scoring" in frame else pd.Series(None, index=frame.index)
+    return frame.assign(scoring=column.fillna("validation").astype(str))
+
+
 @dataclass(frozen=True)
 class ResultFrames:
     """``runs`` (one row per run), ``seed_metrics`` (per run, stage, seed, with the config
@@ -24,7 +30,8 @@ class ResultFrames:
     @classmethod
     def from_store(cls, store: ResultsStore) -> "ResultFrames":
         source = f"results store {store.path}"
-        return cls(store.runs(), store.seed_metrics(), store.curves(), source)
+        runs, seeds = (labelled_scoring(frame) for frame in (store.runs(), store.seed_metrics()))
+        return cls(runs, seeds, store.curves(), source)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by the file names exports use."""

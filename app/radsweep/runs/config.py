@@ -4,6 +4,11 @@ A run trains every seed of one (task, backbone, method, head, fraction, τ, λ, 
 vectorized pass. Unset values (τ, epochs, learning rate) take the task's or the paper's defaults
 when the run is resolved against its task; the resolved config, plus the feature-cache keys it
 read, hashes to the run key that makes results idempotent.
+
+``scoring`` says which rows the run's numbers come from: ``held-out`` (the default) scores a test
+split that selected nothing, ``validation`` the rows that also chose the teacher's epoch. The
+canonical form leaves ``validation`` out, so runs stored before the field existed keep their keys
+and read back (``from_stored``) as what they are: validation-scored.
 """
 
 import hashlib
@@ -13,7 +18,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from radsweep.tasks.spec import TaskSpec
+from radsweep.tasks.splits import Scoring
 from radsweep.training.config import HeadKind, HeadName, Method, TrainConfig
+from radsweep.training.registry import check_text_head
 
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 DEFAULT_TEXT_ENCODER = "biovil-t"  # the paper's BioViL-T BERT
@@ -47,6 +54,16 @@ class RunConfig(BaseModel):
     text_weights: str | None = None
     max_length: Annotated[int | None, Field(gt=0)] = None
     tiny: bool = False
+    scoring: Scoring = Scoring.HELD_OUT
+
+    @classmethod
+    def from_stored(cls, data: str | dict) -> "RunConfig":
+        """A config read back from a store, a queue or W&B: one written without ``scoring``
+        (before held-out scoring, or canonical text of a validation-scored run) is
+        validation-scored."""
+        values = json.loads(data) if isinstance(data, str) else dict(data)
+        values.setdefault("scoring", Scoring.VALIDATION.value)
+        return cls.model_validate(values)
 
     @field_validator("seeds")
     @classmethod
@@ -67,6 +84,12 @@ class RunConfig(BaseModel):
     def _needs_text_encoder(self) -> "RunConfig":
         if self.method.needs_text and self.text_encoder is None:
             raise ValueError(f"method {self.method.value} needs a text encoder")
+        return self
+
+    @model_validator(mode="after")
+    def _text_head(self) -> "RunConfig":
+        if self.method is Method.TEXT:
+            check_text_head(self.head)
         return self
 
     def resolve(self, task: TaskSpec) -> "RunConfig":
@@ -90,7 +113,7 @@ class RunConfig(BaseModel):
                 "views": self.views if image else 0,
                 "view_seed": self.view_seed if image and self.views else 0,
                 "pool": self.pool if image else 1,
-                "head": self.head if image else HeadKind.ATTENTION,
+                "head": self.head,
                 "text_encoder": self.text_encoder if text else None,
                 "text_weights": self.text_weights if text else None,
                 "max_length": self.max_length if text else None,
@@ -109,8 +132,14 @@ class RunConfig(BaseModel):
         )
 
     def canonical(self) -> str:
-        """Sorted-key JSON of every field: the same configuration always gives the same text."""
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """Sorted-key JSON of every field: the same configuration always gives the same text.
+
+        ``scoring`` is left out when it is ``validation``: those are the runs (and run keys)
+        written before the field existed."""
+        values = self.model_dump(mode="json")
+        if self.scoring is Scoring.VALIDATION:
+            del values["scoring"]
+        return json.dumps(values, sort_keys=True, separators=(",", ":"))
 
 
 CONFIG_COLUMNS = tuple(RunConfig.model_fields)

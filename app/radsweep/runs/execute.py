@@ -190,7 +190,12 @@ def training_inputs(prepared: PreparedRun) -> tuple[TrainingData, TaskRows]:
             usable &= features.valid
     config = prepared.config
     rows = task_rows(
-        prepared.manifest, config.seeds, config.fraction, list(reference.sample_ids), usable
+        prepared.manifest,
+        config.seeds,
+        config.fraction,
+        list(reference.sample_ids),
+        usable,
+        config.scoring,
     )
     data = TrainingData(
         labels=rows.labels,

@@ -26,8 +26,10 @@ METHODS = ("image", "distill", "self-distill")
 
 _PURPOSE = {
     Verdict.DETERMINES: "confirm that distillation gains no more than self-distillation",
+    Verdict.PREDICTS: "confirm that distillation gains no more than self-distillation",
     Verdict.ADDS: "find where, and with which τ and λ, distillation beats self-distillation",
     Verdict.LITTLE: "confirm that the report adds nothing at any training size",
+    Verdict.INCONCLUSIVE: "resolve the control: more seeds and training sizes",
 }
 
 

@@ -48,14 +48,15 @@ def _check_finite(features: np.ndarray, what: str) -> None:
 def probe_aucs(
     features: np.ndarray, labels: np.ndarray, splits: list[SeedSplit], classes: int
 ) -> np.ndarray:
-    """Validation AUC per seed of a logistic regression fitted on the seed's training rows."""
+    """Scored-rows AUC per seed of a logistic regression fitted on the seed's training rows."""
     aucs = []
     for split in splits:
         model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=MAX_ITERATIONS))
         model.fit(features[split.train], labels[split.train])
-        probabilities = np.zeros((len(split.validation), classes))
-        probabilities[:, model.classes_] = model.predict_proba(features[split.validation])
-        aucs.append(auc(labels[split.validation], probabilities, classes))
+        scored = split.scored  # the held-out rows when the run scores there
+        probabilities = np.zeros((len(scored), classes))
+        probabilities[:, model.classes_] = model.predict_proba(features[scored])
+        aucs.append(auc(labels[scored], probabilities, classes))
     return np.asarray(aucs)
 
 

@@ -146,7 +146,8 @@ def _limits(screen: Screen) -> tuple[str, ...]:
         f"{screen.modalities.train} (probes, full pool)"
         + (f"; {trained}" if trained else "")
         + f"; {screen.modalities.validation} validation samples per seed; "
-        "AUC is the final-epoch validation AUC (the task has no separate test set)",
+        "AUC is the final-epoch AUC on each seed's held-out test split (the teacher's epoch "
+        "is chosen on the other half of its evaluation rows)",
         f"one image backbone ({options.backbone}) and one text encoder ({options.text_encoder}):"
         " the paper found the gain from distillation differs between backbones",
         "the modality probes are linear: an attention head may find more in either",
@@ -216,7 +217,7 @@ def run_screen(
         headroom=tuple(headroom),
         findings=tuple(findings),
         sizes=tuple(_sizes(runs, rows)),
-        judgement=judge(measured, headroom, findings),
+        judgement=judge(measured, headroom, findings, kind=task.kind),
         seconds=time.perf_counter() - started,
         cpu_seconds=cpu_seconds() - cpu,
     )

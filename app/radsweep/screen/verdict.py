@@ -13,10 +13,17 @@ The paper found that whether reports help depends on how the report relates to t
 
 Each rule below is one of those observations turned into a threshold: the report determines the
 label when text-only is near perfect and well ahead of image-only (and distillation did not beat
-self-distillation); it adds information the image lacks when reading it beats not reading it (the
+self-distillation) on a task whose label is read off the report; on a task declared prognostic the
+same numbers mean the report strongly predicts the outcome (the advice is the same, the cause is
+not); it adds information the image lacks when reading it beats not reading it (the
 image + report probe over the image probe on the full pool, the attention teacher over image-only
 at a small fraction, or distillation over self-distillation); otherwise it carries little.
-``judge`` applies them to measured numbers only, so the logic is testable on constructed ones.
+A verdict that rests on the control is **inconclusive** when the seeds cannot carry it: when
+image-only is near chance (nothing for the teacher to improve on) or the control's interval
+contains zero and is wider than the smallest gain worth acting on (the rules of
+``radsweep.results.findings``); the verdict then names the number that made it so and what to
+change. ``judge`` applies them to measured numbers only, so the logic is testable on constructed
+ones.
 """
 
 from dataclasses import dataclass
@@ -24,22 +31,31 @@ from enum import StrEnum
 
 from radsweep.results.findings import Finding
 from radsweep.stats import Interval
+from radsweep.tasks.spec import TaskKind
 
 
 class Verdict(StrEnum):
     """The three answers the screen gives."""
 
     DETERMINES = "the report determines the label"
+    PREDICTS = "the report strongly predicts the outcome"
     ADDS = "the report adds information the image lacks"
     LITTLE = "the report carries little"
+    INCONCLUSIVE = "inconclusive"
 
 
 ADVICE = {
     Verdict.DETERMINES: (
         "distillation is unlikely to help; prefer image backbones pre-trained with text"
     ),
+    Verdict.PREDICTS: (
+        "distillation is unlikely to help: privileged information this predictive does not "
+        "distil well (the paper's Figures 3c and 7); a text-only model, where reports exist at "
+        "prediction time, or image backbones pre-trained with text"
+    ),
     Verdict.ADDS: "distillation likely helps at small training sizes",
     Verdict.LITTLE: "skip the report: the image carries what the report says about the label",
+    Verdict.INCONCLUSIVE: "the runs cannot carry a verdict: the note says what to change",
 }
 
 
@@ -52,12 +68,16 @@ class Thresholds:
     ``determines_margin``: how far text-only must lead image-only too (16 points on MIMIC
     5x1200; at most 2.5 points ahead, or behind, on every other task of the paper).
     ``min_gain``: the smallest paired gain worth acting on, one AUC point; a gain must also have
-    its whole 95 % t-interval above zero.
+    its whole 95 % t-interval above zero (on every benchmark draw that was run). A control whose
+    interval contains zero and is wider than this is not resolved.
+    ``near_chance``: image-only AUC below which the control cannot be read (no signal to distil
+    into).
     """
 
     determines_auc: float = 0.90
     determines_margin: float = 0.05
     min_gain: float = 0.01
+    near_chance: float = 0.55
 
 
 @dataclass(frozen=True)
@@ -117,8 +137,48 @@ def _interval(gain: Interval) -> str:
 
 
 def distillation_helped(finding: Finding, thresholds: Thresholds) -> bool:
-    """Distillation beat both image-only and self-distillation (the control), paired by seed."""
-    return _significant(finding.control_gain, thresholds) and finding.distill_gain.low > 0
+    """Distillation beat both image-only and self-distillation (the control), paired by seed,
+    on every benchmark draw the finding pools."""
+    held, draws = finding.replicated
+    return (
+        _significant(finding.control_gain, thresholds)
+        and finding.distill_gain.low > 0
+        and held == draws
+    )
+
+
+def unreadable(findings: list[Finding], thresholds: Thresholds) -> str | None:
+    """Why the control cannot carry a verdict, with what to change; None when it can."""
+    for finding in findings:
+        where = f"at fraction {finding.fraction:g}"
+        if finding.image < thresholds.near_chance:
+            return (
+                f"image-only AUC {finding.image:.3f} {where} is near chance: use a larger "
+                "training fraction or another image backbone"
+            )
+    for finding in findings:
+        control = finding.control_gain
+        unresolved = control.n >= 2 and control.low <= 0 <= control.high
+        if unresolved and control.half_width > max(thresholds.min_gain, abs(control.mean)):
+            return (
+                f"the control at fraction {finding.fraction:g} is not resolved: "
+                f"{_interval(control)} with {control.n} seeds could detect only gains >= "
+                f"{control.half_width:.3f}; run more seeds (about "
+                f"{_seeds_for(control, thresholds.min_gain)} for {thresholds.min_gain:.2f})"
+            )
+        held, draws = finding.replicated
+        if draws and 0 < held < draws:
+            return (
+                f"the control at fraction {finding.fraction:g} excluded 0 on {held} of {draws} "
+                "benchmark draws: run more seeds per draw"
+            )
+    return None
+
+
+def _seeds_for(control: Interval, effect: float) -> int:
+    """Seeds whose interval half-width would reach ``effect`` at the observed spread (the
+    half-width shrinks as 1/sqrt(n); the t quantile's own change is ignored)."""
+    return max(control.n, int(control.n * (control.half_width / effect) ** 2 + 0.999))
 
 
 def _determines(modalities: Modalities, thresholds: Thresholds) -> list[Evidence]:
@@ -200,11 +260,15 @@ def judge(
     headroom: list[Headroom],
     findings: list[Finding],
     thresholds: Thresholds = Thresholds(),
+    kind: TaskKind | None = None,
 ) -> Judgement:
     """The verdict from the screen's numbers; every rule's evidence is returned with it.
 
     A measured gain outranks the a-priori rule: a report that looks decisive but whose
-    distillation beat self-distillation is judged on that gain.
+    distillation beat self-distillation is judged on that gain. ``kind`` is the task's declared
+    kind: a decisive report on a prognostic task predicts the outcome, it does not determine a
+    label read off it. Where neither a gain nor the a-priori rule decides, a control the seeds
+    cannot read makes the verdict inconclusive rather than "little".
     """
     determines = _determines(modalities, thresholds) if modalities else []
     added = _added(modalities, thresholds) if modalities else []
@@ -214,7 +278,8 @@ def judge(
     decisive = bool(determines) and all(rule.crossed for rule in determines)
     helped = any(rule.crossed for rule in control)
     if decisive and not helped:
-        return Judgement(Verdict.DETERMINES, ADVICE[Verdict.DETERMINES], evidence)
+        verdict = Verdict.PREDICTS if kind is TaskKind.PROGNOSTIC else Verdict.DETERMINES
+        return Judgement(verdict, ADVICE[verdict], evidence)
     if helped or any(rule.crossed for rule in ahead):
         notes = [_where(findings, ahead, thresholds)]
         if decisive:
@@ -223,4 +288,7 @@ def judge(
                 "here it helped all the same"
             )
         return Judgement(Verdict.ADDS, ADVICE[Verdict.ADDS], evidence, tuple(notes))
+    why = unreadable(findings, thresholds)
+    if why is not None:
+        return Judgement(Verdict.INCONCLUSIVE, ADVICE[Verdict.INCONCLUSIVE], evidence, (why,))
     return Judgement(Verdict.LITTLE, ADVICE[Verdict.LITTLE], evidence)

@@ -248,7 +248,7 @@ class JobQueue:
                 " WHERE id = ?",
                 (worker, now + lease, now, run, " ".join(abandoned) or None, row[0]),
             )
-        config = RunConfig.model_validate_json(row[2])
+        config = RunConfig.from_stored(row[2])
         return Job(row[0], row[1], config, row[3] + 1, run, abandoned)
 
     def heartbeat(self, job: int, worker: str, lease: float = DEFAULT_LEASE_SECONDS) -> bool:
@@ -378,7 +378,7 @@ class JobQueue:
             " LIMIT ?",
             (spec, limit),
         ).fetchall()
-        return [Failure(RunConfig.model_validate_json(config), error) for config, error in rows]
+        return [Failure(RunConfig.from_stored(config), error) for config, error in rows]
 
     def _update(self, query: str, values: tuple[object, ...]) -> bool:
         return self._count(query, values) > 0

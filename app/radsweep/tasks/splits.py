@@ -6,6 +6,10 @@ so a split is identical on every machine and for any row order of the manifest.
 * Validation (random policy): patients are grouped into strata by their majority label; within
   each stratum they are taken in hash order until the stratum's validation share is reached, so no
   patient is on both sides and every class keeps its proportion.
+* Held-out scoring: each seed's evaluation rows (the random validation set, or a fixed task's
+  eval pool) are divided once more by patient, stratified the same way, into a *selection* half
+  (what anything chosen on validation sees: the teacher's epoch) and a *test* half (what the
+  reported numbers are computed on, and nothing was chosen on).
 * Training subsets: the training pool is laid out once per seed in a stratified order (sample r of
   a class with n_c samples sits at (r + 1/2) / n_c, ties broken by hash), and the subset at a
   fraction is a prefix of it. Prefixes are nested by construction and hold each class within one
@@ -15,6 +19,7 @@ so a split is identical on every machine and for any row order of the manifest.
 import hashlib
 import math
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Required, TypedDict
 
 import numpy as np
@@ -25,6 +30,20 @@ from radsweep.tasks.manifest import Manifest
 from radsweep.tasks.spec import FixedPoolSplit, RandomSplit, TaskSpec
 
 _SPLIT_COLUMNS = ("sample_id", "label", "patient_id")
+TEST_SHARE = 0.5  # of each seed's evaluation patients: the rows that score, and select nothing
+
+
+class Scoring(StrEnum):
+    """Which rows a run's reported numbers come from.
+
+    ``held-out``: a test split that selected nothing (model selection reads the other half of
+    the evaluation rows). ``validation``: the evaluation rows that also selected the teacher's
+    epoch (how runs were scored before held-out scoring existed; stored runs without the field
+    are these).
+    """
+
+    HELD_OUT = "held-out"
+    VALIDATION = "validation"
 
 
 def keyed_uniform(namespace: str, ids: pd.Series) -> np.ndarray:
@@ -69,6 +88,19 @@ class Split:
     labels: pd.Series
     validation: np.ndarray
     training_order: np.ndarray
+    test: np.ndarray  # the held-out half of ``validation``, patient-grouped and stratified
+
+    @property
+    def selection(self) -> np.ndarray:
+        """The evaluation rows that model selection may read under held-out scoring."""
+        return np.setdiff1d(self.validation, self.test)
+
+    def evaluation(self, scoring: Scoring) -> tuple[np.ndarray, np.ndarray | None]:
+        """(selection rows, scoring rows or None): the scoring rows are ``test`` under
+        held-out scoring; under validation scoring the one validation set does both."""
+        if scoring is Scoring.HELD_OUT:
+            return self.selection, self.test
+        return self.validation, None
 
     def training_size(self, fraction: float) -> int:
         """Samples at ``fraction``: of the task's reference count, or of the training pool."""
@@ -161,12 +193,15 @@ def split_frame(frame: pd.DataFrame, task: TaskSpec, seed: int) -> Split:
             f"({len(frame)} samples)",
             hint="add samples (and patients) to the manifest",
         )
+    evaluation = frame[is_validation]
+    tested = _validation_patients(evaluation, TEST_SHARE, namespace + "\x1ftest")
     return Split(
         task=task,
         seed=seed,
         labels=frame.set_index("sample_id")["label"],
-        validation=np.sort(frame["sample_id"].to_numpy()[is_validation]),
+        validation=np.sort(evaluation["sample_id"].to_numpy()),
         training_order=_stratified_order(frame[~is_validation], namespace + "\x1ftrain"),
+        test=np.sort(evaluation["sample_id"].to_numpy()[evaluation["patient_id"].isin(tested)]),
     )
 
 

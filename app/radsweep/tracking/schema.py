@@ -100,7 +100,7 @@ def config_from_wandb(config: dict[str, Any]) -> RunConfig | None:
     resolved = config.get(RESOLVED)
     if not isinstance(resolved, dict) or "task" not in resolved or not config.get(RUN_KEY):
         return None
-    return RunConfig.model_validate(resolved)
+    return RunConfig.from_stored(resolved)
 
 
 def epoch_row(

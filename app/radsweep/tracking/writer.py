@@ -47,7 +47,7 @@ def stored_run(store: ResultsStore, key: str, baseline_key: str | None) -> Store
     meta = json.loads(run["meta"])
     return StoredRun(
         key=key,
-        config=RunConfig.model_validate_json(run["config"]),
+        config=RunConfig.from_stored(run["config"]),
         cache_keys=tuple(json.loads(run["cache_keys"])),
         curves=store.curves(key),
         seeds=seeds,

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from radsweep.training.registry import PAPER_HEAD, HeadKind, HeadName, head_spec
+from radsweep.training.registry import HeadKind, HeadName, head_spec
 
 __all__ = ["HeadKind", "HeadName", "Method", "TrainConfig"]
 
@@ -73,8 +73,7 @@ class TrainConfig(BaseModel):
     def learning_rate(self) -> float:
         if self.lr is not None:
             return self.lr
-        # A text-only model has no image head: it trains the report's attention pool.
-        return head_spec(self.head if self.method.needs_image else PAPER_HEAD).learning_rate
+        return head_spec(self.head).learning_rate
 
     def teacher_config(self) -> "TrainConfig":
         """The first stage of a distillation run: a report-aware or an image-only teacher."""

@@ -227,6 +227,7 @@ class _Stage:
     model: nn.Module
     curves: Curves
     best_state: dict[str, torch.Tensor] | None
+    selection: Curves | None = None  # the validation curves, when ``curves`` are test curves
 
 
 class StageTrainer:
@@ -305,12 +306,13 @@ class StageTrainer:
 
     def train(self, keep_best: bool, progress: Progress | None, stage: str) -> _Stage:
         """All epochs, validating on schedule (NaN metrics between); optionally keep each
-        seed's best-AUC parameters among the validated epochs."""
-        rows = [self.validation_rows(split) for split in self.splits]
-        validation, valid = _padded(rows, self.device)
-        validation_labels = self.features.labels[validation]
+        seed's best-AUC parameters among the validated epochs. Seeds with test rows are scored
+        there too: the stage's curves are then the test curves, with the validation-chosen
+        epoch, and the validation curves are kept as its ``selection``."""
+        selection = _Scorer.of([self.validation_rows(split) for split in self.splits], self)
+        tests = [split.test for split in self.splits if split.test is not None]
+        scored = _Scorer.of(tests, self) if tests else None
         seeds, epochs = len(self.splits), self.config.epochs
-        auc, auprc = (torch.full((seeds, epochs), torch.nan, device=self.device) for _ in "ab")
         loss = torch.zeros(seeds, epochs, device=self.device)
         best_auc = torch.full((seeds,), -1.0, device=self.device)
         parameters = self.model.named_parameters()
@@ -318,19 +320,52 @@ class StageTrainer:
         for epoch in range(epochs):
             loss[:, epoch] = self.epoch()
             if self.validates(epoch):
-                probabilities = predict(self.model, self.features, validation).softmax(-1)
-                _require_finite(loss[:, epoch], probabilities, self.splits, stage, epoch)
-                auc[:, epoch] = batched_auc(probabilities, validation_labels, valid)
-                auprc[:, epoch] = batched_auprc(probabilities, validation_labels, valid)
+                auc = selection.score(self, epoch, loss[:, epoch], stage)
+                if scored is not None:
+                    scored.score(self, epoch, loss[:, epoch], stage)
                 if best_state is not None:
-                    improved = auc[:, epoch] > best_auc
-                    best_auc = torch.where(improved, auc[:, epoch], best_auc)
+                    improved = auc > best_auc
+                    best_auc = torch.where(improved, auc, best_auc)
                     _keep_best(self.model, best_state, improved)
-            if progress is not None:
-                at = (loss[:, epoch], auc[:, epoch], auprc[:, epoch])
+            if progress is not None:  # what the run reports: the test rows where there are any
+                shown = scored or selection
+                at = (loss[:, epoch], shown.auc[:, epoch], shown.auprc[:, epoch])
                 progress(EpochEvent(stage, epoch + 1, epochs, *at))
-        curves = Curves(auc=auc.cpu().numpy(), auprc=auprc.cpu().numpy(), loss=loss.cpu().numpy())
-        return _Stage(model=self.model, curves=curves, best_state=best_state)
+        chosen = selection.curves(loss)
+        if scored is None:
+            return _Stage(model=self.model, curves=chosen, best_state=best_state)
+        curves = replace(scored.curves(loss), selected=chosen.best_epoch)
+        return _Stage(self.model, curves, best_state, selection=chosen)
+
+
+class _Scorer:
+    """One set of rows per seed, scored after validated epochs into ``[S, epochs]`` curves."""
+
+    def __init__(self, rows: torch.Tensor, valid: torch.Tensor, labels: torch.Tensor, epochs: int):
+        self.rows, self.valid, self.labels = rows, valid, labels
+        shape = (rows.shape[0], epochs)
+        self.auc = torch.full(shape, torch.nan, device=rows.device)
+        self.auprc = torch.full(shape, torch.nan, device=rows.device)
+
+    @classmethod
+    def of(cls, index_sets: list[np.ndarray], trainer: "StageTrainer") -> "_Scorer":
+        rows, valid = _padded(index_sets, trainer.device)
+        return cls(rows, valid, trainer.features.labels[rows], trainer.config.epochs)
+
+    def score(
+        self, trainer: "StageTrainer", epoch: int, loss: torch.Tensor, stage: str
+    ) -> torch.Tensor:
+        """AUC and AUPRC of every seed at ``epoch``; returns the AUC ``[S]``."""
+        probabilities = predict(trainer.model, trainer.features, self.rows).softmax(-1)
+        _require_finite(loss, probabilities, trainer.splits, stage, epoch)
+        self.auc[:, epoch] = batched_auc(probabilities, self.labels, self.valid)
+        self.auprc[:, epoch] = batched_auprc(probabilities, self.labels, self.valid)
+        return self.auc[:, epoch]
+
+    def curves(self, loss: torch.Tensor) -> Curves:
+        return Curves(
+            auc=self.auc.cpu().numpy(), auprc=self.auprc.cpu().numpy(), loss=loss.cpu().numpy()
+        )
 
 
 def _require_finite(
@@ -519,7 +554,12 @@ def _result(
 ) -> FitResult:
     predictor = Predictor(stage.model, config, data.classes, device)
     return FitResult(
-        **_sizes(splits), config=config, model=stage.curves, teacher=teacher, predictor=predictor
+        **_sizes(splits),
+        config=config,
+        model=stage.curves,
+        teacher=teacher,
+        selection=stage.selection,
+        predictor=predictor,
     )
 
 
@@ -528,7 +568,9 @@ def _compact(
 ) -> tuple[TrainingData, list[SeedSplit]]:
     """Keep only the rows some seed uses, so a small fraction of a large cache moves to the
     device as a small tensor (and memory-mapped caches are read once, here)."""
-    used = np.unique(np.concatenate([np.concatenate([s.train, s.validation]) for s in splits]))
+    used = np.unique(
+        np.concatenate([np.concatenate([s.train, s.validation, s.scored]) for s in splits])
+    )
     position = np.full(data.samples, -1, np.int64)
     position[used] = np.arange(len(used))
     index = torch.from_numpy(used)
@@ -548,7 +590,15 @@ def _compact(
         text=rows(data.text, 0),
         text_mask=rows(data.text_mask, 0),
     )
-    remapped = [SeedSplit(s.seed, position[s.train], position[s.validation]) for s in splits]
+    remapped = [
+        SeedSplit(
+            s.seed,
+            position[s.train],
+            position[s.validation],
+            None if s.test is None else position[s.test],
+        )
+        for s in splits
+    ]
     return compact, remapped
 
 
@@ -556,5 +606,5 @@ def _sizes(splits: Sequence[SeedSplit]) -> dict[str, tuple[int, ...]]:
     return {
         "seeds": tuple(split.seed for split in splits),
         "train_sizes": tuple(len(split.train) for split in splits),
-        "validation_sizes": tuple(len(split.validation) for split in splits),
+        "validation_sizes": tuple(len(split.scored) for split in splits),
     }

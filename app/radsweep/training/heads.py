@@ -8,7 +8,9 @@ Every head maps a ``HeadInput`` (one batch per seed) to logits ``[S, B, K]``:
   CLS token (CLS-LP) after LayerNorm;
 * teacher: the image branch plus a separate attention pool over the text tokens (respecting the
   attention mask); each pooled vector is LayerNorm'd, the two are concatenated, one classifier;
-* text-only (the paper's Table 7): the text attention pool and a classifier.
+* text-only (the paper's Table 7): the text attention pool and a classifier, or with the
+  Mean-LP head a linear probe on the mean of the report's real tokens (a linear text probe, as
+  the screen's probes are).
 
 Every head receives its tokens already normalised without affine: LayerNorm minus its scale and
 shift has nothing learnable, so the engine computes it (and a probe's pooling, such as Mean-LP's
@@ -28,7 +30,7 @@ from radsweep.training.layers import (
     StackedLayerNorm,
     StackedLinear,
 )
-from radsweep.training.registry import head_spec
+from radsweep.training.registry import HeadKind, check_text_head, head_spec
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,25 @@ class TextHead(nn.Module):
         return self.classifier(self.pool(batch.text, batch.text_mask, dropout))
 
 
+class TextProbeHead(nn.Module):
+    """The report-only linear probe: the mean of the normalised real tokens, the per-seed
+    LayerNorm scale and shift, one linear classifier (Mean-LP on the report)."""
+
+    def __init__(self, dim: int, classes: int, generators: list[torch.Generator]) -> None:
+        super().__init__()
+        self.norm = StackedLayerNorm(dim, len(generators))
+        self.classifier = StackedLinear(dim, classes, generators)
+
+    def forward(self, batch: HeadInput, dropout: SeedDropout | None = None) -> torch.Tensor:
+        assert batch.text is not None
+        if batch.text_mask is None:
+            pooled = batch.text.mean(-2)
+        else:
+            weights = batch.text_mask.to(batch.text.dtype).unsqueeze(-1)
+            pooled = (batch.text * weights).sum(-2) / weights.sum(-2).clamp_min(1.0)
+        return self.classifier(self.norm.affine(pooled))
+
+
 class TeacherHead(nn.Module):
     """Image and report: two pooled vectors, each normalised, concatenated, one classifier."""
 
@@ -127,9 +148,13 @@ def build_head(
     classes: int,
     generators: list[torch.Generator],
 ) -> nn.Module:
-    """The model a method trains: teacher for ``teacher``, text-only for ``text``, else image."""
+    """The model a method trains: teacher for ``teacher``, text-only for ``text`` (its head
+    honoured: the attention pool, or Mean-LP's linear probe), else image."""
     if method is Method.TEXT:
         assert text_dim is not None
+        check_text_head(head)
+        if head == HeadKind.MEAN_LP:
+            return TextProbeHead(text_dim, classes, generators)
         return TextHead(text_dim, classes, generators)
     assert image_dim is not None
     if method is Method.TEACHER:

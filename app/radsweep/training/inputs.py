@@ -4,6 +4,7 @@ Nothing here knows about tasks or caches: any code that can produce token tensor
 per-seed row indices can train (the feature cache is one such producer).
 """
 
+import itertools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,11 +61,19 @@ class TrainingData:
 
 @dataclass(frozen=True)
 class SeedSplit:
-    """One seed's training and validation rows (indices into ``TrainingData``)."""
+    """One seed's training and validation rows (indices into ``TrainingData``), and optionally
+    its test rows: then validation only selects (the teacher's best epoch) and the reported
+    curves are scored on ``test``, rows that selected nothing."""
 
     seed: int
     train: np.ndarray
     validation: np.ndarray
+    test: np.ndarray | None = None
+
+    @property
+    def scored(self) -> np.ndarray:
+        """The rows the reported numbers come from."""
+        return self.validation if self.test is None else self.test
 
 
 def _check_shapes(data: TrainingData) -> None:
@@ -136,11 +145,14 @@ def _check_features(data: TrainingData, config: TrainConfig) -> None:
 
 def _check_split(data: TrainingData, split: SeedSplit) -> None:
     labels = data.labels.cpu().numpy()
-    for name, rows in (("training", split.train), ("validation", split.validation)):
+    named = [("training", split.train), ("validation", split.validation)]
+    named += [] if split.test is None else [("test", split.test)]
+    for name, rows in named:
         if len(rows) == 0 or rows.min() < 0 or rows.max() >= data.samples:
             raise TrainingError(f"seed {split.seed}: {name} rows are empty or out of range")
-    if np.intersect1d(split.train, split.validation).size:
-        raise TrainingError(f"seed {split.seed}: training and validation rows overlap")
+    for (first, rows), (second, others) in itertools.combinations(named, 2):
+        if np.intersect1d(rows, others).size:
+            raise TrainingError(f"seed {split.seed}: {first} and {second} rows overlap")
     present = np.bincount(labels[split.train], minlength=data.classes)
     for index in np.flatnonzero(present == 0):
         raise TrainingError(
@@ -148,11 +160,12 @@ def _check_split(data: TrainingData, split: SeedSplit) -> None:
             f"sample of {data.class_name(int(index))}",
             hint="use a larger training fraction",
         )
-    if np.unique(labels[split.validation]).size < 2:
-        raise TrainingError(
-            f"seed {split.seed}: the validation set holds a single class, so AUC is undefined",
-            hint="add samples of every class to the validation pool",
-        )
+    for name, rows in named[1:]:
+        if np.unique(labels[rows]).size < 2:
+            raise TrainingError(
+                f"seed {split.seed}: the {name} set holds a single class, so AUC is undefined",
+                hint="add samples of every class to the validation pool",
+            )
 
 
 FEW_FEATURES = 8  # below this, token normalisation visibly distorts an input
@@ -193,6 +206,8 @@ def check_inputs(data: TrainingData, splits: Sequence[SeedSplit], config: TrainC
     seeds = [split.seed for split in splits]
     if len(set(seeds)) != len(seeds):
         raise TrainingError(f"seeds repeat: {seeds}")
+    if len({split.test is None for split in splits}) > 1:
+        raise TrainingError("either every seed has test rows or none has")
     _check_shapes(data)
     _check_features(data, config)
     _check_normalisation(data, config)

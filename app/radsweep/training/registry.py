@@ -35,6 +35,17 @@ class HeadKind(StrEnum):
 PAPER_HEAD = HeadKind.ATTENTION
 """The head of the paper's main results: the figures that compare methods read its runs."""
 
+TEXT_HEADS = (HeadKind.ATTENTION, HeadKind.MEAN_LP)
+"""Heads a text-only model can take: the report attention pool, or a linear probe on the mean
+of the report's real tokens (reports have no CLS vector in the cache)."""
+
+
+def check_text_head(name: str) -> None:
+    """A ``ValueError`` unless a text-only model can take head ``name``."""
+    if name not in TEXT_HEADS:
+        raise ValueError(f"a text-only model takes head {' or '.join(TEXT_HEADS)}, not {name!r}")
+
+
 Pool = Callable[["torch.Tensor"], "torch.Tensor"]
 
 

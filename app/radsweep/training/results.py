@@ -1,10 +1,12 @@
-"""What a fit returns: per-epoch validation curves per seed, and the numbers read off them.
+"""What a fit returns: per-epoch curves per seed, and the numbers read off them.
 
-Figures and tables use the **final-epoch** metrics. The validation set is also the evaluation set
-(the study has no separate test split), so picking each seed's best epoch on it would select on the
-numbers being reported and bias small validation sets upwards; the paper chose epochs "such that all
-models had time to converge". Best-epoch metrics are kept next to them for comparison, and the
-teacher a student distils from is its best epoch, as the paper prescribes.
+Figures and tables use the **final-epoch** metrics. The teacher a student distils from is its
+best validation-AUC epoch, as the paper prescribes. When the seeds' splits carry test rows
+(held-out scoring, the default of runs) the curves a fit returns are scored on those rows, which
+selected nothing; the epoch chosen on validation is ``Curves.selected`` (the teacher's is the one
+it taught from), and the validation curves are kept as ``FitResult.selection``. Without test
+rows the validation set both selects and scores, as in the paper, so a best-epoch metric would
+select on the numbers being reported: final-epoch metrics remain the reported ones.
 """
 
 from dataclasses import dataclass, field
@@ -21,11 +23,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Curves:
-    """Validation AUC/AUPRC and training loss, ``[seeds, epochs]`` each."""
+    """Scored AUC/AUPRC and training loss, ``[seeds, epochs]`` each; ``selected``, when the
+    curves are scored on rows other than the selection rows, each seed's epoch chosen there."""
 
     auc: np.ndarray
     auprc: np.ndarray
     loss: np.ndarray
+    selected: np.ndarray | None = None
 
     @property
     def final_auc(self) -> np.ndarray:
@@ -37,8 +41,9 @@ class Curves:
 
     @property
     def best_epoch(self) -> np.ndarray:
-        """0-based epoch of each seed's highest validation AUC (the first on ties; epochs that
-        were not validated, NaN, never count)."""
+        """0-based epoch of each seed's highest AUC on these curves' rows (the first on ties;
+        epochs that were not validated, NaN, never count). On held-out curves this peeks at the
+        test rows: it is kept for comparison only; ``selected`` is the epoch chosen honestly."""
         return np.nanargmax(self.auc, axis=1)
 
     @property
@@ -52,7 +57,11 @@ class Curves:
 
 @dataclass(frozen=True)
 class FitResult:
-    """One configuration's seeds: the model's curves and, for distillation, the teacher's."""
+    """One configuration's seeds: the model's curves and, for distillation, the teacher's.
+
+    ``validation_sizes`` count the rows the curves are scored on (the test rows under held-out
+    scoring); ``selection`` holds the model's curves on the selection rows when those differ.
+    """
 
     config: TrainConfig
     seeds: tuple[int, ...]
@@ -60,6 +69,7 @@ class FitResult:
     validation_sizes: tuple[int, ...]
     model: Curves
     teacher: Curves | None = None
+    selection: Curves | None = None
     predictor: "Predictor | None" = field(default=None, compare=False, repr=False)
 
     def auc_interval(self, level: float = 0.95) -> Interval:

@@ -1,7 +1,8 @@
 """From a task's manifest and per-seed splits to the engine's plain inputs.
 
 Feature arrays come in some sample order (the cache's); this module maps each seed's training
-subset and validation set to rows of those arrays. Samples the arrays lack (images excluded as
+subset, validation (selection) set and, under held-out scoring, test set to rows of those
+arrays. Samples the arrays lack (images excluded as
 unreadable at extraction) are left out of every split, and counted so callers can say so.
 """
 
@@ -14,7 +15,7 @@ import torch
 
 from radsweep.errors import TrainingError
 from radsweep.tasks.manifest import Manifest
-from radsweep.tasks.splits import make_split
+from radsweep.tasks.splits import Scoring, make_split
 from radsweep.training.inputs import SeedSplit
 
 
@@ -33,11 +34,13 @@ def task_rows(
     fraction: float,
     sample_ids: Sequence[str],
     usable: np.ndarray | None = None,
+    scoring: Scoring = Scoring.HELD_OUT,
 ) -> TaskRows:
     """Seed splits at ``fraction`` as row indices into arrays ordered like ``sample_ids``.
 
     ``usable`` (bool per row, default all) marks rows whose features exist; the others are left
-    out of every split.
+    out of every split. Under held-out scoring each split's validation rows are its selection
+    half and its test rows the other half (``Split.evaluation``).
     """
     index = pd.Index(sample_ids)
     labels = manifest.frame.set_index("sample_id")["label"].reindex(index)
@@ -49,11 +52,13 @@ def task_rows(
     splits = []
     for seed in seeds:
         split = make_split(manifest, seed)
+        selection, test = split.evaluation(scoring)
         splits.append(
             SeedSplit(
                 seed=seed,
                 train=_rows(index, split.training(fraction), usable),
-                validation=_rows(index, split.validation, usable),
+                validation=_rows(index, selection, usable),
+                test=None if test is None else _rows(index, test, usable),
             )
         )
     return TaskRows(

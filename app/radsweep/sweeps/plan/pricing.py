@@ -198,8 +198,8 @@ def _stages(config: RunConfig) -> list[float]:
     method = config.method
     if method is Method.IMAGE:
         return [image]
-    if method is Method.TEXT:
-        return [text]
+    if method is Method.TEXT:  # the text model's own head: attention pool or linear probe
+        return [_text_head_flops(config, config.head)]
     if method is Method.TEACHER:
         return [image + text]
     if method is Method.DISTILL:
@@ -212,9 +212,13 @@ def _image_head_flops(config: RunConfig) -> float:
     return head_spec(config.head).forward_flops(pooled_tokens(info.grid, config.pool), info.dim)
 
 
-def _text_head_flops(config: RunConfig) -> float:
+def _text_head_flops(config: RunConfig, head: str | None = None) -> float:
+    """The report branch: the attention pool (a teacher's), or ``head`` for a text model."""
     info = encoder_info(EncoderKind.TEXT, str(config.text_encoder))
-    return attention_pool_flops(config.max_length or DEFAULT_TEXT_TOKENS, info.dim)
+    tokens = config.max_length or DEFAULT_TEXT_TOKENS
+    if head is None:
+        return attention_pool_flops(tokens, info.dim)
+    return head_spec(head).forward_flops(tokens, info.dim)
 
 
 def measured_device(home: Path) -> Device | None:

@@ -37,20 +37,22 @@ class SynthBenchmark:
     directory: Path
     config: SynthConfig
     reused: bool
+    suffix: str = ""
 
     def manifest(self, task_name: str) -> Manifest:
         return Manifest.load(self.directory / task_name)
 
     @property
     def task_names(self) -> tuple[str, ...]:
-        return (DIAGNOSTIC.name, PROGNOSTIC.name, AGE.name)
+        return tuple(task.name + self.suffix for task in (DIAGNOSTIC, PROGNOSTIC, AGE))
 
 
-def _read_marker(directory: Path) -> SynthConfig | None:
+def _read_marker(directory: Path) -> tuple[SynthConfig, str] | None:
     marker = directory / MARKER
     if not marker.is_file():
         return None
-    return SynthConfig.model_validate(json.loads(marker.read_text())["config"])
+    written = json.loads(marker.read_text())
+    return SynthConfig.model_validate(written["config"]), written.get("suffix", "")
 
 
 def _common_columns(studies: list[Study], reports: list[str]) -> pd.DataFrame:
@@ -101,18 +103,20 @@ def _write_images(
         progress(1)
 
 
-def _build(config: SynthConfig, staging: Path, progress: Callable[[int], None]) -> None:
+def _build(
+    config: SynthConfig, staging: Path, progress: Callable[[int], None], suffix: str
+) -> None:
     studies = sample_cohort(config)
     _write_images(studies, config, staging / IMAGES, progress)
     reports = [write_report(study, config) for study in studies]
     builder = {"name": "synthetic", "radsweep": __version__, "config": config.model_dump()}
     frames = _task_frames(studies, reports, config)
     for task in (DIAGNOSTIC, PROGNOSTIC, AGE):
-        info = TaskFile(task=task, image_root="..", builder=builder)
-        Manifest.write(staging / task.name, frames[task.name], info)
-    write_text_atomic(
-        staging / MARKER, json.dumps({"config": config.model_dump(), "digest": config.digest()})
-    )
+        named = task.model_copy(update={"name": task.name + suffix})
+        info = TaskFile(task=named, image_root="..", builder=builder)
+        Manifest.write(staging / named.name, frames[task.name], info)
+    marker = {"config": config.model_dump(), "digest": config.digest(), "suffix": suffix}
+    write_text_atomic(staging / MARKER, json.dumps(marker))
 
 
 def synthesize(
@@ -120,14 +124,17 @@ def synthesize(
     directory: Path,
     force: bool = False,
     progress: Callable[[int], None] = lambda done: None,
+    suffix: str = "",
 ) -> SynthBenchmark:
     """Build the benchmark in ``directory`` (reusing an identical finished build unless ``force``).
 
-    ``progress`` is called with the number of images just written.
+    ``progress`` is called with the number of images just written. ``suffix`` is appended to the
+    task names, so that other draws of the benchmark (other generator seeds) are tasks of their
+    own beside the default one (the demo's replicates: ``synth-prognostic.draw1``).
     """
     existing = _read_marker(directory)
-    if existing == config and not force:
-        return SynthBenchmark(directory, config, reused=True)
+    if existing == (config, suffix) and not force:
+        return SynthBenchmark(directory, config, reused=True, suffix=suffix)
     if directory.exists() and existing is None and any(directory.iterdir()):
         raise RadsweepError(
             f"{directory} exists and is not a synthetic benchmark",
@@ -136,9 +143,9 @@ def synthesize(
     staging = directory.with_name(f".{directory.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        _build(config, staging, progress)
+        _build(config, staging, progress, suffix)
         shutil.rmtree(directory, ignore_errors=True)
         staging.rename(directory)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return SynthBenchmark(directory, config, reused=False)
+    return SynthBenchmark(directory, config, reused=False, suffix=suffix)
