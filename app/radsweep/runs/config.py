@@ -13,7 +13,7 @@ and read back (``from_stored``) as what they are: validation-scored.
 
 import hashlib
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -57,7 +57,7 @@ class RunConfig(BaseModel):
     scoring: Scoring = Scoring.HELD_OUT
 
     @classmethod
-    def from_stored(cls, data: str | dict) -> "RunConfig":
+    def from_stored(cls, data: str | dict[str, Any]) -> "RunConfig":
         """A config read back from a store, a queue or W&B: one written without ``scoring``
         (before held-out scoring, or canonical text of a validation-scored run) is
         validation-scored."""
