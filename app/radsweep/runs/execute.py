@@ -31,9 +31,10 @@ from radsweep.runs.config import RunConfig, run_key
 from radsweep.runs.outcome import RunOutcome
 from radsweep.runs.stopwatch import Stopwatch
 from radsweep.settings import Settings
+from radsweep.tasks.identity import task_digest
 from radsweep.tasks.manifest import Manifest
 from radsweep.tasks.registry import find_task_directory
-from radsweep.training import FitResult, Method, TrainingData, fit
+from radsweep.training import FitResult, TrainingData, fit
 from radsweep.training.engine import Progress as TrainingProgress
 from radsweep.training.task_inputs import TaskRows, task_rows
 
@@ -67,6 +68,11 @@ class PreparedRun:
     @property
     def key(self) -> str:
         return run_key(self.config, self.cache_keys)
+
+    @property
+    def task_digest(self) -> str:
+        """Which data the task name stands for (recorded with every run; reports select by it)."""
+        return task_digest(self.manifest.directory)
 
 
 def prepare(
@@ -149,10 +155,8 @@ def training_inputs(prepared: PreparedRun) -> tuple[TrainingData, TaskRows]:
 
 def baseline(prepared: PreparedRun) -> PreparedRun:
     """The image-only configuration a distillation run compares against."""
-    config = prepared.config.model_copy(update={"method": Method.IMAGE})
-    return PreparedRun(
-        config.resolve(prepared.manifest.task), prepared.manifest, prepared.image, None
-    )
+    config = prepared.config.image_only_baseline(prepared.manifest.task)
+    return PreparedRun(config, prepared.manifest, prepared.image, None)
 
 
 def _train(
@@ -177,7 +181,8 @@ def _baseline_auc(
     if not stored:
         result, _ = _train(image_only, device, hooks)
         with hooks.timed("store"):
-            store.record(image_only.key, image_only.config, result, image_only.cache_keys)
+            meta = {"task_digest": image_only.task_digest}
+            store.record(image_only.key, image_only.config, result, image_only.cache_keys, meta)
     with hooks.timed("store"):
         rows = store.seed_metrics(image_only.key)
     rows = rows[rows["stage"] == "model"]
@@ -202,6 +207,7 @@ def train_and_record(
         "device": str(resolve_device(device)),
         "missing_samples": rows.missing,
         "seconds": seconds,
+        "task_digest": prepared.task_digest,
     }
     with hooks.timed("store"):
         store.record(prepared.key, config, result, list(keys), meta)
