@@ -7,6 +7,7 @@ from radsweep.bench.train import (
     TokenShape,
     VectorizationResult,
     efficiency,
+    run_train_bench,
     vectorization,
 )
 from radsweep.training import HeadKind
@@ -16,7 +17,7 @@ SHAPE = TokenShape("tiny", 8, 16, HeadKind.ATTENTION)
 
 
 def test_vectorization_times_both_ways() -> None:
-    result = vectorization(SHAPE, seeds=(0, 1), train=32, validation=16, rounds=1)
+    result = vectorization(SHAPE, seeds=(0, 1), batch=8, steps=2, rounds=1)
     assert len(result.rounds) == 1
     assert result.vectorized_seconds > 0 and result.sequential_seconds > 0
     assert result.speedup == result.sequential_seconds / result.vectorized_seconds
@@ -42,3 +43,11 @@ def test_efficiency_pairs_each_step_with_its_own_gemm_rate() -> None:
     # Per-try fractions 1.0, 0.125, 1.0; the medians of each side alone would give 0.5.
     result = EfficiencyResult(step_flops=100.0, tries=((1.0, 100.0), (2.0, 400.0), (4.0, 25.0)))
     assert result.fraction_of_gemm == 1.0
+
+
+def test_each_ratio_is_reported_as_soon_as_it_is_measured() -> None:
+    lines: list[str] = []
+    result = run_train_bench(seeds=(0, 1), tiny=True, measured=lines.append)
+    assert len(lines) == len(result.vectorized) + 1
+    assert lines == result.lines()[:-1]  # the same lines, then the ratios
+    assert lines[0].endswith(f"{result.vectorized[0].speedup:.2f}x")

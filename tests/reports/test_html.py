@@ -95,3 +95,10 @@ def test_only_notes_every_member_carries_are_shared() -> None:
     page = _page([first, second, lone])
     assert 'id="notes-h"' not in page and page.count("lone note") == 1
     assert page.count("first only") == 1 and page.count(">both<") == 1
+
+
+def test_text_columns_are_left_aligned_and_numbers_right() -> None:
+    table = pd.DataFrame({"task": ["a", "b"], "auc": [0.7, 0.8], "verdict": ["x", "y"]})
+    page = _page([Section("t7", "Table", "caption", table, table=table)])
+    rules = re.findall(r"#table-t7 td:nth-child\((\d+)\)", page)
+    assert rules == ["1", "3"]  # task and verdict; auc keeps the page's right alignment

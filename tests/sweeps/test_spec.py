@@ -83,7 +83,7 @@ def test_spec_is_a_valid_wandb_sweep_that_expands_to_its_grid(name: str, tasks: 
         assert config.resolve(task) == config  # queued configurations are already resolved
 
 
-@pytest.mark.parametrize("name", sorted(set(EXPECTED) - {"demo"}))
+@pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_a_stock_agent_runs_the_spec_under_its_name(name: str) -> None:
     """``wandb agent`` launches the command; --spec makes the spec's name the runs' group."""
     spec = load_spec(SPECS / f"{name}.yaml")

@@ -1,8 +1,8 @@
 """``radsweep bench train``: training throughput, measured as ratios within one process
 (absolute times drift on shared machines; ratios hold).
 
-* vectorization: S seeds in one ``fit`` vs the same S seeds fitted one after another, at the
-  token shapes of the study's backbones;
+* vectorization: optimisation steps of S seeds in one stacked trainer vs the same steps of S
+  single-seed trainers, at the token shapes of the study's backbones (steps only: throughput);
 * efficiency: achieved FLOP/s of one attention-head training step (FLOPs counted by PyTorch's
   ``FlopCounterMode``) over the FLOP/s of plain square GEMMs timed right after it.
 
@@ -20,7 +20,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from radsweep.training.allocator import keep_freed_memory
 from radsweep.training.config import HeadKind, TrainConfig
-from radsweep.training.engine import DeviceFeatures, StageTrainer, fit
+from radsweep.training.engine import DeviceFeatures, StageTrainer
 from radsweep.training.inputs import SeedSplit, TrainingData
 
 
@@ -110,29 +110,50 @@ def _seconds(work: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+STEPS = 4
+"""Optimisation steps timed per side of a vectorization round: throughput, not set-up."""
+
+
+def _trainer_steps(trainer: StageTrainer, steps: int) -> Callable[[], None]:
+    plan = trainer.plan_epoch()  # planned once: only the steps themselves are timed
+
+    def run() -> None:
+        for index in range(steps):
+            trainer.step(plan, index)
+
+    return run
+
+
 def vectorization(
     shape: TokenShape,
     seeds: Sequence[int] = DEFAULT_SEEDS,
-    train: int = 64,
-    validation: int = 32,
-    epochs: int = 1,
-    rounds: int = 5,
+    batch: int = 64,
+    steps: int = STEPS,
+    rounds: int = 3,
 ) -> VectorizationResult:
-    """Wall time of one vectorized fit of ``seeds`` vs one single-seed fit per seed.
+    """Time of ``steps`` Adam steps of every seed in one stacked trainer vs one trainer per seed.
 
-    Each round times them in the order vectorized, sequential, sequential, vectorized, so a
-    machine whose speed drifts during the round slows both sides alike; the speedup is the median
-    of the rounds' ratios, so one round disturbed by load from elsewhere does not decide it.
+    Trainers, features on the device and epoch plans are built before any timing, so the ratio
+    is one of training throughput (what a long fit spends its time on), not of set-up. Each round
+    times the sides in the order vectorized, sequential, sequential, vectorized, so a machine
+    whose speed drifts slows both alike; the speedup is the median of the rounds' ratios.
     """
-    data = _random_features(shape, train + validation)
-    splits = _splits(seeds, train, validation)
-    config = TrainConfig(head=shape.head, epochs=epochs)
+    data = _random_features(shape, batch * steps)
+    config = TrainConfig(head=shape.head, epochs=1, batch_size=batch)
+    features = DeviceFeatures.load(data, config, torch.device("cpu"), text=False)
+    keep_freed_memory()  # as fit does on the CPU
+    splits = _splits(seeds, batch * steps, 0)
+    stacked = _trainer_steps(StageTrainer(features, 2, splits, config, "benchmark"), steps)
+    single = [
+        _trainer_steps(StageTrainer(features, 2, [split], config, "benchmark"), steps)
+        for split in splits
+    ]
 
     def together() -> float:
-        return _seconds(lambda: fit(data, splits, config))
+        return _seconds(stacked)
 
     def one_at_a_time() -> float:
-        return _seconds(lambda: [fit(data, [split], config) for split in splits])
+        return _seconds(lambda: [run() for run in single])
 
     together(), one_at_a_time()  # warm-up: kernels, and the allocator's first large blocks
     paired = []
@@ -181,6 +202,21 @@ def efficiency(
     return EfficiencyResult(step_flops=float(counter.get_total_flops()), tries=tuple(measured))
 
 
+def _vectorized_line(one: VectorizationResult) -> str:
+    return (
+        f"{one.shape.name:42s} {len(one.seeds)} seeds together {one.vectorized_seconds:7.2f} s, "
+        f"one at a time {one.sequential_seconds:7.2f} s: {one.speedup:.2f}x"
+    )
+
+
+def _step_line(step: EfficiencyResult, seeds: int) -> str:
+    return (
+        f"attention step ({seeds} seeds): {step.step_flops / 1e9:.1f} GFLOP in "
+        f"{step.step_seconds:.2f} s = {step.step_flops_per_second / 1e9:.1f} GFLOP/s; "
+        f"GEMM {step.gemm_flops_per_second / 1e9:.1f} GFLOP/s: {step.fraction_of_gemm:.3f}"
+    )
+
+
 @dataclass(frozen=True)
 class TrainBench:
     """Both measurements of ``radsweep bench train``, ratios last when printed."""
@@ -190,22 +226,12 @@ class TrainBench:
     step: EfficiencyResult
 
     def lines(self) -> list[str]:
-        count = len(self.seeds)
-        lines = [
-            f"{one.shape.name:42s} {count} seeds together {one.vectorized_seconds:7.2f} s, "
-            f"one at a time {one.sequential_seconds:7.2f} s: {one.speedup:.2f}x"
-            for one in self.vectorized
-        ]
-        step = self.step
-        lines.append(
-            f"attention step ({count} seeds): {step.step_flops / 1e9:.1f} GFLOP in "
-            f"{step.step_seconds:.2f} s = {step.step_flops_per_second / 1e9:.1f} GFLOP/s; "
-            f"GEMM {step.gemm_flops_per_second / 1e9:.1f} GFLOP/s"
-        )
+        lines = [_vectorized_line(one) for one in self.vectorized]
+        lines.append(_step_line(self.step, len(self.seeds)))
         speedups = ", ".join(f"{one.speedup:.2f}" for one in self.vectorized)
         lines.append(
             f"ratios: vectorized/sequential {speedups}; "
-            f"attention step/GEMM FLOP/s {step.fraction_of_gemm:.3f}"
+            f"attention step/GEMM FLOP/s {self.step.fraction_of_gemm:.3f}"
         )
         return lines
 
@@ -235,10 +261,23 @@ class TrainBench:
         }
 
 
-def run_train_bench(seeds: Sequence[int] = DEFAULT_SEEDS, tiny: bool = False) -> TrainBench:
-    """Vectorized vs sequential fits at each shape, then one attention step against GEMMs."""
+def run_train_bench(
+    seeds: Sequence[int] = DEFAULT_SEEDS,
+    tiny: bool = False,
+    measured: Callable[[str], None] | None = None,
+) -> TrainBench:
+    """Vectorized vs sequential steps at each shape, then one attention step against GEMMs.
+
+    ``measured`` gets each ratio's line as soon as it is measured, so a loaded machine shows
+    results long before the whole benchmark ends."""
     torch.set_flush_denormal(True)
     shapes = TINY_SHAPES if tiny else STUDY_SHAPES
-    vectorized = tuple(vectorization(shape, seeds=seeds) for shape in shapes)
-    step = efficiency(shapes[0] if tiny else STUDY_SHAPES[1], seeds=seeds)
-    return TrainBench(tuple(seeds), vectorized, step)
+    say = measured or (lambda line: None)
+    vectorized = []
+    repeats = 1 if tiny else 3  # tiny: a smoke run of the code path, not a measure
+    for shape in shapes:
+        vectorized.append(vectorization(shape, seeds=seeds, rounds=repeats))
+        say(_vectorized_line(vectorized[-1]))
+    step = efficiency(shapes[0] if tiny else STUDY_SHAPES[1], seeds=seeds, tries=repeats)
+    say(_step_line(step, len(seeds)))
+    return TrainBench(tuple(seeds), tuple(vectorized), step)

@@ -10,7 +10,7 @@ from rich.table import Table
 from radsweep.cli.context import console, settings
 from radsweep.cli.options import JsonFlag, ResultsDbOption
 from radsweep.cli.output import print_json
-from radsweep.results.summary import run_summaries
+from radsweep.results.summary import run_summaries, task_digests
 
 if TYPE_CHECKING:
     from radsweep.results.store import ResultsStore
@@ -58,8 +58,10 @@ def _runs_table(title: str, records: list[dict[str, object]]) -> Table:
     table.add_column("key", no_wrap=True)
     for column in ("backbone", "method", "head"):
         table.add_column(column, no_wrap=True)
-    for column in ("frac.", "τ", "λ", "seeds"):
+    for column in ("frac.", "τ", "λ", "epochs", "lr", "seeds"):
         table.add_column(column, justify="right", no_wrap=True)
+    for column in ("text", "max len", "data"):
+        table.add_column(column, no_wrap=True)
     table.add_column("AUC ± 95% CI", justify="right", no_wrap=True)
     for run in records:
         interval = run["auc_ci95"]
@@ -72,7 +74,12 @@ def _runs_table(title: str, records: list[dict[str, object]]) -> Table:
             _number(run["fraction"]),
             _number(run["tau"]),
             _number(run["lam"]),
+            _number(run["epochs"]),
+            _number(run["lr"]),
             str(run["seeds"]),
+            str(run["text_encoder"] or "-"),
+            _number(run["max_length"]),
+            str(run["task_digest"] or "-"),
             f"{run['auc']:.3f}{spread}",
         )
     return table
@@ -94,7 +101,7 @@ def list_runs(
     seeds = seeds[seeds["stage"] == "model"]
     if task is not None and not seeds.empty:  # an empty store has no config columns yet
         seeds = seeds[seeds["task"] == task]
-    records = run_summaries(seeds)
+    records = run_summaries(seeds, task_digests(store.runs()))
     if as_json:
         print_json({"results_db": store.path, "runs": records})
         return

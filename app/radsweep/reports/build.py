@@ -17,10 +17,12 @@ from radsweep.reports.efficiency import ABLATIONS, ablation, sample_efficiency
 from radsweep.reports.findings import findings_section
 from radsweep.reports.html import render
 from radsweep.reports.points import with_series
+from radsweep.reports.provenance import excluded_section, provenance_section
 from radsweep.reports.section import Section, slug
 from radsweep.reports.style import RC, Palette, backbone_order, task_order, task_title
 from radsweep.reports.table7 import table7
 from radsweep.results.frames import ResultFrames
+from radsweep.results.runset import Selection
 from radsweep.results.store import ResultsStore
 
 REPORT_NAME = "report.html"
@@ -134,10 +136,16 @@ class Report:
 
 
 def make_report(
-    source: ResultsStore | ResultFrames, out_dir: Path, runs: Sequence[str] = ()
+    source: ResultsStore | ResultFrames | Selection, out_dir: Path, runs: Sequence[str] = ()
 ) -> Report:
-    """``build_report``, also returning the sections (the CLI summarises what is missing)."""
-    frames = source if isinstance(source, ResultFrames) else ResultFrames.from_store(source)
+    """``build_report``, also returning the sections (the CLI summarises what is missing).
+
+    A ``Selection`` (a run set applied to the store) draws only its runs and opens with what it
+    was built from and which runs it left out."""
+    if isinstance(source, Selection):
+        frames = source.frames
+    else:
+        frames = source if isinstance(source, ResultFrames) else ResultFrames.from_store(source)
     if frames.seed_metrics.empty:
         raise RadsweepError(
             f"{frames.source} holds no runs yet",
@@ -145,11 +153,14 @@ def make_report(
         )
     with matplotlib.rc_context(RC):
         sections = build_sections(frames, runs)
+        if isinstance(source, Selection):
+            stated = [provenance_section(source), excluded_section(source)]
+            sections[1:1] = [section for section in stated if section is not None]
         return Report(write_report(sections, frames, Path(out_dir)), sections)
 
 
 def build_report(
-    source: ResultsStore | ResultFrames, out_dir: Path, runs: Sequence[str] = ()
+    source: ResultsStore | ResultFrames | Selection, out_dir: Path, runs: Sequence[str] = ()
 ) -> Path:
     """Write the report for a results store (or tables already read) to ``out_dir``; return the
     HTML page's path. ``runs``: run keys (or unique prefixes) to draw per-epoch curves for; by

@@ -6,6 +6,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from html import escape
 
+import pandas as pd
+from pandas.api.types import is_numeric_dtype
+
 from radsweep.reports.section import Section
 
 FINDINGS = "findings"  # the section the page opens with
@@ -64,8 +67,7 @@ def _section(
         data = base64.b64encode(png).decode("ascii")
         parts.append(f'<img src="data:image/png;base64,{data}" alt="{escape(section.title)}">')
     if section.table is not None and not section.table.empty:
-        table = section.table.to_html(index=False, escape=True, border=0)
-        parts.append(f'<div class="table">{table}</div>')  # a wide table scrolls, not the page
+        parts.append(_table(section.name, section.table))
     if files:
         links = "".join(
             f'<a href="{escape(path)}">{escape(path.rsplit(".", 1)[-1].upper())}</a>'
@@ -74,8 +76,6 @@ def _section(
         parts.append(f'<p class="files">Files: {links}</p>')
     if section.missing:
         parts.append(_list("Missing grid points", section.missing, "pending"))
-    else:
-        parts.append("<p>Missing grid points: none.</p>")
     parts.append(_list("Notes", [note for note in section.notes if note not in shared]))
     if section.links:
         anchors = "".join(
@@ -84,6 +84,22 @@ def _section(
         parts.append(f'<p class="links">In W&B:</p><ul>{anchors}</ul>')
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def _table(name: str, table: pd.DataFrame) -> str:
+    """A wide table scrolls, not the page; text columns read left-aligned, numbers right.
+
+    pandas' ``to_html`` keeps its number formatting but cannot align per column, so the text
+    columns get a rule scoped to this table."""
+    html = table.to_html(index=False, escape=True, border=0)
+    scope = f"table-{escape(name)}"
+    text = [i + 1 for i, column in enumerate(table.columns) if not is_numeric_dtype(table[column])]
+    rules = "".join(
+        f"#{scope} td:nth-child({i}), #{scope} th:nth-child({i}) {{ text-align: left; }}"
+        for i in text
+    )
+    style = f"<style>{rules}</style>" if rules else ""
+    return f'{style}<div class="table" id="{scope}">{html}</div>'
 
 
 def shared_notes(members: Sequence[Section]) -> list[str]:
@@ -103,9 +119,12 @@ def _body(
         members = list(grouped)
         shared = shared_notes(members) if group else []
         if group and shared:
-            title = f"Notes for the {len(members)} figures below"
-            notes = _list(title, shared)
-            parts.append(f'<div class="group-notes" id="notes-{escape(group)}">{notes}</div>')
+            title = f"Notes for the {len(members)} figures below ({len(shared)})"
+            notes = "".join(f"<li>{escape(note)}</li>" for note in shared)
+            parts.append(
+                f'<div class="group-notes" id="notes-{escape(group)}">'
+                f"<h3>{escape(title)}</h3><ul>{notes}</ul></div>"
+            )
         parts += [
             _section(member, images.get(member.name), files.get(member.name, []), shared)
             for member in members

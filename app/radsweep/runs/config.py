@@ -131,6 +131,10 @@ class RunConfig(BaseModel):
             lam=DEFAULT_LAMBDA if self.lam is None else self.lam,
         )
 
+    def image_only_baseline(self, task: TaskSpec) -> "RunConfig":
+        """The image-only configuration a distillation run compares against (and records)."""
+        return self.model_copy(update={"method": Method.IMAGE}).resolve(task)
+
     def canonical(self) -> str:
         """Sorted-key JSON of every field: the same configuration always gives the same text.
 

@@ -35,9 +35,10 @@ from radsweep.runs.observer import NO_OBSERVER, RunObserver
 from radsweep.runs.outcome import RunOutcome
 from radsweep.runs.stopwatch import Stopwatch
 from radsweep.settings import Settings
+from radsweep.tasks.identity import task_digest
 from radsweep.tasks.manifest import Manifest
 from radsweep.tasks.registry import find_task_directory
-from radsweep.training import FitResult, Method, TrainingData, fit
+from radsweep.training import FitResult, TrainingData, fit
 from radsweep.training.engine import EpochEvent
 from radsweep.training.engine import Progress as TrainingProgress
 from radsweep.training.task_inputs import TaskRows, task_rows
@@ -108,6 +109,11 @@ class PreparedRun:
     @property
     def key(self) -> str:
         return run_key(self.config, self.cache_keys)
+
+    @property
+    def task_digest(self) -> str:
+        """Which data the task name stands for (recorded with every run; reports select by it)."""
+        return task_digest(self.manifest.directory)
 
 
 def resolve(config: RunConfig, settings: Settings) -> tuple[RunConfig, Manifest]:
@@ -211,10 +217,8 @@ def training_inputs(prepared: PreparedRun) -> tuple[TrainingData, TaskRows]:
 
 def baseline(prepared: PreparedRun) -> PreparedRun:
     """The image-only configuration a distillation run compares against."""
-    config = prepared.config.model_copy(update={"method": Method.IMAGE})
-    return PreparedRun(
-        config.resolve(prepared.manifest.task), prepared.manifest, prepared.image, None
-    )
+    config = prepared.config.image_only_baseline(prepared.manifest.task)
+    return PreparedRun(config, prepared.manifest, prepared.image, None)
 
 
 def _train(
@@ -239,7 +243,8 @@ def _baseline_auc(
     if not stored:
         result, _ = _train(image_only, device, hooks, observed=False)
         with hooks.timed("store"):
-            store.record(image_only.key, image_only.config, result, image_only.cache_keys)
+            meta = {"task_digest": image_only.task_digest}
+            store.record(image_only.key, image_only.config, result, image_only.cache_keys, meta)
     with hooks.timed("store"):
         rows = store.seed_metrics(image_only.key)
     rows = rows[rows["stage"] == "model"]
@@ -270,6 +275,7 @@ def train_and_record(
         "device": str(resolve_device(device)),
         "missing_samples": rows.missing,
         "seconds": seconds,
+        "task_digest": prepared.task_digest,
     }
     with hooks.timed("store"):
         store.record(prepared.key, config, result, list(keys), meta)
