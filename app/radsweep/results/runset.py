@@ -114,7 +114,7 @@ def select(frames: ResultFrames, run_set: RunSet) -> Selection:
     runs = frames.runs.copy()
     runs["parsed"] = [_parsed(text) for text in runs["config"]]
     runs["digest"] = [
-        _parsed(text).get("task_digest", UNRECORDED)
+        _parsed(text).get("task_digest") or UNRECORDED
         for text in runs.get("meta", pd.Series([None] * len(runs), index=runs.index))
     ]
     runs = runs[[_matches_filters(config, run_set.filters) for config in runs["parsed"]]]

@@ -72,7 +72,11 @@ def _run_row(run: WandbRun, config: RunConfig, key: str) -> dict[str, Any]:
         name: json.dumps(value) if isinstance(value, list) else value
         for name, value in values.items()
     }
-    meta = {"wandb_id": run.id, "seconds": run.summary.get("seconds")}
+    meta = {
+        "wandb_id": run.id,
+        "seconds": run.summary.get("seconds"),
+        "task_digest": run.config.get(schema.TASK_DIGEST),
+    }
     return {
         "run_key": key,
         "created_at": run.created_at,

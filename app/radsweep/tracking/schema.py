@@ -31,6 +31,7 @@ SWEEP_METRIC = "auc/final/mean"
 STEP = "epoch"
 RESOLVED = "resolved"
 RUN_KEY = "run_key"
+TASK_DIGEST = "task_digest"  # the task data a run trained on: two benchmarks never mix
 CACHE_KEYS = "cache_keys"
 FEATURE_CACHES = "feature_caches"
 SIZES = ("n_train", "n_validation")

@@ -34,6 +34,7 @@ class StoredRun:
     seeds: pd.DataFrame
     baseline_auc: np.ndarray | None
     seconds: float | None
+    task_digest: str | None = None  # which data the task name stood for
 
 
 def stored_run(store: ResultsStore, key: str, baseline_key: str | None) -> StoredRun:
@@ -53,6 +54,7 @@ def stored_run(store: ResultsStore, key: str, baseline_key: str | None) -> Store
         seeds=seeds,
         baseline_auc=baseline,
         seconds=meta.get("seconds"),
+        task_digest=meta.get("task_digest"),
     )
 
 
@@ -85,6 +87,7 @@ def log_stored(
     rows too (False when they were logged live as training finished each epoch)."""
     digests = cache_digests(cache_dir, stored.cache_keys)
     values = schema.config_values(stored.config, stored.key, stored.cache_keys, digests)
+    values[schema.TASK_DIGEST] = stored.task_digest
     run.config.update(values, allow_val_change=True)
     if cached:
         run.tags = (*run.tags, schema.CACHED_TAG)
