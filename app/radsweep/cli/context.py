@@ -1,5 +1,7 @@
 """What every command shares: the settings chosen by flags and environment, and the consoles."""
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -15,14 +17,18 @@ from rich.progress import (
 from rich.text import Text
 
 from radsweep.cli.output import stdout_console
-from radsweep.settings import Settings
+
+if TYPE_CHECKING:  # pydantic-settings loads when a command runs, not for --help
+    from radsweep.settings import Settings
 
 console = stdout_console()  # never cuts piped output at 80 columns
 err_console = Console(stderr=True)
 
 
-def settings(ctx: typer.Context) -> Settings:
+def settings(ctx: typer.Context) -> "Settings":
     """The settings the top-level callback built (falls back to the environment alone)."""
+    from radsweep.settings import Settings
+
     root = ctx.find_root()
     return root.obj if isinstance(root.obj, Settings) else Settings()
 

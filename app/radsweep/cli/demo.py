@@ -9,7 +9,7 @@ from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from radsweep.cli.context import console, progress_bar, settings
-from radsweep.tasks.synthetic import SynthConfig
+from radsweep.tasks.synthetic.config import SynthConfig
 
 if TYPE_CHECKING:  # heavy imports wait until the command runs
     from radsweep.demo import DemoHooks

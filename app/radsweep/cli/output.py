@@ -98,13 +98,19 @@ def _label(command: Any) -> None:
             param.display_type_rich = _no_type
 
 
+def label_group(group: TyperGroup) -> None:
+    """Give every parameter of ``group`` and its commands, at any depth, a real metavar."""
+    _label(group)
+    for command in _commands(group):
+        _label(command)
+
+
 class HelpGroup(TyperGroup):
     """The top-level command group: gives every parameter without one a real metavar."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for command in _commands(self):
-            _label(command)
+        label_group(self)
 
     def get_params(self, ctx: typer.Context) -> list[Any]:
         """Its own parameters, labelled here: typer adds the completion flags after __init__."""

@@ -10,7 +10,6 @@ from rich.table import Table
 from radsweep.cli.context import console, settings
 from radsweep.cli.options import JsonFlag, ResultsDbOption
 from radsweep.cli.output import print_json
-from radsweep.results.summary import run_summaries
 
 if TYPE_CHECKING:
     from radsweep.results.store import ResultsStore
@@ -89,6 +88,8 @@ def list_runs(
 
     Keys (or their first characters) select runs for radsweep report --run.
     """
+    from radsweep.results.summary import run_summaries
+
     store = _store(ctx, db)
     seeds = store.seed_metrics()
     seeds = seeds[seeds["stage"] == "model"]
