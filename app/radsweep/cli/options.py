@@ -43,6 +43,9 @@ DeviceOption = Annotated[
         metavar="auto|cpu|cuda|cuda:N",
     ),
 ]
+SpecPath = Annotated[
+    Path, typer.Argument(help="A sweep spec: a packaged name (sweep specs) or a YAML file.")
+]
 JsonFlag = Annotated[
     bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")
 ]
@@ -53,7 +56,7 @@ JsonFlag = Annotated[
 FIELD_HELP: dict[str, str] = {
     # RunConfig and ScreenOptions (train, screen)
     "task": "Task name or folder (radsweep data tasks).",
-    "backbone": "Image encoder (radsweep features encoders); not for --method text.",
+    "backbone": "Image encoder (radsweep features encoders).",
     "method": "What the model reads and learns from.",
     "head": "Image head (Appendix C.1).",
     "fraction": "Training fraction in (0, 1] (radsweep data splits TASK lists them).",
