@@ -61,7 +61,7 @@ def test_no_command_lists_a_models_fields_by_hand(path: Path) -> None:
 
 def test_the_field_check_sees_a_model_spelled_out(tmp_path: Path) -> None:
     module = tmp_path / "command.py"
-    module.write_text("def run(t, b, m):\n    RunConfig(task=t, backbone=b, method=m, lr=1, tau=1)\n")
+    module.write_text("def run(t, b):\n    RunConfig(task=t, backbone=b, method=b, lr=1, tau=1)\n")
     assert _spelled_out(module) == ["RunConfig(task, backbone, method, lr, tau)"]
 
 
