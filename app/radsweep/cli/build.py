@@ -71,7 +71,10 @@ def mimic_5x1200(
     per_class: Annotated[int, typer.Option(help="Images per class (train + eval).")] = 1200,
     eval_per_class: Annotated[int, typer.Option(help="Evaluation images per class.")] = 200,
 ) -> None:
-    """MIMIC 5x1200: one of five findings per study, 1,000 train / 200 eval images per class."""
+    """MIMIC 5x1200: one of five findings per study, 1,000 train / 200 eval images per class.
+
+    Example: radsweep data build mimic-5x1200 --mimic-cxr-jpg JPG --mimic-cxr-reports REPORTS
+    """
     jpg = required(mimic_cxr_jpg, "--mimic-cxr-jpg", JPG_LAYOUT)
     reports = required(mimic_cxr_reports, "--mimic-cxr-reports", REPORTS_LAYOUT)
     with progress() as step:
@@ -118,7 +121,10 @@ def age(
     views: Views = _FRONTAL,
     max_samples: MaxSamples = None,
 ) -> None:
-    """Age: the patient's age at the study (MIMIC-IV anchor age and year) in bins."""
+    """Age: the patient's age at the study (MIMIC-IV anchor age and year) in bins.
+
+    Example: radsweep data build age --mimic-cxr-jpg JPG --mimic-cxr-reports REPORTS --mimic-iv HOSP
+    """
     jpg = required(mimic_cxr_jpg, "--mimic-cxr-jpg", JPG_LAYOUT)
     reports = required(mimic_cxr_reports, "--mimic-cxr-reports", REPORTS_LAYOUT)
     hosp = required(mimic_iv, "--mimic-iv", MIMIC_IV_LAYOUT)
@@ -159,7 +165,11 @@ def discharge(
     views: Views = _FRONTAL,
     max_samples: MaxSamples = None,
 ) -> None:
-    """3-Day Discharge: discharged within 72 h of the image (MIMIC-IV admissions)."""
+    """3-Day Discharge: discharged within 72 h of the image (MIMIC-IV admissions).
+
+    Example: radsweep data build 3-day-discharge --mimic-cxr-jpg JPG --mimic-cxr-reports REPORTS
+    --mimic-iv HOSP
+    """
     jpg = required(mimic_cxr_jpg, "--mimic-cxr-jpg", JPG_LAYOUT)
     reports = required(mimic_cxr_reports, "--mimic-cxr-reports", REPORTS_LAYOUT)
     hosp = required(mimic_iv, "--mimic-iv", MIMIC_IV_LAYOUT)

@@ -66,7 +66,8 @@ def _inspect_command(app: typer.Typer, task: str, title: str) -> None:
 
     command.__doc__ = (
         f"{title} from INSPECT: censored removed, balanced by patients, CT -> AP radiograph "
-        "(Plastimatch or NumPy), equalised, JPEG 95; resumable."
+        "(Plastimatch or NumPy), equalised, JPEG 95; resumable.\n\n"
+        f"Example: radsweep data build {task} --inspect ~/inspect"
     )
     app.command(task)(command)
 

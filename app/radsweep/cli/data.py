@@ -38,7 +38,10 @@ def _sizes_text(task: TaskSpec) -> str:
 
 @app.command("tasks")
 def list_tasks(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """List every task: the study's catalogue, the synthetic tasks, and task folders on disk."""
+    """List every task: the study's catalogue, the synthetic tasks, and task folders on disk.
+
+    Example: radsweep data tasks --json
+    """
     from radsweep.tasks.registry import all_tasks, unreadable_tasks
 
     data_dir = settings(ctx).data
@@ -90,6 +93,8 @@ def init(
     """Start a task from your own data: write a complete example task.json into DIR.
 
     Then edit it, put the images and manifest.parquet beside it, and run radsweep data validate.
+
+    Example: radsweep data init ~/data/my-task --name my-task
     """
     from radsweep.tasks.template import init_task_folder
 
@@ -190,6 +195,8 @@ def probe_tasks(
 
     AUC on one seed's validation set of a logistic regression on report word n-grams, and of
     one on 32x32 pixels: a quick read of a task's causal structure before any backbone runs.
+
+    Example: radsweep data probe synth-diagnostic synth-prognostic
     """
     from radsweep.tasks.probe import probe_tasks
     from radsweep.tasks.synthetic.tasks import SYNTHETIC_TASKS

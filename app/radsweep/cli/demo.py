@@ -110,6 +110,8 @@ def demo(
     the paired findings: per task and fraction, distillation and self-distillation against
     image-only and against each other, seed by seed, with a verdict. A second run reuses every
     cache, run and figure.
+
+    Example: radsweep demo --workers 2
     """
     from radsweep.demo import run_demo
 

@@ -16,6 +16,8 @@ def doctor(
 
     Each line is ok, warn or FAIL, with the fix on the same line; exit code 1 when something
     blocks the study.
+
+    Example: radsweep doctor --json
     """
     from dataclasses import asdict
 

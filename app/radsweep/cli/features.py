@@ -139,6 +139,8 @@ def extract(
     interrupted run resumes from its last finished shard when the same command
     runs again. Unusable images stop the run with their list (bad-images.tsv),
     unless --skip-bad records them as exclusions in the cache metadata.
+
+    Example: radsweep features extract --task synth-diagnostic --backbone pixel-patches
     """
     from radsweep.features.extract import ExtractOptions
     from radsweep.features.service import ImageRequest, TextRequest, extract_for_task

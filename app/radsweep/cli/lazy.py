@@ -9,7 +9,6 @@ module is imported only when the group itself is run or asked for its help.
 from importlib import import_module
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -35,15 +34,15 @@ class LazyGroup(TyperGroup):
             self._real = group
         return self._real
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: typer.Context) -> list[str]:
         """The real group's subcommands."""
         return self.real().list_commands(ctx)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
         """One subcommand of the real group."""
         return self.real().get_command(ctx, cmd_name)
 
-    def format_help(self, ctx: click.Context, formatter: Any) -> None:
+    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
         """The real group's help, under this group's name."""
         self.real().format_help(ctx, formatter)
 

@@ -1,9 +1,10 @@
 """Options that several commands share, declared once: one name, one metavar, one help text."""
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, get_args, get_origin
+from typing import Annotated, Any, TypeVar, cast, get_args, get_origin
 
 import typer
 from pydantic import BaseModel
@@ -84,7 +85,8 @@ FIELD_HELP: dict[str, str] = {
     "prognosis_report_weight": "Weight of the chronic history (report only) in the outcome.",
     "outcome_noise": "Noise of the prognostic outcome given the latent state.",
     "severity_image_noise": "Noise of the image's read of the acute state.",
-    "report_privileged": "The report grades the true state (off: it adds nothing).",
+    "report_privileged": "The report adds nothing the image lacks (its state phrases are "
+    "unrelated to the patient).",
     "age_visibility": "0-1: strength of ageing cues.",
     "age_mention_rate": "0-1: how often reports hint at age.",
 }
@@ -101,12 +103,27 @@ def _plain(annotation: Any) -> Any:
     return annotation
 
 
-def _option(name: str, annotation: Any, default: Any) -> typer.models.OptionInfo:
+def _parameter(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+    """The option for one field. A flag whose field defaults to True is offered as ``--no-NAME``
+    alone (one word, no ``--NAME/--no-NAME`` pair that cuts the help's name column)."""
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    if annotation is bool and default is True:
+        info = typer.Option("--no-" + name.replace("_", "-"), help=FIELD_HELP[name])
+        annotation = Annotated[bool, info]
+        return inspect.Parameter(f"no_{name}", keyword, default=False, annotation=annotation)
     flag = "--" + name.replace("_", "-")
-    if annotation is bool:
-        flags = flag if default is False else f"{flag}/--no-{flag[2:]}"
-        return typer.Option(flags, help=FIELD_HELP[name])
-    return typer.Option(flag, help=FIELD_HELP[name], metavar=_METAVAR.get(name))
+    info = typer.Option(flag, help=FIELD_HELP[name], metavar=_METAVAR.get(name))
+    return inspect.Parameter(name, keyword, default=default, annotation=Annotated[annotation, info])
+
+
+def _fields(values: dict[str, Any]) -> dict[str, Any]:
+    """The command's keyword values as model fields: ``no_NAME=True`` becomes ``NAME=False``."""
+    return {
+        name.removeprefix("no_") if name.startswith("no_") else name: (
+            not value if name.startswith("no_") else value
+        )
+        for name, value in values.items()
+    }
 
 
 def model_options(
@@ -137,12 +154,17 @@ def model_options(
             default = defaults.get(
                 name, inspect.Parameter.empty if field.is_required() else field.default
             )
-            info = _option(name, kind, default)
-            annotation = Annotated[kind, info]
-            keyword = inspect.Parameter.KEYWORD_ONLY
-            derived.append(inspect.Parameter(name, keyword, default=default, annotation=annotation))
+            derived.append(_parameter(name, kind, default))
+        own_names = {parameter.name for parameter in own}
+
+        @functools.wraps(command)
+        def wrapped(**values: Any) -> None:
+            mine = {name: value for name, value in values.items() if name in own_names}
+            rest = {name: value for name, value in values.items() if name not in own_names}
+            command(**mine, **_fields(rest))
+
         parameters = [*own[:1], *derived, *own[1:]]  # after the context, before the command's own
-        command.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
-        return command
+        wrapped.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        return cast(Command, wrapped)
 
     return decorate

@@ -90,12 +90,22 @@ def _parameters(command: Any) -> Iterator[Any]:
         yield help_option
 
 
+def reflow(text: str) -> str:
+    """Docstring paragraphs as single lines, so the help wraps them at the terminal's width
+    (rich markup keeps the source's line breaks, which read ragged at 80 columns)."""
+    paragraphs = text.strip().split("\n\n")
+    return "\n\n".join(" ".join(paragraph.split()) for paragraph in paragraphs)
+
+
 def _label(command: Any) -> None:
+    if isinstance(command.help, str):
+        command.help = reflow(command.help)
     for param in _parameters(command):
         if param.metavar is None and isinstance(param, TyperOption | TyperArgument):
             param.metavar = metavar(param)
         if isinstance(param, TyperArgument):  # its NAME says it; no Python type beside
             param.display_type_rich = _no_type
+            _plain_usage(param)
 
 
 def label_group(group: TyperGroup) -> None:
@@ -120,3 +130,12 @@ class HelpGroup(TyperGroup):
 
 def _no_type(ctx: typer.Context) -> None:
     return None
+
+
+def _plain_usage(param: TyperArgument) -> None:
+    """Write an argument in the usage line as ``TASK`` or ``[TASK]``: typer writes a required one
+    as ``{TASK}``, which reads as a set of choices, and offers no public hook to change it, so
+    its one private method is replaced here, on this argument only."""
+    name = param.metavar or (param.name or "VALUE").upper()
+    word = (name if param.required else f"[{name}]") + ("..." if param.nargs != 1 else "")
+    param._usage_display_name = lambda: word  # type: ignore[method-assign]  # noqa: SLF001

@@ -35,7 +35,10 @@ def export(
     ] = "parquet",
     db: ResultsDbOption = None,
 ) -> None:
-    """Write the store's three tables (runs, per-seed metrics, per-epoch curves) to OUT."""
+    """Write the store's three tables (runs, per-seed metrics, per-epoch curves) to OUT.
+
+    Example: radsweep results export --out ~/tables --format csv
+    """
     from radsweep.errors import RadsweepError
     from radsweep.results.export import ExportFormat, export_tables
     from radsweep.results.frames import ResultFrames
@@ -87,6 +90,8 @@ def list_runs(
     """List finished runs per task: configuration, seeds, mean final AUC with its 95 % t-interval.
 
     Keys (or their first characters) select runs for radsweep report --run.
+
+    Example: radsweep results ls --task synth-prognostic
     """
     from radsweep.results.summary import run_summaries
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from radsweep.tasks.builders.common import Advance, Progress
     from radsweep.tasks.manifest import Manifest
 
-Out = Annotated[Path | None, typer.Option(help="Task folder to write (default: DATA/<task>).")]
+Out = Annotated[Path | None, typer.Option(help="Task folder to write (default: DATA/TASK).")]
 Seed = Annotated[int, typer.Option(help="Seed of every random draw (same seed, same manifest).")]
 
 

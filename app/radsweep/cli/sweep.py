@@ -84,6 +84,8 @@ def local(
     them to the server instead, offline again if it does not answer); finished
     configurations are never run twice. Ctrl-C puts running jobs back in line: run the same
     command to resume.
+
+    Example: radsweep sweep local demo --workers 2
     """
     from radsweep.sweeps.local import Interrupted, run_local
     from radsweep.sweeps.queue import JobState, queue_path
@@ -147,6 +149,8 @@ def status(
     """Show the local queue: done / running / failed / pending runs per spec, and why runs failed.
 
     Jobs whose worker has died are put back to pending first, so the counts are current.
+
+    Example: radsweep sweep status demo
     """
     from radsweep.sweeps.local import sweep_status
 
@@ -171,7 +175,10 @@ def status(
 
 @app.command("specs")
 def specs(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """List the sweep specs shipped with radsweep: any command taking a spec accepts the name."""
+    """List the sweep specs shipped with radsweep: any command taking a spec accepts the name.
+
+    Example: radsweep sweep specs --json
+    """
     from radsweep.sweeps.spec import packaged_summaries
 
     summaries = packaged_summaries(settings(ctx).data)
@@ -208,6 +215,8 @@ def plan(
 
     Hours divide the FLOPs by a device's sustained throughput: measured by `radsweep bench gpu`
     on this machine when it has saved one, else a nominal table (data-sheet peak x utilisation).
+
+    Example: radsweep sweep plan --all --device h100
     """
     from radsweep.sweeps.plan import plan_report
 

@@ -30,6 +30,8 @@ def register(
 
     Needs a W&B server and an API key (W&B has no offline sweeps); with none, the error says so
     at once: run the spec with radsweep sweep local instead.
+
+    Example: radsweep sweep register demo --project radsweep
     """
     from radsweep.sweeps.remote import agent_commands
     from radsweep.sweeps.remote import register as register_spec
@@ -65,6 +67,8 @@ def agent(
     SIGTERM (docker stop, a preempted node) marks the running run preempting, so W&B queues it
     again, and exits with 143. Needs a W&B server and an API key; without one, use
     radsweep sweep local.
+
+    Example: radsweep sweep agent ENTITY/PROJECT/ID --count 10
     """
     from radsweep.sweeps.remote import run_agent
 
