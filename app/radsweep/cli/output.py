@@ -19,6 +19,8 @@ import typer
 from rich.console import Console
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
+from radsweep.errors import did_you_mean
+
 PIPED_WIDTH = 100_000  # wider than any row: rich keeps every cell whole
 _METAVARS: dict[type, str] = {int: "INTEGER", float: "NUMBER", str: "TEXT", Path: "PATH"}
 
@@ -97,10 +99,38 @@ def reflow(text: str) -> str:
     return "\n\n".join(" ".join(paragraph.split()) for paragraph in paragraphs)
 
 
+def _choices(annotation: Any) -> list[str]:
+    """The values of an enum annotation (also inside ``X | None``)."""
+    for kind in (annotation, *get_args(annotation)):
+        if isinstance(kind, type) and issubclass(kind, Enum):
+            return [str(member.value) for member in kind]
+    return []
+
+
+def _suggest(param: TyperOption | TyperArgument) -> None:
+    """A mistyped choice (``--method distil``) gets a "did you mean" before the choices."""
+    choices = _choices(param.type_descriptor.annotation)
+    if not choices:
+        return
+    process = param.process_value
+
+    def suggesting(ctx: Any, value: Any) -> Any:
+        try:
+            return process(ctx, value)
+        except typer.BadParameter as error:
+            if isinstance(value, str) and (close := did_you_mean(value, choices)):
+                error.message = f"{close.strip()} {error.message}"
+            raise
+
+    param.process_value = suggesting  # type: ignore[method-assign]
+
+
 def _label(command: Any) -> None:
     if isinstance(command.help, str):
         command.help = reflow(command.help)
     for param in _parameters(command):
+        if isinstance(param, TyperOption | TyperArgument):
+            _suggest(param)
         if param.metavar is None and isinstance(param, TyperOption | TyperArgument):
             param.metavar = metavar(param)
         if isinstance(param, TyperArgument):  # its NAME says it; no Python type beside

@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlparse
 from radsweep.encoders.base import EncoderKind
 from radsweep.encoders.checkpoints import local_identity
 from radsweep.encoders.registry import build_image_encoder, build_text_encoder
-from radsweep.errors import WeightsError
+from radsweep.errors import WeightsError, did_you_mean
 from radsweep.weights.catalogue import (
     Status,
     WeightsEntry,
@@ -51,7 +51,10 @@ def parse_name(name: str) -> tuple[EncoderKind, str]:
             if (kind, bare) in names:
                 return kind, bare
     known = ", ".join(sorted({f"{kind}:{n}" for kind, n in names}))
-    raise WeightsError(f"no encoder with published weights named {name!r}", hint=f"one of: {known}")
+    close = did_you_mean(bare, {n for _, n in names})
+    raise WeightsError(
+        f"no encoder with published weights named {name!r}", hint=f"{close}one of: {known}"
+    )
 
 
 def source_of(kind: EncoderKind, name: str, file: Path) -> Source:

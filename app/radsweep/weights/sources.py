@@ -7,7 +7,7 @@ published it: a hub id, or the page or file link; ``published_source`` turns a r
 
 from radsweep.encoders.base import EncoderInfo, EncoderKind
 from radsweep.encoders.registry import list_encoders
-from radsweep.errors import RadsweepError
+from radsweep.errors import RadsweepError, did_you_mean
 from radsweep.weights.links import Source, SourceKind, parse_source
 
 
@@ -30,4 +30,5 @@ def _info(kind: EncoderKind, name: str) -> EncoderInfo:
         if info.name == name:
             return info
     known = ", ".join(info.name for info in list_encoders(kind))
-    raise RadsweepError(f"unknown {kind} encoder {name!r}", hint=f"choose one of: {known}")
+    hint = f"{did_you_mean(name, known.split(', '))}choose one of: {known}"
+    raise RadsweepError(f"unknown {kind} encoder {name!r}", hint=hint)
