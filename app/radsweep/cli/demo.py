@@ -8,7 +8,8 @@ from rich.box import SIMPLE
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from radsweep.cli.context import console, progress_bar, settings
+from radsweep.cli.boundary import INTERRUPTED
+from radsweep.cli.context import console, err_console, progress_bar, settings
 from radsweep.tasks.synthetic.config import SynthConfig
 
 if TYPE_CHECKING:  # heavy imports wait until the command runs
@@ -115,10 +116,18 @@ def demo(
     """
     from radsweep.demo import run_demo
 
-    with progress_bar("items") as bar:
-        result = run_demo(
-            settings(ctx), samples=samples, workers=workers, out=out, hooks=_hooks(bar)
+    try:
+        with progress_bar("items") as bar:
+            result = run_demo(
+                settings(ctx), samples=samples, workers=workers, out=out, hooks=_hooks(bar)
+            )
+    except KeyboardInterrupt:
+        err_console.print(
+            "interrupted: the benchmark, features and finished runs are kept; run the same "
+            "radsweep demo command again to resume where it stopped",
+            markup=False,
         )
+        raise typer.Exit(INTERRUPTED) from None
     console.print(_arms_table(result.findings))
     console.print(_gains_table(result.findings))
     for finding in result.findings:

@@ -8,9 +8,11 @@ import typer
 from rich.table import Table
 
 from radsweep.cli import sweep_wandb
+from radsweep.cli.boundary import INTERRUPTED
 from radsweep.cli.context import console, err_console, progress_bar, settings
 from radsweep.cli.options import DeviceOption, JsonFlag, SpecPath
 from radsweep.cli.output import print_json
+from radsweep.errors import SweepError
 
 if TYPE_CHECKING:
     from radsweep.runs.config import RunConfig
@@ -125,16 +127,14 @@ def local(
             )
         except (KeyboardInterrupt, Interrupted):
             err_console.print("interrupted: running jobs are back in line; rerun to resume")
-            raise typer.Exit(130) from None
+            raise typer.Exit(INTERRUPTED) from None
     console.print(_counts_table({loaded.name: counts}))
     console.print(sync_hint(config.wandb), markup=False)
-    if counts[JobState.FAILED]:
-        err_console.print(
-            f"{counts[JobState.FAILED]} runs failed: radsweep sweep status {spec} shows why; "
-            "--retry-failed runs them again",
-            markup=False,
+    if counts[JobState.FAILED]:  # the runs' inputs or settings, not radsweep: exit 2
+        raise SweepError(
+            f"{counts[JobState.FAILED]} of {len(configs)} runs of {loaded.name} failed",
+            hint=f"`radsweep sweep status {spec}` shows why; --retry-failed runs them again",
         )
-        raise typer.Exit(1)
 
 
 @app.command()
