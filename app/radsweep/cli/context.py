@@ -1,6 +1,7 @@
 """What every command shares: the settings chosen by flags and environment, and the consoles."""
 
-from typing import TYPE_CHECKING
+import threading
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -10,10 +11,12 @@ from rich.progress import (
     Progress,
     ProgressColumn,
     Task,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Column
 from rich.text import Text
 
 from radsweep.cli.output import stdout_console
@@ -45,11 +48,70 @@ class RateColumn(ProgressColumn):
         return Text(f"{speed:.1f} {self.unit}/s" if speed else f"- {self.unit}/s", style="cyan")
 
 
+HEARTBEAT_SECONDS = 30.0
+"""How often long work prints a progress line when stderr is not a terminal (a piped or logged
+run would otherwise be silent until it ends)."""
+
+
+class ProgressLines(Progress):
+    """Progress without a terminal: every ``HEARTBEAT_SECONDS`` one line per unfinished task on
+    stderr (what, done of total, elapsed), and a line when a task starts."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__(console=err_console, disable=True)
+        self.unit = unit
+        self._stopped = threading.Event()
+        self._beat: threading.Thread | None = None
+
+    def add_task(self, description: str, *args: Any, **kwargs: Any) -> TaskID:
+        """Add a task and say that it started."""
+        job = super().add_task(description, *args, **kwargs)
+        self._say(f"{description}: started")
+        return job
+
+    def start(self) -> None:
+        """Start the heartbeat."""
+        if self._beat is None:
+            self._stopped.clear()
+            self._beat = threading.Thread(target=self._run, name="progress-lines", daemon=True)
+            self._beat.start()
+
+    def stop(self) -> None:
+        """Stop the heartbeat and print where every task ended."""
+        if self._beat is not None:
+            self._stopped.set()
+            self._beat.join()
+            self._beat = None
+
+    def _run(self) -> None:
+        while not self._stopped.wait(HEARTBEAT_SECONDS):
+            for task in self.tasks:
+                if not task.finished:
+                    self._say(self._line(task))
+
+    def _line(self, task: Task) -> str:
+        total = "?" if task.total is None else f"{task.total:.0f}"
+        elapsed = int(task.elapsed or 0)
+        return (
+            f"{task.description}: {task.completed:.0f}/{total} {self.unit}, "
+            f"{elapsed // 60}m{elapsed % 60:02d}s"
+        )
+
+    def _say(self, line: str) -> None:
+        err_console.print(f"radsweep: {line}", markup=False, highlight=False, soft_wrap=True)
+
+
 def progress_bar(unit: str) -> Progress:
-    """A progress bar with rate and ETA, drawn on stderr so stdout stays parseable."""
+    """Progress on stderr, so stdout stays parseable: under a terminal, bars that fit 80 columns
+    (what, bar, done/total, rate, elapsed, remaining); piped or logged, a line every 30 s."""
+    if not err_console.is_terminal:
+        return ProgressLines(unit)
     return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
+        TextColumn(
+            "[bold]{task.description}",
+            table_column=Column(max_width=28, no_wrap=True, overflow="ellipsis"),
+        ),
+        BarColumn(bar_width=16),
         MofNCompleteColumn(),
         RateColumn(unit),
         TimeElapsedColumn(),

@@ -32,17 +32,20 @@ def progress() -> Iterator["Progress"]:
     """Progress bars for the long steps; drawn only once a step starts, so early errors stay
     one line."""
     bar = progress_bar("items")
+    started = False
 
     def start(description: str, total: int) -> "Advance":
-        if not bar.live.is_started:
+        nonlocal started
+        if not started:
             bar.start()
+            started = True
         job = bar.add_task(description, total=total)
         return lambda done: bar.advance(job, done)
 
     try:
         yield start
     finally:
-        if bar.live.is_started:
+        if started:
             bar.stop()
 
 
