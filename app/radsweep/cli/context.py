@@ -1,7 +1,7 @@
 """What every command shares: the settings chosen by flags and environment, and the consoles."""
 
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -11,7 +11,6 @@ from rich.progress import (
     Progress,
     ProgressColumn,
     Task,
-    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -55,19 +54,13 @@ run would otherwise be silent until it ends)."""
 
 class ProgressLines(Progress):
     """Progress without a terminal: every ``HEARTBEAT_SECONDS`` one line per unfinished task on
-    stderr (what, done of total, elapsed), and a line when a task starts."""
+    stderr (what, done of total, elapsed). Quick work prints nothing, so a failure stays one line."""
 
     def __init__(self, unit: str) -> None:
         super().__init__(console=err_console, disable=True)
         self.unit = unit
         self._stopped = threading.Event()
         self._beat: threading.Thread | None = None
-
-    def add_task(self, description: str, *args: Any, **kwargs: Any) -> TaskID:
-        """Add a task and say that it started."""
-        job = super().add_task(description, *args, **kwargs)
-        self._say(f"{description}: started")
-        return job
 
     def start(self) -> None:
         """Start the heartbeat."""
