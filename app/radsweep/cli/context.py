@@ -54,7 +54,7 @@ run would otherwise be silent until it ends)."""
 
 class ProgressLines(Progress):
     """Progress without a terminal: every ``HEARTBEAT_SECONDS`` one line per unfinished task on
-    stderr (what, done of total, elapsed). Quick work prints nothing, so a failure stays one line."""
+    stderr (what, done of total, elapsed). Quick work prints none: a failure stays one line."""
 
     def __init__(self, unit: str) -> None:
         super().__init__(console=err_console, disable=True)
