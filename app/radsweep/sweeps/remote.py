@@ -13,6 +13,7 @@ from typing import TypeVar
 from radsweep.errors import SweepError
 from radsweep.settings import Settings
 from radsweep.sweeps.spec import SweepSpec
+from radsweep.tracking.server import wandb_server
 from radsweep.watchdog import attempt
 
 DEFAULT_PROJECT = "radsweep"
@@ -53,7 +54,7 @@ def bounded(
 ) -> Result:
     """``call()`` under a watchdog: its result, or a SweepError after ``timeout`` seconds."""
     done = attempt(call, timeout, "wandb-call")
-    server = os.environ.get("WANDB_BASE_URL", "the default W&B server")
+    server = wandb_server()
     if not done.finished:
         raise SweepError(
             f"W&B ({server}) did not answer within {timeout:g} s while {what}",
