@@ -1,8 +1,12 @@
 """Shared fixtures: an isolated radsweep home and W&B folders per test, small synthetic data,
 an unreachable W&B server."""
 
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,9 @@ import wandb
 
 from radsweep.settings import Settings
 from radsweep.tasks.synthetic import SynthBenchmark, SynthConfig, synthesize
+
+CI_HOME = os.environ.get("RADSWEEP_HOME")  # read before any test isolates its own home
+DEMO_TIMEOUT = 3600  # a first demo on a loaded 2-core runner; reused, it takes seconds
 
 
 @pytest.fixture(autouse=True)
@@ -50,6 +57,49 @@ def tiny_features(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     config = RunConfig(task="synth-prognostic", backbone="c2l", fraction=1.0, tiny=True)
     prepare(config, settings, device="cpu")
     return settings
+
+
+@dataclass(frozen=True)
+class DemoHome:
+    """A radsweep home holding a finished ``radsweep demo`` (default size, default report folder).
+
+    Read-only for tests: a test that runs the demo again there must reuse everything."""
+
+    home: Path
+    report: Path  # RESULTS/demo-report
+    first_output: str | None  # what the demo printed when this session built it; None: reused
+
+
+def _finished_demo(home: Path) -> bool:
+    report = Settings(home=home).results / "demo-report"
+    return (report / "report.html").is_file() and (report / "runs.json").is_file()
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> DemoHome:
+    """The demo, run once per session: the home CI's set-up already filled (``.ci/run`` runs
+    ``radsweep demo`` with RADSWEEP_HOME exported) when it holds a finished demo, else a fresh one
+    built here in a subprocess with offline W&B folders of its own."""
+    if CI_HOME and _finished_demo(Path(CI_HOME)):
+        home = Path(CI_HOME)
+        return DemoHome(home, Settings(home=home).results / "demo-report", None)
+    root = tmp_path_factory.mktemp("demo")
+    home = root / "home"
+    env = os.environ | {"RADSWEEP_HOME": str(home), "WANDB_MODE": "offline"}
+    for name in ("WANDB_DIR", "WANDB_DATA_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR"):
+        env[name] = str(root / name.lower())
+    for name in ("DATA_DIR", "CACHE_DIR", "RESULTS_DIR", "WANDB_DIR"):
+        env.pop(f"RADSWEEP_{name}", None)
+    env.pop("WANDB_API_KEY", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "radsweep", "demo", "--workers", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return DemoHome(home, Settings(home=home).results / "demo-report", done.stdout)
 
 
 INIT_TIMEOUT = 2

@@ -161,3 +161,73 @@ def test_no_product_file_points_outside_the_product() -> None:
         text = path.read_text(encoding="utf-8", errors="ignore")
         offenders += [f"{path.relative_to(ROOT)}" for _ in outside.finditer(text)][:1]
     assert not offenders
+
+
+INLINE = re.compile(r"`(radsweep [^`]+)`")
+PLACEHOLDER = re.compile(r"<[^>]+>|[A-Z][A-Z0-9_./|-]*(\.\.\.)?|\[.*\]|\.\.\.")
+
+
+def _inline_words(text: str) -> list[str]:
+    """The words of ``radsweep ...`` in prose: a placeholder (``TASK``, ``SPEC...``, ``[--all]``)
+    is dropped, or stands as ``x`` where it is an option's value."""
+    words: list[str] = []
+    for word in shlex.split(text)[1:]:
+        if not PLACEHOLDER.fullmatch(word):
+            words.append(word)
+        elif words and words[-1].startswith("--"):
+            words.append("x")
+    return words
+
+
+def _inline_commands() -> list[tuple[str, list[str]]]:
+    found = []
+    for page in PAGES:
+        for text in INLINE.findall(page.read_text(encoding="utf-8")):
+            found.append((page.relative_to(ROOT).as_posix(), _inline_words(text)))
+    return found
+
+
+INLINE_DOCUMENTED = _inline_commands()
+
+
+@pytest.mark.parametrize(
+    ("page", "args"), INLINE_DOCUMENTED, ids=[" ".join(args) for _, args in INLINE_DOCUMENTED]
+)
+def test_every_command_in_prose_names_real_options(page: str, args: list[str]) -> None:
+    try:
+        parse([*args, "--help"])  # eager: every option must exist, values are not needed
+    except UsageError as error:
+        pytest.fail(f"{page}: radsweep {' '.join(args)}: {error.format_message()}")
+    except typer.Exit:
+        pass
+
+
+def test_a_made_up_flag_in_prose_fails() -> None:
+    with pytest.raises(UsageError):
+        parse([*_inline_words("radsweep weights fetch NAME --weights PATH"), "--help"])
+
+
+def test_no_page_runs_radsweep_twice() -> None:
+    """``docker compose run SERVICE radsweep demo`` when the image's entrypoint is radsweep."""
+    for page in [*PAGES, *sorted((ROOT / "docker").glob("*"))]:
+        assert "radsweep radsweep" not in page.read_text(encoding="utf-8"), page.name
+
+
+DASH = "\N{EN DASH}"
+SPEC_ROW = re.compile(rf"^\|(.*?)\|.*\|\s*([\d{DASH}, ]+)(?: each)?\s*\|$", flags=re.M)
+
+
+def test_the_spec_tables_run_counts_come_from_the_specs() -> None:
+    from radsweep.sweeps.spec import packaged_summaries
+
+    runs = {summary.name: summary.runs for summary in packaged_summaries(ROOT / "no-data")}
+    checked = 0
+    for names, counts in SPEC_ROW.findall((ROOT / "docs" / "sweeps.md").read_text()):
+        specs = re.findall(r"`([\w-]+)\.yaml`", names)
+        numbers = [int(n) for n in re.findall(r"\d+", counts)]
+        if DASH in counts:  # a range over the row's specs
+            assert all(min(numbers) <= runs[spec] <= max(numbers) for spec in specs), names
+        elif len(specs) == len(numbers):
+            assert [runs[spec] for spec in specs] == numbers, names
+        checked += len(specs)
+    assert checked >= 15

@@ -10,7 +10,7 @@ import os
 import shutil
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -18,10 +18,10 @@ from pathlib import Path
 from radsweep.errors import RadsweepError
 from radsweep.settings import Settings
 from radsweep.tasks.manifest import Manifest
+from radsweep.tracking.server import wandb_server
 from radsweep.watchdog import attempt
 
 SERVER_TIMEOUT_SECONDS = 5.0
-DEFAULT_SERVER = "https://api.wandb.ai"
 OFFLINE_MODES = {"offline", "dryrun", "disabled"}
 
 
@@ -45,10 +45,19 @@ class Check:
         return f"{self.level:<4}  {self.area:<8} {self.found}{fix}"
 
 
-def examine(settings: Settings, server_timeout: float = SERVER_TIMEOUT_SECONDS) -> list[Check]:
-    """Every check, in the order the study needs them: compute, tracking, weights, data, disk."""
-    checks = [*_torch(), *_wandb(server_timeout), _hub(), *_weights(settings), *_tasks(settings)]
-    return [*checks, _disk(settings)]
+def examine(
+    settings: Settings,
+    server_timeout: float = SERVER_TIMEOUT_SECONDS,
+    specs: Sequence[str] = (),
+) -> list[Check]:
+    """Every check, in the order the study needs them: compute, tracking, weights, data, disk.
+
+    The disk check is scoped to ``specs`` (names or files); by default to what the user has set
+    up: the packaged specs whose tasks are all built, else the demo.
+    """
+    checks = [*_torch(), *_wandb(server_timeout), _hub(server_timeout)]
+    checks += [*_weights(settings), *_tasks(settings)]
+    return [*checks, _disk(settings, list(specs) or set_up_specs(settings))]
 
 
 def blocked(checks: list[Check]) -> bool:
@@ -83,19 +92,19 @@ def _wandb(timeout: float) -> list[Check]:
     except RadsweepError:
         fix = f"set WANDB_API_KEY or run `wandb login` for agents; {local}"
         return [Check("W&B", Level.WARN, "no W&B API key configured", fix)]
-    server = os.environ.get("WANDB_BASE_URL", DEFAULT_SERVER).rstrip("/")
-    done = attempt(lambda: _answers(server, timeout), timeout + 1.0, "doctor-wandb")
+    server = wandb_server()
+    done = attempt(lambda: _answers(f"{server}/healthz", timeout), timeout + 1.0, "doctor-wandb")
     if done.finished and done.error is None:
         return [Check("W&B", Level.OK, f"API key configured; {server} answers")]
     reason = "no answer" if not done.finished else _reason(done.error)
-    fix = f"check the network or WANDB_BASE_URL; {local}"
+    fix = f"check the network, WANDB_BASE_URL or `wandb login --host`; {local}"
     return [Check("W&B", Level.WARN, f"API key configured; {server}: {reason}", fix)]
 
 
-def _answers(server: str, timeout: float) -> None:
+def _answers(url: str, timeout: float) -> None:
     """Any HTTP answer (401 included) means the server is there; no answer raises."""
     try:
-        urllib.request.urlopen(f"{server}/healthz", timeout=timeout).close()
+        urllib.request.urlopen(url, timeout=timeout).close()
     except urllib.error.HTTPError:
         return
 
@@ -105,16 +114,31 @@ def _reason(error: BaseException | None) -> str:
     return " ".join(str(text).split())[:120]
 
 
-def _hub() -> Check:
+def _hub(timeout: float) -> Check:
     from huggingface_hub import constants
 
     folder = Path(constants.HF_HUB_CACHE)
-    offline = "offline (HF_HUB_OFFLINE)" if constants.HF_HUB_OFFLINE else "online"
+    offline = (
+        "offline (HF_HUB_OFFLINE)"
+        if constants.HF_HUB_OFFLINE
+        else _reach(constants.ENDPOINT, timeout)
+    )
     writable = _writable(folder)
     if not writable:
         fix = "set HF_HOME to a writable folder with room for the hub-hosted weights"
         return Check("hub", Level.FAIL, f"cache {folder} is not writable", fix)
     return Check("hub", Level.OK, f"cache {folder}, {offline}")
+
+
+def _reach(endpoint: str, timeout: float) -> str:
+    """``online``, or ``offline`` with why: the hub probed under a short timeout."""
+    done = attempt(
+        lambda: _answers(f"{endpoint}/api/models?limit=1", timeout), timeout + 1.0, "doctor-hub"
+    )
+    if done.finished and done.error is None:
+        return "online"
+    reason = "no answer" if not done.finished else _reason(done.error)
+    return f"offline ({endpoint}: {reason}; only cached weights load)"
 
 
 def _writable(folder: Path) -> bool:
@@ -170,15 +194,34 @@ def _manifest_check(name: str, directory: Path | None, load: Callable[[Path], Ma
     return Check("tasks", Level.OK, f"{name}: manifest valid, {len(manifest.frame)} images")
 
 
-def _disk(settings: Settings) -> Check:
-    """Free space where the caches go against what the whole study's caches take."""
+def set_up_specs(settings: Settings) -> list[str]:
+    """The packaged study specs whose tasks are all built here; the demo when there is none."""
+    from radsweep.sweeps.packaged import packaged_specs
+    from radsweep.sweeps.spec import load_spec
+    from radsweep.tasks.registry import all_tasks
+
+    built = {entry.spec.name for entry in all_tasks(settings.data) if entry.directory is not None}
+    chosen = []
+    for name in sorted(set(packaged_specs()) - {"demo"}):
+        task = load_spec(name).parameters.get("task", {})
+        tasks = set(task.get("values", [task["value"]] if "value" in task else []))
+        if tasks and tasks <= built:
+            chosen.append(name)
+    return chosen or ["demo"]
+
+
+def _disk(settings: Settings, specs: list[str]) -> Check:
+    """Free space where the caches go against what the chosen specs' caches take."""
     from radsweep.sweeps.plan import load_plan
 
-    need = load_plan([], True, settings.data).cache_bytes
+    need = load_plan(specs, False, settings.data).cache_bytes
     folder = next(p for p in (settings.cache, *settings.cache.parents) if p.exists())
     free = shutil.disk_usage(folder).free
-    found = f"{free / 1e9:,.0f} GB free at {folder}; the study's caches take {need / 1e9:,.0f} GB"
+    names = ", ".join(Path(spec).stem for spec in specs[:4]) + (", ..." if len(specs) > 4 else "")
+    found = (
+        f"{free / 1e9:,.0f} GB free at {folder}; the caches of {names} take {need / 1e9:,.0f} GB"
+    )
     if free >= need:
         return Check("disk", Level.OK, found)
-    fix = "point --cache-dir / RADSWEEP_CACHE_DIR at a larger disk, or plan fewer specs"
+    fix = "point --cache-dir / RADSWEEP_CACHE_DIR at a larger disk, or name fewer specs"
     return Check("disk", Level.FAIL, found, fix)

@@ -1,5 +1,14 @@
 """User-facing errors: the CLI prints them as one line and exits with code 2."""
 
+import difflib
+from collections.abc import Iterable
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``"did you mean NAME? "`` for the known name closest to a mistyped one, else ``""``."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f"did you mean {close[0]}? " if close else ""
+
 
 class RadsweepError(Exception):
     """A problem the user can fix: bad input, a missing file, a wrong option.

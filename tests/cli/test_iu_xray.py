@@ -6,7 +6,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from radsweep.cli.iu_xray import ProgressLines
 from radsweep.cli.main import cli
 from radsweep.tasks.builders.iu_xray_fetch import LICENCE, SUMS_FILE
 from tests.tasks.builders.iu_fixtures import IuCopy, write_iu_copy
@@ -108,15 +107,6 @@ def test_build_names_a_missing_archive_in_one_line(
     args = ["data", "build", "iu-xray", "--reports", str(tmp_path), "--images", str(missing)]
     assert cli(args) == 2
     assert f"--images {missing} does not exist" in _one_error_line(capsys)
-
-
-def test_progress_lines_come_at_most_every_interval_and_at_the_end() -> None:
-    now, lines = [0.0], []
-    advance = ProgressLines(lines.append, every=30.0, clock=lambda: now[0])("reading images", 5)
-    for moment in (10.0, 20.0, 31.0, 40.0, 45.0):
-        now[0] = moment
-        advance(1)
-    assert lines == ["reading images: 0/5", "reading images: 3/5", "reading images: 5/5"]
 
 
 @pytest.mark.slow

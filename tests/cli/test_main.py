@@ -89,7 +89,7 @@ def test_a_bug_in_radsweep_exits_1_with_where_to_report_it(
     def broken(*_: object) -> None:
         raise TypeError("unsupported operand")
 
-    monkeypatch.setattr("radsweep.cli.data.all_tasks", broken)
+    monkeypatch.setattr("radsweep.tasks.registry.all_tasks", broken)
     assert cli(["data", "tasks"]) == 1
     error = capsys.readouterr().err
     assert error.startswith("radsweep: error: internal error: TypeError: unsupported operand")

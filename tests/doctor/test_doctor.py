@@ -13,7 +13,9 @@ from radsweep.cli.main import cli
 from radsweep.doctor import Level, blocked, examine
 from radsweep.settings import Settings
 from radsweep.tasks.synthetic import SynthBenchmark
+from radsweep.tracking.server import settings_file, wandb_server
 from radsweep.weights.catalogue import Catalogue, WeightsEntry, catalogue_file, save_catalogue
+from tests.conftest import closed_port
 
 Usage = namedtuple("Usage", "total used free")
 
@@ -86,10 +88,36 @@ def test_built_tasks_are_validated(small_benchmark: SynthBenchmark, tmp_path: Pa
 
 def test_too_little_disk_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "disk_usage", lambda _: Usage(10**12, 10**12 - 10**9, 10**9))
-    checks = examine(Settings())
+    checks = examine(Settings(), specs=["fig2-age"])
     (disk,) = _lines(checks, "disk")
     assert disk.startswith("FAIL") and "1 GB free" in disk and "RADSWEEP_CACHE_DIR" in disk
+    assert "the caches of fig2-age take" in disk
     assert blocked(checks)
+
+
+def test_the_disk_check_defaults_to_what_is_set_up() -> None:
+    (disk,) = _lines(examine(Settings()), "disk")  # nothing built: the demo, not the study
+    assert "the caches of demo take" in disk
+
+
+def test_an_unreachable_hub_reads_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{closed_port()}")
+    (hub,) = _lines(examine(Settings(), server_timeout=1.0), "hub")
+    assert "offline (http://127.0.0.1:" in hub
+
+
+def test_the_server_of_wandb_login_host_is_the_one_probed(
+    unreachable: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("WANDB_BASE_URL")
+    settings_file().parent.mkdir(parents=True, exist_ok=True)
+    settings_file().write_text(f"[default]\nbase_url = {unreachable}/\n")
+    assert wandb_server() == unreachable
+    (line,) = _lines(examine(Settings(), server_timeout=1.0), "W&B")
+    assert unreachable in line and "wandb login --host" in line
 
 
 def test_cli_exit_code_follows_blocking_checks(
@@ -100,7 +128,7 @@ def test_cli_exit_code_follows_blocking_checks(
     out = capsys.readouterr().out
     assert "ok    disk" in out and "FAIL" not in out
     monkeypatch.setattr(shutil, "disk_usage", lambda _: Usage(10**15, 10**15, 0))
-    assert cli(["doctor"]) == 1
+    assert cli(["doctor", "fig2-age"]) == 2
     assert Level.FAIL in capsys.readouterr().out
 
 
@@ -108,7 +136,7 @@ def test_cli_json_lists_every_check_and_blocks_alike(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(shutil, "disk_usage", lambda _: Usage(10**15, 10**15, 0))
-    assert cli(["doctor", "--json"]) == 1
+    assert cli(["doctor", "fig2-age", "--json"]) == 2
     report = json.loads(capsys.readouterr().out)
     assert report["blocked"] is True
     disk = next(check for check in report["checks"] if check["area"] == "disk")

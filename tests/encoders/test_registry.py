@@ -99,7 +99,7 @@ def test_default_hub_weights_without_network_name_the_local_option(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(WeightsError, match="no network / not in HF cache — pass --weights"):
+    with pytest.raises(WeightsError, match="pass a local copy with --weights"):
         build_image_encoder("rad-dino", weights="someone/not-cached-model")
     with pytest.raises(WeightsError, match="cannot load microsoft/BiomedVLP-CXR-BERT-general"):
         build_text_encoder("cxr-bert-general")

@@ -40,6 +40,8 @@ def synth(
 
     Prints images/s for both, the projected time for 2,000 samples against the 30 s budget, and
     last the ratio end-to-end / drawing-only throughput (1.0 = writing costs nothing).
+
+    Example: radsweep bench synth --samples 500
     """
     from radsweep.bench.synth import run_synth_bench
 
@@ -62,6 +64,8 @@ def train(
     all seeds at ViT-B shape as a fraction of a 2048-square GEMM's FLOP/s in the same process
     (target: 0.7 on CPU). Each ratio pairs its two sides in time and is a median over repeats;
     each is printed as soon as it is measured, and the ratios together last.
+
+    Example: radsweep bench train --seeds 0-4
     """
     from radsweep.bench.train import run_train_bench
 
@@ -94,6 +98,8 @@ def extract(
     images/s for the forward pass alone (images preprocessed in advance) and for the
     whole extraction (decode in workers, fp16 writes, checksums, consolidation), then
     last the ratio end-to-end / forward (1.0 = decoding and writing fully hidden).
+
+    Example: radsweep bench extract --seconds 20
     """
     from radsweep.bench.features import run_extract_bench
 
@@ -119,6 +125,8 @@ def sweep(
     Runs the spec's first runs as a one-worker local sweep in this process (W&B offline; queue,
     store and W&B files in a temporary folder), their features extracted beforehand and not
     counted. Prints seconds per component, then last the ratio overhead / training time.
+
+    Example: radsweep bench sweep demo --runs 2
     """
     from radsweep.bench.sweep import run_sweep_bench
 
@@ -155,6 +163,8 @@ def gpu(
     after another at ViT-B token shapes (attention head, Mean-LP); the whole study's projected
     hours from the throughput measured here (saved for `radsweep sweep plan --device measured`);
     ratios last. Random weights, nothing downloaded; under 5 minutes on one GPU.
+
+    Example: radsweep bench gpu --device cuda
     """
     from radsweep.bench.gpu import run_device_bench
 

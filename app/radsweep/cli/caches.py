@@ -24,7 +24,10 @@ def _size(size: float) -> str:
 
 
 def list_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """List feature caches: key, encoder, task, views, state and size on disk."""
+    """List feature caches: key, encoder, task, views, state and size on disk.
+
+    Example: radsweep features ls --json
+    """
     from radsweep.features.listing import cache_statuses
 
     root = settings(ctx).cache
@@ -65,7 +68,10 @@ def verify(
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Check caches byte for byte against their recorded sha256 checksums."""
+    """Check caches byte for byte against their recorded sha256 checksums.
+
+    Example: radsweep features verify --repair
+    """
     from radsweep.features.verify import verify_caches
 
     root = settings(ctx).cache

@@ -1,5 +1,8 @@
 """What every command shares: the settings chosen by flags and environment, and the consoles."""
 
+import threading
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -12,17 +15,22 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Column
 from rich.text import Text
 
 from radsweep.cli.output import stdout_console
-from radsweep.settings import Settings
+
+if TYPE_CHECKING:  # pydantic-settings loads when a command runs, not for --help
+    from radsweep.settings import Settings
 
 console = stdout_console()  # never cuts piped output at 80 columns
 err_console = Console(stderr=True)
 
 
-def settings(ctx: typer.Context) -> Settings:
+def settings(ctx: typer.Context) -> "Settings":
     """The settings the top-level callback built (falls back to the environment alone)."""
+    from radsweep.settings import Settings
+
     root = ctx.find_root()
     return root.obj if isinstance(root.obj, Settings) else Settings()
 
@@ -39,11 +47,64 @@ class RateColumn(ProgressColumn):
         return Text(f"{speed:.1f} {self.unit}/s" if speed else f"- {self.unit}/s", style="cyan")
 
 
+HEARTBEAT_SECONDS = 30.0
+"""How often long work prints a progress line when stderr is not a terminal (a piped or logged
+run would otherwise be silent until it ends)."""
+
+
+class ProgressLines(Progress):
+    """Progress without a terminal: every ``HEARTBEAT_SECONDS`` one line per unfinished task on
+    stderr (what, done of total, elapsed). Quick work prints none: a failure stays one line."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__(console=err_console, disable=True)
+        self.unit = unit
+        self._stopped = threading.Event()
+        self._beat: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the heartbeat."""
+        if self._beat is None:
+            self._stopped.clear()
+            self._beat = threading.Thread(target=self._run, name="progress-lines", daemon=True)
+            self._beat.start()
+
+    def stop(self) -> None:
+        """Stop the heartbeat and print where every task ended."""
+        if self._beat is not None:
+            self._stopped.set()
+            self._beat.join()
+            self._beat = None
+
+    def _run(self) -> None:
+        while not self._stopped.wait(HEARTBEAT_SECONDS):
+            for task in self.tasks:
+                if not task.finished:
+                    self._say(self._line(task))
+
+    def _line(self, task: Task) -> str:
+        total = "?" if task.total is None else f"{task.total:.0f}"
+        elapsed = int(task.elapsed or 0)
+        return (
+            f"{task.description}: {task.completed:.0f}/{total} {self.unit}, "
+            f"{elapsed // 60}m{elapsed % 60:02d}s"
+        )
+
+    def _say(self, line: str) -> None:
+        err_console.print(f"radsweep: {line}", markup=False, highlight=False, soft_wrap=True)
+
+
 def progress_bar(unit: str) -> Progress:
-    """A progress bar with rate and ETA, drawn on stderr so stdout stays parseable."""
+    """Progress on stderr, so stdout stays parseable: under a terminal, bars that fit 80 columns
+    (what, bar, done/total, rate, elapsed, remaining); piped or logged, a line every 30 s."""
+    if not err_console.is_terminal:
+        return ProgressLines(unit)
     return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
+        TextColumn(
+            "[bold]{task.description}",
+            table_column=Column(max_width=28, no_wrap=True, overflow="ellipsis"),
+        ),
+        BarColumn(bar_width=16),
         MofNCompleteColumn(),
         RateColumn(unit),
         TimeElapsedColumn(),

@@ -6,22 +6,27 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from radsweep.cli import build, iu_xray
-from radsweep.cli.context import console, err_console, progress_bar, settings
+from radsweep.cli.context import console, err_console, settings
+from radsweep.cli.lazy import lazy_groups
 from radsweep.cli.options import JsonFlag
 from radsweep.cli.output import print_json
-from radsweep.tasks.manifest import Manifest
-from radsweep.tasks.registry import all_tasks, find_task_directory, unreadable_tasks
+from radsweep.cli.synth import synth
 from radsweep.tasks.spec import FixedPoolSplit, TaskSpec
-from radsweep.tasks.splits import make_split
-from radsweep.tasks.synthetic import SynthBenchmark, SynthConfig, synthesize
 
-app = typer.Typer(
-    help="Tasks, manifests, per-seed splits and the synthetic benchmark.", no_args_is_help=True
+BUILD_HELP = (
+    "Build task manifests: the study's from your credentialed copies (MIMIC-CXR-JPG 2.1.0 + "
+    "MIMIC-CXR 2.1.0 reports, + MIMIC-IV 3.1, and INSPECT), and the public IU X-ray tasks. "
+    "Nothing leaves your machine."
 )
-app.add_typer(build.app, name="build")
-build.app.command("iu-xray")(iu_xray.build)
-app.add_typer(iu_xray.fetch_app, name="fetch")
+FETCH_HELP = "Download public datasets (resumable, SHA-256 verified)."
+app = typer.Typer(
+    cls=lazy_groups(
+        build=("radsweep.cli.build:app", BUILD_HELP),
+        fetch=("radsweep.cli.iu_xray:fetch_app", FETCH_HELP),
+    ),
+    help="Tasks, manifests, per-seed splits and the synthetic benchmark.",
+    no_args_is_help=True,
+)
 
 
 def _split_text(task: TaskSpec) -> str:
@@ -38,7 +43,12 @@ def _sizes_text(task: TaskSpec) -> str:
 
 @app.command("tasks")
 def list_tasks(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """List every task: the study's catalogue, the synthetic tasks, and task folders on disk."""
+    """List every task: the study's catalogue, the synthetic tasks, and task folders on disk.
+
+    Example: radsweep data tasks --json
+    """
+    from radsweep.tasks.registry import all_tasks, unreadable_tasks
+
     data_dir = settings(ctx).data
     if as_json:
         print_json(
@@ -88,6 +98,8 @@ def init(
     """Start a task from your own data: write a complete example task.json into DIR.
 
     Then edit it, put the images and manifest.parquet beside it, and run radsweep data validate.
+
+    Example: radsweep data init ~/data/my-task --name my-task
     """
     from radsweep.tasks.template import init_task_folder
 
@@ -113,7 +125,13 @@ def validate(
         bool, typer.Option("--skip-images", help="Do not check that every image file exists.")
     ] = False,
 ) -> None:
-    """Validate a task folder's manifest.parquet and task.json against the manifest contract."""
+    """Validate a task folder's manifest.parquet and task.json against the manifest contract.
+
+    Example: radsweep data validate ~/data/my-task
+    """
+    from radsweep.tasks.manifest import Manifest
+    from radsweep.tasks.registry import find_task_directory
+
     manifest = Manifest.load(find_task_directory(task, settings(ctx).data), not skip_images)
     counts = manifest.frame["label"].value_counts()
     console.print(
@@ -130,7 +148,14 @@ def splits(
     seed: Annotated[int, typer.Option(help="Split seed.")] = 0,
     as_json: JsonFlag = False,
 ) -> None:
-    """Show one seed's validation set and nested training subsets with their class counts."""
+    """Show one seed's validation set and nested training subsets with their class counts.
+
+    Example: radsweep data splits synth-diagnostic --seed 1
+    """
+    from radsweep.tasks.manifest import Manifest
+    from radsweep.tasks.registry import find_task_directory
+    from radsweep.tasks.splits import make_split
+
     manifest = Manifest.load(find_task_directory(task, settings(ctx).data), check_images=False)
     spec = manifest.task
     summary = make_split(manifest, seed).summary()
@@ -175,6 +200,8 @@ def probe_tasks(
 
     AUC on one seed's validation set of a logistic regression on report word n-grams, and of
     one on 32x32 pixels: a quick read of a task's causal structure before any backbone runs.
+
+    Example: radsweep data probe synth-diagnostic synth-prognostic
     """
     from radsweep.tasks.probe import probe_tasks
     from radsweep.tasks.synthetic.tasks import SYNTHETIC_TASKS
@@ -210,78 +237,4 @@ def probe_tasks(
     console.print(table)
 
 
-_DEFAULTS = SynthConfig()
-
-
-def build_synthetic(config: SynthConfig, out: Path, force: bool) -> SynthBenchmark:
-    """Build (or reuse) the synthetic benchmark with a progress bar."""
-    with progress_bar("images") as bar:
-        job = bar.add_task("drawing radiographs", total=config.samples)
-        benchmark = synthesize(config, out, force, lambda done: bar.advance(job, done))
-    verb = "reused" if benchmark.reused else "built"
-    console.print(f"{verb} synthetic benchmark ({config.samples} samples) in {out}")
-    return benchmark
-
-
-@app.command()
-def synth(
-    ctx: typer.Context,
-    out: Annotated[
-        Path | None, typer.Option(help="Output folder (default: DATA/synthetic).")
-    ] = None,
-    samples: Annotated[
-        int, typer.Option(help="Number of images (and reports).")
-    ] = _DEFAULTS.samples,
-    seed: Annotated[
-        int, typer.Option(help="Seed: the same seed builds the same bytes.")
-    ] = _DEFAULTS.seed,
-    image_size: Annotated[int, typer.Option(help="Image side in pixels.")] = _DEFAULTS.image_size,
-    finding_visibility: Annotated[
-        float, typer.Option(help="0-1: how clearly images show the diagnostic finding.")
-    ] = _DEFAULTS.finding_visibility,
-    report_fidelity: Annotated[
-        float, typer.Option(help="0-1: how often the report names the finding drawn.")
-    ] = _DEFAULTS.report_fidelity,
-    prognosis_image_weight: Annotated[
-        float, typer.Option(help="Weight of the image-visible acute state in the outcome.")
-    ] = _DEFAULTS.prognosis_image_weight,
-    prognosis_report_weight: Annotated[
-        float, typer.Option(help="Weight of the chronic history (report only) in the outcome.")
-    ] = _DEFAULTS.prognosis_report_weight,
-    outcome_noise: Annotated[
-        float, typer.Option(help="Noise of the prognostic outcome given the latent state.")
-    ] = _DEFAULTS.outcome_noise,
-    severity_image_noise: Annotated[
-        float, typer.Option(help="Noise of the image's read of the acute state.")
-    ] = _DEFAULTS.severity_image_noise,
-    report_privileged: Annotated[
-        bool, typer.Option(help="The report grades the true state (off: it adds nothing).")
-    ] = _DEFAULTS.report_privileged,
-    age_visibility: Annotated[
-        float, typer.Option(help="0-1: strength of ageing cues.")
-    ] = _DEFAULTS.age_visibility,
-    age_mention_rate: Annotated[
-        float, typer.Option(help="0-1: how often reports hint at age.")
-    ] = _DEFAULTS.age_mention_rate,
-    force: Annotated[bool, typer.Option(help="Rebuild even if an identical build exists.")] = False,
-) -> None:
-    """Build the synthetic causal benchmark: images, reports and three task manifests.
-
-    Diagnostic (label extracted from the report), prognostic (latent state plus noise) and age
-    (visible in the image, rarely in the report), as in the paper's Figure 4.
-    """
-    config = SynthConfig(
-        samples=samples,
-        seed=seed,
-        image_size=image_size,
-        finding_visibility=finding_visibility,
-        report_fidelity=report_fidelity,
-        prognosis_image_weight=prognosis_image_weight,
-        prognosis_report_weight=prognosis_report_weight,
-        outcome_noise=outcome_noise,
-        severity_image_noise=severity_image_noise,
-        report_privileged=report_privileged,
-        age_visibility=age_visibility,
-        age_mention_rate=age_mention_rate,
-    )
-    build_synthetic(config, out or settings(ctx).synthetic, force)
+app.command()(synth)

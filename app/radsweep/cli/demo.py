@@ -9,8 +9,9 @@ from rich.console import JustifyMethod
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from radsweep.cli.context import console, progress_bar, settings
-from radsweep.tasks.synthetic import SynthConfig
+from radsweep.cli.boundary import INTERRUPTED
+from radsweep.cli.context import console, err_console, progress_bar, settings
+from radsweep.tasks.synthetic.config import SynthConfig
 
 if TYPE_CHECKING:  # heavy imports wait until the command runs
     from radsweep.demo import DemoHooks
@@ -112,13 +113,23 @@ def demo(
     findings: per task, distillation and self-distillation against image-only and against each
     other, seed by seed, with a verdict that says what the seeds resolve and on how many draws it
     replicated. A second run reuses every cache, run and figure.
+
+    Example: radsweep demo --workers 2
     """
     from radsweep.demo import run_demo
 
-    with progress_bar("items") as bar:
-        result = run_demo(
-            settings(ctx), samples=samples, workers=workers, out=out, hooks=_hooks(bar)
+    try:
+        with progress_bar("items") as bar:
+            result = run_demo(
+                settings(ctx), samples=samples, workers=workers, out=out, hooks=_hooks(bar)
+            )
+    except KeyboardInterrupt:
+        err_console.print(
+            "interrupted: the benchmark, features and finished runs are kept; run the same "
+            "radsweep demo command again to resume where it stopped",
+            markup=False,
         )
+        raise typer.Exit(INTERRUPTED) from None
     console.print(_arms_table(result.findings))
     console.print(_gains_table(result.findings))
     for finding in result.findings:

@@ -19,7 +19,10 @@ def encoders(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """List the registered encoders: architecture, tokens, default weights, licence."""
+    """List the registered encoders: architecture, tokens, default weights, licence.
+
+    Example: radsweep features encoders --kind text
+    """
     # Imported here so that `radsweep --help` does not pay for torch.
     from radsweep.encoders import EncoderKind, encoder_variants, list_encoders
     from radsweep.encoders.pretrained import pretrained

@@ -12,11 +12,11 @@ from radsweep.cli.caches import list_command, verify
 from radsweep.cli.context import console, err_console, progress_bar, settings
 from radsweep.cli.encoders import encoders
 from radsweep.cli.options import DeviceOption, TextWeightsOption, WeightsOption
-from radsweep.settings import Settings
 
 if TYPE_CHECKING:
     from radsweep.features.extract import ExtractionResult
     from radsweep.features.service import TaskProgress
+    from radsweep.settings import Settings
 
 app = typer.Typer(
     help="Frozen image/text encoders and the feature cache: extract, list, verify.",
@@ -30,8 +30,10 @@ class Precision(StrEnum):
     BF16 = "bf16"
 
 
-def _command(ctx: typer.Context, config: Settings) -> str:
+def _command(ctx: typer.Context, config: "Settings") -> str:
     """The command line that resumes this extraction: the options given, minus --force."""
+    from radsweep.settings import Settings
+
     words = ["radsweep"]
     defaults = Settings()
     if config.data != defaults.data:
@@ -137,6 +139,8 @@ def extract(
     interrupted run resumes from its last finished shard when the same command
     runs again. Unusable images stop the run with their list (bad-images.tsv),
     unless --skip-bad records them as exclusions in the cache metadata.
+
+    Example: radsweep features extract --task synth-diagnostic --backbone pixel-patches
     """
     from radsweep.features.extract import ExtractOptions
     from radsweep.features.service import ImageRequest, TextRequest, extract_for_task

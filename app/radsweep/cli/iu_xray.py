@@ -1,66 +1,21 @@
 """``radsweep data build iu-xray`` and ``radsweep data fetch iu-xray``: the public IU X-rays."""
 
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from radsweep.cli.context import console, err_console, progress_bar, settings
+from radsweep.cli.context import console, settings
+from radsweep.cli.sources import progress
 from radsweep.errors import RadsweepError
-from radsweep.tasks.builders.common import Advance, Progress
 from radsweep.tasks.builders.iu_xray import MIN_POSITIVES
 
 if TYPE_CHECKING:
     from radsweep.tasks.manifest import Manifest
 
-PROGRESS_SECONDS = 30.0
-
 fetch_app = typer.Typer(
     help="Download public datasets (resumable, SHA-256 verified).", no_args_is_help=True
 )
-
-
-class ProgressLines:
-    """Progress for a log or pipe: one line per step start, then at most every ``every`` s."""
-
-    def __init__(
-        self,
-        write: Callable[[str], None],
-        every: float = PROGRESS_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.write, self.every, self.clock = write, every, clock
-
-    def __call__(self, description: str, total: int) -> Advance:
-        state = {"done": 0, "last": self.clock()}
-        self.write(f"{description}: 0/{total}")
-
-        def advance(done: int) -> None:
-            state["done"] += done
-            now = self.clock()
-            if now - state["last"] >= self.every or state["done"] == total:
-                state["last"] = now
-                self.write(f"{description}: {state['done']}/{total}")
-
-        return advance
-
-
-@contextmanager
-def _progress() -> Iterator[Progress]:
-    """A rich bar on a terminal; elsewhere a line on stderr at least every 30 s."""
-    if not err_console.is_terminal:
-        yield ProgressLines(lambda line: err_console.print(line, markup=False, highlight=False))
-        return
-    with progress_bar("images") as bar:
-
-        def start(description: str, total: int) -> Advance:
-            job = bar.add_task(description, total=total)
-            return lambda done: bar.advance(job, done)
-
-        yield start
 
 
 def _report(manifest: "Manifest") -> None:
@@ -105,14 +60,14 @@ def build(
     for flag, path in (("--reports", reports), ("--images", images)):
         if not path.exists():
             raise RadsweepError(f"{flag} {path} does not exist", hint="radsweep data fetch iu-xray")
-    with _progress() as progress:
+    with progress() as advance_on:
         result = build_iu_xray(
             reports,
             images,
             out or settings(ctx).data,
             projections=projections,
             min_positives=min_positives,
-            progress=progress,
+            progress=advance_on,
         )
     for manifest in result.manifests:
         _report(manifest)

@@ -16,7 +16,6 @@ from radsweep.cli.output import HelpGroup
 from radsweep.cli.report import report
 from radsweep.cli.screen import screen
 from radsweep.cli.train import train
-from radsweep.settings import Settings
 
 app = typer.Typer(
     name="radsweep",
@@ -80,6 +79,8 @@ def main(
     ] = False,
 ) -> None:
     """Global options; they apply to every command."""
+    from radsweep.settings import Settings
+
     flags = {
         "home": home,
         "data_dir": data_dir,

@@ -19,6 +19,8 @@ import typer
 from rich.console import Console
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
+from radsweep.errors import did_you_mean
+
 PIPED_WIDTH = 100_000  # wider than any row: rich keeps every cell whole
 _METAVARS: dict[type, str] = {int: "INTEGER", float: "NUMBER", str: "TEXT", Path: "PATH"}
 
@@ -90,13 +92,58 @@ def _parameters(command: Any) -> Iterator[Any]:
         yield help_option
 
 
+def reflow(text: str) -> str:
+    """Docstring paragraphs as single lines, so the help wraps them at the terminal's width
+    (rich markup keeps the source's line breaks, which read ragged at 80 columns)."""
+    paragraphs = text.strip().split("\n\n")
+    return "\n\n".join(" ".join(paragraph.split()) for paragraph in paragraphs)
+
+
+def _choices(annotation: Any) -> list[str]:
+    """The values of an enum annotation (also inside ``X | None``)."""
+    for kind in (annotation, *get_args(annotation)):
+        if isinstance(kind, type) and issubclass(kind, Enum):
+            return [str(member.value) for member in kind]
+    return []
+
+
+def _suggest(param: TyperOption | TyperArgument) -> None:
+    """A mistyped choice (``--method distil``) gets a "did you mean" before the choices."""
+    choices = _choices(param.type_descriptor.annotation)
+    if not choices:
+        return
+    process = param.process_value
+
+    def suggesting(ctx: Any, value: Any) -> Any:
+        try:
+            return process(ctx, value)
+        except typer.BadParameter as error:
+            if isinstance(value, str) and (close := did_you_mean(value, choices)):
+                error.message = f"{close.strip()} {error.message}"
+            raise
+
+    param.process_value = suggesting  # type: ignore[method-assign]
+
+
 def _label(command: Any) -> None:
+    if isinstance(command.help, str):
+        command.help = reflow(command.help)
     for param in _parameters(command):
+        if isinstance(param, TyperOption | TyperArgument):
+            _suggest(param)
         if param.metavar is None and isinstance(param, TyperOption | TyperArgument):
             param.metavar = metavar(param)
         if isinstance(param, TyperArgument):  # its NAME says it; no Python type beside
             # typer reads this hook per parameter; replacing it on the instance is its use
             param.display_type_rich = _no_type  # type: ignore[method-assign]
+            _plain_usage(param)
+
+
+def label_group(group: TyperGroup) -> None:
+    """Give every parameter of ``group`` and its commands, at any depth, a real metavar."""
+    _label(group)
+    for command in _commands(group):
+        _label(command)
 
 
 class HelpGroup(TyperGroup):
@@ -104,8 +151,7 @@ class HelpGroup(TyperGroup):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for command in _commands(self):
-            _label(command)
+        label_group(self)
 
     def get_params(self, ctx: Any) -> list[Any]:  # typer's click.Context is private
         """Its own parameters, labelled here: typer adds the completion flags after __init__."""
@@ -115,3 +161,12 @@ class HelpGroup(TyperGroup):
 
 def _no_type(ctx: Any) -> str | None:  # typer's click.Context is private
     return None
+
+
+def _plain_usage(param: TyperArgument) -> None:
+    """Write an argument in the usage line as ``TASK`` or ``[TASK]``: typer writes a required one
+    as ``{TASK}``, which reads as a set of choices, and offers no public hook to change it, so
+    its one private method is replaced here, on this argument only."""
+    name = param.metavar or (param.name or "VALUE").upper()
+    word = (name if param.required else f"[{name}]") + ("..." if param.nargs != 1 else "")
+    param._usage_display_name = lambda: word  # type: ignore[method-assign]  # noqa: SLF001

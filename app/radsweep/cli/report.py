@@ -67,6 +67,8 @@ def report(
     report.html embeds every figure; figures/ has PNG and SVG, data/ the CSVs.
     Means across seeds with t-intervals: 90 % (sample efficiency), 95 % (rest).
     A half-done grid shows what exists and lists its missing points.
+
+    Example: radsweep report --out ~/report
     """
     from radsweep.errors import RadsweepError
     from radsweep.results.frames import ResultFrames

@@ -10,7 +10,6 @@ from rich.table import Table
 from radsweep.cli.context import console, settings
 from radsweep.cli.options import JsonFlag, ResultsDbOption
 from radsweep.cli.output import print_json
-from radsweep.results.summary import run_summaries, task_digests
 
 if TYPE_CHECKING:
     from radsweep.results.store import ResultsStore
@@ -36,7 +35,10 @@ def export(
     ] = "parquet",
     db: ResultsDbOption = None,
 ) -> None:
-    """Write the store's three tables (runs, per-seed metrics, per-epoch curves) to OUT."""
+    """Write the store's three tables (runs, per-seed metrics, per-epoch curves) to OUT.
+
+    Example: radsweep results export --out ~/tables --format csv
+    """
     from radsweep.errors import RadsweepError
     from radsweep.results.export import ExportFormat, export_tables
     from radsweep.results.frames import ResultFrames
@@ -95,7 +97,11 @@ def list_runs(
     """List finished runs per task: configuration, seeds, mean final AUC with its 95 % t-interval.
 
     Keys (or their first characters) select runs for radsweep report --run.
+
+    Example: radsweep results ls --task synth-prognostic
     """
+    from radsweep.results.summary import run_summaries, task_digests
+
     store = _store(ctx, db)
     seeds = store.seed_metrics()
     seeds = seeds[seeds["stage"] == "model"]

@@ -10,8 +10,10 @@ from rich.progress import TaskID
 from rich.table import Table
 
 from radsweep.cli.context import console, progress_bar, settings
-from radsweep.cli.train import DEFAULT_HEAD, HeadChoice, parse_seeds
+from radsweep.cli.options import DeviceOption, model_options
+from radsweep.cli.train import HeadChoice, parse_seeds
 from radsweep.errors import RadsweepError
+from radsweep.runs.config import RunConfig
 
 if TYPE_CHECKING:  # imported when the command runs: they pull in pandas, torch, the encoders
     import pandas as pd
@@ -101,31 +103,26 @@ def _print(answer: "ScreenAnswer") -> None:
         console.print(f"W&B run: {answer.wandb_dir}", **plain)
 
 
+SCREEN_FIELDS = (
+    "backbone", "text_encoder", "head", "epochs", "lr", "tau", "lam", "max_length", "tiny",
+)  # fmt: skip
+"""The run settings ``screen`` shares with ``train``; unset ones take the screen's defaults
+(``ScreenOptions``: the light encoders), so each default is stated there only."""
+
+
+@model_options(
+    RunConfig,
+    SCREEN_FIELDS,
+    types={"head": HeadChoice | None},
+    defaults={"backbone": None, "text_encoder": None, "head": None},
+)
 def screen(
     ctx: typer.Context,
     task: Annotated[str, typer.Argument(help="Task name or folder (see radsweep data tasks).")],
-    backbone: Annotated[
-        str, typer.Option(help="Image encoder (default: the light pixel patches).")
-    ] = "pixel-patches",
-    text_encoder: Annotated[
-        str, typer.Option(help="Text encoder (default: the light MiniLM sentence embeddings).")
-    ] = "minilm-sentences",
     seeds: Annotated[str, typer.Option(help="Seeds, e.g. 0-4 or 0,2,7.")] = "0-4",
     fractions: Annotated[
         str | None,
         typer.Option(help="Fractions of the control, e.g. 0.05,0.1 (default: the two smallest)."),
-    ] = None,
-    head: Annotated[HeadChoice, typer.Option(help="Image head of the control.")] = DEFAULT_HEAD,
-    epochs: Annotated[int | None, typer.Option(help="Epochs (default: the task's table).")] = None,
-    lr: Annotated[float | None, typer.Option(help="Adam learning rate (default: the head's).")] = (
-        None
-    ),
-    tau: Annotated[
-        float | None, typer.Option(help="Teacher temperature τ (default: the task's).")
-    ] = None,
-    lam: Annotated[float | None, typer.Option(help="Imitation weight λ in [0, 1] (0.5).")] = None,
-    max_length: Annotated[
-        int | None, typer.Option(min=2, help="Report tokens kept (default: the encoder's).")
     ] = None,
     budget_minutes: Annotated[
         float | None,
@@ -140,10 +137,8 @@ def screen(
     ] = None,
     project: Annotated[str, typer.Option(help="W&B project of the screen's run.")] = "radsweep",
     entity: Annotated[str | None, typer.Option(help="W&B entity (default: yours).")] = None,
-    tiny: Annotated[
-        bool, typer.Option("--tiny", help="Tiny random encoders (tests, demos).")
-    ] = False,
-    device: Annotated[str | None, typer.Option(help="cpu, cuda or cuda:N (default: auto).")] = None,
+    device: DeviceOption = None,
+    **fields: Any,
 ) -> None:
     """Will reports help on this task? Probe, headroom, paired control, verdict, next sweep.
 
@@ -152,6 +147,9 @@ def screen(
     self-distillation, every seed, paired by seed. The verdict (the report determines the label,
     adds information the image lacks, or carries little) is printed with the thresholds it
     crossed. Runs are recorded in the results store, so a second screen trains nothing.
+    Defaults: the light encoders (pixel patches, MiniLM sentence embeddings).
+
+    Example: radsweep screen synth-prognostic --epochs 20 --lr 1e-3
     """
     from radsweep.runs.execute import RunHooks
     from radsweep.screen import ScreenOptions, Tracking, screen_task
@@ -160,18 +158,10 @@ def screen(
         raise RadsweepError(f"--wandb {wandb_mode!r} is not a W&B mode", hint="online or offline")
     options = ScreenOptions(
         task=task,
-        backbone=backbone,
-        text_encoder=text_encoder,
         seeds=parse_seeds(seeds),
         fractions=parse_fractions(fractions),
-        head=head,
-        epochs=epochs,
-        lr=lr,
-        tau=tau,
-        lam=lam,
-        max_length=max_length,
         budget_minutes=budget_minutes,
-        tiny=tiny,
+        **{name: value for name, value in fields.items() if value is not None},
     )
     tracking = Tracking(wandb_mode, project, entity) if wandb_mode else None
     with progress_bar("items") as bar:

@@ -7,9 +7,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from radsweep.cli import sweep_wandb
+from radsweep.cli.boundary import INTERRUPTED
 from radsweep.cli.context import console, err_console, progress_bar, settings
-from radsweep.cli.options import DeviceOption, JsonFlag
+from radsweep.cli.options import DeviceOption, JsonFlag, SpecPath
 from radsweep.cli.output import print_json
+from radsweep.errors import SweepError
 
 if TYPE_CHECKING:
     from radsweep.runs.config import RunConfig
@@ -25,20 +28,11 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-SpecPath = Annotated[Path, typer.Argument(help="A sweep spec, e.g. sweeps/demo.yaml.")]
-Project = Annotated[
-    str | None, typer.Option(help="W&B project (default: the spec's, else radsweep).")
-]
-Entity = Annotated[
-    str | None, typer.Option(help="W&B entity (default: the spec's, else your default entity).")
-]
-Timeout = Annotated[
-    float, typer.Option(min=1.0, help="Seconds to wait for the W&B server before giving up.")
-]
 Device = DeviceOption
 
 
-def _expanded(ctx: typer.Context, path: Path) -> tuple["SweepSpec", list["RunConfig"]]:
+def expanded(ctx: typer.Context, path: Path) -> tuple["SweepSpec", list["RunConfig"]]:
+    """The spec at ``path`` (or by name) and its de-duplicated configurations."""
     from radsweep.sweeps.spec import load_and_expand
 
     return load_and_expand(path, settings(ctx).data)
@@ -92,12 +86,14 @@ def local(
     them to the server instead, offline again if it does not answer); finished
     configurations are never run twice. Ctrl-C puts running jobs back in line: run the same
     command to resume.
+
+    Example: radsweep sweep local demo --workers 2
     """
     from radsweep.sweeps.local import Interrupted, run_local
     from radsweep.sweeps.queue import JobState, queue_path
     from radsweep.tracking.folders import sync_hint
 
-    loaded, configs = _expanded(ctx, spec)
+    loaded, configs = expanded(ctx, spec)
     config = settings(ctx)
     console.print(
         f"{loaded.name}: {len(configs)} configurations, {workers} worker(s), "
@@ -132,16 +128,14 @@ def local(
             )
         except (KeyboardInterrupt, Interrupted):
             err_console.print("interrupted: running jobs are back in line; rerun to resume")
-            raise typer.Exit(130) from None
+            raise typer.Exit(INTERRUPTED) from None
     console.print(_counts_table({loaded.name: counts}))
     console.print(sync_hint(config.wandb), markup=False)
-    if counts[JobState.FAILED]:
-        err_console.print(
-            f"{counts[JobState.FAILED]} runs failed: radsweep sweep status {spec} shows why; "
-            "--retry-failed runs them again",
-            markup=False,
+    if counts[JobState.FAILED]:  # the runs' inputs or settings, not radsweep: exit 2
+        raise SweepError(
+            f"{counts[JobState.FAILED]} of {len(configs)} runs of {loaded.name} failed",
+            hint=f"`radsweep sweep status {spec}` shows why; --retry-failed runs them again",
         )
-        raise typer.Exit(1)
 
 
 @app.command()
@@ -156,6 +150,8 @@ def status(
     """Show the local queue: done / running / failed / pending runs per spec, and why runs failed.
 
     Jobs whose worker has died are put back to pending first, so the counts are current.
+
+    Example: radsweep sweep status demo
     """
     from radsweep.sweeps.local import sweep_status
 
@@ -178,98 +174,12 @@ def status(
             console.print(f"[red]failed[/] {spec_name} ({what}): {failure.error}", highlight=False)
 
 
-@app.command()
-def register(
-    ctx: typer.Context,
-    spec: SpecPath,
-    project: Project = None,
-    entity: Entity = None,
-    timeout: Timeout = 60.0,
-) -> None:
-    """Register a spec as a W&B sweep; print its id and the command that starts agents.
-
-    Needs a W&B server and an API key (W&B has no offline sweeps); with none, the error says so
-    at once: run the spec with radsweep sweep local instead.
-    """
-    from radsweep.sweeps.remote import agent_commands
-    from radsweep.sweeps.remote import register as register_spec
-    from radsweep.sweeps.spec import suggestions
-
-    loaded, configs = _expanded(ctx, spec)
-    sweep = register_spec(loaded, project=project, entity=entity, timeout=timeout)
-    runs = len(suggestions(loaded))
-    console.print(
-        f"registered {loaded.name}: sweep {sweep} ({runs} W&B runs, {len(configs)} distinct "
-        "configurations)",
-        markup=False,
-    )
-    console.print("start agents (on each GPU machine):")
-    for command in agent_commands(sweep):
-        console.print(f"  {command}", markup=False, highlight=False)
-
-
-@app.command()
-def agent(
-    ctx: typer.Context,
-    sweep: Annotated[str, typer.Argument(help="Sweep id, best as ENTITY/PROJECT/ID.")],
-    count: Annotated[
-        int | None, typer.Option(min=1, help="Runs to train before stopping (default: all).")
-    ] = None,
-    project: Project = None,
-    entity: Entity = None,
-    device: Device = None,
-    timeout: Timeout = 60.0,
-) -> None:
-    """Run a W&B agent: train the configurations the sweep hands out, from cached features.
-
-    Missing features are extracted first; each run's results go to the local results store too.
-    SIGTERM (docker stop, a preempted node) marks the running run preempting, so W&B queues it
-    again, and exits with 143. Needs a W&B server and an API key; without one, use
-    radsweep sweep local.
-    """
-    from radsweep.sweeps.remote import run_agent
-
-    run_agent(
-        sweep,
-        settings(ctx),
-        count=count,
-        project=project,
-        entity=entity,
-        device=device,
-        timeout=timeout,
-    )
-
-
-@app.command("run-config", hidden=True)
-def run_config(
-    ctx: typer.Context,
-    args_json: Annotated[str, typer.Argument(help="The run's parameters as JSON.")],
-    spec: Annotated[
-        str | None, typer.Option(help="The spec's name: the W&B group of the run.")
-    ] = None,
-    device: Device = None,
-) -> None:
-    """Train one configuration given as JSON: what a stock wandb agent launches.
-
-    The specs' command passes --spec NAME ${args_json}; W&B's own keys (a leading underscore)
-    are dropped. SIGTERM or SIGINT from the machine marks the run preempting (W&B queues it
-    again) and exits with 128 + the signal (143 for SIGTERM); a stop from the sweep's server
-    (which the stock agent also sends as SIGTERM) ends it as stopped, exit 0.
-    """
-    from radsweep.sweeps.agents import run_sweep_job
-
-    outcome = run_sweep_job(args_json, settings(ctx), spec, device)
-    if outcome.stopped:
-        console.print("run stopped by its sweep: nothing stored", markup=False)
-        return
-    verb = "already stored" if outcome.skipped else f"trained in {outcome.seconds:.1f} s"
-    auc = "" if outcome.mean_auc is None else f", mean AUC {outcome.mean_auc:.3f}"
-    console.print(f"run {outcome.key}: {verb}{auc}", markup=False)
-
-
 @app.command("specs")
 def specs(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """List the sweep specs shipped with radsweep: any command taking a spec accepts the name."""
+    """List the sweep specs shipped with radsweep: any command taking a spec accepts the name.
+
+    Example: radsweep sweep specs --json
+    """
     from radsweep.sweeps.spec import packaged_summaries
 
     summaries = packaged_summaries(settings(ctx).data)
@@ -306,6 +216,8 @@ def plan(
 
     Hours divide the FLOPs by a device's sustained throughput: measured by `radsweep bench gpu`
     on this machine when it has saved one, else a nominal table (data-sheet peak x utilisation).
+
+    Example: radsweep sweep plan --all --device h100
     """
     from radsweep.sweeps.plan import plan_report
 
@@ -315,3 +227,6 @@ def plan(
         return
     for line in report.lines():
         console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+sweep_wandb.register_commands(app)

@@ -1,19 +1,17 @@
 """``radsweep train``: one configuration, all its seeds in one pass, a table of the results."""
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import TaskID
 from rich.table import Table
 
 from radsweep.cli.context import console, progress_bar, settings
-from radsweep.cli.options import DeviceOption, TextWeightsOption, WeightsOption
+from radsweep.cli.options import DeviceOption, model_options
 from radsweep.devices import resolve_device
 from radsweep.errors import RadsweepError
-from radsweep.runs.config import MAX_SEED, MAX_SEEDS
-from radsweep.stats import t_interval
-from radsweep.training.config import Method
+from radsweep.runs.config import MAX_SEED, MAX_SEEDS, RunConfig
 from radsweep.training.registry import PAPER_HEAD, head_specs
 
 if TYPE_CHECKING:  # imported lazily at run time: they pull in torch, encoders and W&B
@@ -25,6 +23,12 @@ if TYPE_CHECKING:  # imported lazily at run time: they pull in torch, encoders a
 HeadChoice = StrEnum("HeadChoice", [(spec.name, spec.name) for spec in head_specs()])  # type: ignore[misc]
 """The registered heads, as --head offers them (read from the catalogue, so a new head shows)."""
 DEFAULT_HEAD = HeadChoice(PAPER_HEAD)
+TRAIN_FIELDS = (
+    "task", "backbone", "method", "fraction", "head", "tau", "lam", "text_encoder", "max_length",
+    "epochs", "lr", "views", "pool", "weights", "variant", "text_weights", "tiny",
+)  # fmt: skip
+"""The RunConfig fields ``train`` offers as options (seeds is parsed from text; the rest keep
+the model's defaults)."""
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:
@@ -84,6 +88,8 @@ def _results_table(outcome: "RunOutcome", title: str) -> Table:
 
 
 def _interval_line(name: str, values: "np.ndarray") -> str:
+    from radsweep.stats import t_interval
+
     interval = t_interval(values, 0.95)
     if interval.n < 2:
         return f"{name}: {interval.mean:.3f} (one seed: no interval)"
@@ -93,73 +99,30 @@ def _interval_line(name: str, values: "np.ndarray") -> str:
     )
 
 
+@model_options(
+    RunConfig,
+    TRAIN_FIELDS,
+    types={"head": HeadChoice},
+    defaults={"head": DEFAULT_HEAD, "fraction": 1.0},
+)
 def train(
     ctx: typer.Context,
-    task: Annotated[str, typer.Option(help="Task name or folder (see radsweep data tasks).")],
-    backbone: Annotated[
-        str | None,
-        typer.Option(help="Image encoder (radsweep features encoders); not for --method text."),
-    ] = None,
-    method: Annotated[Method, typer.Option(help="What the model reads and learns from.")] = (
-        Method.IMAGE
-    ),
-    fraction: Annotated[
-        float, typer.Option(help="Training fraction, in (0, 1] (the task's tables list them).")
-    ] = 1.0,
     seeds: Annotated[str, typer.Option(help="Seeds, e.g. 0-4 or 0,2,7.")] = "0-4",
-    head: Annotated[HeadChoice, typer.Option(help="Image head (Appendix C.1).")] = DEFAULT_HEAD,
-    tau: Annotated[
-        float | None, typer.Option(help="Teacher temperature τ (default: the task's).")
-    ] = None,
-    lam: Annotated[float | None, typer.Option(help="Imitation weight λ in [0, 1] (0.5).")] = None,
-    text_encoder: Annotated[
-        str, typer.Option(help="Text encoder for teacher, text and distill.")
-    ] = "biovil-t",
-    max_length: Annotated[
-        int | None, typer.Option(min=2, help="Report tokens kept (default: the encoder's).")
-    ] = None,
-    epochs: Annotated[int | None, typer.Option(help="Epochs (default: the task's table).")] = None,
-    lr: Annotated[float | None, typer.Option(help="Adam learning rate (1e-4; LP 1e-3).")] = None,
-    views: Annotated[int, typer.Option(help="Augmented views cached per image.")] = 0,
-    pool: Annotated[int, typer.Option(help="Average-pool the token grid in PxP windows.")] = 1,
-    weights: WeightsOption = None,
-    variant: Annotated[str | None, typer.Option(help="Backbone preprocessing variant.")] = None,
-    text_weights: TextWeightsOption = None,
-    tiny: Annotated[
-        bool, typer.Option("--tiny", help="Tiny random encoders (tests, demos).")
-    ] = False,
     device: DeviceOption = None,
+    **fields: Any,
 ) -> None:
     """Train one configuration: every seed in one vectorized pass, features extracted if missing.
 
     Prints each seed's final- and best-epoch validation AUC and the mean with a 95% t-interval
     (figures use the final epoch). The run is recorded in the results store; running the same
     configuration again shows the stored numbers instead of training twice.
+
+    Example: radsweep train --task synth-diagnostic --backbone pixel-patches --fraction 0.1
     """
     from radsweep.results.store import ResultsStore, default_store_path
-    from radsweep.runs.config import RunConfig
     from radsweep.runs.execute import RunHooks, run_configuration
 
-    config = RunConfig(
-        task=task,
-        backbone=backbone,
-        method=method,
-        head=head,
-        fraction=fraction,
-        seeds=parse_seeds(seeds),
-        tau=tau,
-        lam=lam,
-        text_encoder=text_encoder,
-        max_length=max_length,
-        epochs=epochs,
-        lr=lr,
-        views=views,
-        pool=pool,
-        weights=weights,
-        variant=variant,
-        text_weights=text_weights,
-        tiny=tiny,
-    )
+    config = RunConfig(seeds=parse_seeds(seeds), **fields)
     target = str(resolve_device(device))
     folders = settings(ctx)
     store = ResultsStore(default_store_path(folders))

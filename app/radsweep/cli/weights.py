@@ -57,7 +57,10 @@ def fetch(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Fetch even if present.")] = False,
 ) -> None:
-    """Download one encoder's weights (resuming a partial download), verify and catalogue them."""
+    """Download one encoder's weights (resuming a partial download), verify and catalogue them.
+
+    Example: radsweep weights fetch rad-dino
+    """
     from radsweep.encoders.inventory import fetch as fetch_weights
     from radsweep.weights.catalogue import catalogue_file
 
@@ -74,7 +77,10 @@ def add(
         str | None, typer.Option(help="Where it came from, if not the published source.")
     ] = None,
 ) -> None:
-    """Catalogue a local file or folder once it loads strictly into the encoder's architecture."""
+    """Catalogue a local file or folder once it loads strictly into the encoder's architecture.
+
+    Example: radsweep weights add rad-dino ~/models/rad-dino
+    """
     from radsweep.encoders.inventory import add as add_weights
     from radsweep.weights.catalogue import catalogue_file
 

@@ -25,7 +25,10 @@ from radsweep.errors import WeightsError
 RANDOM_WEIGHTS = "random"  # ``weights="random"``: the full-size architecture, randomly initialised
 RANDOM_IDENTITY_PREFIX = "random-init"
 INIT_SEED = 0
-NO_HUB_HINT = "no network / not in HF cache — pass --weights /path/to/local/dir_or_file"
+NO_HUB_HINT = (  # the flags that exist: --weights (a backbone), --text-weights (a text encoder)
+    "not in the HF cache and the hub cannot be reached — pass a local copy with --weights (image "
+    "backbone) or --text-weights (text encoder), or register it: radsweep weights add NAME PATH"
+)
 _WRONG_FILE_HINT = (
     "pass the release named by `radsweep features encoders` (not a fine-tuned or other-size model)"
 )

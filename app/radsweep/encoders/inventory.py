@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlparse
 from radsweep.encoders.base import EncoderInfo, EncoderKind
 from radsweep.encoders.checkpoints import local_identity
 from radsweep.encoders.registry import build_image_encoder, build_text_encoder, list_encoders
-from radsweep.errors import RadsweepError, WeightsError
+from radsweep.errors import RadsweepError, WeightsError, did_you_mean
 from radsweep.weights.catalogue import (
     Status,
     WeightsEntry,
@@ -66,7 +66,8 @@ def _info(kind: EncoderKind, name: str) -> EncoderInfo:
         if info.name == name:
             return info
     known = ", ".join(info.name for info in list_encoders(kind))
-    raise RadsweepError(f"unknown {kind} encoder {name!r}", hint=f"choose one of: {known}")
+    hint = f"{did_you_mean(name, known.split(', '))}choose one of: {known}"
+    raise RadsweepError(f"unknown {kind} encoder {name!r}", hint=hint)
 
 
 def parse_name(name: str) -> tuple[EncoderKind, str]:
@@ -82,7 +83,10 @@ def parse_name(name: str) -> tuple[EncoderKind, str]:
             if (kind, bare) in names:
                 return kind, bare
     known = ", ".join(sorted({f"{kind}:{n}" for kind, n in names}))
-    raise WeightsError(f"no encoder with published weights named {name!r}", hint=f"one of: {known}")
+    close = did_you_mean(bare, {n for _, n in names})
+    raise WeightsError(
+        f"no encoder with published weights named {name!r}", hint=f"{close}one of: {known}"
+    )
 
 
 def source_of(kind: EncoderKind, name: str, file: Path) -> Source:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from radsweep.errors import RadsweepError
+from radsweep.errors import RadsweepError, did_you_mean
 
 Kind = Literal["image", "text"]
 HUB_PREFIX = "hf:"
@@ -377,7 +377,8 @@ def pretrained(name: str, kind: Kind | None = None) -> Pretrained:
         if (wanted, name) in _BY_KEY:
             return _BY_KEY[(wanted, name)]
     known = ", ".join(sorted({entry.name for entry in entries(kind)}))
-    raise RadsweepError(f"unknown encoder {name!r}", hint=f"choose one of: {known}")
+    hint = f"{did_you_mean(name, known.split(', '))}choose one of: {known}"
+    raise RadsweepError(f"unknown encoder {name!r}", hint=hint)
 
 
 def entries(kind: Kind | None = None) -> list[Pretrained]:

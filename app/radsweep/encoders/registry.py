@@ -17,7 +17,7 @@ import torch
 from radsweep.encoders.base import EncoderInfo, EncoderKind, ImageEncoder, TextEncoder
 from radsweep.encoders.checkpoints import RANDOM_IDENTITY_PREFIX
 from radsweep.encoders.pretrained import Pretrained, pretrained
-from radsweep.errors import RadsweepError
+from radsweep.errors import RadsweepError, did_you_mean
 from radsweep.weights.catalogue import catalogue_file, catalogued_weights, check_identity
 from radsweep.weights.links import require_fetchable
 
@@ -192,7 +192,8 @@ def _entry(kind: EncoderKind, name: str) -> Entry:
     _load_entries()
     if (kind, name) not in _ENTRIES:
         known = ", ".join(info.name for info in list_encoders(kind))
-        raise RadsweepError(f"unknown {kind} encoder {name!r}", hint=f"choose one of: {known}")
+        hint = f"{did_you_mean(name, known.split(', '))}choose one of: {known}"
+        raise RadsweepError(f"unknown {kind} encoder {name!r}", hint=hint)
     return _ENTRIES[(kind, name)]
 
 

@@ -14,6 +14,7 @@ from radsweep.errors import SweepError
 from radsweep.settings import Settings
 from radsweep.sweeps.spec import SweepSpec
 from radsweep.tracking import server
+from radsweep.tracking.server import wandb_server
 from radsweep.watchdog import attempt
 
 DEFAULT_PROJECT = "radsweep"
@@ -49,7 +50,7 @@ def bounded(
 ) -> Result:
     """``call()`` under a watchdog: its result, or a SweepError after ``timeout`` seconds."""
     done = attempt(call, timeout, "wandb-call")
-    server = os.environ.get("WANDB_BASE_URL", "the default W&B server")
+    server = wandb_server()
     if not done.finished:
         raise SweepError(
             f"W&B ({server}) did not answer within {timeout:g} s while {what}",

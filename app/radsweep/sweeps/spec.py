@@ -21,7 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from radsweep.encoders import EncoderKind, list_encoders
-from radsweep.errors import SweepError
+from radsweep.errors import SweepError, did_you_mean
 from radsweep.runs.config import RunConfig
 from radsweep.sweeps.packaged import packaged_specs, queue_name, resolve_spec
 from radsweep.tasks.registry import all_tasks
@@ -77,7 +77,8 @@ def load_spec(spec: str | Path) -> SweepSpec:
     except OSError as error:
         raise SweepError(
             f"cannot read sweep spec {path}: {error.strerror}",
-            hint="pass a spec file, or a name from `radsweep sweep specs`",
+            hint=f"{did_you_mean(Path(spec).stem, packaged_specs())}pass a spec file, or a name "
+            "from `radsweep sweep specs`",
         ) from error
     try:
         config = yaml.safe_load(text)

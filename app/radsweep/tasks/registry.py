@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from pathlib import Path
 
-from radsweep.errors import ManifestError, RadsweepError
+from radsweep.errors import ManifestError, RadsweepError, did_you_mean
 from radsweep.tasks.catalogue import IU_XRAY_TASKS, STUDY_TASKS
 from radsweep.tasks.manifest import TASK_FILE, read_task_file
 from radsweep.tasks.spec import TaskSpec
@@ -85,5 +85,6 @@ def find_task_directory(name_or_path: str, data_dir: Path) -> Path:
     skipped = f"; {len(unreadable)} unreadable: {unreadable[0]}" if unreadable else ""
     raise RadsweepError(
         f"unknown task {name_or_path!r}{skipped}",
-        hint=f"pass a task folder holding {TASK_FILE}, or one of: {', '.join(known)}",
+        hint=f"{did_you_mean(name_or_path, known)}pass a task folder holding {TASK_FILE}, or one "
+        f"of: {', '.join(known)}",
     )

@@ -19,6 +19,7 @@ from radsweep.errors import SweepError
 from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
 from radsweep.tracking import schema
+from radsweep.tracking.server import wandb_server
 from radsweep.watchdog import attempt
 
 OFFLINE_INIT_ATTEMPTS = 4
@@ -111,7 +112,7 @@ def init_run(
             raise  # already local: nothing to fall back to
         reason = _first_line(error)
     run = _init_offline(settings, arguments)
-    server = os.environ.get("WANDB_BASE_URL", "the default W&B server")
+    server = wandb_server()
     where = run.settings.sync_dir
     _warn(
         f"W&B ({server}) could not start run {run.name or run.id} online ({reason}); "

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator
 
+from radsweep.errors import did_you_mean
+
 if TYPE_CHECKING:
     import torch
     from torch import nn
@@ -101,7 +103,8 @@ def head_spec(name: str) -> HeadSpec:
     """The spec of a registered head; a ``ValueError`` naming the known heads otherwise."""
     spec = _HEADS.get(name)
     if spec is None:
-        raise ValueError(f"unknown head {name!r}; known heads: {', '.join(_HEADS)}")
+        close = did_you_mean(name, _HEADS)
+        raise ValueError(f"unknown head {name!r}; {close}known heads: {', '.join(_HEADS)}")
     return spec
 
 
