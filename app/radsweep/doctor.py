@@ -18,7 +18,7 @@ from pathlib import Path
 from radsweep.errors import RadsweepError
 from radsweep.settings import Settings
 from radsweep.tasks.manifest import Manifest
-from radsweep.tracking.server import wandb_server
+from radsweep.tracking.host import wandb_server
 from radsweep.watchdog import attempt
 
 SERVER_TIMEOUT_SECONDS = 5.0

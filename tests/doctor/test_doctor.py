@@ -13,7 +13,7 @@ from radsweep.cli.main import cli
 from radsweep.doctor import Level, blocked, examine
 from radsweep.settings import Settings
 from radsweep.tasks.synthetic import SynthBenchmark
-from radsweep.tracking.server import settings_file, wandb_server
+from radsweep.tracking.host import settings_file, wandb_server
 from radsweep.weights.catalogue import Catalogue, WeightsEntry, catalogue_file, save_catalogue
 from tests.conftest import closed_port
 

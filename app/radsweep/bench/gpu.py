@@ -44,7 +44,8 @@ SECONDS_PER_MEASURE = {"tiny": 0.3, "full": 2.0}  # per backbone and precision, 
 PAPER_SHAPES = (benchmark.STUDY_SHAPES[1], benchmark.STUDY_SHAPES[2])  # ViT-B: attention, Mean-LP
 # (training samples, validation samples, epochs, rounds): a GPU needs enough work per fit to be
 # measured; a CPU needs little enough to finish in minutes
-HEAD_SIZES = {"tiny": (64, 32, 1, 2), "cpu": (64, 32, 1, 1), "cuda": (1024, 256, 2, 2)}
+HEAD_SIZES = {"tiny": (32, 2, 2), "cpu": (64, 4, 1), "cuda": (1024, 8, 2)}
+"""(batch, training steps timed, rounds) of the heads' vectorized vs sequential steps."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class HeadSpeedup:
     seeds: int
     vectorized_seconds: float
     sequential_seconds: float
-    flops: float  # of one vectorized fit
+    flops: float  # of the vectorized side's training steps
 
     @property
     def ratio(self) -> float:
@@ -158,7 +159,7 @@ def run_device_bench(
     extraction = tuple(r for name in _backbones() for r in _extraction(name, target, tiny))
     sizes = HEAD_SIZES["tiny" if tiny else target.type]
     shapes = benchmark.TINY_SHAPES if tiny else PAPER_SHAPES
-    heads = tuple(_head(shape, seeds, sizes) for shape in shapes)
+    heads = tuple(_head(shape, seeds, sizes, target) for shape in shapes)
     measured = _throughput(target, extraction, heads, tiny)
     saved = None if tiny else _save(measured, home / MEASURED_FILE)
     return DeviceBench(measured, extraction, heads, load_plan([], True, data_dir), saved)
@@ -232,13 +233,17 @@ def _sync(device: torch.device) -> None:
 
 
 def _head(
-    shape: benchmark.TokenShape, seeds: Sequence[int], sizes: tuple[int, int, int, int]
+    shape: benchmark.TokenShape,
+    seeds: Sequence[int],
+    sizes: tuple[int, int, int],
+    device: torch.device,
 ) -> HeadSpeedup:
-    """Vectorized vs sequential fits (the median of paired rounds) and the FLOPs of one fit."""
-    train, validation, epochs, rounds = sizes
-    result = benchmark.vectorization(shape, seeds, train, validation, epochs, rounds)
+    """Vectorized vs sequential training steps on ``device`` (the median of paired rounds) and
+    the FLOPs of the vectorized side's steps."""
+    batch, steps, rounds = sizes
+    result = benchmark.vectorization(shape, seeds, batch, steps, rounds, device)
     forward = head_spec(shape.head).forward_flops(shape.tokens, shape.dim)
-    flops = sum(fit_flops(forward, train, validation, epochs, len(seeds)))
+    flops, _ = fit_flops(forward, batch * steps, 0, 1, len(seeds))
     return HeadSpeedup(
         shape.name, len(seeds), result.vectorized_seconds, result.sequential_seconds, flops
     )

@@ -110,6 +110,7 @@ def _seconds(work: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+CPU = torch.device("cpu")
 STEPS = 4
 """Optimisation steps timed per side of a vectorization round: throughput, not set-up."""
 
@@ -120,6 +121,8 @@ def _trainer_steps(trainer: StageTrainer, steps: int) -> Callable[[], None]:
     def run() -> None:
         for index in range(steps):
             trainer.step(plan, index)
+        if trainer.device.type == "cuda":  # the steps are queued: time them finished
+            torch.cuda.synchronize(trainer.device)
 
     return run
 
@@ -130,6 +133,7 @@ def vectorization(
     batch: int = 64,
     steps: int = STEPS,
     rounds: int = 3,
+    device: torch.device = CPU,
 ) -> VectorizationResult:
     """Time of ``steps`` Adam steps of every seed in one stacked trainer vs one trainer per seed.
 
@@ -140,8 +144,9 @@ def vectorization(
     """
     data = _random_features(shape, batch * steps)
     config = TrainConfig(head=shape.head, epochs=1, batch_size=batch)
-    features = DeviceFeatures.load(data, config, torch.device("cpu"), text=False)
-    keep_freed_memory()  # as fit does on the CPU
+    features = DeviceFeatures.load(data, config, device, text=False)
+    if device.type == "cpu":
+        keep_freed_memory()  # as fit does on the CPU
     splits = _splits(seeds, batch * steps, 0)
     stacked = _trainer_steps(StageTrainer(features, 2, splits, config, "benchmark"), steps)
     single = [

@@ -14,7 +14,10 @@ from typer.core import TyperGroup
 
 
 class LazyGroup(TyperGroup):
-    """A stand-in for ``module:app`` that imports it when a subcommand or the help is needed."""
+    """A stand-in for ``module:app`` that imports it when a subcommand or the help is needed.
+
+    Its overrides take click's context untyped: typer vendors click, and its context class is
+    not public."""
 
     def __init__(self, name: str, target: str, help: str) -> None:
         super().__init__(name=name, help=help, no_args_is_help=True)
@@ -34,15 +37,15 @@ class LazyGroup(TyperGroup):
             self._real = group
         return self._real
 
-    def list_commands(self, ctx: typer.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:
         """The real group's subcommands."""
         return self.real().list_commands(ctx)
 
-    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
         """One subcommand of the real group."""
         return self.real().get_command(ctx, cmd_name)
 
-    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
+    def format_help(self, ctx: Any, formatter: Any) -> None:
         """The real group's help, under this group's name."""
         self.real().format_help(ctx, formatter)
 

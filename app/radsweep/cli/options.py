@@ -54,6 +54,12 @@ JsonFlag = Annotated[
 
 # --- options derived from the library's pydantic models -------------------------------------------
 
+
+def _help(option: object) -> str:
+    """The help text of an ``Annotated[..., typer.Option(...)]`` alias."""
+    return str(get_args(option)[1].help)
+
+
 FIELD_HELP: dict[str, str] = {
     # RunConfig and ScreenOptions (train, screen)
     "task": "Task name or folder (radsweep data tasks).",
@@ -71,8 +77,8 @@ FIELD_HELP: dict[str, str] = {
     "views": "Augmented views cached per image.",
     "pool": "Average-pool the token grid in PxP windows.",
     "variant": "Backbone preprocessing variant.",
-    "weights": WeightsOption.__metadata__[0].help,
-    "text_weights": TextWeightsOption.__metadata__[0].help,
+    "weights": _help(WeightsOption),
+    "text_weights": _help(TextWeightsOption),
     "tiny": "Tiny random encoders (tests, demos).",
     "budget_minutes": "Start no training step after this many minutes (default: no limit).",
     # SynthConfig (data synth)

@@ -101,38 +101,49 @@ def _matches_filters(config: Mapping[str, Any], filters: Mapping[str, str]) -> b
     return all(str(config.get(name)) == value for name, value in filters.items())
 
 
-def _dataset_of(runs: pd.DataFrame, digests: Mapping[str, str]) -> dict[str, str]:
+@dataclass(frozen=True)
+class _Stored:
+    """One stored run as the selection reads it: key, config and the data it trained on."""
+
+    key: str
+    config: dict[str, Any]
+    digest: str
+
+
+def _stored(runs: pd.DataFrame) -> list[_Stored]:
+    """The runs in store order (oldest first); meta may be absent (tables from elsewhere)."""
+    metas = runs["meta"] if "meta" in runs else [None] * len(runs)
+    return [
+        _Stored(str(key), _parsed(config), _parsed(meta).get("task_digest") or UNRECORDED)
+        for key, config, meta in zip(runs["run_key"], runs["config"], metas, strict=True)
+    ]
+
+
+def _dataset_of(runs: Sequence[_Stored], digests: Mapping[str, str]) -> dict[str, str]:
     """The digest each task stands for: the set's, else that of the task's latest run."""
-    chosen = dict(digests)
-    for task, rows in runs.groupby("task", sort=False):
-        chosen.setdefault(str(task), str(rows.iloc[-1]["digest"]))
-    return chosen
+    latest = {str(run.config.get("task")): run.digest for run in runs}  # oldest first: last wins
+    return {**latest, **digests}
 
 
 def select(frames: ResultFrames, run_set: RunSet) -> Selection:
     """The rows of ``frames`` that ``run_set`` draws, and the near misses it lists."""
-    runs = frames.runs.copy()
-    runs["parsed"] = [_parsed(text) for text in runs["config"]]
-    runs["digest"] = [
-        _parsed(text).get("task_digest") or UNRECORDED
-        for text in runs.get("meta", pd.Series([None] * len(runs), index=runs.index))
-    ]
-    runs = runs[[_matches_filters(config, run_set.filters) for config in runs["parsed"]]]
+    runs = [run for run in _stored(frames.runs) if _matches_filters(run.config, run_set.filters)]
     wanted = {json.dumps(dict(c), sort_keys=True): c for c in run_set.configs}
     by_point = {_grid_point(config): config for config in run_set.configs}
     if run_set.configs:
         tasks = {config["task"] for config in run_set.configs}
-        runs = runs[runs["task"].isin(tasks)]
+        runs = [run for run in runs if run.config.get("task") in tasks]
     datasets = _dataset_of(runs, run_set.digests)
     if not wanted:  # filters only: the settings most of the set's runs share stand in for a spec
-        by_point = _prevailing(runs["parsed"])
+        by_point = _prevailing(run.config for run in runs)
     keep, excluded = [], []
-    for row in runs.itertuples(index=False):
-        reason = _left_out(row.parsed, row.digest, datasets, wanted, by_point)
+    for run in runs:
+        reason = _left_out(run.config, run.digest, datasets, wanted, by_point)
         if reason is None:
-            keep.append(row.run_key)
+            keep.append(run.key)
         elif reason:
-            excluded.append(Excluded(row.run_key, str(row.task), str(row.method), reason))
+            task, method = str(run.config.get("task")), str(run.config.get("method"))
+            excluded.append(Excluded(run.key, task, method, reason))
     chosen = frames_of(frames, keep, f"{frames.source}, run set {run_set.name}")
     return Selection(run_set, chosen, excluded, held_fixed(chosen.runs), datasets)
 
@@ -150,8 +161,8 @@ def _left_out(
         return "" if near is None else f"differs from the set in {_differences(config, near)}"
     if not wanted and near is not None and _settings(config) != _settings(near):
         return f"differs from the set's other runs in {_differences(config, near)}"
-    task = config.get("task")
-    if digest != datasets.get(str(task)):
+    task = str(config.get("task"))
+    if digest != datasets.get(task):
         return (
             f"trained on other data named {task} (data {digest}; the set's: {datasets.get(task)})"
         )

@@ -55,7 +55,7 @@ def run_summaries(
                 "lr": _finite(run.lr),
                 "text_encoder": run.text_encoder if isinstance(run.text_encoder, str) else None,
                 "max_length": _whole(run.max_length),
-                "task_digest": (digests or {}).get(run.run_key),
+                "task_digest": (digests or {}).get(str(run.run_key)),
                 "seeds": interval.n,
                 "auc": float(interval.mean),
                 "auc_ci95": [float(interval.low), float(interval.high)] if interval.n > 1 else None,

@@ -14,7 +14,7 @@ from radsweep.errors import SweepError
 from radsweep.settings import Settings
 from radsweep.sweeps.spec import SweepSpec
 from radsweep.tracking import server
-from radsweep.tracking.server import wandb_server
+from radsweep.tracking.host import wandb_server
 from radsweep.watchdog import attempt
 
 DEFAULT_PROJECT = "radsweep"

@@ -19,7 +19,7 @@ from radsweep.errors import SweepError
 from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
 from radsweep.tracking import schema
-from radsweep.tracking.server import wandb_server
+from radsweep.tracking.host import wandb_server
 from radsweep.watchdog import attempt
 
 OFFLINE_INIT_ATTEMPTS = 4

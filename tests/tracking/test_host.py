@@ -3,7 +3,7 @@
 
 import pytest
 
-from radsweep.tracking.server import DEFAULT_SERVER, settings_file, wandb_server
+from radsweep.tracking.host import DEFAULT_SERVER, settings_file, wandb_server
 
 
 def test_the_saved_host_then_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
