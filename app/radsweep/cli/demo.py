@@ -26,7 +26,7 @@ def _interval(mean: float, low: float, high: float) -> str:
 
 def _arms_table(found: list["Finding"]) -> Table:
     table = Table(
-        title="Final-epoch validation AUC, mean over seeds", title_justify="left", box=SIMPLE
+        title="Final-epoch AUC on held-out rows, mean over seeds", title_justify="left", box=SIMPLE
     )
     for column in ("task", "fraction", "image only", "teacher", "self-distill", "distill"):
         table.add_column(column, justify="left" if column == "task" else "right", no_wrap=True)

@@ -187,7 +187,7 @@ def distillation_seeds(seeds: pd.DataFrame, palette: Palette, task: str) -> Sect
     name = f"distillation-seeds-{slug(task)}"
     title = f"Distillation per seed: {task_title(task)}"
     caption = (
-        "Final-epoch validation AUC of every seed in each arm; grey lines join the arms of one "
+        "Final-epoch AUC of every seed in each arm; grey lines join the arms of one "
         "seed, which share their training and validation split (the paper's Figures 11-13)."
     )
     frame, notes = arm_rows(seeds[seeds["task"] == task])

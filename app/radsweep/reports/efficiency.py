@@ -144,7 +144,7 @@ def ablation(rows: pd.DataFrame, spec: Ablation) -> Section:
     """Per task and backbone where the factor took several values: one line per value, with the
     image-only baseline for distillation factors; mean and 95 % t-interval."""
     caption = (
-        f"Final-epoch validation AUC against training images (log scale) for each value of the "
+        f"Final-epoch AUC against training images (log scale) for each value of the "
         f"factor, other settings at their main value; mean across seeds with a 95 % t-interval "
         f"band ({spec.figures})."
     )

@@ -18,7 +18,7 @@ from radsweep.runs.config import RunConfig
 from radsweep.sweeps.packaged import packaged_specs
 from radsweep.sweeps.spec import load_and_expand, task_specs
 from radsweep.tasks.identity import task_digest
-from radsweep.tasks.registry import find_task_directory
+from radsweep.tasks.registry import discover, find_task_directory
 
 
 def local_digests(tasks: Iterable[str], data_dir: Path) -> dict[str, str]:
@@ -40,10 +40,26 @@ def _with_baselines(configs: Sequence[RunConfig], data_dir: Path) -> list[RunCon
     return list(unique.values())
 
 
+DRAW = ".draw"
+"""The name suffix of another draw of a task's benchmark (``synth-prognostic.draw1``): the demo
+repeats a comparison on such draws, and its findings pool them with the task."""
+
+
+def _on_other_draws(configs: Sequence[RunConfig], data_dir: Path) -> list[RunConfig]:
+    """The spec's configurations of each task again on every other draw of it built here."""
+    built = [entry.spec.name for entry in discover(data_dir)]
+    return [
+        config.model_copy(update={"task": name})
+        for config in configs
+        for name in built
+        if name.startswith(f"{config.task}{DRAW}")
+    ]
+
+
 def spec_run_set(spec: str | Path, data_dir: Path) -> RunSet:
-    """A spec's grid as a run set, on the data its tasks have here."""
+    """A spec's grid as a run set, on the data its tasks have here (other draws included)."""
     loaded, configs = load_and_expand(spec, data_dir)
-    every = _with_baselines(configs, data_dir)
+    every = _with_baselines([*configs, *_on_other_draws(configs, data_dir)], data_dir)
     return RunSet(
         loaded.name,
         tuple(json.loads(config.canonical()) for config in every),  # as the store keeps it
