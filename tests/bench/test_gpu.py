@@ -41,5 +41,5 @@ def test_the_json_summary_carries_every_ratio(
     assert list(ratios["vectorized_over_sequential"].values()) == [3.0, 4.0]
     hours = payload["study"]["extraction_hours"] + payload["study"]["training_hours"]
     assert ratios["paper_hours_over_projected"] == PAPER_T4_HOURS / hours
-    assert payload["study"]["runs"] == 12 and len(payload["extraction"]) == 2
+    assert payload["study"]["runs"] == 6 and len(payload["extraction"]) == 2
     assert payload["extraction"][1]["precision"] == "bf16" and payload["saved"] is None

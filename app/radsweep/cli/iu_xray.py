@@ -54,7 +54,10 @@ def build(
     ] = MIN_POSITIVES,
 ) -> None:
     """IU X-ray (Open-i): iu-normal and finding tasks from MeSH major codes, one frontal image
-    per study, read from the archives in place."""
+    per study, read from the archives in place.
+
+    Example: radsweep data build iu-xray --reports NLMCXR_reports.tgz --images NLMCXR_png.tgz
+    """
     from radsweep.tasks.builders.iu_xray import build_iu_xray
 
     for flag, path in (("--reports", reports), ("--images", images)):
@@ -87,7 +90,10 @@ def fetch_iu_xray(
     sha256_reports: Annotated[str | None, typer.Option(help="Expected SHA-256.")] = None,
     sha256_images: Annotated[str | None, typer.Option(help="Expected SHA-256.")] = None,
 ) -> None:
-    """Download NLMCXR_reports.tgz and NLMCXR_png.tgz (about 1.4 GB), resuming and verifying."""
+    """Download NLMCXR_reports.tgz and NLMCXR_png.tgz (about 1.4 GB), resuming and verifying.
+
+    Example: radsweep data fetch iu-xray --to ~/iu-xray
+    """
     from radsweep.tasks.builders import iu_xray_fetch
 
     console.print(iu_xray_fetch.LICENCE, markup=False, soft_wrap=True)

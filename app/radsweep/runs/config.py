@@ -17,8 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from radsweep.tasks.spec import TaskSpec
-from radsweep.tasks.splits import Scoring
+from radsweep.tasks.spec import Scoring, TaskSpec
 from radsweep.training.config import HeadKind, HeadName, Method, TrainConfig
 from radsweep.training.registry import check_text_head
 

@@ -66,6 +66,19 @@ class NominalSize(BaseModel):
     )
 
 
+class Scoring(StrEnum):
+    """Which rows a run's reported numbers come from.
+
+    ``held-out``: a test split that selected nothing (model selection reads the other half of
+    the evaluation rows). ``validation``: the evaluation rows that also selected the teacher's
+    epoch (how runs were scored before held-out scoring existed; stored runs without the field
+    are these).
+    """
+
+    HELD_OUT = "held-out"
+    VALIDATION = "validation"
+
+
 class TaskSpec(BaseModel):
     """A classification task: classes, split policy, training sizes, distillation defaults."""
 

@@ -19,7 +19,6 @@ so a split is identical on every machine and for any row order of the manifest.
 import hashlib
 import math
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Required, TypedDict
 
 import numpy as np
@@ -27,23 +26,10 @@ import pandas as pd
 
 from radsweep.errors import SplitError
 from radsweep.tasks.manifest import Manifest
-from radsweep.tasks.spec import FixedPoolSplit, RandomSplit, TaskSpec
+from radsweep.tasks.spec import FixedPoolSplit, RandomSplit, Scoring, TaskSpec
 
 _SPLIT_COLUMNS = ("sample_id", "label", "patient_id")
 TEST_SHARE = 0.5  # of each seed's evaluation patients: the rows that score, and select nothing
-
-
-class Scoring(StrEnum):
-    """Which rows a run's reported numbers come from.
-
-    ``held-out``: a test split that selected nothing (model selection reads the other half of
-    the evaluation rows). ``validation``: the evaluation rows that also selected the teacher's
-    epoch (how runs were scored before held-out scoring existed; stored runs without the field
-    are these).
-    """
-
-    HELD_OUT = "held-out"
-    VALIDATION = "validation"
 
 
 def keyed_uniform(namespace: str, ids: pd.Series) -> np.ndarray:
