@@ -18,7 +18,9 @@ DEMO = {"epochs": 20, "lr": 1e-3}
 EXPECTED = {
     "synth-diagnostic": Verdict.DETERMINES,
     "synth-prognostic": Verdict.ADDS,
-    "synth-age": Verdict.LITTLE,
+    # The probes find little in the report about age, but the screen's seeds cannot resolve the
+    # control (about +/-0.02): a verdict never outruns its evidence, so it says so.
+    "synth-age": Verdict.INCONCLUSIVE,
 }
 
 
@@ -38,6 +40,8 @@ def test_default_benchmark_verdicts(default_benchmark: Settings, tmp_path: Path,
     judgement = answer.screen.judgement
     shown = "; ".join(f"{rule.rule}: {rule.value}" for rule in judgement.evidence)
     assert judgement.verdict is EXPECTED[task], shown
+    if judgement.verdict is Verdict.INCONCLUSIVE:  # with what to change
+        assert "is not resolved" in judgement.notes[0] and "run more seeds" in judgement.notes[0]
     assert answer.spec_runs == 5 + 2 * 5 * 9
 
 

@@ -125,8 +125,10 @@ def paired_findings(seed_metrics: pd.DataFrame, level: float = LEVEL) -> list[Fi
     ``seed_metrics`` is ``ResultFrames.seed_metrics``: one row per run, seed and stage, with
     ``backbone``, ``task``, ``fraction``, ``method``, ``stage``, ``seed`` and ``final_auc``.
     """
-    result = []
+    result: list[Finding] = []
     keys = ["backbone", "task", "fraction"]
+    if seed_metrics.empty:  # a store without runs has no config columns yet
+        return result
     for (backbone, task, fraction), group in seed_metrics.groupby(keys, sort=True):
         arms = {
             "image": _per_seed(group, "image", "model"),
