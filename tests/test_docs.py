@@ -92,7 +92,7 @@ DOCUMENTED = _documented()
 def test_the_readme_shows_the_main_commands() -> None:
     shown = {" ".join(args[:2]) for page, args in DOCUMENTED if page == "README.md"}
     assert {"demo", "data tasks", "data splits", "data validate", "data synth"} <= shown
-    assert {"bench synth", "train --task", "report --out", "sweep local", "results ls"} <= shown
+    assert {"bench synth", "train --task", "report demo", "sweep local", "results ls"} <= shown
     assert len(DOCUMENTED) > 40
 
 

@@ -101,6 +101,11 @@ def _control_gain(settings: Settings, lam: float) -> Interval:
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(
+    reason="the one-draw form of tests/test_demo_power.py's gate, which the benchmark does not "
+    "yet pass with held-out scoring (docs/synthetic.md, 'Status'); run with --runxfail",
+    run=False,
+)
 def test_the_report_content_is_what_distillation_gains(tmp_path: Path) -> None:
     """Privileged report: distillation beats self-distillation, seed by seed. The same benchmark
     with a report that adds nothing the image does not show: the gap is gone."""
