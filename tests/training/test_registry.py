@@ -48,7 +48,8 @@ def test_every_branch_builds_and_pools_to_one_vector_per_sample(name: str) -> No
 
 
 def test_unknown_heads_are_rejected_naming_the_known_ones() -> None:
-    with pytest.raises(ValidationError, match="unknown head 'max-lp'; known heads: attention, "):
+    expected = r"unknown head 'max-lp'; did you mean mean-lp\? known heads: attention, "
+    with pytest.raises(ValidationError, match=expected):
         TrainConfig(head="max-lp")
     with pytest.raises(ValueError, match="already registered"):
         register_head(head_spec("attention"))
