@@ -339,19 +339,31 @@ def run_configuration(
             hooks.observer.stored(outcome)
     except BaseException as error:
         with hooks.timed("tracking"):
-            _ended(error, hooks.observer)
+            _ended(error, hooks.observer, _machine_signal(error, hooks))
         key = prepared.key if prepared is not None else ""
         seconds = time.perf_counter() - started
         return RunOutcome(resolved, key, False, seconds, (), stopped=True)
     return outcome
 
 
-def _ended(error: BaseException, observer: RunObserver) -> None:
-    """Tell the observer how the run ended; raise ``error`` again unless the run was stopped."""
-    if observer.stop_requested(error):
+def _machine_signal(error: BaseException, hooks: RunHooks) -> BaseException:
+    """What ended the run as the observer judges it: ``Preempted`` when the machine signalled,
+    whatever error reached this thread. W&B's pyagent, on its own way out after a SIGTERM, kills
+    the run's thread with an error of its own, which must not read as the server stopping the
+    run (that is asked of the server, as for the stock agent)."""
+    preemption = hooks.preemption
+    if preemption is None or not preemption.requested.is_set() or isinstance(error, Preempted):
+        return error
+    return Preempted(preemption.signum)
+
+
+def _ended(error: BaseException, observer: RunObserver, judged: BaseException) -> None:
+    """Tell the observer how the run ended (``judged``); raise ``error`` itself again, so the
+    caller sees what reached it, unless the run was stopped."""
+    if observer.stop_requested(judged):
         observer.stopped()
         return
-    if isinstance(error, Preempted):
+    if isinstance(judged, Preempted):
         observer.preempted()
     else:
         observer.failed(error)

@@ -102,11 +102,12 @@ class WandbObserver(RunObserver):
         finish(self.run)
 
     def stop_requested(self, error: BaseException) -> bool:
-        if isinstance(error, StopCommand) or self._stop.is_set() or stopped_by_agent():
+        if isinstance(error, StopCommand) or self._stop.is_set():
             return True
-        if not isinstance(error, Preempted) or self.server_stopped is None:
-            return False
-        return self.run is not None and self.server_stopped(self.run.id)
+        if isinstance(error, Preempted):  # a machine signal: a stop only if the server says so
+            stopped = self.server_stopped
+            return stopped is not None and self.run is not None and stopped(self.run.id)
+        return stopped_by_agent()
 
     def stopped(self) -> None:
         if self.run is not None:
