@@ -27,6 +27,7 @@ from radsweep.features.service import TaskProgress
 from radsweep.reports.build import make_report
 from radsweep.results.findings import Finding, paired_findings, replicated_findings
 from radsweep.results.frames import ResultFrames
+from radsweep.results.runset import frames_of
 from radsweep.results.store import ResultsStore, default_store_path
 from radsweep.runs.config import RunConfig, run_key
 from radsweep.runs.execute import RunHooks, prepare
@@ -113,13 +114,7 @@ def stored(store_path: Path, keys: list[str]) -> bool:
 def demo_frames(store: ResultsStore, keys: list[str]) -> ResultFrames:
     """The store's tables cut down to the demo's runs."""
     frames = ResultFrames.from_store(store)
-    wanted = set(keys)
-    return ResultFrames(
-        runs=frames.runs[frames.runs["run_key"].isin(wanted)],
-        seed_metrics=frames.seed_metrics[frames.seed_metrics["run_key"].isin(wanted)],
-        curves=frames.curves[frames.curves["run_key"].isin(wanted)],
-        source=f"{frames.source} (the demo's {len(wanted)} runs)",
-    )
+    return frames_of(frames, keys, f"{frames.source} (the demo's {len(set(keys))} runs)")
 
 
 def findings(frames: ResultFrames) -> list[Finding]:
