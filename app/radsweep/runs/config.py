@@ -134,6 +134,14 @@ class RunConfig(BaseModel):
         """The image-only configuration a distillation run compares against (and records)."""
         return self.model_copy(update={"method": Method.IMAGE}).resolve(task)
 
+    def teacher_identity(self) -> str | None:
+        """What this run's teacher depends on (everything but τ and λ, which only shape how the
+        student learns from it); None for methods without a teacher. Runs with equal identities
+        can share one trained teacher."""
+        if not self.method.distils:
+            return None
+        return self.model_copy(update={"tau": None, "lam": None}).canonical()
+
     def canonical(self) -> str:
         """Sorted-key JSON of every field: the same configuration always gives the same text.
 
