@@ -208,20 +208,29 @@ def plan(
     ] = False,
     device: Annotated[
         str | None,
-        typer.Option(help="Project hours on this device: h100, a100, l4, t4, or measured."),
+        typer.Option(
+            help="Project onto this device (h100, a100, l4, t4, or measured: the kind `radsweep "
+            "bench gpu` ran on) and show its peak memory per backbone."
+        ),
+    ] = None,
+    precision: Annotated[
+        str | None,
+        typer.Option(help="Price every run's heads at fp32, tf32 or bf16 (default: each run's)."),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Dry run: runs after de-duplication, feature caches, disk, FLOPs and projected hours.
+    """Dry run: runs after de-duplication, feature caches, disk, FLOPs, hours and memory.
 
-    Hours divide the FLOPs by a device's sustained throughput: measured by `radsweep bench gpu`
-    on this machine when it has saved one, else a nominal table (data-sheet peak x utilisation).
+    Hours count each step's FLOPs at an achieved share of the device's ceiling for the runs'
+    precision, the memory-bound attention traffic, a per-step floor, per-run overhead, cache reads
+    and uploads; every assumption is printed (--json carries them). Where `radsweep bench gpu`
+    measured the same kind of device, its rates replace the assumed ones.
 
     Example: radsweep sweep plan --all --device h100
     """
     from radsweep.sweeps.plan import plan_report
 
-    report = plan_report(spec or [], every, settings(ctx), device)
+    report = plan_report(spec or [], every, settings(ctx), device, precision)
     if as_json:
         print_json(report.record())
         return

@@ -133,6 +133,14 @@ def attention_pool_flops(tokens: int, dim: int) -> float:
     )
 
 
+def attention_maps_flops(dim: int) -> float:
+    """Forward FLOPs of ``StackedAttentionPool``'s maps, per seed and per pass (a training step
+    or a validation chunk), whatever its rows: the score map ``W_q W_k^T`` (2 D^3), its key
+    bias (2 D^2) and the LayerNorm shift folded into the biases (6 D^2). Training costs three
+    times this: both operands of each product are trained."""
+    return 2.0 * dim**3 + 8.0 * dim * dim
+
+
 def probe_flops(tokens: int, dim: int) -> float:
     """A linear probe: affine LayerNorm and a linear classifier on one vector per sample."""
     return 4.0 * dim

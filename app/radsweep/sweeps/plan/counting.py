@@ -54,6 +54,7 @@ class Count:
     caches: tuple[CacheUse, ...]
     tasks: Mapping[str, TaskSpec]
     sizes: Mapping[str, TaskSize]
+    uploads: frozenset[str] = frozenset()  # canonical configs whose spec uploads their heads
 
 
 def count(specs: Sequence[SweepSpec], data_dir: Path) -> Count:
@@ -61,12 +62,15 @@ def count(specs: Sequence[SweepSpec], data_dir: Path) -> Count:
     entries = all_tasks(data_dir)
     tasks = {entry.spec.name: entry.spec for entry in entries}
     configs: dict[str, RunConfig] = {}
+    uploads: set[str] = set()
     listed = 0
     for spec in specs:
         expanded = expand(spec, tasks)
         listed += len(expanded)
         for config in expanded:
             configs.setdefault(config.canonical(), config)
+            if uploads_heads(spec):
+                uploads.add(config.canonical())
     sizes = {entry.spec.name: task_size(entry.spec, entry.directory) for entry in entries}
     caches: dict[tuple[object, ...], CacheUse] = {}
     for config in configs.values():
@@ -74,7 +78,18 @@ def count(specs: Sequence[SweepSpec], data_dir: Path) -> Count:
             caches.setdefault(key, cache)
     names = tuple(spec.name for spec in specs)
     runs = tuple(configs.values())
-    return Count(names, listed, runs, tuple(caches.values()), tasks, sizes)
+    return Count(names, listed, runs, tuple(caches.values()), tasks, sizes, frozenset(uploads))
+
+
+def uploads_heads(spec: SweepSpec) -> bool:
+    """Whether the spec's runs upload their trained heads to W&B (``upload_heads: true``; off
+    when the spec does not say), as a top-level key or a fixed parameter."""
+    stated = getattr(spec, "upload_heads", None)
+    if stated is None:
+        stated = spec.config.get("upload_heads")
+    if stated is None:
+        stated = spec.parameters.get("upload_heads", {}).get("value")
+    return bool(stated)
 
 
 def task_size(task: TaskSpec, directory: Path | None) -> TaskSize:

@@ -1,12 +1,14 @@
-"""What the counted work costs: bytes on disk, FLOPs, and hours on a device.
+"""What the counted work is, in device-independent units: bytes on disk, FLOPs, steps, memory.
 
 FLOPs come from the architectures: each backbone's forward GFLOPs and each text encoder's depth
 are rows of the pretrained table (``radsweep.encoders.pretrained``), heads' FLOPs from their
-shapes (the head catalogue). Hours divide FLOPs by a device's sustained throughput (``DEVICES``
-or a saved bench).
+shapes (the head catalogue). Each run is split into its stages (a model, or a teacher and a
+student), each with what the engine really does: every seed's batches padded to the step's
+batch size, the attention maps' D^3 product once per step and per validation chunk, the T^2
+attention weights of every sample, validation after every epoch. ``projection`` turns this into
+hours on a device.
 """
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ from radsweep.sweeps.plan.counting import (
     CacheUse,
     Count,
     TaskSize,
+    caches_of,
     count,
     encoder_info,
     load_specs,
@@ -29,34 +32,33 @@ from radsweep.sweeps.plan.counting import (
 from radsweep.sweeps.spec import SweepSpec
 from radsweep.tasks.spec import TaskSpec
 from radsweep.training.config import Method
-from radsweep.training.registry import attention_pool_flops, head_spec
+from radsweep.training.registry import (
+    HeadKind,
+    attention_maps_flops,
+    attention_pool_flops,
+    head_spec,
+)
 
-# Forward + backward of a head on frozen features: two forwards. Every product's backward needs
-# the gradient of its trained operand only (no gradient flows into the cached tokens).
+# Forward + backward of a head on frozen features, per sample: two forwards. Every product's
+# backward needs the gradient of its trained operand only (no gradient flows into the cached
+# tokens). The attention maps (``attention_maps_flops``) train both operands: three forwards.
 TRAIN_FACTOR = 2
+MAPS_TRAIN_FACTOR = 3
 FP16_BYTES = 2
-MEASURED_FILE = "bench/device.json"  # under RADSWEEP_HOME: written by `radsweep bench gpu`
+EVAL_CHUNK = 256  # rows per validation forward (the engine's ``_EVAL_BATCH``)
+MEASURED_FILE = "bench/device.json"  # the legacy throughput file of `radsweep bench gpu`
 PAPER_T4_HOURS = 5000  # the paper's own estimate of its compute (at most 8 h per run on a T4)
 
 
 @dataclass(frozen=True)
 class Device:
-    """Sustained throughput (TFLOP/s) of one device for extraction and for head training."""
+    """Sustained throughput (TFLOP/s) of one device, as ``radsweep bench gpu`` summarises its
+    measurement (``Plan.hours``); ``sweep plan`` prices with ``devices.DeviceSpec``."""
 
     name: str
     extract_tflops: float
     train_tflops: float
     source: str
-
-
-# Peak dense tensor throughput (bf16/fp16, vendor data sheets) times the share a frozen ViT's
-# inference (50 %) and small-head training (25 %) sustain; measured numbers replace these.
-DEVICES = {
-    "h100": Device("H100 SXM", 989 * 0.5, 989 * 0.25, "nominal: 989 TFLOP/s bf16 peak"),
-    "a100": Device("A100 SXM", 312 * 0.5, 312 * 0.25, "nominal: 312 TFLOP/s bf16 peak"),
-    "l4": Device("L4", 121 * 0.5, 121 * 0.25, "nominal: 121 TFLOP/s bf16 peak"),
-    "t4": Device("T4", 65 * 0.5, 65 * 0.25, "nominal: 65 TFLOP/s fp16 peak"),
-}
 
 
 @dataclass(frozen=True)
@@ -73,12 +75,88 @@ class CacheCost:
 
 
 @dataclass(frozen=True)
+class Pool:
+    """One attention pool of a head: its tokens and their width."""
+
+    tokens: int
+    dim: int
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One trained stage of a run (a model, a teacher or a student), all its seeds.
+
+    Rows are per seed: ``train_rows`` per epoch as the engine computes them (every seed's
+    batches padded to ``batch``), ``eval_rows`` per validated epoch, ``target_rows`` the
+    teacher's soft-target pass over the training rows of every training view.
+    """
+
+    name: str
+    forward: float  # FLOPs per sample, the per-pass maps aside
+    pools: tuple[Pool, ...]
+    token_values: int  # frozen token values each sample gathers
+    seeds: int
+    batch: int
+    steps: int  # per epoch
+    epochs: int
+    eval_rows: int
+    target_rows: int = 0
+
+    @property
+    def train_rows(self) -> int:
+        return self.steps * self.batch
+
+    @property
+    def eval_chunks(self) -> int:
+        """Validation forwards per epoch (plus the soft-target pass's, spread over epochs)."""
+        return -(-self.eval_rows // EVAL_CHUNK)
+
+    @property
+    def target_chunks(self) -> int:
+        return -(-self.target_rows // EVAL_CHUNK)
+
+    @property
+    def maps(self) -> float:
+        return sum(attention_maps_flops(pool.dim) for pool in self.pools)
+
+    @property
+    def squares(self) -> int:
+        """T^2 attention weights per sample, over the stage's pools."""
+        return sum(pool.tokens**2 for pool in self.pools)
+
+    @property
+    def train_flops(self) -> float:
+        per_epoch = TRAIN_FACTOR * self.forward * self.train_rows
+        per_epoch += MAPS_TRAIN_FACTOR * self.maps * self.steps
+        return per_epoch * self.epochs * self.seeds
+
+    @property
+    def eval_flops(self) -> float:
+        epochs = (self.forward * self.eval_rows + self.maps * self.eval_chunks) * self.epochs
+        targets = self.forward * self.target_rows + self.maps * self.target_chunks
+        return (epochs + targets) * self.seeds
+
+
+@dataclass(frozen=True)
 class RunCost:
-    """One run (all its seeds): training and per-epoch validation FLOPs."""
+    """One run: its stages, the bytes it reads and uploads, the features it keeps on device."""
 
     config: RunConfig
-    train_flops: float
-    eval_flops: float
+    stages: tuple[Stage, ...]
+    shared_teacher: bool  # its teacher is trained once, by an earlier run with the same one
+    rows_read: int  # bytes of the rows it loads (every view), once per run
+    caches_read: int  # bytes of the whole caches it opens (their finite check, once per process)
+    resident: int  # bytes of features the engine keeps on the device
+    parameters: int  # per seed, of the model it ends with
+    upload: int  # bytes of heads uploaded to W&B (0 unless its spec asks)
+
+    @property
+    def train_flops(self) -> float:
+        return sum(stage.train_flops for stage in self.stages)
+
+    @property
+    def eval_flops(self) -> float:
+        return sum(stage.eval_flops for stage in self.stages)
 
 
 @dataclass(frozen=True)
@@ -106,8 +184,16 @@ class Plan:
     def eval_flops(self) -> float:
         return sum(run.eval_flops for run in self.runs)
 
+    @property
+    def shared_teachers(self) -> int:
+        return sum(run.shared_teacher for run in self.runs)
+
+    @property
+    def upload_bytes(self) -> int:
+        return sum(run.upload for run in self.runs)
+
     def hours(self, device: Device) -> tuple[float, float]:
-        """(extraction, training incl. validation) hours on ``device``."""
+        """(extraction, training incl. validation) hours at ``device``'s FLOP rates alone."""
         extract = self.extract_flops / (device.extract_tflops * 1e12) / 3600
         train = (self.train_flops + self.eval_flops) / (device.train_tflops * 1e12) / 3600
         return extract, train
@@ -124,24 +210,42 @@ def load_plan(specs: Sequence[str | Path], every: bool, data_dir: Path) -> Plan:
 
 
 def price(counted: Count) -> Plan:
-    """The counted runs and caches with their FLOPs and bytes."""
-    runs = tuple(
-        run_cost(config, counted.tasks[config.task], counted.sizes[config.task])
-        for config in counted.runs
-    )
-    caches = tuple(cache_cost(use) for use in counted.caches)
-    return Plan(counted.specs, counted.listed, runs, caches)
+    """The counted runs and caches with their work; a teacher shared by several distillation
+    runs (equal ``teacher_identity``) is trained by the first of them only."""
+    trained: set[str] = set()
+    runs = []
+    for config in counted.runs:
+        identity = config.teacher_identity()
+        shared = identity is not None and identity in trained
+        if identity is not None:
+            trained.add(identity)
+        task, size = counted.tasks[config.task], counted.sizes[config.task]
+        uploads = config.canonical() in counted.uploads or bool(
+            getattr(config, "upload_heads", False)
+        )
+        runs.append(run_cost(config, task, size, shared=shared, uploads=uploads))
+    return Plan(counted.specs, counted.listed, tuple(runs), tuple(map(cache_cost, counted.caches)))
 
 
 def cache_cost(use: CacheUse) -> CacheCost:
     """Bytes (fp16 tokens; text adds a mask byte per token) and extraction FLOPs of a cache."""
+    size = cache_bytes(use)
     if use.kind is EncoderKind.IMAGE:
-        size = use.samples * use.views * use.tokens * use.dim * FP16_BYTES
         flops = use.samples * use.views * backbone_gflops(use.encoder) * 1e9
     else:
-        size = use.samples * use.tokens * (use.dim * FP16_BYTES + 1)
         flops = use.samples * bert_flops(use.encoder, use.dim, use.tokens)
     return CacheCost(use.kind, use.task, use.encoder, use.views, use.samples, size, flops)
+
+
+def cache_bytes(use: CacheUse) -> int:
+    return use.samples * row_bytes(use)
+
+
+def row_bytes(use: CacheUse) -> int:
+    """Bytes of one sample of a cache: fp16 tokens of every view (text: and a mask byte)."""
+    if use.kind is EncoderKind.IMAGE:
+        return use.views * use.tokens * use.dim * FP16_BYTES
+    return use.tokens * (use.dim * FP16_BYTES + 1)
 
 
 def backbone_gflops(name: str) -> float:
@@ -167,82 +271,142 @@ def bert_flops(name: str, dim: int, length: int) -> float:
     return layers * (2 * 12 * dim * dim * length + 4 * length * length * dim)
 
 
-def run_cost(config: RunConfig, task: TaskSpec, size: TaskSize) -> RunCost:
-    """Training: forward+backward per sample, epoch and seed, stage by stage; validation: one
-    forward of every validation sample per epoch and seed."""
+def run_cost(
+    config: RunConfig,
+    task: TaskSpec,
+    size: TaskSize,
+    *,
+    shared: bool = False,
+    uploads: bool = False,
+) -> RunCost:
+    """A run's stages (a shared teacher left out), and what it reads, keeps and uploads."""
     seeds = len(config.seeds)
     epochs = config.epochs or task.size(config.fraction).epochs
     train = train_samples(config, task, size)
-    stages = _stages(config)
-    train_flops, eval_flops = fit_flops(sum(stages), train, size.eval, epochs, seeds)
-    if config.method.distils:  # the teacher's soft targets for every training row
-        train_flops += stages[0] * train * seeds
-    return RunCost(config, train_flops, eval_flops)
+    steps = -(-train // config.batch_size)
+    views = max(1, config.views)  # training views: the augmented ones, else the centre view
+    used = min(size.images, seeds * train + size.eval) if size.images else train + size.eval
+    uses = [use for _, use in caches_of(config, size)]
+    head = _Branches(config)
+    stages = []
+    for name, branches in head.stages():
+        targets = train * views if name == "teacher" else 0
+        if name == "teacher" and shared:
+            continue
+        forward = sum(branch.forward for branch in branches)
+        pools = tuple(pool for branch in branches for pool in branch.pools)
+        values = sum(branch.values for branch in branches)
+        stages.append(
+            Stage(
+                name,
+                forward,
+                pools,
+                values,
+                seeds,
+                config.batch_size,
+                steps,
+                epochs,
+                size.eval,
+                targets,
+            )
+        )
+    parameters = head_parameters(config, len(task.classes))
+    return RunCost(
+        config=config,
+        stages=tuple(stages),
+        shared_teacher=shared,
+        rows_read=sum(used * row_bytes(use) for use in uses),
+        caches_read=sum(cache_bytes(use) for use in uses),
+        resident=sum(used * _resident_row(config, use) for use in uses),
+        parameters=parameters,
+        upload=parameters * 4 * seeds if uploads else 0,
+    )
+
+
+def _resident_row(config: RunConfig, use: CacheUse) -> int:
+    """Bytes of one sample the engine keeps on the device: the tokens in the cache's fp16 for a
+    head that reads every token, one float32 vector per view for a probe; text with its mask."""
+    if use.kind is EncoderKind.TEXT:
+        return use.tokens * (use.dim * FP16_BYTES + 1)
+    if head_spec(config.head).pool is None:
+        return use.views * use.tokens * use.dim * FP16_BYTES
+    return use.views * use.dim * 4
+
+
+@dataclass(frozen=True)
+class _Branch:
+    """One input branch of a head: forward FLOPs per sample, its attention pools, the token
+    values it gathers per sample."""
+
+    forward: float
+    pools: tuple[Pool, ...]
+    values: int
+
+
+class _Branches:
+    """The branches each stage of a run's method trains (teacher first when it distils)."""
+
+    def __init__(self, config: RunConfig) -> None:
+        self.config = config
+
+    def stages(self) -> list[tuple[str, list[_Branch]]]:
+        method = self.config.method
+        if method is Method.IMAGE:
+            return [("model", [self.image()])]
+        if method is Method.TEXT:
+            return [("model", [self.text(self.config.head)])]
+        if method is Method.TEACHER:
+            return [("model", [self.image(), self.text()])]
+        if method is Method.DISTILL:
+            return [("teacher", [self.image(), self.text()]), ("student", [self.image()])]
+        return [("teacher", [self.image()]), ("student", [self.image()])]
+
+    def image(self) -> _Branch:
+        info = encoder_info(EncoderKind.IMAGE, str(self.config.backbone))
+        tokens = pooled_tokens(info.grid, self.config.pool)
+        spec = head_spec(self.config.head)
+        forward = spec.forward_flops(tokens, info.dim)
+        if spec.pool is not None:  # a probe reads one pooled vector per sample
+            return _Branch(forward, (), info.dim)
+        return _Branch(forward, (Pool(tokens, info.dim),), tokens * info.dim)
+
+    def text(self, head: str | None = None) -> _Branch:
+        """The report branch: the attention pool (a teacher's), or ``head`` for a text model."""
+        info = encoder_info(EncoderKind.TEXT, str(self.config.text_encoder))
+        tokens = self.config.max_length or DEFAULT_TEXT_TOKENS
+        if head is None or head == HeadKind.ATTENTION:
+            pool = Pool(tokens, info.dim)
+            return _Branch(attention_pool_flops(tokens, info.dim), (pool,), tokens * info.dim)
+        return _Branch(head_spec(head).forward_flops(tokens, info.dim), (), tokens * info.dim)
+
+
+def head_parameters(config: RunConfig, classes: int) -> int:
+    """Trained parameters per seed of the model a run ends with (``training.heads``)."""
+    method = config.method
+    if method is Method.TEXT:
+        dim = encoder_info(EncoderKind.TEXT, str(config.text_encoder)).dim
+        branch = _pool_parameters(dim) if config.head == HeadKind.ATTENTION else 2 * dim
+        return branch + dim * classes + classes
+    image = encoder_info(EncoderKind.IMAGE, str(config.backbone)).dim
+    branch = _pool_parameters(image) if head_spec(config.head).pool is None else 2 * image
+    if method is Method.TEACHER:
+        text = encoder_info(EncoderKind.TEXT, str(config.text_encoder)).dim
+        joint = image + text
+        return branch + _pool_parameters(text) + 2 * joint + joint * classes + classes
+    return branch + image * classes + classes
+
+
+def _pool_parameters(dim: int) -> int:
+    """LayerNorm (2 D) and the Q/K/V map (3 D^2 + 3 D)."""
+    return 3 * dim * dim + 5 * dim
 
 
 def fit_flops(
     forward: float, train: int, validation: int, epochs: int, seeds: int
 ) -> tuple[float, float]:
-    """(training, validation) FLOPs of one fit: every seed trains on ``train`` samples and
-    validates on ``validation`` samples each epoch, a head forward costing ``forward``."""
+    """(training, validation) FLOPs of one fit at ``forward`` FLOPs per sample, the per-pass
+    maps aside (``radsweep bench gpu`` prices its timed steps with it)."""
     return (
         TRAIN_FACTOR * forward * train * epochs * seeds,
         forward * validation * epochs * seeds,
     )
-
-
-def _stages(config: RunConfig) -> list[float]:
-    """Forward FLOPs per sample of each training stage (teacher first when it distils)."""
-    image = _image_head_flops(config) if config.backbone else 0.0
-    text = _text_head_flops(config) if config.text_encoder else 0.0
-    method = config.method
-    if method is Method.IMAGE:
-        return [image]
-    if method is Method.TEXT:  # the text model's own head: attention pool or linear probe
-        return [_text_head_flops(config, config.head)]
-    if method is Method.TEACHER:
-        return [image + text]
-    if method is Method.DISTILL:
-        return [image + text, image]
-    return [image, image]
-
-
-def _image_head_flops(config: RunConfig) -> float:
-    info = encoder_info(EncoderKind.IMAGE, str(config.backbone))
-    return head_spec(config.head).forward_flops(pooled_tokens(info.grid, config.pool), info.dim)
-
-
-def _text_head_flops(config: RunConfig, head: str | None = None) -> float:
-    """The report branch: the attention pool (a teacher's), or ``head`` for a text model."""
-    info = encoder_info(EncoderKind.TEXT, str(config.text_encoder))
-    tokens = config.max_length or DEFAULT_TEXT_TOKENS
-    if head is None:
-        return attention_pool_flops(tokens, info.dim)
-    return head_spec(head).forward_flops(tokens, info.dim)
-
-
-def measured_device(home: Path) -> Device | None:
-    """The throughput ``radsweep bench gpu`` measured on this machine, if it saved one."""
-    path = home.expanduser() / MEASURED_FILE
-    if not path.is_file():
-        return None
-    try:
-        return Device(**json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, TypeError) as error:
-        raise SweepError(
-            f"{path}: not a saved bench result", hint="delete it, or rerun `radsweep bench gpu`"
-        ) from error
-
-
-def choose_devices(name: str | None, home: Path) -> list[Device]:
-    """The devices to project onto: one by name (``measured`` = the saved bench), else all."""
-    measured = measured_device(home)
-    known = {**DEVICES, **({"measured": measured} if measured else {})}
-    if name is None:
-        return [*([measured] if measured else []), *DEVICES.values()]
-    if name.lower() not in known:
-        raise SweepError(
-            f"no throughput for device {name!r}",
-            hint=f"choose one of {', '.join(known)} (run `radsweep bench gpu` to measure this one)",
-        )
-    return [known[name.lower()]]

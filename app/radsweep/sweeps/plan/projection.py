@@ -1,0 +1,339 @@
+"""Hours and memory of a plan on one device at the precision its runs use.
+
+A training step takes the longer of its busy time and the host-bound floor of launching it; its
+busy time is its FLOPs at the precision's sustained rate plus the bytes its memory-bound kernels
+move (the T^2 attention weights with their softmax and dropout, the gathered tokens and their
+casts) at the device's sustained bandwidth. Each run adds its fixed overhead, its cache reads at
+the disk's bandwidth and any head upload. Where ``radsweep bench gpu`` measured this kind of
+device, each backbone's modelled step and validation times are scaled to what it measured.
+A run whose step cannot fit the device's memory runs its seeds in chunks that do (each chunk
+pays the per-step floor again); a run that cannot fit one seed cannot run there.
+"""
+
+import statistics
+from collections.abc import Iterable
+from dataclasses import asdict, astuple, dataclass, field, replace
+
+from radsweep.sweeps.plan.devices import (
+    DEFAULT_PRECISION,
+    DISK_BYTES_PER_S,
+    EVAL_FLOOR_S,
+    PRECISIONS,
+    RUN_OVERHEAD_S,
+    STEP_FLOOR_S,
+    UPLOAD_BYTES_PER_S,
+    DeviceSpec,
+    element_bytes,
+)
+from radsweep.sweeps.plan.measured import MeasuredRates, MeasuredShape
+from radsweep.sweeps.plan.pricing import (
+    EVAL_CHUNK,
+    MAPS_TRAIN_FACTOR,
+    TRAIN_FACTOR,
+    Plan,
+    Pool,
+    RunCost,
+    Stage,
+)
+from radsweep.training.registry import attention_pool_flops
+
+# Bytes each T^2 attention weight moves per sample: a training step writes the scores, reads
+# and writes the softmax (fp32 under autocast too), draws, compares and applies the dropout mask,
+# averages the rows, and runs all of it backwards (about 80); validation writes the scores,
+# runs the softmax and averages (16).
+T2_TRAIN_BYTES = 80
+T2_EVAL_BYTES = 16
+# Bytes each gathered token value moves per sample: the fp16 cache row read and written as
+# float32 (6); under bf16 autocast each of the three products that read the tokens casts them
+# again (3 x 6).
+TOKEN_BYTES = {"fp32": 6, "tf32": 6, "bf16": 24}
+# Bytes held per T^2 weight at the peak of a step (scores, softmax output, dropout draw, mask
+# and output, and the backward's two gradients) and per weight of a validation chunk (scores,
+# softmax, its mean).
+T2_STEP_MEMORY = 32
+T2_EVAL_MEMORY = 12
+PARAMETER_BYTES = 20  # float32 parameter, gradient, Adam's two moments, the best epoch's copy
+
+
+def run_precision(run: RunCost, override: str | None) -> str:
+    """The precision a run trains in: ``--precision``, else its config's, else the GPU
+    default (bf16)."""
+    if override is not None:
+        return override
+    stated = getattr(run.config, "precision", None)
+    return str(getattr(stated, "value", stated)) if stated is not None else DEFAULT_PRECISION
+
+
+@dataclass(frozen=True)
+class Seconds:
+    """Where a projection's time goes (seconds)."""
+
+    extraction: float = 0.0
+    compute: float = 0.0  # head FLOPs at the achieved rate
+    memory: float = 0.0  # T^2 and token traffic at the sustained bandwidth
+    floor: float = 0.0  # time steps wait on the host beyond their busy time
+    overhead: float = 0.0  # per-run fixed costs
+    disk: float = 0.0
+    upload: float = 0.0
+
+    def __add__(self, other: "Seconds") -> "Seconds":
+        return Seconds(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+    def scaled(self, factor: float) -> "Seconds":
+        """Head time scaled to a measurement (the fixed costs are not scaled)."""
+        return replace(
+            self,
+            compute=self.compute * factor,
+            memory=self.memory * factor,
+            floor=self.floor * factor,
+        )
+
+    @property
+    def total(self) -> float:
+        return sum(astuple(self))
+
+    def hours(self) -> dict[str, float]:
+        return {key: value / 3600 for key, value in asdict(self).items()} | {
+            "total": self.total / 3600
+        }
+
+
+@dataclass(frozen=True)
+class Memory:
+    """The peak memory of one run's largest stage on a device, and what fits."""
+
+    run: RunCost
+    resident: float  # features kept on the device
+    weights: float  # per seed: parameters, gradients, Adam state
+    step: float  # per seed: a training step's activations
+    validation: float  # per seed: a validation chunk's
+    usable: float
+
+    @property
+    def seeds(self) -> int:
+        return len(self.run.config.seeds)
+
+    @property
+    def per_seed(self) -> float:
+        return self.weights + max(self.step, self.validation)
+
+    @property
+    def peak(self) -> float:
+        return self.resident + self.seeds * self.per_seed
+
+    @property
+    def fits(self) -> bool:
+        return self.peak <= self.usable
+
+    @property
+    def seeds_that_fit(self) -> int:
+        """Seeds per chunk that fit beside the resident features (0: not even one)."""
+        room = self.usable - self.resident
+        return max(0, min(self.seeds, int(room // self.per_seed))) if room > 0 else 0
+
+    @property
+    def chunks(self) -> int:
+        fit = self.seeds_that_fit
+        return -(-self.seeds // fit) if fit else 0
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A measured shape against the plan's model of it on the same device and precision."""
+
+    shape: MeasuredShape
+    modelled_step_s: float
+    modelled_validation_s_per_row: float
+
+    @property
+    def train(self) -> float:
+        return self.shape.train_step_s / self.modelled_step_s
+
+    @property
+    def validation(self) -> float:
+        return self.shape.validation_s_per_row / self.modelled_validation_s_per_row
+
+
+@dataclass(frozen=True)
+class Projection:
+    """One plan on one device: its time, what cannot run there, and where rates came from."""
+
+    device: DeviceSpec
+    precision: str | None  # the ``--precision`` override; None: each run's own
+    seconds: Seconds
+    fp32_seconds: Seconds  # the same plan with every head in fp32, for comparison
+    memory: dict[str, Memory]  # per backbone (or text encoder): its most demanding run
+    chunked: int  # runs whose seeds run in chunks to fit
+    cannot_run: tuple[RunCost, ...]
+    measured: MeasuredRates | None
+    calibrations: tuple[Calibration, ...] = field(default=())
+
+    @property
+    def source(self) -> str:
+        if self.measured is not None and self.calibrations:
+            return self.measured.label
+        return "assumed"
+
+
+def project(
+    planned: Plan,
+    device: DeviceSpec,
+    precision: str | None = None,
+    measured: MeasuredRates | None = None,
+) -> Projection:
+    """``planned`` on ``device``: each run at its precision (or ``precision``), scaled to the
+    measured rates when they come from a device of the same kind."""
+    if measured is not None and measured.device_kind != device.kind:
+        measured = None
+    calibrations = _calibrations(device, measured)
+    memory = {run.config.canonical(): run_memory(run, device, precision) for run in planned.runs}
+    runnable = [run for run in planned.runs if memory[run.config.canonical()].chunks]
+    seconds = Seconds(extraction=planned.extract_flops / device.extract_flops_per_s)
+    fp32 = seconds
+    for run in runnable:
+        fits = memory[run.config.canonical()]
+        wanted = run_precision(run, precision)
+        factors = _factors(run, device.precision_used(wanted), calibrations)
+        seconds += run_seconds(run, device, wanted, fits.chunks, factors)
+        fp32 += run_seconds(run, device, "fp32", fits.chunks)
+    chunked = sum(memory[run.config.canonical()].chunks > 1 for run in runnable)
+    cannot = tuple(run for run in planned.runs if not memory[run.config.canonical()].chunks)
+    worst = _worst_per_backbone(memory.values())
+    return Projection(
+        device, precision, seconds, fp32, worst, chunked, cannot, measured, calibrations
+    )
+
+
+def run_seconds(
+    run: RunCost,
+    device: DeviceSpec,
+    precision: str,
+    chunks: int = 1,
+    factors: tuple[float, float] = (1.0, 1.0),
+) -> Seconds:
+    """One run's time on ``device``: its stages (training and validation scaled by
+    ``factors``), overhead, reads and uploads."""
+    used = device.precision_used(precision)
+    total = Seconds(
+        overhead=RUN_OVERHEAD_S,
+        disk=(run.rows_read + run.caches_read) / DISK_BYTES_PER_S,
+        upload=run.upload / UPLOAD_BYTES_PER_S,
+    )
+    for stage in run.stages:
+        train, validation = stage_seconds(stage, device, used, chunks)
+        total += train.scaled(factors[0]) + validation.scaled(factors[1])
+    return total
+
+
+def stage_seconds(
+    stage: Stage, device: DeviceSpec, precision: str, chunks: int = 1
+) -> tuple[Seconds, Seconds]:
+    """(training, validation) time of one stage; a stage whose seeds run in ``chunks`` pays
+    each step's floor once per chunk."""
+    rate, bandwidth = device.train_flops_per_s(precision), device.bandwidth
+    seeds = stage.seeds
+    step_flops = seeds * (
+        TRAIN_FACTOR * stage.forward * stage.batch + MAPS_TRAIN_FACTOR * stage.maps
+    )
+    step_bytes = seeds * stage.batch * _train_bytes(stage, precision)
+    train = _pass(
+        step_flops / rate, step_bytes / bandwidth, STEP_FLOOR_S * chunks, stage.steps * stage.epochs
+    )
+    validation = Seconds()
+    for rows, count, repeats in (
+        (stage.eval_rows, stage.eval_chunks, stage.epochs),
+        (stage.target_rows, stage.target_chunks, 1),
+    ):
+        flops = seeds * (stage.forward * rows + stage.maps * count)
+        moved = seeds * rows * _eval_bytes(stage, precision)
+        floor = EVAL_FLOOR_S * count * chunks
+        validation += _pass(flops / rate, moved / bandwidth, floor, repeats)
+    return train, validation
+
+
+def _pass(compute: float, memory: float, floor: float, repeats: int) -> Seconds:
+    """``repeats`` passes, each busy for compute + memory seconds or waiting out its floor."""
+    waiting = max(0.0, floor - compute - memory)
+    return Seconds(compute=compute * repeats, memory=memory * repeats, floor=waiting * repeats)
+
+
+def _train_bytes(stage: Stage, precision: str) -> float:
+    return stage.squares * T2_TRAIN_BYTES + stage.token_values * TOKEN_BYTES[precision]
+
+
+def _eval_bytes(stage: Stage, precision: str) -> float:
+    return stage.squares * T2_EVAL_BYTES + stage.token_values * TOKEN_BYTES[precision]
+
+
+def run_memory(run: RunCost, device: DeviceSpec, precision: str | None) -> Memory:
+    """Peak memory of the run's most demanding stage, per seed, beside its resident features."""
+    used = device.precision_used(run_precision(run, precision))
+    element = element_bytes(used)
+    saved_casts = 4 if used == "bf16" else 0  # bf16 copies of the tokens kept for backward
+    step = validation = 0.0
+    for stage in run.stages or ():
+        projected = sum(pool.tokens * pool.dim for pool in stage.pools) * element
+        step = max(
+            step,
+            stage.batch
+            * (stage.token_values * (4 + saved_casts) + projected + stage.squares * T2_STEP_MEMORY),
+        )
+        rows = min(EVAL_CHUNK, max(stage.eval_rows, 1))
+        validation = max(
+            validation,
+            rows
+            * (
+                stage.token_values * (4 + saved_casts // 2)
+                + projected
+                + stage.squares * (T2_EVAL_MEMORY + element)
+            ),
+        )
+    weights = run.parameters * PARAMETER_BYTES
+    return Memory(run, run.resident, weights, step, validation, device.usable_memory)
+
+
+def _worst_per_backbone(memories: Iterable[Memory]) -> dict[str, Memory]:
+    """Per backbone (or a text model's encoder), the run that needs the most memory."""
+    worst: dict[str, Memory] = {}
+    for memory in memories:
+        config = memory.run.config
+        name = config.backbone or f"text {config.text_encoder}"
+        if name not in worst or memory.peak > worst[name].peak:
+            worst[name] = memory
+    return dict(sorted(worst.items()))
+
+
+def _calibrations(device: DeviceSpec, measured: MeasuredRates | None) -> tuple[Calibration, ...]:
+    """Each measured shape against the model of the same step on the same device."""
+    if measured is None:
+        return ()
+    found = []
+    for shape in measured.shapes:
+        if shape.precision not in PRECISIONS:
+            continue
+        stage = Stage(
+            name="bench",
+            forward=attention_pool_flops(shape.tokens, shape.width),
+            pools=(Pool(shape.tokens, shape.width),),
+            token_values=shape.tokens * shape.width,
+            seeds=shape.seeds,
+            batch=shape.batch,
+            steps=1,
+            epochs=1,
+            eval_rows=EVAL_CHUNK,
+        )
+        train, validation = stage_seconds(stage, device, device.precision_used(shape.precision))
+        found.append(Calibration(shape, train.total, validation.total / EVAL_CHUNK))
+    return tuple(found)
+
+
+def _factors(
+    run: RunCost, precision: str, calibrations: tuple[Calibration, ...]
+) -> tuple[float, float]:
+    """(training, validation) scale of a run: its backbone's measurement at its precision, else
+    the median over the measured backbones at that precision, else none (1, 1)."""
+    same = [c for c in calibrations if c.shape.precision == precision]
+    mine = [c for c in same if c.shape.backbone == run.config.backbone] or same
+    if not mine:
+        return 1.0, 1.0
+    return statistics.median(c.train for c in mine), statistics.median(c.validation for c in mine)
