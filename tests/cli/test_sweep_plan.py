@@ -25,19 +25,50 @@ def test_plan_of_two_specs(capsys: pytest.CaptureFixture[str]) -> None:
     assert "runs: 150 distinct (186 listed; 36 shared between specs)" in out
     assert "feature caches: 8" in out
     assert "image mimic-5x1200     rad-dino" in out and "12.6 GB" in out
-    assert "H100 SXM:" in out and "A100" not in out
+    assert "H100 SXM: " in out and "A100 SXM:" not in out and "[assumed]" in out
+    assert "peak memory per backbone" in out and "rad-dino" in out
+    assert "T4        fp32 8.1, bf16 runs as fp32" in out  # the assumptions are printed
     assert out.strip().splitlines()[-1].startswith("the paper: about 5,000 T4-hours")
 
 
-def test_plan_uses_a_saved_bench_result(
+def test_plan_uses_saved_bench_rates(
     isolated_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    saved = isolated_home / "bench" / "device.json"
+    saved = isolated_home / "bench" / "gpu-rates.json"
     saved.parent.mkdir(parents=True)
-    device = {"name": "this CPU", "extract_tflops": 0.1, "train_tflops": 0.05, "source": "bench"}
-    saved.write_text(json.dumps(device))
-    assert cli(["sweep", "plan", "table7-text-mimic-inspect", "--device", "measured"]) == 0
-    assert "this CPU:" in capsys.readouterr().out
+    shape = {
+        "backbone": "c2l",
+        "tokens": 49,
+        "width": 512,
+        "seeds": 5,
+        "batch": 64,
+        "precision": "bf16",
+        "train_step_s": 0.002,
+        "validation_s_per_row": 1e-6,
+        "peak_memory_bytes": 10**8,
+        "tflops": 3.0,
+    }
+    rates = {
+        "schema": 1,
+        "device_name": "NVIDIA L4",
+        "device_kind": "l4",
+        "measured_at": "2026-12-07T06:00:00Z",
+        "shapes": [shape],
+    }
+    saved.write_text(json.dumps(rates))
+    assert cli(["sweep", "plan", "fig2-mimic-5x1200", "--device", "measured"]) == 0
+    out = capsys.readouterr().out
+    assert "L4: " in out and "[measured on NVIDIA L4 at 2026-12-07T06:00:00Z]" in out
+    assert "c2l bf16: step measured 2.00 ms" in out
+    assert cli(["sweep", "plan", "fig2-mimic-5x1200", "--precision", "fp32", "--json"]) == 0
+    devices = {d["kind"]: d for d in json.loads(capsys.readouterr().out)["devices"]}
+    assert devices["l4"]["rates"] == "assumed"  # nothing was measured at fp32
+    assert devices["t4"]["ceilings"]["fallback"] == {"bf16": "fp32", "tf32": "fp32"}
+
+
+def test_plan_refuses_an_unknown_precision(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["sweep", "plan", "demo", "--precision", "fp8"]) == 2
+    assert "unknown precision 'fp8'" in capsys.readouterr().err
 
 
 def test_plan_of_a_missing_spec_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -75,11 +106,42 @@ SPECS_SCHEMA = _closed(
         }
     }
 )
-HOURS = _closed({"extraction": NUMBER, "training": NUMBER, "total": NUMBER})
+HOURS = _closed(
+    {
+        name: NUMBER
+        for name in (
+            "extraction",
+            "compute",
+            "memory",
+            "floor",
+            "overhead",
+            "disk",
+            "upload",
+            "total",
+        )
+    }
+)
+ASSUMPTION = _closed({"value": NUMBER, "unit": {"type": "string"}, "source": {"type": "string"}})
+MEMORY = _closed(
+    {
+        "backbone": {"type": "string"},
+        "run": {"type": "string"},
+        "seeds": COUNT,
+        "batch": COUNT,
+        "peak_bytes": NUMBER,
+        "resident_bytes": NUMBER,
+        "step_bytes_per_seed": NUMBER,
+        "validation_bytes_per_seed": NUMBER,
+        "weights_bytes_per_seed": NUMBER,
+        "usable_bytes": NUMBER,
+        "fits": {"type": "boolean"},
+        "seeds_per_chunk": COUNT,
+    }
+)
 PLAN_SCHEMA = _closed(
     {
         "specs": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-        "runs": _closed({"distinct": COUNT, "listed": COUNT}),
+        "runs": _closed({"distinct": COUNT, "listed": COUNT, "shared_teachers": COUNT}),
         "caches": {
             "type": "array",
             "items": _closed(
@@ -100,19 +162,45 @@ PLAN_SCHEMA = _closed(
                 "free_bytes": COUNT,
                 "folder": {"type": "string"},
                 "fits": {"type": "boolean"},
+                "rows_read_bytes": COUNT,
+                "caches_read_bytes": COUNT,
+                "upload_bytes": COUNT,
+                "upload_runs": COUNT,
             }
         ),
         "flops": _closed({"extraction": NUMBER, "training": NUMBER, "validation": NUMBER}),
+        "assumptions": {"type": "object", "additionalProperties": ASSUMPTION, "minProperties": 8},
         "devices": {
             "type": "array",
             "minItems": 1,
             "items": _closed(
                 {
+                    "kind": {"type": "string"},
                     "name": {"type": "string"},
-                    "extract_tflops": NUMBER,
-                    "train_tflops": NUMBER,
-                    "source": {"type": "string"},
+                    "precision": {"enum": [None, "fp32", "tf32", "bf16"]},
+                    "rates": {"type": "string"},
+                    "ceilings": _closed(
+                        {
+                            "peak_tflops": {"type": "object", "additionalProperties": NUMBER},
+                            "fallback": {"type": "object"},
+                            "extract_tflops_peak": NUMBER,
+                            "memory_bytes": NUMBER,
+                            "bandwidth_bytes_per_s": NUMBER,
+                            "source": {"type": "string"},
+                        }
+                    ),
+                    "achieved": _closed(
+                        {
+                            "shares": {"type": "object", "additionalProperties": NUMBER},
+                            "source": {"type": "string"},
+                        }
+                    ),
                     "hours": HOURS,
+                    "fp32_hours": HOURS,
+                    "chunked_runs": COUNT,
+                    "cannot_run": {"type": "array", "items": {"type": "string"}},
+                    "memory": {"type": "array", "items": MEMORY},
+                    "calibrations": {"type": "array"},
                 }
             ),
         },
@@ -135,16 +223,16 @@ def test_plan_json_matches_its_schema_and_the_text(capsys: pytest.CaptureFixture
     assert cli([*args, "--json"]) == 0
     planned = json.loads(capsys.readouterr().out)
     Draft202012Validator(PLAN_SCHEMA).validate(planned)
-    assert planned["runs"] == {"distinct": 150, "listed": 186}
+    assert planned["runs"] == {"distinct": 150, "listed": 186, "shared_teachers": 0}
     assert len(planned["caches"]) == 8
     assert planned["disk"]["cache_bytes"] == sum(cache["bytes"] for cache in planned["caches"])
     assert planned["flops"]["extraction"] == pytest.approx(
         sum(cache["flops"] for cache in planned["caches"])
     )
     (h100,) = planned["devices"]
-    assert h100["name"] == "H100 SXM"
-    assert h100["hours"]["total"] == pytest.approx(
-        h100["hours"]["extraction"] + h100["hours"]["training"]
-    )
+    assert h100["name"] == "H100 SXM" and h100["rates"] == "assumed"
+    parts = {name: hours for name, hours in h100["hours"].items() if name != "total"}
+    assert h100["hours"]["total"] == pytest.approx(sum(parts.values()))
+    assert all(peak <= 989 for peak in h100["ceilings"]["peak_tflops"].values())
     assert cli(args) == 0
     assert f"H100 SXM: {h100['hours']['total']:,.1f} h" in capsys.readouterr().out

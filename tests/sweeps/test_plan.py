@@ -1,20 +1,29 @@
 """``sweep plan``: totals checked against counts made by hand from the specs and the paper."""
 
+import json
 from pathlib import Path
 
 import pytest
 
 from radsweep.encoders import EncoderKind
 from radsweep.errors import SweepError
+from radsweep.runs.config import RunConfig
 from radsweep.sweeps.plan import (
     DEVICES,
     TRAIN_FACTOR,
     backbone_gflops,
     choose_devices,
     load_plan,
+    plan,
+    project,
 )
+from radsweep.sweeps.plan.measured import RATES_FILE, load_measured
+from radsweep.sweeps.plan.pricing import head_parameters
+from radsweep.sweeps.plan.projection import run_memory, run_seconds
+from radsweep.sweeps.spec import SweepSpec, load_spec
 from radsweep.tasks.synthetic import SynthBenchmark
-from radsweep.training.registry import attention_pool_flops
+from radsweep.training.config import Method
+from radsweep.training.registry import attention_maps_flops, attention_pool_flops
 
 SEVEN = ("rad-dino", "c2l", "medical-mae", "mrm", "biovil-t", "gloria", "biomedclip")
 # (tokens incl. CLS, dim) of each backbone's stored tokens at the paper's input size
@@ -44,9 +53,13 @@ def test_fig2_mimic_by_hand(tmp_path: Path) -> None:
     )
     # score map, scores, pooled tokens, value map: one sample's forward
     pool = 2 * 1369 * 768**2 + 2 * 1369**2 * 768 + 2 * 1369 * 768 + 2 * 768**2
-    # Table 2: 100 samples at 2.5 %, 100 epochs; 5 seeds; 1,000 evaluation images per epoch
-    assert run.train_flops == pytest.approx(2 * pool * 100 * 100 * 5)
-    assert run.eval_flops == pytest.approx(pool * 1000 * 100 * 5)
+    maps = 2 * 768**3 + 8 * 768**2  # W_q W_k^T and the folded biases: once per pass and seed
+    # Table 2: 100 samples at 2.5 %, 100 epochs, 5 seeds: 2 steps of 64 rows (28 of them
+    # padding); the value map trains both operands (2 D^2 more per sample), the maps 3 x
+    train_step = (2 * pool + 2 * 768**2) * 64 + 3 * maps
+    assert run.train_flops == pytest.approx(train_step * 2 * 100 * 5)
+    # 1,000 evaluation images per epoch in 4 chunks of at most 256
+    assert run.eval_flops == pytest.approx((pool * 1000 + maps * 4) * 100 * 5)
 
 
 def test_table7_text_by_hand(tmp_path: Path) -> None:
@@ -73,21 +86,162 @@ def test_a_built_task_counts_its_manifest(small_benchmark: SynthBenchmark) -> No
     assert {cache.samples for cache in planned.caches} == {400}
 
 
-def test_all_plans_every_study_spec_and_projects_hours(tmp_path: Path) -> None:
+def test_all_plans_every_study_spec(tmp_path: Path) -> None:
     planned = load_plan([], True, tmp_path)
     assert "demo" not in planned.specs and "fig2-age" in planned.specs
-    extract, train = planned.hours(DEVICES["h100"])
-    slower = sum(planned.hours(DEVICES["a100"]))
-    assert 0 < extract < train and slower == pytest.approx((extract + train) * 989 / 312)
+    assert len(planned.runs) == 1521 and len(planned.caches) == 51
+
+
+def test_no_projection_beats_the_ceiling_of_its_precision(tmp_path: Path) -> None:
+    """Head FLOPs never run faster than the data sheet's dense peak at the runs' precision, and
+    a T4 (no bf16, no TF32) prices bf16 as fp32."""
+    planned = load_plan(["fig2-mimic-5x1200"], False, tmp_path)
+    for device in DEVICES.values():
+        for precision in ("fp32", "tf32", "bf16"):
+            peak = device.peak_tflops[device.precision_used(precision)] * 1e12
+            assert device.train_flops_per_s(precision) < peak
+            for run in planned.runs:
+                flops = run.train_flops + run.eval_flops
+                assert run_seconds(run, device, precision).compute > flops / peak
+    t4 = DEVICES["t4"]
+    assert project(planned, t4, "bf16").seconds == project(planned, t4, "fp32").seconds
+    h100 = DEVICES["h100"]
+    bf16, fp32 = project(planned, h100, "bf16"), project(planned, h100, "fp32")
+    assert bf16.seconds.total < fp32.seconds.total == pytest.approx(bf16.fp32_seconds.total)
+    assert bf16.seconds.memory > fp32.seconds.memory  # autocast casts the tokens again
+
+
+def test_every_term_is_counted(tmp_path: Path) -> None:
+    """Per-run overhead, cache reads, the step floor and the T^2 traffic all add time."""
+    planned = load_plan(["fig2-mimic-5x1200"], False, tmp_path)
+    seconds = project(planned, DEVICES["h100"], "bf16").seconds
+    assert seconds.overhead == pytest.approx(42 * 10.0)
+    read = sum(run.rows_read + run.caches_read for run in planned.runs)
+    assert seconds.disk == pytest.approx(read / 2e9)
+    assert read > 42 * 6000 * 49 * 512 * 2  # every run opens at least the smallest whole cache
+    assert seconds.floor > 0 and seconds.memory > 0 and seconds.upload == 0
+    t2 = next(r for r in planned.runs if r.config.backbone == "rad-dino").stages[0].squares
+    assert t2 == 1369**2
+
+
+def test_a_shared_teacher_is_counted_once(tmp_path: Path) -> None:
+    """The τ ablation's distillation runs differ in τ alone: one teacher per fraction."""
+    planned = load_plan(["fig17-tau-mimic-5x1200"], False, tmp_path)
+    distilled = [run for run in planned.runs if run.config.method is Method.DISTILL]
+    teachers = {run.config.teacher_identity() for run in distilled}
+    assert len(distilled) > len(teachers) > 1
+    assert planned.shared_teachers == len(distilled) - len(teachers)
+    trained = [run for run in distilled if run.stages[0].name == "teacher"]
+    assert len(trained) == len(teachers)
+    assert all(len(run.stages) == 1 for run in distilled if run.shared_teacher)
+
+
+def test_uploaded_heads_are_counted(tmp_path: Path) -> None:
+    loaded = load_spec("fig2-mimic-5x1200")
+    uploading = SweepSpec(loaded.path, loaded.config | {"upload_heads": True})
+    assert plan([loaded], tmp_path).upload_bytes == 0
+    planned = plan([uploading], tmp_path)
+    run = next(r for r in planned.runs if r.config.backbone == "c2l")
+    assert run.upload == (3 * 512 * 512 + 5 * 512 + 512 * 5 + 5) * 4 * 5  # pool + classifier
+    assert planned.upload_bytes == sum(r.parameters * 4 * 5 for r in planned.runs)
+    assert project(planned, DEVICES["h100"]).seconds.upload == pytest.approx(
+        planned.upload_bytes / 50e6
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "head"),
+    [("image", "attention"), ("teacher", "attention"), ("text", "mean-lp"), ("image", "cls-lp")],
+)
+def test_head_parameters_are_the_models(method: str, head: str) -> None:
+    import torch
+
+    from radsweep.training.heads import build_head
+
+    config = RunConfig(task="t", backbone="c2l", method=Method(method), head=head, fraction=1)
+    generators = [torch.Generator().manual_seed(s) for s in range(2)]
+    model = build_head(Method(method), head, 512, 768, 3, generators)
+    counted = sum(p.numel() for p in model.parameters()) // 2
+    assert head_parameters(config, 3) == counted
+
+
+def test_rad_dino_at_ten_seeds_does_not_fit_a_t4(tmp_path: Path) -> None:
+    planned = load_plan(["fig2-readmission"], False, tmp_path)
+    run = next(r for r in planned.runs if r.config.backbone == "rad-dino")
+    assert len(run.config.seeds) == 10
+    on_t4 = run_memory(run, DEVICES["t4"], "fp32")
+    on_h100 = run_memory(run, DEVICES["h100"], "fp32")
+    per_sample = run.stages[0].token_values * 4 + 1369 * 768 * 4 + 1369**2 * 32
+    assert on_t4.step == pytest.approx(64 * per_sample)  # a step's activations per seed
+    assert not on_t4.fits and on_t4.seeds_that_fit < on_h100.seeds_that_fit < 10
+    projected = project(planned, DEVICES["t4"])
+    assert projected.memory["rad-dino"].fits is False
+    assert any(r.config.backbone == "rad-dino" for r in projected.cannot_run)
+    assert project(planned, DEVICES["h100"]).memory["c2l"].fits
 
 
 def test_devices(tmp_path: Path, isolated_home: Path) -> None:
-    assert [d.name for d in choose_devices("a100", isolated_home)] == ["A100 SXM"]
-    with pytest.raises(SweepError, match="no throughput for device 'measured'") as raised:
+    [(device, rates)] = choose_devices("a100", isolated_home)
+    assert device.name == "A100 SXM" and rates is None
+    with pytest.raises(SweepError, match="no measured rates") as raised:
         choose_devices("measured", isolated_home)
     assert "radsweep bench gpu" in raised.value.one_line()
+    with pytest.raises(SweepError, match="no data sheet for device 'v100'"):
+        choose_devices("v100", isolated_home)
     with pytest.raises(SweepError, match="no sweep spec to plan"):
         load_plan([], False, tmp_path)
+
+
+def _rates(home: Path, step_s: float, kind: str = "h100") -> None:
+    shape = {
+        "backbone": "rad-dino",
+        "tokens": 1369,
+        "width": 768,
+        "seeds": 5,
+        "batch": 64,
+        "precision": "bf16",
+        "train_step_s": step_s,
+        "validation_s_per_row": 1e-4,
+        "peak_memory_bytes": 123,
+        "tflops": 41.0,
+    }
+    saved = {
+        "schema": 1,
+        "device_name": "NVIDIA H100 80GB HBM3",
+        "device_kind": kind,
+        "measured_at": "2026-12-07T06:00:00+00:00",
+        "radsweep_version": "0",
+        "shapes": [shape],
+    }
+    path = home / RATES_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(saved))
+
+
+def test_measured_rates_replace_the_assumed_ones(tmp_path: Path, isolated_home: Path) -> None:
+    planned = load_plan(["fig2-mimic-5x1200"], False, tmp_path)
+    assumed = project(planned, DEVICES["h100"], "bf16")
+    _rates(isolated_home, 1.0)
+    [(device, rates)] = choose_devices("measured", isolated_home)
+    measured = project(planned, device, "bf16", rates)
+    assert measured.source == "measured on NVIDIA H100 80GB HBM3 at 2026-12-07T06:00:00+00:00"
+    (calibration,) = measured.calibrations
+    assert calibration.train == pytest.approx(1.0 / calibration.modelled_step_s)
+    assert measured.seconds.compute > assumed.seconds.compute  # a slow measured step
+    assert measured.seconds.overhead == assumed.seconds.overhead  # fixed costs stay assumed
+    on_a100 = project(planned, DEVICES["a100"], "bf16", rates)  # another kind: assumed
+    assert on_a100.source == "assumed" and not on_a100.calibrations
+    fp32 = project(planned, device, "fp32", rates)  # nothing measured at fp32
+    assert fp32.seconds == project(planned, device, "fp32").seconds
+
+
+def test_a_damaged_rates_file_is_one_line(isolated_home: Path) -> None:
+    assert load_measured(isolated_home) is None
+    path = isolated_home / RATES_FILE
+    path.parent.mkdir(parents=True)
+    path.write_text('{"schema": 1}')
+    with pytest.raises(SweepError, match="not a saved `radsweep bench gpu` result"):
+        load_measured(isolated_home)
 
 
 @pytest.mark.slow
@@ -121,6 +275,7 @@ def test_attention_pool_flops_are_what_pytorch_counts(tokens: int, dim: int) -> 
     with FlopCounterMode(display=False) as step:
         pool(x).sum().backward()
     per_sample = attention_pool_flops(tokens, dim)
-    assert forward.get_total_flops() / (seeds * batch) == pytest.approx(per_sample, rel=0.05)
-    trained = step.get_total_flops() / (seeds * batch)
-    assert trained == pytest.approx(TRAIN_FACTOR * per_sample, rel=0.05)
+    maps = attention_maps_flops(dim)  # once per pass and seed, whatever the batch
+    assert forward.get_total_flops() == pytest.approx(seeds * (batch * per_sample + maps))
+    trained = seeds * (batch * (TRAIN_FACTOR * per_sample + 2 * dim**2) + 3 * maps)
+    assert step.get_total_flops() == pytest.approx(trained)

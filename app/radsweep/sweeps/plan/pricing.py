@@ -125,8 +125,14 @@ class Stage:
         return sum(pool.tokens**2 for pool in self.pools)
 
     @property
+    def train_forward(self) -> float:
+        """Training FLOPs per sample: forward and backward; an attention pool's value map
+        trains both operands (the pooled vector depends on trained weights): 2 D^2 more."""
+        return TRAIN_FACTOR * self.forward + sum(2.0 * pool.dim**2 for pool in self.pools)
+
+    @property
     def train_flops(self) -> float:
-        per_epoch = TRAIN_FACTOR * self.forward * self.train_rows
+        per_epoch = self.train_forward * self.train_rows
         per_epoch += MAPS_TRAIN_FACTOR * self.maps * self.steps
         return per_epoch * self.epochs * self.seeds
 

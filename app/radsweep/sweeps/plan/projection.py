@@ -29,7 +29,6 @@ from radsweep.sweeps.plan.measured import MeasuredRates, MeasuredShape
 from radsweep.sweeps.plan.pricing import (
     EVAL_CHUNK,
     MAPS_TRAIN_FACTOR,
-    TRAIN_FACTOR,
     Plan,
     Pool,
     RunCost,
@@ -185,9 +184,10 @@ def project(
     measured rates when they come from a device of the same kind."""
     if measured is not None and measured.device_kind != device.kind:
         measured = None
-    calibrations = _calibrations(device, measured)
     memory = {run.config.canonical(): run_memory(run, device, precision) for run in planned.runs}
     runnable = [run for run in planned.runs if memory[run.config.canonical()].chunks]
+    used = {device.precision_used(run_precision(run, precision)) for run in runnable}
+    calibrations = tuple(c for c in _calibrations(device, measured) if c.shape.precision in used)
     seconds = Seconds(extraction=planned.extract_flops / device.extract_flops_per_s)
     fp32 = seconds
     for run in runnable:
@@ -232,9 +232,7 @@ def stage_seconds(
     each step's floor once per chunk."""
     rate, bandwidth = device.train_flops_per_s(precision), device.bandwidth
     seeds = stage.seeds
-    step_flops = seeds * (
-        TRAIN_FACTOR * stage.forward * stage.batch + MAPS_TRAIN_FACTOR * stage.maps
-    )
+    step_flops = seeds * (stage.train_forward * stage.batch + MAPS_TRAIN_FACTOR * stage.maps)
     step_bytes = seeds * stage.batch * _train_bytes(stage, precision)
     train = _pass(
         step_flops / rate, step_bytes / bandwidth, STEP_FLOOR_S * chunks, stage.steps * stage.epochs
