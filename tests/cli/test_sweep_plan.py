@@ -197,6 +197,7 @@ PLAN_SCHEMA = _closed(
                     ),
                     "hours": HOURS,
                     "fp32_hours": HOURS,
+                    "runnable_runs": COUNT,
                     "chunked_runs": COUNT,
                     "cannot_run": {"type": "array", "items": {"type": "string"}},
                     "memory": {"type": "array", "items": MEMORY},

@@ -162,6 +162,7 @@ class Projection:
     seconds: Seconds
     fp32_seconds: Seconds  # the same plan with every head in fp32, for comparison
     memory: dict[str, Memory]  # per backbone (or text encoder): its most demanding run
+    runnable: int  # runs that fit the device (whole, or in seed chunks): the hours price them
     chunked: int  # runs whose seeds run in chunks to fit
     cannot_run: tuple[RunCost, ...]
     measured: MeasuredRates | None
@@ -200,7 +201,16 @@ def project(
     cannot = tuple(run for run in planned.runs if not memory[run.config.canonical()].chunks)
     worst = _worst_per_backbone(memory.values())
     return Projection(
-        device, precision, seconds, fp32, worst, chunked, cannot, measured, calibrations
+        device,
+        precision,
+        seconds,
+        fp32,
+        worst,
+        len(runnable),
+        chunked,
+        cannot,
+        measured,
+        calibrations,
     )
 
 
@@ -295,7 +305,7 @@ def _worst_per_backbone(memories: Iterable[Memory]) -> dict[str, Memory]:
     worst: dict[str, Memory] = {}
     for memory in memories:
         config = memory.run.config
-        name = config.backbone or f"text {config.text_encoder}"
+        name = config.backbone or f"text {config.text_encoder}"  # as report._model_of
         if name not in worst or memory.peak > worst[name].peak:
             worst[name] = memory
     return dict(sorted(worst.items()))

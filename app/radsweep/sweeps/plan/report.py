@@ -2,6 +2,7 @@
 behind the hours, as lines for a terminal or as one JSON record."""
 
 import shutil
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -159,8 +160,12 @@ def _precision_label(projected: Projection) -> str:
 
 def _device_lines(projected: Projection, detailed: bool) -> list[str]:
     device, hours = projected.device, projected.seconds.hours()
+    runs = len(projected.cannot_run) + projected.runnable
+    scope = (
+        f" for the {projected.runnable:,} of {runs:,} runs that fit" if projected.cannot_run else ""
+    )
     lines = [
-        f"{device.name}: {hours['total']:,.1f} h at {_precision_label(projected)} "
+        f"{device.name}: {hours['total']:,.1f} h{scope} at {_precision_label(projected)} "
         f"(fp32: {projected.fp32_seconds.total / 3600:,.1f} h) [{projected.source}]",
         "  = " + ", ".join(f"{name} {hours[name]:,.2f}" for name in _PARTS),
     ]
@@ -171,9 +176,12 @@ def _device_lines(projected: Projection, detailed: bool) -> list[str]:
             f"{calibration.modelled_step_s * 1e3:.2f} ms (x{calibration.train:.2f})"
         )
     if projected.chunked or projected.cannot_run:
+        blocked = Counter(_model_of(run) for run in projected.cannot_run)
+        which = ", ".join(f"{name} {count}" for name, count in sorted(blocked.items()))
         lines.append(
             f"  memory: {projected.chunked} runs split their seeds to fit; "
-            f"{len(projected.cannot_run)} cannot run (not even one seed fits)"
+            f"{len(projected.cannot_run)} cannot run, not even one seed fits"
+            + (f" ({which})" if which else "")
         )
     if detailed:
         lines.append(f"  peak memory per backbone (usable {_gib(device.usable_memory)}):")
@@ -243,6 +251,7 @@ def _device_record(projected: Projection) -> dict[str, object]:
         "achieved": {"shares": device.achieved, "source": assumed.ACHIEVED_SOURCE},
         "hours": projected.seconds.hours(),
         "fp32_hours": projected.fp32_seconds.hours(),
+        "runnable_runs": projected.runnable,
         "chunked_runs": projected.chunked,
         "cannot_run": [_run_name(run) for run in projected.cannot_run],
         "memory": [_memory_record(name, m) for name, m in projected.memory.items()],
@@ -275,6 +284,10 @@ def _memory_record(name: str, memory: Memory) -> dict[str, object]:
         "fits": memory.fits,
         "seeds_per_chunk": memory.seeds_that_fit,
     }
+
+
+def _model_of(run: RunCost) -> str:
+    return run.config.backbone or f"text {run.config.text_encoder}"
 
 
 def _run_name(run: RunCost) -> str:
