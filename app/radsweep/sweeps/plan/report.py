@@ -178,10 +178,10 @@ def _device_lines(projected: Projection, detailed: bool) -> list[str]:
     if projected.chunked or projected.cannot_run:
         blocked = Counter(_model_of(run) for run in projected.cannot_run)
         which = ", ".join(f"{name} {count}" for name, count in sorted(blocked.items()))
+        cannot = f"; {len(projected.cannot_run)} cannot run, not even one seed fits ({which})"
         lines.append(
-            f"  memory: {projected.chunked} runs split their seeds to fit; "
-            f"{len(projected.cannot_run)} cannot run, not even one seed fits"
-            + (f" ({which})" if which else "")
+            f"  memory: {projected.chunked} runs split their seeds to fit"
+            + (cannot if which else "")
         )
     if detailed:
         lines.append(f"  peak memory per backbone (usable {_gib(device.usable_memory)}):")
