@@ -231,6 +231,11 @@ def test_measured_rates_replace_the_assumed_ones(tmp_path: Path, isolated_home: 
     assert measured.seconds.overhead == assumed.seconds.overhead  # fixed costs stay assumed
     on_a100 = project(planned, DEVICES["a100"], "bf16", rates)  # another kind: assumed
     assert on_a100.source == "assumed" and not on_a100.calibrations
+    _rates(isolated_home, 1e-12)  # faster than the data sheet: held to the ceiling
+    impossible = project(planned, device, "bf16", load_measured(isolated_home))
+    run = next(r for r in planned.runs if r.config.backbone == "rad-dino")
+    peak = device.peak_tflops["bf16"] * 1e12
+    assert impossible.seconds.compute >= (run.train_flops + run.eval_flops) / peak
     fp32 = project(planned, device, "fp32", rates)  # nothing measured at fp32
     assert fp32.seconds == project(planned, device, "fp32").seconds
 

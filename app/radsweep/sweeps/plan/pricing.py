@@ -108,7 +108,7 @@ class Stage:
 
     @property
     def eval_chunks(self) -> int:
-        """Validation forwards per epoch (plus the soft-target pass's, spread over epochs)."""
+        """Validation forwards per validated epoch."""
         return -(-self.eval_rows // EVAL_CHUNK)
 
     @property

@@ -229,9 +229,11 @@ def run_seconds(
         disk=(run.rows_read + run.caches_read) / DISK_BYTES_PER_S,
         upload=run.upload / UPLOAD_BYTES_PER_S,
     )
+    ceiling = device.achieved[used]  # compute at 100 % of the peak: no measurement beats it
     for stage in run.stages:
-        train, validation = stage_seconds(stage, device, used, chunks)
-        total += train.scaled(factors[0]) + validation.scaled(factors[1])
+        for part, factor in zip(stage_seconds(stage, device, used, chunks), factors, strict=True):
+            scaled = part.scaled(factor)
+            total += replace(scaled, compute=max(scaled.compute, part.compute * ceiling))
     return total
 
 
