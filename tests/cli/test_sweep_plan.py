@@ -195,6 +195,7 @@ PLAN_SCHEMA = _closed(
                             "source": {"type": "string"},
                         }
                     ),
+                    "floors": _closed({"step_s": NUMBER, "validation_chunk_s": NUMBER}),
                     "hours": HOURS,
                     "fp32_hours": HOURS,
                     "runnable_runs": COUNT,

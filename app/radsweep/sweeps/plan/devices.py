@@ -47,6 +47,8 @@ class DeviceSpec:
     bandwidth_bytes_per_s: float
     source: str
     fallback: dict[str, str] = field(default_factory=dict)  # precision -> what runs instead
+    step_floor_s: float = STEP_FLOOR_S  # host-bound: the same launch cost on every GPU here
+    eval_floor_s: float = EVAL_FLOOR_S
     achieved: dict[str, float] = field(default_factory=lambda: dict(ACHIEVED))
 
     def precision_used(self, precision: str) -> str:

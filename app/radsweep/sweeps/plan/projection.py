@@ -17,10 +17,8 @@ from dataclasses import asdict, astuple, dataclass, field, replace
 from radsweep.sweeps.plan.devices import (
     DEFAULT_PRECISION,
     DISK_BYTES_PER_S,
-    EVAL_FLOOR_S,
     PRECISIONS,
     RUN_OVERHEAD_S,
-    STEP_FLOOR_S,
     UPLOAD_BYTES_PER_S,
     DeviceSpec,
     element_bytes,
@@ -247,7 +245,10 @@ def stage_seconds(
     step_flops = seeds * (stage.train_forward * stage.batch + MAPS_TRAIN_FACTOR * stage.maps)
     step_bytes = seeds * stage.batch * _train_bytes(stage, precision)
     train = _pass(
-        step_flops / rate, step_bytes / bandwidth, STEP_FLOOR_S * chunks, stage.steps * stage.epochs
+        step_flops / rate,
+        step_bytes / bandwidth,
+        device.step_floor_s * chunks,
+        stage.steps * stage.epochs,
     )
     validation = Seconds()
     for rows, count, repeats in (
@@ -256,7 +257,7 @@ def stage_seconds(
     ):
         flops = seeds * (stage.forward * rows + stage.maps * count)
         moved = seeds * rows * _eval_bytes(stage, precision)
-        floor = EVAL_FLOOR_S * count * chunks
+        floor = device.eval_floor_s * count * chunks
         validation += _pass(flops / rate, moved / bandwidth, floor, repeats)
     return train, validation
 

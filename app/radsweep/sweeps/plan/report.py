@@ -38,7 +38,8 @@ class DiskCheck:
 
 
 def constants() -> dict[str, dict[str, object]]:
-    """The device-independent assumptions, each with its unit and where it comes from."""
+    """The device-independent assumptions, each with its unit and where it comes from (each
+    device's ceilings, shares and floors are in its own record)."""
 
     def row(value: float, unit: str, source: str) -> dict[str, object]:
         return {"value": value, "unit": unit, "source": source}
@@ -47,8 +48,6 @@ def constants() -> dict[str, dict[str, object]]:
         "extract_share": row(assumed.EXTRACT_SHARE, "of mixed-precision peak", "assumed"),
         "bandwidth_share": row(assumed.BANDWIDTH_SHARE, "of data-sheet bandwidth", "assumed"),
         "usable_memory": row(assumed.USABLE_MEMORY, "of device memory", "assumed"),
-        "step_floor": row(assumed.STEP_FLOOR_S, "s per training step", "assumed: ~150 launches"),
-        "eval_floor": row(assumed.EVAL_FLOOR_S, "s per validation chunk", "assumed"),
         "run_overhead": row(
             assumed.RUN_OVERHEAD_S, "s per run", "assumed: process, CUDA, wandb.init, caches"
         ),
@@ -249,6 +248,7 @@ def _device_record(projected: Projection) -> dict[str, object]:
             "source": device.source,
         },
         "achieved": {"shares": device.achieved, "source": assumed.ACHIEVED_SOURCE},
+        "floors": {"step_s": device.step_floor_s, "validation_chunk_s": device.eval_floor_s},
         "hours": projected.seconds.hours(),
         "fp32_hours": projected.fp32_seconds.hours(),
         "runnable_runs": projected.runnable,
