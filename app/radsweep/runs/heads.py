@@ -1,4 +1,4 @@
-"""A trained run's heads on disk: ``heads.safetensors`` plus ``head.json``, which says what they are.
+"""A trained run's heads on disk: ``heads.safetensors`` plus ``head.json``, saying what they are.
 
 One format for the results store's copy (``RESULTS/heads/RUN_KEY/``, written for every trained
 run) and for the W&B artifact (the same two files, uploaded only when asked: ``upload_heads``).
