@@ -185,7 +185,7 @@ def load_heads(folder: Path, device: torch.device | None = None) -> StoredHead:
         model.load_state_dict(tensors)
     except RuntimeError as error:
         raise HeadError(
-            f"{folder / HEADS_FILE} does not fit a {card.head} head of width {card.feature_dim}",
+            f"{folder / HEADS_FILE} does not fit head {card.head} of width {card.feature_dim}",
             hint="the weights and head.json come from different runs: download them again",
         ) from error
     target = device or torch.device("cpu")
