@@ -133,7 +133,8 @@ def check_features(card: HeadCard, features: ImageFeatures) -> None:
         raise HeadError(
             f"the head was trained on {card.backbone} features with {name} "
             f"{wanted.get(name)!r}, these have {made.get(name)!r}",
-            hint=f"install the weights it names ({card.weights}) and pass the same --weights",
+            hint=f"make the weights it was trained with ({card.weights}) available as they were "
+            "then (radsweep weights fetch or add)",
         )
     width, tokens = int(features.tokens.shape[-1]), int(features.tokens.shape[-2])
     if width != card.feature_dim or (card.tokens is not None and tokens != card.tokens):

@@ -36,7 +36,7 @@ from radsweep.training.results import FitResult
 
 HEADS_FILE = "heads.safetensors"
 CARD_FILE = "head.json"
-CARD_FORMAT = 1
+CARD_FORMAT: Literal[1] = 1
 LAYERNORM = "layernorm-without-affine per token, at load"
 
 
