@@ -66,3 +66,22 @@ def test_each_agents_run_uploads_its_heads_when_the_sweep_asks(
     [run] = offline_runs(home.wandb)
     [heads] = [a for a in run.artifacts if a.type == schema.HEADS_ARTIFACT_TYPE]
     assert heads.name == "heads-mini"
+
+
+def test_sweep_local_uploads_the_heads_of_a_spec_that_asks(
+    tiny_features: Settings, tmp_path: Path
+) -> None:
+    from radsweep.cli.main import cli
+
+    home = tmp_path / "home"
+    spec = _spec(
+        tmp_path,
+        "upload_heads: true\nmethod: grid\nparameters:\n  task: {value: synth-prognostic}\n"
+        "  backbone: {value: c2l}\n  tiny: {value: true}\n  fraction: {value: 1.0}\n"
+        "  epochs: {value: 2}\n  seeds: {value: [0, 1]}\n",
+    )
+    folders = ["--home", home, "--data-dir", tiny_features.data, "--cache-dir", tiny_features.cache]
+    assert cli([str(arg) for arg in [*folders, "sweep", "local", spec, "--device", "cpu"]]) == 0
+    [run] = offline_runs(Settings(home=home).wandb)
+    [heads] = [a for a in run.artifacts if a.type == schema.HEADS_ARTIFACT_TYPE]
+    assert heads.name == "heads-mine"

@@ -142,7 +142,11 @@ def save_heads(folder: Path, card: HeadCard, result: FitResult) -> None:
         for path in temporary.iterdir():
             os.chmod(path, shared_mode())
         os.chmod(temporary, shared_mode() | 0o111)  # mkdtemp's 0700 would hide it from others
-        os.replace(temporary, folder)
+        try:
+            os.replace(temporary, folder)
+        except OSError:  # another worker published the same run's heads first
+            if not (folder / CARD_FILE).is_file():
+                raise
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
 
