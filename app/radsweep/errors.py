@@ -66,3 +66,7 @@ def sqlite_hint(error: Exception) -> str:
     if "full" in text:
         return "free some space on that disk, then run again"
     return "check the file, then run again"
+
+
+class HeadError(RadsweepError):
+    """A trained head that is missing, unreadable, or does not fit the features it is given."""

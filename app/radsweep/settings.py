@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     cache_dir: Path | None = None
     results_dir: Path | None = None
     wandb_dir: Path | None = None
+    upload_heads: bool = False
+    """Upload each W&B run's trained heads as a model artifact (RADSWEEP_UPLOAD_HEADS, a spec's
+    ``upload_heads: true`` or ``--upload-heads``); the results store keeps them either way."""
 
     def _folder(self, override: Path | None, name: str) -> Path:
         return (override or self.home / name).expanduser()

@@ -13,6 +13,7 @@ from radsweep.cli.context import err_console
 from radsweep.cli.demo import demo
 from radsweep.cli.doctor import doctor
 from radsweep.cli.output import HelpGroup
+from radsweep.cli.predict import predict
 from radsweep.cli.report import report
 from radsweep.cli.screen import screen
 from radsweep.cli.train import train
@@ -36,6 +37,7 @@ app.command()(train)
 app.add_typer(sweep.app, name="sweep")
 app.add_typer(results.app, name="results")
 app.command()(report)
+app.command()(predict)
 app.add_typer(bench.app, name="bench")
 app.command()(demo)
 app.command()(doctor)

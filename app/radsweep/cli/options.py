@@ -47,6 +47,15 @@ DeviceOption = Annotated[
 SpecPath = Annotated[
     Path, typer.Argument(help="A sweep spec: a packaged name (sweep specs) or a YAML file.")
 ]
+UploadHeadsFlag = Annotated[
+    bool,
+    typer.Option(
+        "--upload-heads",
+        help="Upload each run's trained heads to W&B as a model artifact (default: off; a "
+        "spec's upload_heads: true or RADSWEEP_UPLOAD_HEADS=1 does the same). The results store "
+        "keeps them either way.",
+    ),
+]
 JsonFlag = Annotated[
     bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")
 ]

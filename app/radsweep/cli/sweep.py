@@ -10,7 +10,7 @@ from rich.table import Table
 from radsweep.cli import sweep_wandb
 from radsweep.cli.boundary import INTERRUPTED
 from radsweep.cli.context import console, err_console, progress_bar, settings
-from radsweep.cli.options import DeviceOption, JsonFlag, SpecPath
+from radsweep.cli.options import DeviceOption, JsonFlag, SpecPath, UploadHeadsFlag
 from radsweep.cli.output import print_json
 from radsweep.errors import SweepError
 
@@ -77,6 +77,7 @@ def local(
         float,
         typer.Option(min=3.0, help="Seconds a silent worker keeps its job before others take it."),
     ] = 120.0,
+    upload_heads: UploadHeadsFlag = False,
 ) -> None:
     """Run a spec with no W&B server: queue its configurations, drain them with worker processes.
 
@@ -95,6 +96,8 @@ def local(
 
     loaded, configs = expanded(ctx, spec)
     config = settings(ctx)
+    if upload_heads or loaded.upload_heads:
+        config = config.model_copy(update={"upload_heads": True})
     console.print(
         f"{loaded.name}: {len(configs)} configurations, {workers} worker(s), "
         f"queue {queue_path(config.results)}",

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from radsweep.cli.context import console, settings
-from radsweep.cli.options import DeviceOption, SpecPath
+from radsweep.cli.options import DeviceOption, SpecPath, UploadHeadsFlag
 
 Project = Annotated[
     str | None, typer.Option(help="W&B project (default: the spec's, else radsweep).")
@@ -60,6 +60,7 @@ def agent(
     entity: Entity = None,
     device: DeviceOption = None,
     timeout: Timeout = 60.0,
+    upload_heads: UploadHeadsFlag = False,
 ) -> None:
     """Run a W&B agent: train the configurations the sweep hands out, from cached features.
 
@@ -72,9 +73,12 @@ def agent(
     """
     from radsweep.sweeps.remote import run_agent
 
+    folders = settings(ctx)
+    if upload_heads:  # a spec's upload_heads: true reaches each run as a parameter
+        folders = folders.model_copy(update={"upload_heads": True})
     run_agent(
         sweep,
-        settings(ctx),
+        folders,
         count=count,
         project=project,
         entity=entity,
@@ -90,6 +94,7 @@ def run_config(
         str | None, typer.Option(help="The spec's name: the W&B group of the run.")
     ] = None,
     device: DeviceOption = None,
+    upload_heads: UploadHeadsFlag = False,
 ) -> None:
     """Train one configuration given as JSON: what a stock wandb agent launches.
 
@@ -100,7 +105,10 @@ def run_config(
     """
     from radsweep.sweeps.agents import run_sweep_job
 
-    outcome = run_sweep_job(args_json, settings(ctx), spec, device)
+    folders = settings(ctx)
+    if upload_heads:
+        folders = folders.model_copy(update={"upload_heads": True})
+    outcome = run_sweep_job(args_json, folders, spec, device)
     if outcome.stopped:
         console.print("run stopped by its sweep: nothing stored", markup=False)
         return

@@ -30,6 +30,7 @@ from radsweep.features import (
 from radsweep.features.service import ImageRequest, TaskProgress, TextRequest, extract_into_cache
 from radsweep.results.store import ResultsStore, default_store_path
 from radsweep.runs.config import RunConfig, run_key
+from radsweep.runs.heads import heads_folder, make_card, save_heads
 from radsweep.runs.interrupts import Preempted, Preemption
 from radsweep.runs.observer import NO_OBSERVER, RunObserver
 from radsweep.runs.outcome import RunOutcome
@@ -234,6 +235,15 @@ def _train(
     return result, rows
 
 
+def keep_heads(prepared: PreparedRun, result: FitResult, store: ResultsStore) -> None:
+    """Write the run's heads beside the store (before its row: a stored run has its heads)."""
+    cache_keys = prepared.cache_keys
+    card = make_card(
+        prepared.key, prepared.config, prepared.manifest.task, result, prepared.image, cache_keys
+    )
+    save_heads(heads_folder(store.path, prepared.key), card, result)
+
+
 def _baseline_auc(
     image_only: PreparedRun, store: ResultsStore, device: str | None, hooks: RunHooks
 ) -> np.ndarray:
@@ -244,6 +254,7 @@ def _baseline_auc(
         result, _ = _train(image_only, device, hooks, observed=False)
         with hooks.timed("store"):
             meta = {"task_digest": image_only.task_digest}
+            keep_heads(image_only, result, store)
             store.record(image_only.key, image_only.config, result, image_only.cache_keys, meta)
     with hooks.timed("store"):
         rows = store.seed_metrics(image_only.key)
@@ -278,6 +289,7 @@ def train_and_record(
         "task_digest": prepared.task_digest,
     }
     with hooks.timed("store"):
+        keep_heads(prepared, result, store)
         store.record(prepared.key, config, result, list(keys), meta)
     return RunOutcome(
         config,

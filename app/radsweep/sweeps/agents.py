@@ -27,6 +27,7 @@ from radsweep.runs.interrupts import Preemption
 from radsweep.runs.observer import NO_OBSERVER, Observers
 from radsweep.runs.outcome import RunOutcome
 from radsweep.settings import Settings
+from radsweep.sweeps.spec import UPLOAD_HEADS
 from radsweep.tracking.observer import WandbObserver
 from radsweep.tracking.server import server_stopped
 from radsweep.watchdog import attempt
@@ -81,13 +82,26 @@ def _announce(stage: str, epoch: int, epochs: int) -> None:
 
 
 def sweep_parameters(values: dict[str, Any]) -> RunConfig:
-    """The RunConfig of a sweep run's parameters (W&B's own keys start with an underscore)."""
+    """The RunConfig of a sweep run's parameters (W&B's own keys start with an underscore;
+    ``upload_heads`` is the spec's, read by ``uploading``)."""
     return RunConfig.model_validate(
-        {name: value for name, value in values.items() if not name.startswith("_")}
+        {
+            name: value
+            for name, value in values.items()
+            if not name.startswith("_") and name != UPLOAD_HEADS
+        }
     )
 
 
-def _agent_parameters() -> RunConfig:
+def uploading(settings: Settings, values: dict[str, Any]) -> Settings:
+    """``settings`` with head upload on when the run's parameters carry the spec's
+    ``upload_heads: true`` (``radsweep sweep register`` sends it as a constant parameter)."""
+    if values.get(UPLOAD_HEADS) is True and not settings.upload_heads:
+        return settings.model_copy(update={"upload_heads": True})
+    return settings
+
+
+def _agent_parameters() -> dict[str, Any]:
     """The parameters ``wandb.agent`` wrote for this run (``{name: {value: v}}``, and W&B's
     ``wandb_version``)."""
     path = os.environ.get("WANDB_SWEEP_PARAM_PATH")
@@ -95,9 +109,7 @@ def _agent_parameters() -> RunConfig:
         raise SweepError("no sweep parameters: this function runs under wandb.agent only")
     with open(path, encoding="utf-8") as file:
         values = yaml.safe_load(file) or {}
-    return sweep_parameters(
-        {name: value["value"] for name, value in values.items() if isinstance(value, dict)}
-    )
+    return {name: value["value"] for name, value in values.items() if isinstance(value, dict)}
 
 
 def _sweep_run(
@@ -151,8 +163,9 @@ def agent_function(
 
     def train_one() -> None:
         sweep_id, run_id = os.environ.get("WANDB_SWEEP_ID"), os.environ.get("WANDB_RUN_ID")
-        config = _agent_parameters()
-        _sweep_run(config, settings, spec, device, preemption, sweep_id, run_id)
+        values = _agent_parameters()
+        config = sweep_parameters(values)
+        _sweep_run(config, uploading(settings, values), spec, device, preemption, sweep_id, run_id)
 
     return train_one
 
@@ -170,5 +183,5 @@ def run_sweep_job(
     preemption = Preemption()
     sweep_id, run_id = os.environ.get("WANDB_SWEEP_ID"), os.environ.get("WANDB_RUN_ID")
     with preemption.on_main_thread():
-        config = sweep_parameters(values)
+        config, settings = sweep_parameters(values), uploading(settings, values)
         return _sweep_run(config, settings, spec, device, preemption, sweep_id, run_id)

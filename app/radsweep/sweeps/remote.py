@@ -73,7 +73,7 @@ def register(
 ) -> str:
     """Create the sweep on the server; return its full id ``ENTITY/PROJECT/ID``."""
     require_server("registering a sweep", str(spec.path))
-    config = {"name": spec.name, **spec.config}
+    config = {"name": spec.name, **spec.wandb_config()}
     project = project or config.get("project") or DEFAULT_PROJECT
     entity = entity or config.get("entity") or os.environ.get("WANDB_ENTITY")
     where = str(spec.path)

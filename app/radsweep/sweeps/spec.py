@@ -35,6 +35,8 @@ with warnings.catch_warnings():
 
 LOCAL_METHODS = ("grid", "random")
 RANDOM_SEED = 0
+UPLOAD_HEADS = "upload_heads"
+"""radsweep's own spec key beside W&B's: a run's parameter too, never a RunConfig field."""
 """Seed of the random search's draws: the same spec always gives the same configurations."""
 
 
@@ -67,6 +69,19 @@ class SweepSpec:
     def parameters(self) -> dict[str, dict[str, Any]]:
         return self.config["parameters"]
 
+    @property
+    def upload_heads(self) -> bool:
+        """Whether the spec's runs upload their trained heads to W&B (``upload_heads: true``)."""
+        return bool(self.config.get(UPLOAD_HEADS, False))
+
+    def wandb_config(self) -> dict[str, Any]:
+        """The configuration W&B's server takes: ``upload_heads`` (no W&B key) travels as a
+        constant parameter, so every agent's run receives it with its parameters."""
+        config = {key: value for key, value in self.config.items() if key != UPLOAD_HEADS}
+        if self.upload_heads:
+            config["parameters"] = {**self.parameters, UPLOAD_HEADS: {"value": True}}
+        return config
+
 
 def load_spec(spec: str | Path) -> SweepSpec:
     """Read a spec (a path, or a packaged spec's name) and check it against W&B's sweep-config
@@ -98,14 +113,16 @@ def _check_schema(path: Path, config: dict[str, Any]) -> None:
     """W&B's schema, as the ``sweeps`` package ships it; ``run_cap`` is checked here.
 
     sweeps 0.2's schema predates ``run_cap`` (the W&B server accepts it), so it is set aside for
-    the schema check and validated on its own.
+    the schema check and validated on its own, as is radsweep's ``upload_heads``.
     """
     run_cap = config.get("run_cap")
     if run_cap is not None and (isinstance(run_cap, bool) or not isinstance(run_cap, int)):
         raise SweepError(f"{path}: run_cap must be a positive integer, got {run_cap!r}")
     if run_cap is not None and run_cap < 1:
         raise SweepError(f"{path}: run_cap must be a positive integer, got {run_cap}")
-    checked = {key: value for key, value in config.items() if key != "run_cap"}
+    if not isinstance(config.get(UPLOAD_HEADS, False), bool):
+        raise SweepError(f"{path}: {UPLOAD_HEADS} must be true or false")
+    checked = {key: value for key, value in config.items() if key not in ("run_cap", UPLOAD_HEADS)}
     try:
         violations = sweeps.schema_violations_from_proposed_config(checked)
     except (ValueError, jsonschema.ValidationError) as error:

@@ -17,6 +17,7 @@ from typing import Any
 
 from radsweep.results.store import ResultsStore
 from radsweep.runs.config import RunConfig
+from radsweep.runs.heads import CARD_FILE, heads_folder
 from radsweep.runs.interrupts import Preempted
 from radsweep.runs.observer import RunObserver
 from radsweep.runs.outcome import RunOutcome
@@ -96,8 +97,9 @@ class WandbObserver(RunObserver):
             cache_dir=self.settings.cache,
             history=not self.live,
         )
-        if outcome.result is not None:
-            log_heads(self.run, outcome.key, outcome.result, self.spec)
+        heads = heads_folder(self.store.path, outcome.key)
+        if self.settings.upload_heads and (heads / CARD_FILE).is_file():
+            log_heads(self.run, heads, self.spec)
         self.store.set_wandb(outcome.key, self.run.id, run_url(self.run), self.sweep_id)
         finish(self.run)
 

@@ -45,7 +45,6 @@ PER_EPOCH = ("auc/*", "auprc/*", "loss/*", "teacher/*")
 CURVES_ARTIFACT_TYPE = "auc-curves"
 FEATURES_ARTIFACT_TYPE = "feature-cache"
 HEADS_ARTIFACT_TYPE = "model"
-HEADS_FILE = "heads.safetensors"
 SEED_KEY = re.compile(r"^(?:(teacher)/)?(auc|auprc|loss)/seed_(\d+)$")
 """A per-seed history key: ``[teacher/]<metric>/seed_<s>``."""
 SIZE_KEY = re.compile(r"^(n_train|n_validation)/seed_(\d+)$")

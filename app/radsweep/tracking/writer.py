@@ -14,13 +14,12 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 import wandb
-from safetensors.torch import save_file
 
 from radsweep.features.layout import MARKER_FILE, CacheDir
 from radsweep.results.store import ResultsStore
 from radsweep.runs.config import RunConfig
+from radsweep.runs.heads import CARD_FILE, HEADS_FILE, read_card
 from radsweep.tracking import schema
-from radsweep.training import FitResult
 
 
 @dataclass(frozen=True)
@@ -139,27 +138,28 @@ def _log_curves_artifact(run: Any, stored: StoredRun, spec: str | None) -> None:
         run.log_artifact(artifact, aliases=["latest", stored.key])  # files staged when added
 
 
-def log_heads(run: Any, key: str, result: FitResult, spec: str | None) -> None:
-    """Every seed's trained head (the final epoch, stacked over seeds) as a model artifact; a
-    cached replay has no trained model and logs none. Only weights: no rows, ids or text."""
-    if result.predictor is None:
-        return
-    state = result.predictor.model.state_dict()
-    tensors = {name: value.detach().cpu().clone() for name, value in state.items()}
+def log_heads(run: Any, folder: Path, spec: str | None) -> None:
+    """A run's heads folder (``heads.safetensors`` and its ``head.json`` card, as the results
+    store keeps them) as a version of the spec's model collection. Only weights and the card:
+    no rows, ids or text."""
+    card = read_card(folder)
     artifact = wandb.Artifact(
         schema.heads_artifact_name(spec),
         type=schema.HEADS_ARTIFACT_TYPE,
+        description=f"{card.method} {card.head} head on {card.backbone}: {', '.join(card.classes)}",
         metadata={
-            schema.RUN_KEY: key,
-            "seeds": list(result.seeds),
-            "method": str(result.config.method),
+            schema.RUN_KEY: card.run_key,
+            "seeds": list(card.seeds),
+            "method": card.method,
+            "head": card.head,
+            "backbone": card.backbone,
+            "weights": card.weights,
+            "classes": list(card.classes),
         },
     )
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / schema.HEADS_FILE
-        save_file(tensors, str(path))
-        artifact.add_file(str(path))
-        run.log_artifact(artifact, aliases=["latest", key])  # files staged when added
+    artifact.add_file(str(folder / HEADS_FILE))
+    artifact.add_file(str(folder / CARD_FILE))
+    run.log_artifact(artifact, aliases=["latest", card.run_key])
 
 
 def _use_feature_caches(run: Any, cache_dir: Path, digests: dict[str, str]) -> None:
