@@ -11,7 +11,17 @@ from typing import Any
 import torch
 from PIL import Image
 
-from radsweep.encoders.info import EncoderInfo
+from radsweep.encoders.info import EncoderInfo, EncoderKind
+
+__all__ = [
+    "CropBox",
+    "EncoderInfo",
+    "EncoderKind",
+    "ImageEncoder",
+    "ImageTokens",
+    "TextEncoder",
+    "TextTokens",
+]
 
 # (left, top, width, height) in the source image's pixel frame: one RandomResizedCrop draw.
 CropBox = tuple[int, int, int, int]
