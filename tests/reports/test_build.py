@@ -264,6 +264,19 @@ def test_requested_runs_get_curves_and_unknown_ones_are_listed(tmp_path: Path) -
     assert not any(s.name.startswith("curves-synth") for s in written.sections)
 
 
+def test_curves_default_to_the_fraction_the_findings_are_at(tmp_path: Path) -> None:
+    """Findings at fraction 0.1 only (image-only also ran at 0.5): the curves show the 0.1 runs
+    the page opens with, not the largest fraction."""
+    store = ResultsStore(tmp_path / "results.sqlite")
+    sweep.main_grid(store, tasks=("synth-prognostic",), backbones=("c2l",), fractions=(0.1,))
+    sweep.record(store, task="synth-prognostic", backbone="c2l", fraction=0.5)
+    written = make_report(store, tmp_path / "report")
+    section = next(s for s in written.sections if s.name == "curves-synth-prognostic")
+    shown = store.runs().set_index("run_key").loc[sorted(set(section.data["run_key"]))]
+    assert set(shown["fraction"]) == {0.1}
+    assert set(shown["method"]) == {"image", "teacher", "distill", "self-distill", "text"}
+
+
 def test_runs_logged_online_link_to_their_wandb_page(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path / "results.sqlite")
     online = sweep.record(store, task="synth-age", backbone="c2l", fraction=0.1).key
