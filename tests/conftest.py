@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,16 @@ from radsweep.tasks.synthetic import SynthBenchmark, SynthConfig, synthesize
 
 CI_HOME = os.environ.get("RADSWEEP_HOME")  # read before any test isolates its own home
 DEMO_TIMEOUT = 3600  # a first demo on a loaded 2-core runner; reused, it takes seconds
+
+
+@pytest.fixture(autouse=True)
+def no_wall_clock_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Piped progress prints a line every 30 s of wall time; on a loaded machine that would put
+    a progress line beside the one-line errors tests read. Tests drive the heartbeat with a fake
+    clock instead (tests/cli/test_progress.py)."""
+    from radsweep.cli import context
+
+    monkeypatch.setattr(context, "HEARTBEAT_SECONDS", threading.TIMEOUT_MAX)
 
 
 @pytest.fixture(autouse=True)

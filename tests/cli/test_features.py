@@ -193,3 +193,23 @@ def test_ls_json_lists_a_damaged_spec_with_empty_columns(
     assert image["state"] == "complete" and image["complete"] and image["bytes"] > 0
     assert image["samples"] == 20 and image["task"] == "tiny-features"
     assert damaged["kind"] is None and damaged["state"].startswith("damaged spec.json")
+
+
+def test_extract_offers_the_cache_fields_of_runconfig_as_train_does(
+    task_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One declaration per option: extract's encoder options are RunConfig's fields (their help
+    and constraints), so a bad value is named as train names it."""
+    import typer
+
+    from radsweep.cli.features import EXTRACT_FIELDS
+    from radsweep.cli.main import app
+    from radsweep.cli.options import FIELD_HELP
+
+    command = typer.main.get_command(app).commands["features"].commands["extract"]  # type: ignore[attr-defined]
+    helps = {param.name: getattr(param, "help", None) for param in command.params}
+    assert {name: helps[name] for name in EXTRACT_FIELDS} == {
+        name: FIELD_HELP[name] for name in EXTRACT_FIELDS
+    }
+    assert _extract(task_dir, "--backbone", "tiny-vit", "--views", "65") == 2
+    assert "invalid views: Input should be less than or equal to 64" in capsys.readouterr().err

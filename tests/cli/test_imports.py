@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 import radsweep
+from radsweep.tasks.registry import KNOWN_TASKS
+from radsweep.tasks.taskfile import TASK_FILE, TaskFile
 
 HEAVY = ("scipy", "pandas", "nibabel", "torch", "matplotlib", "cv2", "wandb", "radsweep.bench")
 APP = str(Path(radsweep.__file__).parent.parent)
@@ -44,10 +46,31 @@ def imported(*args: str) -> set[str]:
 
 @pytest.mark.parametrize(
     "args",
-    [("--help",), ("--version",), ("data", "--help"), ("sweep", "--help"), ("no-such-command",)],
+    [
+        ("--help",),
+        ("--version",),
+        ("data", "--help"),
+        ("sweep", "--help"),
+        ("no-such-command",),
+        ("doctor", "--help"),
+        ("data", "tasks"),
+        ("data", "tasks", "--json"),
+        ("weights",),
+        ("weights", "--json"),
+    ],
     ids=" ".join,
 )
-def test_the_front_door_imports_nothing_heavy(args: tuple[str, ...]) -> None:
+def test_the_front_door_imports_nothing_heavy(
+    args: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Listings read task.json files and the weights catalogue: no tables, no model library."""
+    monkeypatch.setenv("RADSWEEP_HOME", str(tmp_path))
+    monkeypatch.delenv("RADSWEEP_WEIGHTS_FILE", raising=False)
+    monkeypatch.delenv("RADSWEEP_DATA_DIR", raising=False)
+    built = tmp_path / "data" / "own-task"
+    built.mkdir(parents=True)
+    own = KNOWN_TASKS["synth-prognostic"].model_copy(update={"name": "own-task"})
+    (built / TASK_FILE).write_text(TaskFile(task=own).model_dump_json())
     modules = imported(*args)
     assert "radsweep.cli.main" in modules  # the graph was read
     loaded = {name for name in modules if name.split(".")[0] in HEAVY or name in HEAVY}

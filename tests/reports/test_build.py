@@ -191,7 +191,7 @@ def test_ablations_table7_and_curves(report: Report, store: ResultsStore) -> Non
     assert set(heads.data["head"]) == {"attention", "mean-lp", "cls-lp"}
     assert heads.figure is not None  # the head catalogue's order and display names
     shown = [text.get_text() for text in heads.figure.legends[0].get_texts()]
-    assert shown == ["Attention head", "Mean - LP", "CLS - LP"]
+    assert shown == ["Attention head", "Mean - LP", "CLS - LP", "shaded: 95% t-interval"]
     table = _section(report, "table-7").data
     seeds = store.seed_metrics()
     for row in table.itertuples(index=False):
@@ -262,6 +262,37 @@ def test_requested_runs_get_curves_and_unknown_ones_are_listed(tmp_path: Path) -
     assert len(section.figure.axes) == 1 and set(section.data["run_key"]) == {key}
     assert section.missing == ["run zzzz: no run match"]
     assert not any(s.name.startswith("curves-synth") for s in written.sections)
+
+
+def test_every_figure_with_intervals_names_their_level(report: Report) -> None:
+    """The page draws 90 % and 95 % intervals: each figure's legend (or title) says which."""
+    expected = {"sample-efficiency": "90%", "distillation-au": "95%", "ablation": "95%"}
+    checked = set()
+    for section in report.sections:
+        if section.figure is None:
+            continue
+        texts = [t.get_text() for legend in section.figure.legends for t in legend.get_texts()]
+        texts += [text.get_text() for text in section.figure.texts]
+        for prefix, level in expected.items():
+            if section.name.startswith(prefix):
+                assert any(f"{level} t-interval" in text for text in texts), section.name
+                checked.add(prefix)
+        if section.name == "findings":
+            assert any("95% t-intervals" in text for text in texts)
+    assert checked == set(expected)
+
+
+def test_curves_default_to_the_fraction_the_findings_are_at(tmp_path: Path) -> None:
+    """Findings at fraction 0.1 only (image-only also ran at 0.5): the curves show the 0.1 runs
+    the page opens with, not the largest fraction."""
+    store = ResultsStore(tmp_path / "results.sqlite")
+    sweep.main_grid(store, tasks=("synth-prognostic",), backbones=("c2l",), fractions=(0.1,))
+    sweep.record(store, task="synth-prognostic", backbone="c2l", fraction=0.5)
+    written = make_report(store, tmp_path / "report")
+    section = next(s for s in written.sections if s.name == "curves-synth-prognostic")
+    shown = store.runs().set_index("run_key").loc[sorted(set(section.data["run_key"]))]
+    assert set(shown["fraction"]) == {0.1}
+    assert set(shown["method"]) == {"image", "teacher", "distill", "self-distill", "text"}
 
 
 def test_runs_logged_online_link_to_their_wandb_page(tmp_path: Path) -> None:

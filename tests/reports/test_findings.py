@@ -100,3 +100,22 @@ def test_the_section_says_how_far_each_control_resolves_and_where_it_scored(
     assert "Scored on held-out rows" in section.caption
     old = findings_section(seeds.drop(columns="scoring"))
     assert "validation rows that also chose the teacher's epoch" in old.caption
+
+
+def test_forest_rows_and_the_table_name_training_images_and_the_verdict_comes_first(
+    report: Report,
+) -> None:
+    """A reader compares findings by training images (n = 41), not only the fraction; on an
+    800 px screen the verdict is in the table's first columns, not scrolled off to the right."""
+    section = report.sections[0]
+    assert section.figure is not None and section.table is not None
+    labels = [tick.get_text() for tick in section.figure.axes[0].get_yticklabels()]
+    data = pd.read_csv(report.path.parent / "data" / "findings.csv")
+    sizes = {round(n) for n in data["n_train"]}
+    median = {f: int(np.median([round(f * 400) + s for s in sweep.SEEDS])) for f in sweep.FRACTIONS}
+    assert sizes == set(median.values())
+    for fraction, n in median.items():
+        assert sum(f"n = {n} (fraction {fraction:g})" in label for label in labels) == len(
+            sweep.BACKBONES
+        ) * len(sweep.TASKS)
+    assert list(section.table.columns[:3]) == ["task", "training images", "verdict"]

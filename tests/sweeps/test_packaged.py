@@ -66,3 +66,40 @@ def test_the_wheel_ships_every_study_spec(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {f"radsweep/specs/{path.name}" for path in (ROOT / "sweeps").glob("*.yaml")}
     assert expected <= names
+
+
+def test_a_packaged_spec_is_named_by_its_name_not_its_installed_path() -> None:
+    """The user typed ``demo``: the error says ``spec demo``, not site-packages/.../demo.yaml."""
+    from radsweep.errors import SweepError
+    from radsweep.sweeps.packaged import packaged_folder
+    from radsweep.sweeps.spec import expand
+    from radsweep.tasks.registry import KNOWN_TASKS
+
+    near = {"synth-prognostic-x": KNOWN_TASKS["synth-prognostic"]}
+    with pytest.raises(SweepError) as raised:
+        expand(load_spec("demo"), near)
+    line = raised.value.one_line()
+    assert line.startswith("spec demo: parameter task = 'synth-")
+    assert str(packaged_folder()) not in line and "did you mean synth-prognostic-x?" in line
+
+
+@pytest.mark.parametrize(
+    ("parameter", "typo", "meant"),
+    [("epoch", 20, "epochs"), ("backbone", "pixel-patchs", "pixel-patches")],
+)
+def test_a_mistyped_name_in_a_spec_file_gets_a_did_you_mean(
+    tmp_path: Path, parameter: str, typo: object, meant: str
+) -> None:
+    from radsweep.errors import SweepError
+    from radsweep.sweeps.spec import expand
+    from radsweep.tasks.registry import KNOWN_TASKS
+
+    spec = tmp_path / "mine.yaml"
+    spec.write_text(
+        "method: grid\nparameters:\n  task: {value: synth-age}\n  fraction: {value: 0.5}\n"
+        f"  {parameter}: {{value: {typo}}}\n"
+    )
+    with pytest.raises(SweepError) as raised:
+        expand(load_spec(spec), KNOWN_TASKS)
+    line = raised.value.one_line()
+    assert line.startswith(f"{spec}: ") and f"did you mean {meant}?" in line

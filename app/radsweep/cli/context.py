@@ -52,32 +52,50 @@ HEARTBEAT_SECONDS = 30.0
 run would otherwise be silent until it ends)."""
 
 
+class Heartbeat:
+    """When the next progress line is due: every ``seconds``, until stopped. A test passes a
+    stand-in whose time moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self._stopped = threading.Event()
+
+    def reset(self) -> None:
+        self._stopped.clear()
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait ``seconds``; False when stopped first."""
+        return not self._stopped.wait(seconds)
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+
 class ProgressLines(Progress):
     """Progress without a terminal: every ``HEARTBEAT_SECONDS`` one line per unfinished task on
     stderr (what, done of total, elapsed). Quick work prints none: a failure stays one line."""
 
-    def __init__(self, unit: str) -> None:
+    def __init__(self, unit: str, heartbeat: Heartbeat | None = None) -> None:
         super().__init__(console=err_console, disable=True)
         self.unit = unit
-        self._stopped = threading.Event()
+        self._heartbeat = heartbeat or Heartbeat()
         self._beat: threading.Thread | None = None
 
     def start(self) -> None:
         """Start the heartbeat."""
         if self._beat is None:
-            self._stopped.clear()
+            self._heartbeat.reset()
             self._beat = threading.Thread(target=self._run, name="progress-lines", daemon=True)
             self._beat.start()
 
     def stop(self) -> None:
-        """Stop the heartbeat and print where every task ended."""
+        """Stop the heartbeat."""
         if self._beat is not None:
-            self._stopped.set()
+            self._heartbeat.stop()
             self._beat.join()
             self._beat = None
 
     def _run(self) -> None:
-        while not self._stopped.wait(HEARTBEAT_SECONDS):
+        while self._heartbeat.sleep(HEARTBEAT_SECONDS):
             for task in self.tasks:
                 if not task.finished:
                     self._say(self._line(task))

@@ -2,7 +2,7 @@
 
 import shlex
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import Progress as Bar
@@ -11,7 +11,8 @@ from rich.progress import TaskID
 from radsweep.cli.caches import list_command, verify
 from radsweep.cli.context import console, err_console, progress_bar, settings
 from radsweep.cli.encoders import encoders
-from radsweep.cli.options import DeviceOption, TextWeightsOption, WeightsOption
+from radsweep.cli.options import DeviceOption, field_model, model_options
+from radsweep.runs.config import RunConfig
 
 if TYPE_CHECKING:
     from radsweep.features.extract import ExtractionResult
@@ -75,34 +76,18 @@ def _report(kind: str, result: "ExtractionResult") -> None:
         )
 
 
+EXTRACT_FIELDS = (
+    "task", "backbone", "weights", "variant", "text_encoder", "text_weights", "max_length",
+    "views", "view_seed", "pool", "tiny",
+)  # fmt: skip
+"""The RunConfig fields that name a feature cache: ``extract`` offers them as ``train`` does
+(text_encoder without a default: extraction caches only the encoders asked for)."""
+
+
 @app.command()
+@model_options(RunConfig, EXTRACT_FIELDS, defaults={"text_encoder": None})
 def extract(
     ctx: typer.Context,
-    task: Annotated[str, typer.Option(help="Task name or folder holding task.json.")],
-    backbone: Annotated[
-        str | None, typer.Option(help="Image encoder to cache (see radsweep features encoders).")
-    ] = None,
-    weights: WeightsOption = None,
-    variant: Annotated[
-        str | None, typer.Option(help="The backbone's preprocessing variant (e.g. paper, repo).")
-    ] = None,
-    text_encoder: Annotated[
-        str | None, typer.Option(help="Text encoder to cache the reports with.")
-    ] = None,
-    text_weights: TextWeightsOption = None,
-    max_length: Annotated[
-        int | None, typer.Option(min=1, help="Report tokens kept (default: the encoder's).")
-    ] = None,
-    views: Annotated[
-        int,
-        typer.Option(
-            min=0, max=64, help="Augmented views (RandomResizedCrop 0.4-0.9) besides the centre."
-        ),
-    ] = 0,
-    view_seed: Annotated[int, typer.Option(help="Seed of the augmented crop boxes.")] = 0,
-    pool: Annotated[
-        int, typer.Option(min=1, help="Average-pool the token grid in PxP windows (1 = off).")
-    ] = 1,
     skip_bad: Annotated[
         bool,
         typer.Option(
@@ -124,13 +109,10 @@ def extract(
         Precision | None,
         typer.Option(help="Autocast precision (default: bf16 on CUDA, else fp16; fp32 on CPU)."),
     ] = None,
-    tiny: Annotated[
-        bool,
-        typer.Option("--tiny", help="Tiny randomly initialised encoders (tests and demos)."),
-    ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Discard an existing cache and extract again.")
     ] = False,
+    **fields: Any,
 ) -> None:
     """Cache a task's image tokens (--backbone) and/or report tokens (--text-encoder).
 
@@ -146,6 +128,7 @@ def extract(
     from radsweep.features.service import ImageRequest, TextRequest, extract_for_task
     from radsweep.features.views import ViewPlan
 
+    asked = field_model(RunConfig, EXTRACT_FIELDS).model_validate(fields).model_dump()
     config = settings(ctx)
     options = ExtractOptions(
         batch_size=batch_size,
@@ -157,14 +140,32 @@ def extract(
         command=_command(ctx, config),
     )
     image = text = None
-    if backbone is not None:
-        views_plan = ViewPlan(augmented=views, seed=view_seed)
-        image = ImageRequest(backbone, weights, variant, tiny, views_plan, pool)
-    if text_encoder is not None:
-        text = TextRequest(text_encoder, text_weights, max_length, tiny)
+    if asked["backbone"] is not None:
+        views = ViewPlan(augmented=asked["views"], seed=asked["view_seed"])
+        image = ImageRequest(
+            asked["backbone"],
+            weights=asked["weights"],
+            variant=asked["variant"],
+            tiny=asked["tiny"],
+            views=views,
+            pool=asked["pool"],
+        )
+    if asked["text_encoder"] is not None:
+        text = TextRequest(
+            asked["text_encoder"],
+            weights=asked["text_weights"],
+            max_length=asked["max_length"],
+            tiny=asked["tiny"],
+        )
     with progress_bar("samples") as bar:
         done = extract_for_task(
-            task, config, image, text, device=device, options=options, progress=_advance(bar)
+            asked["task"],
+            config,
+            image,
+            text,
+            device=device,
+            options=options,
+            progress=_advance(bar),
         )
     for kind, result in (("image", done.image), ("text", done.text)):
         if result is not None:

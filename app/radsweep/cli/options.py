@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar, cast, get_args, get_origin
 
 import typer
-from pydantic import BaseModel
+from pydantic import BaseModel, create_model
 
 Command = TypeVar("Command", bound=Callable[..., None])
 
@@ -78,12 +78,13 @@ FIELD_HELP: dict[str, str] = {
     "fraction": "Training fraction in (0, 1] (radsweep data splits TASK lists them).",
     "tau": "Teacher temperature τ (default: the task's).",
     "lam": "Imitation weight λ in [0, 1] (default 0.5).",
-    "text_encoder": "Text encoder of the teacher, text and distill methods.",
+    "text_encoder": "Text encoder that reads the reports (teacher, text and distill methods).",
     "max_length": "Report tokens kept (default: the encoder's).",
     "epochs": "Epochs (default: the task's table).",
     "lr": "Adam learning rate (default: the head's).",
     "batch_size": "Training batch size.",
     "views": "Augmented views cached per image.",
+    "view_seed": "Seed of the augmented views' crop boxes.",
     "pool": "Average-pool the token grid in PxP windows.",
     "variant": "Backbone preprocessing variant.",
     "weights": _help(WeightsOption),
@@ -183,3 +184,13 @@ def model_options(
         return cast(Command, wrapped)
 
     return decorate
+
+
+def field_model(model: type[BaseModel], fields: Sequence[str]) -> type[BaseModel]:
+    """A model of ``fields`` of ``model`` alone: their types and constraints, none of its rules
+    across fields. A command whose options are some of a model's fields but that builds no
+    instance of it checks them with this, so a bad value is named as the model would name it."""
+    chosen: dict[str, Any] = {
+        name: (model.model_fields[name].annotation, model.model_fields[name]) for name in fields
+    }
+    return create_model(f"{model.__name__}Fields", **chosen)

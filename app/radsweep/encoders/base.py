@@ -6,34 +6,22 @@ a test double) can be cached. The registry (``radsweep.encoders.registry``) buil
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import torch
 from PIL import Image
-from pydantic import BaseModel, ConfigDict
 
+from radsweep.encoders.info import EncoderInfo, EncoderKind
 
-class EncoderKind(StrEnum):
-    IMAGE = "image"
-    TEXT = "text"
-
-
-class EncoderInfo(BaseModel):
-    """Static facts about one registry entry, as ``radsweep features encoders`` lists them."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    kind: EncoderKind
-    architecture: str
-    input_size: int | None  # image side in pixels; None for text encoders
-    grid: tuple[int, int] | None  # local token grid (rows, cols) at input_size; None for text
-    dim: int
-    has_cls: bool
-    default_weights: str  # hub id, or a description of where the release lives
-    licence: str
-
+__all__ = [
+    "CropBox",
+    "EncoderInfo",
+    "EncoderKind",
+    "ImageEncoder",
+    "ImageTokens",
+    "TextEncoder",
+    "TextTokens",
+]
 
 # (left, top, width, height) in the source image's pixel frame: one RandomResizedCrop draw.
 CropBox = tuple[int, int, int, int]

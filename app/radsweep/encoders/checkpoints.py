@@ -7,7 +7,6 @@ a registry entry only states its ``CheckpointFormat``. The feature cache keys on
 """
 
 import _compat_pickle
-import hashlib
 import os
 import pickle
 import re
@@ -21,6 +20,7 @@ from typing import Any
 import torch
 
 from radsweep.errors import WeightsError
+from radsweep.weights.identity import local_identity
 
 RANDOM_WEIGHTS = "random"  # ``weights="random"``: the full-size architecture, randomly initialised
 RANDOM_IDENTITY_PREFIX = "random-init"
@@ -33,7 +33,6 @@ _WRONG_FILE_HINT = (
     "pass the release named by `radsweep features encoders` (not a fine-tuned or other-size model)"
 )
 _HUB_ID = re.compile(r"[\w.-]+/[\w.-]+(@[\w./-]+)?")
-_HASHED_SUFFIXES = {".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".json", ".txt", ".model"}
 
 
 @dataclass(frozen=True)
@@ -118,24 +117,6 @@ def _offline() -> bool:
 
     flag = os.environ.get("HF_HUB_OFFLINE", "").upper() in {"1", "ON", "YES", "TRUE"}
     return flag or constants.HF_HUB_OFFLINE
-
-
-def local_identity(path: Path) -> str:
-    """``sha256:…`` of a weight file, or of a folder's weight, config and vocabulary files."""
-    if path.is_file():
-        return f"sha256:{_file_sha256(path)}"
-    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in _HASHED_SUFFIXES)
-    if not files:
-        raise WeightsError(f"{path}: no weight files in this folder")
-    digest = hashlib.sha256()
-    for file in files:
-        digest.update(f"{file.relative_to(path).as_posix()}\0{_file_sha256(file)}\n".encode())
-    return f"sha256:{digest.hexdigest()}"
-
-
-def _file_sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def weight_file(weights: Weights, filename: str | None) -> Path:

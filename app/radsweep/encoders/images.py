@@ -29,9 +29,10 @@ from radsweep.encoders.checkpoints import (
     seeded_init,
     weight_file,
 )
+from radsweep.encoders.info import table_info
 from radsweep.encoders.preprocess import Interpolation, Preprocessing
 from radsweep.encoders.pretrained import pretrained
-from radsweep.encoders.registry import ImageRequest, register_image, registered_info, table_info
+from radsweep.encoders.registry import ImageRequest, register_image, registered_info
 from radsweep.encoders.vision import Dinov2Encoder, ResNetEncoder, ViTEncoder, resnet_grid
 from radsweep.errors import WeightsError
 

@@ -7,14 +7,14 @@ This sits in ``encoders/`` because it builds encoders; the catalogue and the dow
 (``radsweep.weights``) sit below the encoders and import nothing of them.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
-from radsweep.encoders.base import EncoderInfo, EncoderKind
-from radsweep.encoders.checkpoints import local_identity
-from radsweep.encoders.registry import build_image_encoder, build_text_encoder, list_encoders
+from radsweep.encoders.info import EncoderInfo, EncoderKind, table_infos
 from radsweep.errors import RadsweepError, WeightsError, did_you_mean
 from radsweep.weights.catalogue import (
     Status,
@@ -25,7 +25,11 @@ from radsweep.weights.catalogue import (
     save_catalogue,
 )
 from radsweep.weights.download import download, part_file
+from radsweep.weights.identity import local_identity
 from radsweep.weights.links import Source, SourceKind, parse_source
+
+if TYPE_CHECKING:
+    from radsweep.encoders.base import ImageEncoder, TextEncoder
 
 WEIGHTS_FOLDER = "weights"  # downloads go to <catalogue folder>/weights/<kind>/<name>/
 
@@ -56,16 +60,16 @@ def _weighted() -> list[EncoderInfo]:
     """Every registered encoder that loads published weights (image encoders first)."""
     return [
         info
-        for info in list_encoders()
+        for info in table_infos()
         if parse_source(info.default_weights).kind is not SourceKind.NONE
     ]
 
 
 def _info(kind: EncoderKind, name: str) -> EncoderInfo:
-    for info in list_encoders(kind):
+    for info in table_infos(kind):
         if info.name == name:
             return info
-    known = ", ".join(info.name for info in list_encoders(kind))
+    known = ", ".join(info.name for info in table_infos(kind))
     hint = f"{did_you_mean(name, known.split(', '))}choose one of: {known}"
     raise RadsweepError(f"unknown {kind} encoder {name!r}", hint=hint)
 
@@ -170,8 +174,15 @@ def verify_loads(kind: EncoderKind, name: str, path: Path) -> str:
     """Build the full-size encoder from ``path`` (a strict load); return its weights identity."""
     if not path.exists():
         raise WeightsError(f"{path}: no such file or folder", hint="pass the downloaded weights")
-    build = build_image_encoder if kind is EncoderKind.IMAGE else build_text_encoder
-    return build(name, path).weights_identity
+    return _builder(kind)(name, path).weights_identity
+
+
+def _builder(kind: EncoderKind) -> "Callable[..., ImageEncoder | TextEncoder]":
+    """The registry's builder for ``kind``, imported when weights are loaded (it needs torch;
+    listing does not)."""
+    from radsweep.encoders.registry import build_image_encoder, build_text_encoder
+
+    return build_image_encoder if kind is EncoderKind.IMAGE else build_text_encoder
 
 
 def fetch(
@@ -191,8 +202,7 @@ def fetch(
     if source.kind is SourceKind.PACKAGE:
         return _packaged(kind, bare, source)
     if source.kind is SourceKind.HUB:
-        build = build_image_encoder if kind is EncoderKind.IMAGE else build_text_encoder
-        build(bare)  # the hub client downloads, resumes and verifies into its own cache
+        _builder(kind)(bare)  # the hub client downloads, resumes and verifies into its own cache
         return WeightsRow(kind, bare, "hub: cached", None, source)
     if source.kind is not SourceKind.URL:
         raise WeightsError(

@@ -16,6 +16,7 @@ import torch
 
 from radsweep.encoders.base import EncoderInfo, EncoderKind, ImageEncoder, TextEncoder
 from radsweep.encoders.checkpoints import RANDOM_IDENTITY_PREFIX
+from radsweep.encoders.info import table_info
 from radsweep.encoders.pretrained import Pretrained, pretrained
 from radsweep.errors import RadsweepError, did_you_mean
 from radsweep.weights.catalogue import catalogue_file, catalogued_weights, check_identity
@@ -50,22 +51,6 @@ class Entry:
 _ENTRIES: dict[tuple[EncoderKind, str], Entry] = {}
 Builder = TypeVar("Builder", bound=Callable[..., ImageEncoder | TextEncoder])
 EncoderT = TypeVar("EncoderT", ImageEncoder, TextEncoder)
-
-
-def table_info(entry: Pretrained) -> EncoderInfo:
-    """A pretrained-table row as the static facts the registry and the feature cache use."""
-    grid = (entry.grid, entry.grid) if entry.grid is not None else None
-    return EncoderInfo(
-        name=entry.name,
-        kind=EncoderKind(entry.kind),
-        architecture=entry.architecture,
-        input_size=entry.input_size,
-        grid=grid,
-        dim=entry.dim,
-        has_cls=entry.has_cls,
-        default_weights=entry.source or "none (parameter-free)",
-        licence=entry.licence,
-    )
 
 
 def _register(entry: Pretrained) -> Callable[[Builder], Builder]:

@@ -21,6 +21,7 @@ from radsweep.reports.provenance import excluded_section, provenance_section
 from radsweep.reports.section import Section, slug
 from radsweep.reports.style import RC, Palette, backbone_order, task_order, task_title
 from radsweep.reports.table7 import table7
+from radsweep.results.findings import paired_findings
 from radsweep.results.frames import ResultFrames
 from radsweep.results.runset import Selection
 from radsweep.results.store import ResultsStore
@@ -38,7 +39,10 @@ def _curve_sections(frames: ResultFrames, palette: Palette, runs: Sequence[str])
         keys, missing = resolve(table, runs)
         title = "Per-epoch validation AUC of the chosen runs"
         return [run_curves(frames.curves, indexed, sizes, keys, "curves-selected", title, missing)]
-    chosen = default_runs(table, palette)
+    found: dict[str, set[float]] = {}
+    for finding in paired_findings(frames.seed_metrics):
+        found.setdefault(finding.task, set()).add(finding.fraction)
+    chosen = default_runs(table, palette, found)
     return [
         run_curves(
             frames.curves,

@@ -1,6 +1,6 @@
 """Per-epoch validation AUC of chosen runs: every seed, their mean, and the teacher's."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import cast
 
 import pandas as pd
@@ -20,13 +20,25 @@ CAPTION = (
 )
 
 
-def default_runs(runs: pd.DataFrame, palette: Palette) -> dict[str, list[str]]:
-    """Per task, one run per method: the largest training fraction, the first backbone in the
-    study's order, the attention head, the latest run."""
+def default_runs(
+    runs: pd.DataFrame, palette: Palette, found: Mapping[str, Collection[float]] | None = None
+) -> dict[str, list[str]]:
+    """Per task, one run per method: at a training fraction with a finding (``found``: task to
+    the fractions the findings are at) where there is one, so the curves show the runs the page
+    opens with; else the largest fraction. Then the first backbone in the study's order, the
+    attention head, the latest run."""
+    found = found or {}
     rank = {name: index for index, name in enumerate(palette.names)}
-    ordered = runs.assign(order=runs["series"].map(rank), probe=runs["head"] != PAPER_HEAD)
+    at_finding = [
+        fraction in found.get(str(task), ())
+        for task, fraction in zip(runs["task"], runs["fraction"], strict=True)
+    ]
+    ordered = runs.assign(
+        order=runs["series"].map(rank), probe=runs["head"] != PAPER_HEAD, found=at_finding
+    )
     ordered = ordered.sort_values(
-        ["fraction", "order", "probe", "created_at"], ascending=[False, True, True, False]
+        ["found", "fraction", "order", "probe", "created_at"],
+        ascending=[False, False, True, True, False],
     )
     chosen = ordered.drop_duplicates(["task", "method"])
     return {

@@ -16,6 +16,7 @@ from radsweep.reports.points import (
 from radsweep.reports.section import (
     Section,
     empty,
+    interval_key,
     legend,
     panels,
     seeds_text,
@@ -152,7 +153,7 @@ def distillation(seeds: pd.DataFrame, palette: Palette, task: str, metric: str) 
         ax.set_title(_panel_title(fraction, panel["n_train"], panel["seeds"]))
     y_label(axes, metric_label(metric))
     figure.suptitle(f"{task_title(task)}{averaging(task)}")
-    legend(figure, axes)
+    legend(figure, axes, interval_key(LEVEL, "bars"))
     missing = missing_points(stats, ["series", "fraction", "arm"], {"arm": ARMS})
     return Section(name, title, caption, stats, figure, missing, duplicates + notes)
 

@@ -19,6 +19,7 @@ from radsweep.reports.points import (
 from radsweep.reports.section import (
     Section,
     empty,
+    interval_key,
     legend,
     lines,
     panels,
@@ -80,7 +81,7 @@ def sample_efficiency(rows: pd.DataFrame, palette: Palette, metric: str) -> Sect
         sample_axis(ax, task_stats[x].to_numpy(), label)
         ax.set_title(_title(task, task_stats))
     y_label(axes, metric_label(metric))
-    legend(figure, axes)
+    legend(figure, axes, interval_key(SAMPLE_LEVEL))
     missing = missing_points(stats, ["series", "fraction"])
     return Section(name, title, caption, stats, figure, missing, notes)
 
@@ -213,5 +214,5 @@ def _ablation_figure(stats: pd.DataFrame, spec: Ablation) -> Figure:
         sample_axis(ax, panel[x].to_numpy(), label)
         ax.set_title(_title(task, panel, f" - {series}"))
     y_label(axes, metric_label("auc"))
-    legend(figure, axes)
+    legend(figure, axes, interval_key(ABLATION_LEVEL))
     return figure

@@ -30,8 +30,15 @@ _ABOVE, _BELOW, _NEITHER = OKABE_ITO[2], OKABE_ITO[1], "#555555"
 _ROW_HEIGHT = 0.42  # inches per finding row
 
 
+def _size(finding: Finding) -> str:
+    """A fraction as the training images it means (``n = 150``), the fraction beside it."""
+    if finding.n_train is None:
+        return f"fraction {finding.fraction:g}"
+    return f"n = {finding.n_train:,.0f} (fraction {finding.fraction:g})"
+
+
 def _label(finding: Finding, backbones: int) -> str:
-    where = f"{task_title(finding.task)}, fraction {finding.fraction:g}"
+    where = f"{task_title(finding.task)}, {_size(finding)}"
     return f"{where} ({backbone_label(finding.backbone)})" if backbones > 1 else where
 
 
@@ -49,6 +56,7 @@ def findings_table(found: list[Finding]) -> pd.DataFrame:
             "backbone": finding.backbone,
             "task": finding.task,
             "fraction": finding.fraction,
+            "n_train": finding.n_train,
             "seeds": finding.control_gain.n,
             "image": finding.image,
             "teacher": finding.teacher,
@@ -67,13 +75,16 @@ def findings_table(found: list[Finding]) -> pd.DataFrame:
 
 
 def _shown_table(found: list[Finding]) -> pd.DataFrame:
-    """The table as the page shows it: AUCs to 3 decimals, each gain with its interval."""
+    """The table as the page shows it: where (task, training images) and the verdict first, so
+    an 800 px screen shows the answer before the table scrolls; then the AUCs to 3 decimals and
+    each gain with its interval."""
     rows = []
     for finding in found:
         row = {
-            "backbone": backbone_label(finding.backbone),
             "task": task_title(finding.task),
-            "fraction": f"{finding.fraction:g}",
+            "training images": _size(finding).removeprefix("n = "),
+            "verdict": finding.verdict,
+            "backbone": backbone_label(finding.backbone),
             "seeds": str(finding.control_gain.n),
             "image only": f"{finding.image:.3f}",
             "teacher": f"{finding.teacher:.3f}",
@@ -85,7 +96,6 @@ def _shown_table(found: list[Finding]) -> pd.DataFrame:
             row[gain.label] = _interval_text(interval.mean, interval.low, interval.high)
         control = finding.gains[-1]
         row["control resolves"] = f">= {control.resolvable:.3f}" if control.interval.n > 1 else ""
-        row["verdict"] = finding.verdict
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -15,6 +15,8 @@ from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.textpath import TextToPath
 
 from radsweep.reports.style import Palette
@@ -100,13 +102,24 @@ def _legend_columns(labels: list[str], points: float, width: float) -> int:
     return max([1, *fitting])
 
 
-def legend(figure: Figure, axes: list[Axes]) -> None:
-    """One legend below all panels, with every label any panel used, readable at 800 px and in
-    as many columns as fit the figure's width."""
+def interval_key(level: float, drawn: str = "band") -> tuple[str, Artist]:
+    """The legend entry that labels a figure's intervals with their level (the page shows 90 %
+    and 95 % intervals: each figure says which it draws, also when its PNG is seen alone)."""
+    if drawn == "band":
+        return f"shaded: {level:.0%} t-interval", Patch(color="#000000", alpha=0.15, linewidth=0)
+    bar = Line2D([], [], color="#555555", marker="|", markersize=10, linestyle="")
+    return f"bars: {level:.0%} t-interval", bar
+
+
+def legend(figure: Figure, axes: list[Axes], key: tuple[str, Artist] | None = None) -> None:
+    """One legend below all panels, with every label any panel used (and ``key``, the
+    intervals' level, last), readable at 800 px and in as many columns as fit the figure."""
     entries: dict[str, Artist] = {}
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             entries.setdefault(label, handle)
+    if entries and key is not None:
+        entries[key[0]] = key[1]
     if entries:
         points = readable_size(figure, _legend_points())
         figure.legend(

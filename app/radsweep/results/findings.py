@@ -72,6 +72,8 @@ class Finding:
     deltas: dict[str, tuple[tuple[int, float], ...]] = field(default_factory=dict, compare=False)
     # The control on each benchmark draw, when the finding pools several (``pool_draws``).
     replicates: tuple[Interval, ...] = ()
+    # Training images per seed (the median over the image-only arm's seeds; None: not stored).
+    n_train: float | None = field(default=None, compare=False)
 
     @property
     def replicated(self) -> tuple[int, int]:
@@ -157,9 +159,18 @@ def paired_findings(seed_metrics: pd.DataFrame, level: float = LEVEL) -> list[Fi
                     )
                     for student, base, label in COMPARISONS
                 },
+                n_train=_training_images(group),
             )
         )
     return result
+
+
+def _training_images(rows: pd.DataFrame) -> float | None:
+    """The median training-set size of the image-only arm's seeds (None where not stored)."""
+    if "n_train" not in rows:
+        return None
+    sizes = rows.loc[(rows["method"] == "image") & (rows["stage"] == "model"), "n_train"].dropna()
+    return float(sizes.median()) if len(sizes) else None
 
 
 def _per_seed(rows: pd.DataFrame, method: str, stage: str) -> pd.Series:
@@ -213,9 +224,15 @@ def pool_draws(draws: list[list[Finding]]) -> list[Finding]:
                 control_gain=intervals[2],
                 deltas=deltas,
                 replicates=tuple(part.control_gain for part in parts),
+                n_train=_median([part.n_train for part in parts]),
             )
         )
     return pooled
+
+
+def _median(values: list[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return float(np.median(known)) if known else None
 
 
 def replicated_findings(found: list[Finding]) -> list[Finding]:

@@ -37,6 +37,16 @@ def resolve_spec(spec: str | Path) -> Path:
     return packaged_specs().get(name, path)
 
 
+def spec_label(path: Path) -> str:
+    """How messages name a spec: a packaged spec by its name (``demo``), which the user typed
+    and can type again, not by where the package happens to be installed; any other by its
+    path."""
+    shipped = packaged_specs().get(path.stem)
+    if shipped is not None and shipped.resolve() == path.expanduser().resolve():
+        return f"spec {path.stem}"
+    return str(path)
+
+
 def queue_name(path: Path) -> str:
     """A spec's name in the local job queue: ``STEM@DIGEST``, the digest of its resolved path.
 

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from radsweep.encoders import EncoderKind, list_encoders
 from radsweep.errors import SweepError, did_you_mean
 from radsweep.runs.config import RunConfig
-from radsweep.sweeps.packaged import packaged_specs, queue_name, resolve_spec
+from radsweep.sweeps.packaged import packaged_specs, queue_name, resolve_spec, spec_label
 from radsweep.tasks.registry import all_tasks
 from radsweep.tasks.spec import TaskSpec
 from radsweep.training.registry import head_spec
@@ -91,7 +91,7 @@ def load_spec(spec: str | Path) -> SweepSpec:
         text = path.read_text()
     except OSError as error:
         raise SweepError(
-            f"cannot read sweep spec {path}: {error.strerror}",
+            f"cannot read sweep spec {spec}: {error.strerror}",
             hint=f"{did_you_mean(Path(spec).stem, packaged_specs())}pass a spec file, or a name "
             "from `radsweep sweep specs`",
         ) from error
@@ -101,9 +101,11 @@ def load_spec(spec: str | Path) -> SweepSpec:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or "not YAML"
-        raise SweepError(f"{path}: invalid YAML{where}: {problem}") from error
+        raise SweepError(f"{spec_label(path)}: invalid YAML{where}: {problem}") from error
     if not isinstance(config, dict):
-        raise SweepError(f"{path}: a sweep spec is a YAML mapping (method, metric, parameters)")
+        raise SweepError(
+            f"{spec_label(path)}: a sweep spec is a YAML mapping (method, metric, parameters)"
+        )
     _check_schema(path, config)
     _check_parameter_names(path, config["parameters"])
     return SweepSpec(path, config)
@@ -117,11 +119,11 @@ def _check_schema(path: Path, config: dict[str, Any]) -> None:
     """
     run_cap = config.get("run_cap")
     if run_cap is not None and (isinstance(run_cap, bool) or not isinstance(run_cap, int)):
-        raise SweepError(f"{path}: run_cap must be a positive integer, got {run_cap!r}")
+        raise SweepError(f"{spec_label(path)}: run_cap must be a positive integer, got {run_cap!r}")
     if run_cap is not None and run_cap < 1:
-        raise SweepError(f"{path}: run_cap must be a positive integer, got {run_cap}")
+        raise SweepError(f"{spec_label(path)}: run_cap must be a positive integer, got {run_cap}")
     if not isinstance(config.get(UPLOAD_HEADS, False), bool):
-        raise SweepError(f"{path}: {UPLOAD_HEADS} must be true or false")
+        raise SweepError(f"{spec_label(path)}: {UPLOAD_HEADS} must be true or false")
     checked = {key: value for key, value in config.items() if key not in ("run_cap", UPLOAD_HEADS)}
     try:
         violations = sweeps.schema_violations_from_proposed_config(checked)
@@ -130,7 +132,7 @@ def _check_schema(path: Path, config: dict[str, Any]) -> None:
     if violations:
         problem = " ".join(" ".join(violations).split())
         raise SweepError(
-            f"{path}: not a valid W&B sweep configuration: {problem}",
+            f"{spec_label(path)}: not a valid W&B sweep configuration: {problem}",
             hint="see docs.wandb.ai sweep configuration; parameters need value or values",
         )
 
@@ -140,8 +142,9 @@ def _check_parameter_names(path: Path, parameters: Mapping[str, Any]) -> None:
     for name in parameters:
         if name not in fields:
             raise SweepError(
-                f"{path}: unknown parameter {name!r}",
-                hint=f"parameters are RunConfig fields: {', '.join(fields)}",
+                f"{spec_label(path)}: unknown parameter {name!r}",
+                hint=f"{did_you_mean(name, fields)}parameters are RunConfig fields: "
+                f"{', '.join(fields)}",
             )
 
 
@@ -154,12 +157,12 @@ def suggestions(spec: SweepSpec) -> list[dict[str, Any]]:
     """
     if spec.method not in LOCAL_METHODS:
         raise SweepError(
-            f"{spec.path}: method {spec.method} needs a W&B server to run",
+            f"{spec_label(spec.path)}: method {spec.method} needs a W&B server to run",
             hint="register it (radsweep sweep register) or use method grid or random locally",
         )
     if spec.method == "random" and spec.run_cap is None:
         raise SweepError(
-            f"{spec.path}: a random search never ends on its own",
+            f"{spec_label(spec.path)}: a random search never ends on its own",
             hint="set run_cap to the number of configurations to draw",
         )
     count = spec.run_cap or sys.maxsize
@@ -168,7 +171,7 @@ def suggestions(spec: SweepSpec) -> list[dict[str, Any]]:
     try:
         runs = sweeps.next_runs(spec.config, [], validate=False, n=count)
     except ValueError as error:
-        raise SweepError(f"{spec.path}: {' '.join(str(error).split())}") from error
+        raise SweepError(f"{spec_label(spec.path)}: {' '.join(str(error).split())}") from error
     finally:
         random.setstate(state)
     return [
@@ -195,12 +198,12 @@ def _check_point(path: Path, point: dict[str, Any], tasks: Mapping[str, TaskSpec
     try:
         config = RunConfig.model_validate(point)
     except ValidationError as error:
-        raise SweepError(f"{path}: {_point_problem(error, point)}") from error
+        raise SweepError(f"{spec_label(path)}: {_point_problem(error, point)}") from error
     task = tasks.get(config.task)
     if task is None:
         raise SweepError(
-            f"{path}: parameter task = {config.task!r}: unknown task",
-            hint=f"known tasks: {', '.join(sorted(tasks))}",
+            f"{spec_label(path)}: parameter task = {config.task!r}: unknown task",
+            hint=f"{did_you_mean(config.task, tasks)}known tasks: {', '.join(sorted(tasks))}",
         )
     _check_encoders(path, config)
     return config.resolve(task)
@@ -221,20 +224,23 @@ def _check_encoders(path: Path, config: RunConfig) -> None:
     texts = {info.name for info in list_encoders(EncoderKind.TEXT)}
     if config.method.needs_image and config.backbone not in images:
         raise SweepError(
-            f"{path}: parameter backbone = {config.backbone!r}: unknown image encoder",
-            hint=f"choose from: {', '.join(images)}",
+            f"{spec_label(path)}: parameter backbone = {config.backbone!r}: unknown image encoder",
+            hint=f"{did_you_mean(config.backbone or '', images)}choose from: {', '.join(images)}",
         )
     if config.method.needs_text and config.text_encoder not in texts:
         raise SweepError(
-            f"{path}: parameter text_encoder = {config.text_encoder!r}: unknown text encoder",
-            hint=f"choose from: {', '.join(sorted(texts))}",
+            f"{spec_label(path)}: parameter text_encoder = {config.text_encoder!r}: "
+            "unknown text encoder",
+            hint=f"{did_you_mean(config.text_encoder or '', texts)}choose from: "
+            f"{', '.join(sorted(texts))}",
         )
     backbone = images.get(config.backbone or "")
     head = head_spec(config.head)
     if head.reads_cls and backbone is not None and not backbone.has_cls:
         with_cls = ", ".join(name for name, info in images.items() if info.has_cls)
         raise SweepError(
-            f"{path}: head {head.name} needs a CLS token, which backbone {backbone.name} lacks",
+            f"{spec_label(path)}: head {head.name} needs a CLS token, which backbone "
+            f"{backbone.name} lacks",
             hint=f"backbones with one: {with_cls}",
         )
 

@@ -10,31 +10,34 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from radsweep.atomic import write_atomic, write_text_atomic
 from radsweep.errors import ManifestError
 from radsweep.tasks.spec import FixedPoolSplit, TaskSpec
+from radsweep.tasks.taskfile import (
+    MANIFEST_FILE,
+    REQUIRED_COLUMNS,
+    TASK_FILE,
+    TaskFile,
+    image_root,
+    read_task_file,
+)
 
-MANIFEST_FILE = "manifest.parquet"
-TASK_FILE = "task.json"
-REQUIRED_COLUMNS = ("sample_id", "image_path", "report", "label", "patient_id")
+__all__ = [
+    "MANIFEST_FILE",
+    "REQUIRED_COLUMNS",
+    "TASK_FILE",
+    "Manifest",
+    "TaskFile",
+    "image_root",
+    "read_task_file",
+    "validate_frame",
+]
 POOLS = ("train", "eval")
 _SHOWN_ROWS = 5
-
-
-class TaskFile(BaseModel):
-    """The contents of ``task.json``."""
-
-    model_config = ConfigDict(frozen=True)
-
-    task: TaskSpec
-    image_root: str = "."
-    builder: dict[str, Any] = {}
 
 
 def _rows(mask: np.ndarray | pd.Series) -> str:
@@ -190,30 +193,3 @@ class Manifest:
         write_atomic(directory / MANIFEST_FILE, lambda path: frame.to_parquet(path, index=False))
         write_text_atomic(directory / TASK_FILE, info.model_dump_json(indent=2) + "\n")
         return cls(directory, info, frame)
-
-
-def image_root(directory: Path, info: TaskFile) -> Path:
-    """Where a task's image paths start: ``image_root`` of task.json, relative to its folder."""
-    return Path(os.path.normpath((directory / info.image_root).absolute()))
-
-
-def read_task_file(directory: Path) -> TaskFile:
-    """Read ``task.json`` with errors that say which file and field is wrong."""
-    path = directory / TASK_FILE
-    if not path.is_file():
-        raise ManifestError(f"no {TASK_FILE} in {directory}", hint="is this a task directory?")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ManifestError(
-            f"cannot read {path}: {error}", hint=f"rewrite {TASK_FILE} as UTF-8 JSON"
-        ) from error
-    try:
-        return TaskFile.model_validate_json(text)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise ManifestError(
-            f"{path}: {where}: {first['msg']}",
-            hint=f"fix {TASK_FILE} ({error.error_count()} problem(s))",
-        ) from error

@@ -5,9 +5,9 @@ from pathlib import Path
 
 from radsweep.errors import ManifestError, RadsweepError, did_you_mean
 from radsweep.tasks.catalogue import IU_XRAY_TASKS, STUDY_TASKS
-from radsweep.tasks.manifest import TASK_FILE, read_task_file
 from radsweep.tasks.spec import TaskSpec
 from radsweep.tasks.synthetic.tasks import SYNTHETIC_TASKS
+from radsweep.tasks.taskfile import TASK_FILE, read_task_file
 
 KNOWN_TASKS: dict[str, TaskSpec] = {**STUDY_TASKS, **IU_XRAY_TASKS, **SYNTHETIC_TASKS}
 """Tasks defined in code: the study's six, the public IU X-ray tasks and the synthetic three."""
