@@ -21,6 +21,8 @@ from radsweep.runs.interrupts import Preempted
 from radsweep.runs.observer import RunObserver
 from radsweep.runs.outcome import RunOutcome
 from radsweep.settings import Settings
+from radsweep.tasks.identity import task_digest
+from radsweep.tasks.registry import find_task_directory
 from radsweep.tracking import schema
 from radsweep.tracking.server import stopped_by_agent
 from radsweep.tracking.session import PREEMPTED_EXIT_CODE, finish, run_url, start_run
@@ -75,6 +77,7 @@ class WandbObserver(RunObserver):
             run_id=self.run_id,
             sweep_id=self.sweep_id,
             stop=lambda: self._stop.set(),  # a function: W&B deep-copies its settings
+            task_digest=task_digest(find_task_directory(config.task, self.settings.data)),
         )
         define_metrics(self.run)
 
