@@ -125,17 +125,8 @@ def test_a_stop_from_the_server_ends_the_run_as_stopped_not_preempted(
     assert ResultsStore(default_store_path(home)).runs().empty  # nothing half-stored
 
 
-PYAGENT_RACE = pytest.mark.xfail(
-    reason="known race, open: after a SIGTERM, W&B's pyagent may finish the run (exit 0) before "
-    "radsweep's observer marks it preempting; the stock agent path is not affected",
-    strict=False,
-)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "kind", [pytest.param("radsweep-agent", marks=PYAGENT_RACE), "stock-agent"]
-)
+@pytest.mark.parametrize("kind", ["radsweep-agent", "stock-agent"])
 def test_sigterm_while_training_marks_the_run_preempting_and_it_runs_again(
     kind: str, home: Settings, tmp_path: Path
 ) -> None:

@@ -28,6 +28,9 @@ from radsweep.tracking.server import stopped_by_agent
 from radsweep.tracking.session import PREEMPTED_EXIT_CODE, finish, run_url, start_run
 from radsweep.tracking.writer import define_metrics, log_heads, log_stored, stored_run
 from radsweep.training.engine import EpochEvent
+from radsweep.watchdog import attempt
+
+MARK_SECONDS = 5.0  # a preempted machine has seconds left; the run's thread marks it too
 
 
 class StopCommand(Exception):
@@ -117,6 +120,14 @@ class WandbObserver(RunObserver):
             self.run.tags = (*self.run.tags, schema.STOPPED_TAG)
             self.run.summary.update({schema.STOPPED_TAG: True})
             finish(self.run)
+
+    def mark_preempting(self) -> None:
+        """Mark the open run preempting now: called in the signal handler while the pipeline
+        trains on another thread, before the handler's thread can end the run. Bounded, and
+        silent on failure: the pipeline still marks the run when it sees the signal."""
+        run = self.run
+        if run is not None:
+            attempt(run.mark_preempting, MARK_SECONDS, "wandb-preempting")
 
     def preempted(self) -> None:
         if self.run is not None:

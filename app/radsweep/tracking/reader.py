@@ -177,7 +177,10 @@ def frames_from_wandb_runs(runs: Iterable[WandbRun], source: str) -> ResultFrame
         size_frame, on=["run_key", "seed"], how="left"
     )[["run_key", *SEED_COLUMNS]]
     configs = runs_frame[["run_key", "created_at", *CONFIG_COLUMNS]]
-    return ResultFrames(runs_frame, seeds.merge(configs, on="run_key"), curve_frame, source)
+    seeds = seeds.merge(configs, on="run_key").sort_values(
+        ["created_at", "run_key", "stage", "seed"], ignore_index=True, kind="stable"
+    )  # the store's order: where a grid repeats a seed, the first row is the earliest run's
+    return ResultFrames(runs_frame, seeds, curve_frame, source)
 
 
 def frames_from_wandb(path: str) -> ResultFrames:
