@@ -96,10 +96,12 @@ def _wait_for_training(agent: subprocess.Popen[str]) -> list[str]:
     return seen
 
 
-def _terminate_while_training(agent: subprocess.Popen[str]) -> tuple[int, str]:
-    """SIGTERM once the model trains; its exit code and the rest of stderr."""
+def _terminate_while_training(
+    agent: subprocess.Popen[str], signum: int = signal.SIGTERM
+) -> tuple[int, str]:
+    """SIGTERM (or ``signum``) once the model trains; its exit code and the rest of stderr."""
     seen = _wait_for_training(agent)
-    agent.send_signal(signal.SIGTERM)
+    agent.send_signal(signum)
     _, rest = agent.communicate(timeout=120)
     return agent.returncode, "".join(seen) + rest
 
@@ -162,3 +164,18 @@ def test_sigterm_while_training_marks_the_run_preempting_and_it_runs_again(
 def _keys(values: dict) -> set[str]:
     """radsweep's keys (W&B adds its own, with a leading underscore)."""
     return {key for key in values if not key.startswith("_")}
+
+
+@pytest.mark.slow
+def test_sigint_from_a_scheduler_marks_the_agents_run_preempting(
+    home: Settings, tmp_path: Path
+) -> None:
+    """SIGINT to a sweep agent (``scancel --signal=INT``) is preemption, as SIGTERM: the run is
+    queued again, not ended as finished. (``radsweep train`` is interactive: Ctrl-C there is a
+    clean stop.)"""
+    with _agent("radsweep-agent", home, tmp_path) as agent:
+        code, errors = _terminate_while_training(agent, signal.SIGINT)
+    [run] = offline_runs(home.wandb)
+    assert run.preempting and run.exit_code == 143, errors
+    assert code == 128 + signal.SIGINT, errors
+    assert ResultsStore(default_store_path(home)).runs().empty
