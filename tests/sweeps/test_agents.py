@@ -21,11 +21,14 @@ from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
 from radsweep.sweeps.agents import run_tracked
 from radsweep.tracking import schema
-from tests.sweeps.wandb_server import SWEEP_ID, agent_environment
+from tests.sweeps.wandb_server import PATH, SWEEP_ID, agent_environment
 from tests.tracking.wandb_file import offline_runs
 
 ROOT = Path(__file__).parents[2]
-EPOCHS = 30  # SIGTERM comes after the first epoch; the run stops at the end of the next
+EPOCHS = 2000
+"""A signal comes after the first epoch and the run stops at the end of the next: the epochs
+after it give the signal seconds to arrive on a loaded machine (30 of them trained in less time
+than a busy test took to send it, and the run then ended stored)."""
 PARAMETERS = {
     "task": "synth-prognostic",
     "backbone": "c2l",
@@ -56,7 +59,11 @@ def home(tiny_features: Settings, tmp_path: Path) -> Settings:
 
 @contextmanager
 def _agent(
-    kind: str, settings: Settings, tmp_path: Path, parameters: dict = PARAMETERS
+    kind: str,
+    settings: Settings,
+    tmp_path: Path,
+    parameters: dict = PARAMETERS,
+    stdout: int = subprocess.DEVNULL,
 ) -> Iterator[subprocess.Popen[str]]:
     """The agent's process; killed with its runs should the test fail before it ends."""
     spec = tmp_path / "mini.yaml"
@@ -74,7 +81,7 @@ def _agent(
         command,
         cwd=ROOT,
         env=agent_environment(settings, tmp_path),
-        stdout=subprocess.DEVNULL,
+        stdout=stdout,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
@@ -175,7 +182,23 @@ def test_sigint_from_a_scheduler_marks_the_agents_run_preempting(
     clean stop.)"""
     with _agent("radsweep-agent", home, tmp_path) as agent:
         code, errors = _terminate_while_training(agent, signal.SIGINT)
+    assert code == 128 + signal.SIGINT, errors
     [run] = offline_runs(home.wandb)
     assert run.preempting and run.exit_code == 143, errors
-    assert code == 128 + signal.SIGINT, errors
     assert ResultsStore(default_store_path(home)).runs().empty
+
+
+@pytest.mark.slow
+def test_an_agent_leaves_once_its_sweep_has_nothing_left(home: Settings, tmp_path: Path) -> None:
+    """W&B's agent would wait for work forever after a grid is done; radsweep's says so and
+    exits 0, but only after the run it holds has finished."""
+    short = {**PARAMETERS, "epochs": 2}
+    with _agent("radsweep-agent-until-done", home, tmp_path, short, subprocess.PIPE) as agent:
+        out, errors = agent.communicate(timeout=600)
+    assert agent.returncode == 0, errors
+    assert out.strip().splitlines()[-1] == f"sweep {PATH} has nothing left to run: agent done"
+    [run] = offline_runs(home.wandb)
+    assert run.exit_code == 0 and schema.SWEEP_METRIC in run.summary, errors
+    assert len(ResultsStore(default_store_path(home)).runs()) == 1
+    states = [json.loads(line) for line in (tmp_path / "heartbeats.jsonl").read_text().splitlines()]
+    assert states[-1] == {}  # it left while idle, not with a run in hand

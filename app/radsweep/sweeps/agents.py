@@ -29,6 +29,7 @@ from radsweep.runs.interrupts import Preemption
 from radsweep.runs.observer import NO_OBSERVER, Observers
 from radsweep.runs.outcome import RunOutcome
 from radsweep.settings import Settings
+from radsweep.sweeps.spec import point_fields
 from radsweep.tracking.observer import WandbObserver
 from radsweep.tracking.server import server_stopped
 from radsweep.watchdog import attempt
@@ -97,7 +98,7 @@ def _announce(stage: str, epoch: int, epochs: int) -> None:
 def sweep_parameters(values: dict[str, Any]) -> RunConfig:
     """The RunConfig of a sweep run's parameters (W&B's own keys start with an underscore)."""
     return RunConfig.model_validate(
-        {name: value for name, value in values.items() if not name.startswith("_")}
+        point_fields({name: value for name, value in values.items() if not name.startswith("_")})
     )
 
 
