@@ -76,7 +76,9 @@ def test_the_batch_shell_becomes_the_agent_so_the_signal_reaches_it(
             lines.append(line)
         assert f"pid={process.pid}" in lines  # exec: no shell left between scheduler and agent
         assert [x for x in lines if x.startswith("arg=")] == [
-            "arg=sweep", "arg=agent", f"arg={SWEEP}"
+            "arg=sweep",
+            "arg=agent",
+            f"arg={SWEEP}",
         ]
         process.send_signal(signum)
         process.wait(timeout=30)

@@ -1,4 +1,4 @@
-"""Run names: every setting a user's spec may sweep tells runs apart, within W&B's 128 characters."""
+"""Run names: every setting a user's spec may sweep tells runs apart, in 128 characters."""
 
 import pytest
 

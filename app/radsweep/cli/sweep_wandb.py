@@ -92,8 +92,8 @@ def agent(
     Missing features are extracted first; each run's results go to the local results store too.
     SIGTERM (docker stop, a preempted node) marks the running run preempting, so W&B queues it
     again, and exits with 143; so does SIGINT (exit 130). Once the sweep has nothing left
-    (finished or cancelled) the agent says so and exits 0 instead of waiting. Needs a W&B server and an API key; without one, use
-    radsweep sweep local.
+    (finished or cancelled) the agent says so and exits 0 instead of waiting. Needs a W&B server
+    and an API key; without one, use radsweep sweep local.
 
     Example: radsweep sweep agent ENTITY/PROJECT/ID --count 10
     """

@@ -182,9 +182,7 @@ def baseline_sizes(summary: Mapping[str, Any]) -> dict[str, Any]:
 def baseline_part(values: Mapping[str, Any]) -> dict[str, Any]:
     """The entries under ``image_only/`` (history columns or summary keys), prefix removed."""
     prefix = f"{BASELINE}/"
-    return {
-        name[len(prefix) :]: value for name, value in values.items() if name.startswith(prefix)
-    }
+    return {name[len(prefix) :]: value for name, value in values.items() if name.startswith(prefix)}
 
 
 def config_from_wandb(config: dict[str, Any]) -> RunConfig | None:

@@ -68,7 +68,7 @@ def run_agent(
     """
     from wandb.apis.public import sweeps as sweep_api
 
-    heartbeat = sweep_api._agent_heartbeat
+    heartbeat = sweep_api._agent_heartbeat  # noqa: SLF001 (the agent's one server call)
     done = threading.Event()
     checked = [float("-inf")]
 
@@ -82,11 +82,12 @@ def run_agent(
             return [{"type": "exit"}]
         return commands
 
-    sweep_api._agent_heartbeat = heartbeat_until_done  # pyagent imports it at each heartbeat
+    # pyagent imports it at each heartbeat, so the agent's own loop calls this one
+    sweep_api._agent_heartbeat = heartbeat_until_done  # noqa: SLF001
     try:
         wandb.agent(sweep, function=function, count=count, project=project, entity=entity)
     finally:
-        sweep_api._agent_heartbeat = heartbeat
+        sweep_api._agent_heartbeat = heartbeat  # noqa: SLF001
     return done.is_set()
 
 

@@ -162,8 +162,8 @@ def start_run(
     task_digest: str | None = None,
 ) -> Any:
     """A W&B run for one resolved configuration (``task_digest``: of the data it trains on, part
-    of its name). Name, group, job type and tags are the same on every path; in a W&B sweep, ``wandb.init`` takes the sweep's parameters (and run id) from the
-    agent."""
+    of its name). Name, group, job type and tags are the same on every path; in a W&B sweep,
+    ``wandb.init`` takes the sweep's parameters (and run id) from the agent."""
     settings.wandb.mkdir(parents=True, exist_ok=True)
     for name, value in settings.wandb_environment().items():
         os.environ.setdefault(name, value)  # W&B's folders under radsweep's unless chosen
