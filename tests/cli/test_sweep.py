@@ -265,3 +265,43 @@ def test_a_wandb_folder_that_cannot_be_created_is_one_line_before_any_run(
     assert "Traceback" not in error and "writable folder" in error
     assert not executor
     assert not (Settings().results / "queue.sqlite").exists()  # nothing queued
+
+
+def test_register_missing_registers_only_the_configurations_without_a_run(
+    unreachable: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A grid over the spec's points the store lacks, through W&B's own ``wandb.sweep``."""
+    from radsweep.results.store import ResultsStore, default_store_path
+    from radsweep.sweeps.spec import POINT, load_and_expand, task_specs
+    from radsweep.training import FitResult
+    from tests.results.sweep import curves, final_auc
+
+    def fit_result(config: RunConfig) -> FitResult:
+        train = config.train_config(task_specs(Settings().data)[config.task])
+        sizes = (100,) * len(config.seeds)
+        return FitResult(train, config.seeds, sizes, sizes, curves(final_auc(config)), None)
+
+    server = SweepServer(ROOT / "sweeps" / "fig2-age.yaml", {}, Path(os.devnull))
+    for owner, name, stand_in in server.patches():
+        monkeypatch.setattr(owner, name, stand_in)
+    _, configs = load_and_expand("fig2-age", Settings().data)
+    store = ResultsStore(default_store_path(Settings()))
+    for index, config in enumerate(configs[:25]):  # 3 of 28 crashed, say
+        store.record(f"key{index}", config, fit_result(config), ["cache"], {})
+    args = ["sweep", "register", "fig2-age", "--missing", "--entity", "me", "--project", "p"]
+    assert cli(args) == 0
+    output = capsys.readouterr().out
+    assert "3 of 28 configurations of fig2-age have no run in" in output
+    assert "sweep me/p/sweep1 (3 W&B runs, 3 distinct configurations)" in output
+    registered = server.config
+    assert registered["method"] == "grid" and list(registered["parameters"]) == [POINT]
+    points = registered["parameters"][POINT]["values"]
+    assert [RunConfig.model_validate(point) for point in points] == configs[25:]
+    assert registered["command"][-1] == "${args_json}" and "fig2-age" in registered["command"]
+
+    for index, config in enumerate(configs[25:]):
+        store.record(f"again{index}", config, fit_result(config), ["cache"], {})
+    server.config = {}
+    assert cli(args) == 0
+    assert capsys.readouterr().out.strip().startswith("nothing to register:")
+    assert server.config == {}  # nothing reached the server

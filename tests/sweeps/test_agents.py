@@ -21,7 +21,7 @@ from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
 from radsweep.sweeps.agents import run_tracked
 from radsweep.tracking import schema
-from tests.sweeps.wandb_server import SWEEP_ID, agent_environment
+from tests.sweeps.wandb_server import PATH, SWEEP_ID, agent_environment
 from tests.tracking.wandb_file import offline_runs
 
 ROOT = Path(__file__).parents[2]
@@ -56,7 +56,11 @@ def home(tiny_features: Settings, tmp_path: Path) -> Settings:
 
 @contextmanager
 def _agent(
-    kind: str, settings: Settings, tmp_path: Path, parameters: dict = PARAMETERS
+    kind: str,
+    settings: Settings,
+    tmp_path: Path,
+    parameters: dict = PARAMETERS,
+    stdout: int = subprocess.DEVNULL,
 ) -> Iterator[subprocess.Popen[str]]:
     """The agent's process; killed with its runs should the test fail before it ends."""
     spec = tmp_path / "mini.yaml"
@@ -74,7 +78,7 @@ def _agent(
         command,
         cwd=ROOT,
         env=agent_environment(settings, tmp_path),
-        stdout=subprocess.DEVNULL,
+        stdout=stdout,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
@@ -96,10 +100,12 @@ def _wait_for_training(agent: subprocess.Popen[str]) -> list[str]:
     return seen
 
 
-def _terminate_while_training(agent: subprocess.Popen[str]) -> tuple[int, str]:
-    """SIGTERM once the model trains; its exit code and the rest of stderr."""
+def _terminate_while_training(
+    agent: subprocess.Popen[str], signum: int = signal.SIGTERM
+) -> tuple[int, str]:
+    """SIGTERM (or ``signum``) once the model trains; its exit code and the rest of stderr."""
     seen = _wait_for_training(agent)
-    agent.send_signal(signal.SIGTERM)
+    agent.send_signal(signum)
     _, rest = agent.communicate(timeout=120)
     return agent.returncode, "".join(seen) + rest
 
@@ -126,8 +132,10 @@ def test_a_stop_from_the_server_ends_the_run_as_stopped_not_preempted(
 
 
 PYAGENT_RACE = pytest.mark.xfail(
-    reason="known race, open: after a SIGTERM, W&B's pyagent may finish the run (exit 0) before "
-    "radsweep's observer marks it preempting; the stock agent path is not affected",
+    reason="known race, open: W&B's pyagent trains on a worker thread that sees a signal only at "
+    "its next epoch; tiny epochs can all finish (and the run be stored, exit 0) before the main "
+    "thread's handler runs on a loaded machine. The handler now marks the run at once and a "
+    "signal after the last epoch stores nothing, but the test was not shown stable",
     strict=False,
 )
 
@@ -171,3 +179,35 @@ def test_sigterm_while_training_marks_the_run_preempting_and_it_runs_again(
 def _keys(values: dict) -> set[str]:
     """radsweep's keys (W&B adds its own, with a leading underscore)."""
     return {key for key in values if not key.startswith("_")}
+
+
+@pytest.mark.slow
+@PYAGENT_RACE
+def test_sigint_from_a_scheduler_marks_the_agents_run_preempting(
+    home: Settings, tmp_path: Path
+) -> None:
+    """SIGINT to a sweep agent (``scancel --signal=INT``) is preemption, as SIGTERM: the run is
+    queued again, not ended as finished. (``radsweep train`` is interactive: Ctrl-C there is a
+    clean stop.)"""
+    with _agent("radsweep-agent", home, tmp_path) as agent:
+        code, errors = _terminate_while_training(agent, signal.SIGINT)
+    assert code == 128 + signal.SIGINT, errors
+    [run] = offline_runs(home.wandb)
+    assert run.preempting and run.exit_code == 143, errors
+    assert ResultsStore(default_store_path(home)).runs().empty
+
+
+@pytest.mark.slow
+def test_an_agent_leaves_once_its_sweep_has_nothing_left(home: Settings, tmp_path: Path) -> None:
+    """W&B's agent would wait for work forever after a grid is done; radsweep's says so and
+    exits 0, but only after the run it holds has finished."""
+    short = {**PARAMETERS, "epochs": 2}
+    with _agent("radsweep-agent-until-done", home, tmp_path, short, subprocess.PIPE) as agent:
+        out, errors = agent.communicate(timeout=600)
+    assert agent.returncode == 0, errors
+    assert out.strip().splitlines()[-1] == f"sweep {PATH} has nothing left to run: agent done"
+    [run] = offline_runs(home.wandb)
+    assert run.exit_code == 0 and schema.SWEEP_METRIC in run.summary, errors
+    assert len(ResultsStore(default_store_path(home)).runs()) == 1
+    states = [json.loads(line) for line in (tmp_path / "heartbeats.jsonl").read_text().splitlines()]
+    assert states[-1] == {}  # it left while idle, not with a run in hand

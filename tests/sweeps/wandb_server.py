@@ -6,9 +6,11 @@ heartbeat (report run states, receive commands). This module replaces only those
 ``Api.sweep``, which ``radsweep sweep agent`` calls to look the sweep up), then runs the agents'
 own code unmodified. It runs as a process, so a test can send it SIGTERM:
 
-    python -m tests.sweeps.wandb_server radsweep-agent|stock-agent SPEC PARAMETERS_JSON LOG
+    python -m tests.sweeps.wandb_server KIND SPEC PARAMETERS_JSON LOG
 
-The server hands out one run with the given parameters, then answers with no command; every
+KIND: ``radsweep-agent`` (``--count 1``), ``radsweep-agent-until-done`` (no count: it must leave
+once the sweep is done) or ``stock-agent``. The server hands out one run with the given
+parameters, then answers with no command (the sweep's state is then FINISHED); every
 heartbeat's reported run states are appended to LOG as JSON lines. Once a file ``stop`` appears
 beside LOG, the server stops the run as W&B's does (hyperband, or Stop in the app): it marks the
 run stopped (``stopped.json`` beside LOG: the server's record, which ``_sweep_with_runs`` lists)
@@ -109,8 +111,11 @@ class SweepServer:
         return [{"type": "run", "run_id": RUN_ID, "args": args, "program": program}]
 
     def sweep(self, _api: Any, path: str, *_args: Any, **_kw: Any) -> SimpleNamespace:
+        """The sweep as ``Api.sweep`` gives it: a grid of one point is FINISHED once handed out
+        (while its run may still train), as W&B's server marks a grid sweep."""
         assert path == PATH, path
-        return SimpleNamespace(id=SWEEP_ID, config=self.config)
+        state = "FINISHED" if self.handed_out else "RUNNING"
+        return SimpleNamespace(id=SWEEP_ID, config=self.config, state=state)
 
     def upsert_sweep(self, _api: Any, config: dict, **_kw: Any) -> tuple[dict, list]:
         """``wandb.sweep`` registers a spec: the server keeps it and names the sweep."""
@@ -146,10 +151,11 @@ def main(kind: str, *arguments: str) -> int:
     spec, parameters, log = arguments
     os.environ["STANDIN"] = json.dumps(arguments)
     SweepServer(Path(spec), json.loads(parameters), Path(log)).install()
-    if kind == "radsweep-agent":
+    if kind in ("radsweep-agent", "radsweep-agent-until-done"):
         from radsweep.cli.main import cli
 
-        return cli(["sweep", "agent", PATH, "--count", "1", "--device", "cpu"])
+        count = ["--count", "1"] if kind == "radsweep-agent" else []
+        return cli(["sweep", "agent", PATH, *count, "--device", "cpu"])
     from wandb.wandb_agent import run_agent
 
     run_agent(PATH, count=1, forward_signals=True, term_timeout=60)

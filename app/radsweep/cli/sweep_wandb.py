@@ -25,6 +25,14 @@ def register(
     project: Project = None,
     entity: Entity = None,
     timeout: Timeout = 60.0,
+    missing: Annotated[
+        bool,
+        typer.Option(
+            "--missing",
+            help="Register only the configurations the results store has no run of "
+            "(crashed or cancelled runs get a second chance).",
+        ),
+    ] = False,
 ) -> None:
     """Register a spec as a W&B sweep; print its id and the command that starts agents.
 
@@ -33,11 +41,29 @@ def register(
 
     Example: radsweep sweep register demo --project radsweep
     """
+    from radsweep.results.store import default_store_path
+    from radsweep.sweeps.missing import missing_sweep
     from radsweep.sweeps.remote import agent_commands
     from radsweep.sweeps.remote import register as register_spec
     from radsweep.sweeps.spec import load_and_expand, suggestions
 
     loaded, configs = load_and_expand(spec, settings(ctx).data)
+    if missing:
+        store = default_store_path(settings(ctx))
+        cut = missing_sweep(loaded, configs, store, settings(ctx).data)
+        if not cut.configs:
+            console.print(
+                f"nothing to register: {store} holds all {cut.total} configurations of "
+                f"{loaded.name}",
+                markup=False,
+            )
+            return
+        console.print(
+            f"{len(cut.configs)} of {cut.total} configurations of {loaded.name} have no run "
+            f"in {store}",
+            markup=False,
+        )
+        loaded, configs = cut.spec, cut.configs
     sweep = register_spec(loaded, project=project, entity=entity, timeout=timeout)
     runs = len(suggestions(loaded))
     console.print(
@@ -66,8 +92,9 @@ def agent(
 
     Missing features are extracted first; each run's results go to the local results store too.
     SIGTERM (docker stop, a preempted node) marks the running run preempting, so W&B queues it
-    again, and exits with 143. Needs a W&B server and an API key; without one, use
-    radsweep sweep local.
+    again, and exits with 143; so does SIGINT (exit 130). Once the sweep has nothing left
+    (finished or cancelled) the agent says so and exits 0 instead of waiting. Needs a W&B server
+    and an API key; without one, use radsweep sweep local.
 
     Example: radsweep sweep agent ENTITY/PROJECT/ID --count 10
     """
@@ -76,7 +103,7 @@ def agent(
     folders = settings(ctx)
     if upload_heads:  # a spec's upload_heads: true reaches each run as a parameter
         folders = folders.model_copy(update={"upload_heads": True})
-    run_agent(
+    done = run_agent(
         sweep,
         folders,
         count=count,
@@ -85,6 +112,8 @@ def agent(
         device=device,
         timeout=timeout,
     )
+    if done:
+        console.print(f"sweep {sweep} has nothing left to run: agent done", markup=False)
 
 
 def run_config(

@@ -288,6 +288,7 @@ def train_and_record(
         "seconds": seconds,
         "task_digest": prepared.task_digest,
     }
+    hooks.check()  # a signal after the last epoch: preempted, nothing stored
     with hooks.timed("store"):
         keep_heads(prepared, result, store)
         store.record(prepared.key, config, result, list(keys), meta)

@@ -6,12 +6,15 @@ orchestrator can run it again. Only the main thread can own a signal handler; th
 on another (W&B's pyagent calls it on a worker thread), so the handler also sets a flag the
 pipeline checks at every epoch and extraction batch. During a critical section (opening a
 tracker's run) the handler only sets the flag, and the section raises once it is done, so the
-run that must be marked preempted exists.
+run that must be marked preempted exists. The thread that owns the handler may end the run
+before the pipeline's thread reaches its next check (W&B's pyagent tears its runs down on the way
+out), so a tracker can ask to be told in the handler itself (``announced_to``) and mark its run
+at once.
 """
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
@@ -35,6 +38,7 @@ class Preemption:
         self.signum: int = signal.SIGTERM
         self._critical = 0
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
 
     def check(self) -> None:
         if self.requested.is_set():
@@ -43,6 +47,16 @@ class Preemption:
     def request(self, signum: int) -> None:
         self.signum = signum
         self.requested.set()
+
+    @contextmanager
+    def announced_to(self, listener: Callable[[], None]) -> Iterator[None]:
+        """While the body runs, a signal calls ``listener()`` in the handler, before anything
+        else happens on the main thread (it must be quick and never raise)."""
+        self._listeners.append(listener)
+        try:
+            yield
+        finally:
+            self._listeners.remove(listener)
 
     @contextmanager
     def critical(self) -> Iterator[None]:
@@ -58,6 +72,8 @@ class Preemption:
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         self.request(signum)
+        for listener in list(self._listeners):
+            listener()
         with self._lock:
             deferred = self._critical > 0
         if not deferred:

@@ -13,7 +13,9 @@ import functools
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from typing import Any
 
@@ -27,7 +29,7 @@ from radsweep.runs.interrupts import Preemption
 from radsweep.runs.observer import NO_OBSERVER, Observers
 from radsweep.runs.outcome import RunOutcome
 from radsweep.settings import Settings
-from radsweep.sweeps.spec import UPLOAD_HEADS
+from radsweep.sweeps.spec import UPLOAD_HEADS, point_fields
 from radsweep.tracking.observer import WandbObserver
 from radsweep.tracking.server import server_stopped
 from radsweep.watchdog import attempt
@@ -72,7 +74,19 @@ def run_tracked(
     )
     observer = tracker if hooks.observer is NO_OBSERVER else Observers([hooks.observer, tracker])
     watched = replace(hooks, observer=observer)
-    return run_configuration(config, settings, device=device, store=store, hooks=watched)
+    with _marked_on_signal(tracker, hooks.preemption):
+        return run_configuration(config, settings, device=device, store=store, hooks=watched)
+
+
+def _marked_on_signal(
+    tracker: WandbObserver, preemption: Preemption | None
+) -> AbstractContextManager[None]:
+    """Off the main thread (W&B's pyagent), the run is marked preempting in the signal handler:
+    the main thread's owner may end the run before this thread sees the signal. On the main
+    thread the pipeline sees it at once, and asks the server first whether it was a stop."""
+    if preemption is None or threading.current_thread() is threading.main_thread():
+        return nullcontext()
+    return preemption.announced_to(tracker.mark_preempting)
 
 
 def _announce(stage: str, epoch: int, epochs: int) -> None:
@@ -85,11 +99,13 @@ def sweep_parameters(values: dict[str, Any]) -> RunConfig:
     """The RunConfig of a sweep run's parameters (W&B's own keys start with an underscore;
     ``upload_heads`` is the spec's, read by ``uploading``)."""
     return RunConfig.model_validate(
-        {
-            name: value
-            for name, value in values.items()
-            if not name.startswith("_") and name != UPLOAD_HEADS
-        }
+        point_fields(
+            {
+                name: value
+                for name, value in values.items()
+                if not name.startswith("_") and name != UPLOAD_HEADS
+            }
+        )
     )
 
 

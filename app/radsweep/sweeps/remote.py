@@ -113,8 +113,9 @@ def run_agent(
     entity: str | None = None,
     device: str | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
-) -> None:
-    """Train the configurations the server hands out (``count`` at most) from cached features.
+) -> bool:
+    """Train the configurations the server hands out (``count`` at most) from cached features;
+    return whether the agent ended because the sweep had nothing left (finished or cancelled).
 
     The sweep is looked up first, under the timeout, so a wrong id or an unreachable server is
     one error line rather than an agent retrying forever.
@@ -133,5 +134,8 @@ def run_agent(
     preemption = Preemption()
     function = agent_function(settings, found.get("name"), preemption, device)
     with preemption.on_main_thread():  # W&B's pyagent trains on a worker thread
-        server.run_agent(sweep, function, count=count, project=project, entity=entity)
+        done = server.run_agent(
+            sweep, function, count=count, project=project, entity=entity, path=path
+        )
     preemption.check()  # a run marked preempted after W&B's agent returned: exit 128 + signal
+    return done

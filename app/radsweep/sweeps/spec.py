@@ -34,6 +34,9 @@ with warnings.catch_warnings():
     import sweeps
 
 LOCAL_METHODS = ("grid", "random")
+POINT = "point"
+"""The one parameter of a sweep over chosen configurations (``sweep register --missing``): each
+value is a whole configuration, unpacked into RunConfig fields when a run starts."""
 RANDOM_SEED = 0
 UPLOAD_HEADS = "upload_heads"
 """radsweep's own spec key beside W&B's: a run's parameter too, never a RunConfig field."""
@@ -194,7 +197,15 @@ def expand(spec: SweepSpec, tasks: Mapping[str, TaskSpec]) -> list[RunConfig]:
     return list(configs.values())
 
 
+def point_fields(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's parameters as RunConfig fields: a ``point`` parameter's configuration unpacked."""
+    fields = {name: value for name, value in values.items() if name != POINT}
+    point = values.get(POINT)
+    return {**point, **fields} if isinstance(point, dict) else fields
+
+
 def _check_point(path: Path, point: dict[str, Any], tasks: Mapping[str, TaskSpec]) -> RunConfig:
+    point = point_fields(point)
     try:
         config = RunConfig.model_validate(point)
     except ValidationError as error:

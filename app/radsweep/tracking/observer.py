@@ -22,11 +22,16 @@ from radsweep.runs.interrupts import Preempted
 from radsweep.runs.observer import RunObserver
 from radsweep.runs.outcome import RunOutcome
 from radsweep.settings import Settings
+from radsweep.tasks.identity import task_digest
+from radsweep.tasks.registry import find_task_directory
 from radsweep.tracking import schema
 from radsweep.tracking.server import stopped_by_agent
 from radsweep.tracking.session import PREEMPTED_EXIT_CODE, finish, run_url, start_run
 from radsweep.tracking.writer import define_metrics, log_heads, log_stored, stored_run
 from radsweep.training.engine import EpochEvent
+from radsweep.watchdog import attempt
+
+MARK_SECONDS = 5.0  # a preempted machine has seconds left; the run's thread marks it too
 
 
 class StopCommand(Exception):
@@ -76,6 +81,7 @@ class WandbObserver(RunObserver):
             run_id=self.run_id,
             sweep_id=self.sweep_id,
             stop=lambda: self._stop.set(),  # a function: W&B deep-copies its settings
+            task_digest=task_digest(find_task_directory(config.task, self.settings.data)),
         )
         define_metrics(self.run)
 
@@ -116,6 +122,14 @@ class WandbObserver(RunObserver):
             self.run.tags = (*self.run.tags, schema.STOPPED_TAG)
             self.run.summary.update({schema.STOPPED_TAG: True})
             finish(self.run)
+
+    def mark_preempting(self) -> None:
+        """Mark the open run preempting now: called in the signal handler while the pipeline
+        trains on another thread, before the handler's thread can end the run. Bounded, and
+        silent on failure: the pipeline still marks the run when it sees the signal."""
+        run = self.run
+        if run is not None:
+            attempt(run.mark_preempting, MARK_SECONDS, "wandb-preempting")
 
     def preempted(self) -> None:
         if self.run is not None:

@@ -66,61 +66,121 @@ def fetch_runs(path: str, timeout: int = API_TIMEOUT_SECONDS) -> list[WandbRun]:
         ) from error
 
 
-def _run_row(run: WandbRun, config: RunConfig, key: str) -> dict[str, Any]:
-    values = config.model_dump(mode="json")
+@dataclass(frozen=True)
+class _Logged:
+    """One run key as a W&B run holds it: the run's own, or the image-only baseline a
+    distillation run logged inside it (``embedded``: no W&B run of its own)."""
+
+    run: WandbRun
+    config: RunConfig
+    key: str
+    cache_keys: list[str]
+    curves: pd.DataFrame
+    sizes: pd.DataFrame
+    embedded: bool = False
+
+
+def _logged(run: WandbRun) -> list[_Logged]:
+    """The run's own key and its embedded baseline's, each with curves (none: not radsweep's,
+    or skipped)."""
+    config = schema.config_from_wandb(run.config)
+    if config is None:
+        return []
+    key = str(run.config[schema.RUN_KEY])
+    found = [
+        _Logged(
+            run,
+            config,
+            key,
+            list(run.config.get(schema.CACHE_KEYS) or []),
+            schema.curves_from_history(run.history, key),
+            schema.sizes_from_summary(run.summary, key),
+        )
+    ]
+    entry = run.config.get(schema.BASELINE)
+    baseline = schema.config_from_wandb(entry) if isinstance(entry, dict) else None
+    if isinstance(entry, dict) and baseline is not None:
+        base_key = str(entry[schema.RUN_KEY])
+        history = pd.DataFrame(schema.baseline_part(run.history.to_dict("series")))
+        if schema.STEP in run.history.columns:
+            history[schema.STEP] = run.history[schema.STEP]
+        found.append(
+            _Logged(
+                run,
+                baseline,
+                base_key,
+                list(entry.get(schema.CACHE_KEYS) or []),
+                schema.curves_from_history(history, base_key),
+                schema.sizes_from_summary(schema.baseline_part(run.summary), base_key),
+                embedded=True,
+            )
+        )
+    return [each for each in found if not each.curves.empty]
+
+
+def _latest(runs: Iterable[WandbRun]) -> dict[str, _Logged]:
+    """Per key, the latest run's own logging; a baseline logged inside a distillation run only
+    for keys that have no run of their own."""
+    latest: dict[str, _Logged] = {}
+    for found in (found for run in runs for found in _logged(run)):
+        held = latest.get(found.key)
+        if (
+            held is None
+            or (held.embedded and not found.embedded)
+            or (held.embedded == found.embedded and found.run.created_at > held.run.created_at)
+        ):
+            latest[found.key] = found
+    return latest
+
+
+def _run_row(found: _Logged) -> dict[str, Any]:
+    values = found.config.model_dump(mode="json")
     flat = {
         name: json.dumps(value) if isinstance(value, list) else value
         for name, value in values.items()
     }
+    run, own = found.run, not found.embedded
     meta = {
-        "wandb_id": run.id,
-        "seconds": run.summary.get("seconds"),
+        "wandb_id": run.id,  # the run that logged it (its distillation run, for a baseline)
+        "seconds": run.summary.get("seconds") if own else None,
         "task_digest": run.config.get(schema.TASK_DIGEST),
     }
     return {
-        "run_key": key,
+        "run_key": found.key,
         "created_at": run.created_at,
         **{name: flat.get(name) for name in CONFIG_COLUMNS},
-        "config": config.canonical(),
+        "config": found.config.canonical(),
         "train_config": None,
-        "cache_keys": json.dumps(sorted(run.config.get(schema.CACHE_KEYS) or [])),
+        "cache_keys": json.dumps(sorted(found.cache_keys)),
         "meta": json.dumps(meta, sort_keys=True, default=str),
-        "wandb_run_id": run.id,
-        "wandb_url": run.url,
-        "wandb_sweep_id": run.sweep_id,
+        "wandb_run_id": run.id if own else None,  # as in the store: a baseline has no run
+        "wandb_url": run.url if own else None,
+        "wandb_sweep_id": run.sweep_id if own else None,
     }
 
 
 def frames_from_wandb_runs(runs: Iterable[WandbRun], source: str) -> ResultFrames:
-    """The store's three tables from W&B runs; runs without curves (skipped, or not radsweep's)
-    are left out, and of runs sharing a key the latest is kept."""
-    latest: dict[str, tuple[WandbRun, RunConfig, pd.DataFrame]] = {}
-    for run in runs:
-        config = schema.config_from_wandb(run.config)
-        if config is None:
-            continue
-        key = str(run.config[schema.RUN_KEY])
-        run_curves = schema.curves_from_history(run.history, key)
-        if not run_curves.empty and (
-            key not in latest or run.created_at > latest[key][0].created_at
-        ):
-            latest[key] = (run, config, run_curves)
-    run_rows = [_run_row(run, config, key) for key, (run, config, _) in latest.items()]
-    curves = [run_curves for _, _, run_curves in latest.values()]
-    sizes = [schema.sizes_from_summary(run.summary, key) for key, (run, _, _) in latest.items()]
-    if not run_rows:
+    """The store's three tables from W&B runs (and the image-only baselines distillation runs
+    logged inside them); runs without curves (skipped, or not radsweep's) are left out, and of
+    runs sharing a key the latest is kept."""
+    latest = list(_latest(runs).values())
+    if not latest:
         raise RadsweepError(f"{source} has no finished radsweep runs with curves")
-    runs_frame = pd.DataFrame(run_rows).sort_values("created_at", ignore_index=True)
-    curve_frame = pd.concat(curves, ignore_index=True)
+    runs_frame = pd.DataFrame([_run_row(found) for found in latest])
+    runs_frame = runs_frame.sort_values("created_at", ignore_index=True, kind="stable")
+    curve_frame = pd.concat([found.curves for found in latest], ignore_index=True)
     seeds = seed_metrics_from_curves(curve_frame)
-    size_frame = pd.concat(sizes, ignore_index=True).reindex(
+    size_frame = pd.concat([found.sizes for found in latest], ignore_index=True).reindex(
         columns=["run_key", "seed", "n_train", "n_validation"]
     )
     seeds = seeds.drop(columns=["n_train", "n_validation"]).merge(
         size_frame, on=["run_key", "seed"], how="left"
     )[["run_key", *SEED_COLUMNS]]
     configs = runs_frame[["run_key", "created_at", *CONFIG_COLUMNS]]
-    return ResultFrames(runs_frame, seeds.merge(configs, on="run_key"), curve_frame, source)
+    seeds = seeds.merge(configs, on="run_key").sort_values(
+        ["created_at", "run_key", "stage", "seed"], ignore_index=True, kind="stable"
+    )  # the store's order: where a grid repeats a seed, the first row is the earliest run's
+    return ResultFrames(runs_frame, seeds, curve_frame, source)
 
 
 def frames_from_wandb(path: str) -> ResultFrames:

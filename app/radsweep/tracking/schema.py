@@ -12,6 +12,11 @@ Config: the spec's parameters (W&B locks them for sweep runs), the resolved conf
 key) holding ``auc|auprc|loss/seed_<s>`` and their ``/mean`` (under ``teacher/`` for a
 distillation's teacher, whose epochs come first), the model's rows also the sweep metric.
 Summary: final and best metrics with 95 % t-intervals, sizes per seed.
+
+A distillation run also carries the image-only baseline it trained and stored under its own key
+(the ablation grids hold no image-only point of their own): its configuration under
+``image_only`` in the config, its per-epoch rows and sizes under ``image_only/`` in the history
+and summary, so a report read from W&B holds the baseline as the store does.
 """
 
 import hashlib
@@ -23,14 +28,16 @@ import numpy as np
 import pandas as pd
 
 from radsweep.results.rows import CURVE_COLUMNS
-from radsweep.runs.config import RunConfig
+from radsweep.runs.config import DEFAULT_SEEDS, RunConfig
 from radsweep.stats import t_interval
+from radsweep.tasks.spec import Scoring
 
 SWEEP_METRIC = "auc/final/mean"
 """The metric every spec optimises; logged per epoch (for hyperband) and in the summary."""
 STEP = "epoch"
 RESOLVED = "resolved"
 RUN_KEY = "run_key"
+DEFAULT_BATCH_SIZE = RunConfig.model_fields["batch_size"].default
 TASK_DIGEST = "task_digest"  # the task data a run trained on: two benchmarks never mix
 CACHE_KEYS = "cache_keys"
 FEATURE_CACHES = "feature_caches"
@@ -40,7 +47,9 @@ TEACHER = "teacher"
 CACHED_TAG = "cached"
 COMPARISON_TABLE = "comparison"
 CURVES_PLOT = "auc_curves"
-PER_EPOCH = ("auc/*", "auprc/*", "loss/*", "teacher/*")
+BASELINE = "image_only"
+"""Config key and history/summary prefix of a distillation run's image-only baseline."""
+PER_EPOCH = ("auc/*", "auprc/*", "loss/*", "teacher/*", f"{BASELINE}/*")
 """Globs of the history keys plotted against ``epoch``."""
 CURVES_ARTIFACT_TYPE = "auc-curves"
 FEATURES_ARTIFACT_TYPE = "feature-cache"
@@ -59,8 +68,11 @@ def _prefix(stage: str) -> str:
     return "" if stage == "model" else f"{TEACHER}/"
 
 
-def run_name(config: RunConfig) -> str:
-    """Distinct for every distinct configuration of a spec: what varies across specs is in it."""
+def run_name(config: RunConfig, task_digest: str | None = None) -> str:
+    """Distinct for every distinct configuration of any spec, deterministic and at most
+    ``RUN_NAME_LENGTH`` characters: every setting a spec may sweep is in it when it differs from
+    the default (a resolved run always has epochs and learning rate), and a few characters of
+    the task's data digest keep two benchmarks that share a task name apart."""
     parts = [config.task, config.backbone or config.text_encoder or "", config.method.value]
     if config.method.needs_image:
         parts.append(str(config.head))
@@ -70,7 +82,58 @@ def run_name(config: RunConfig) -> str:
         parts.append(f"tau{config.tau:g}")
     if config.lam is not None:
         parts.append(f"lam{config.lam:g}")
-    return "-".join(part for part in parts if part) + f"-f{config.fraction:g}"
+    parts += [f"f{config.fraction:g}", *_training_parts(config), *_input_parts(config)]
+    if task_digest:
+        parts.append(f"d{task_digest[:DIGEST_IN_NAME]}")
+    return _bounded("-".join(part for part in parts if part))
+
+
+RUN_NAME_LENGTH = 128  # W&B shows longer names cut; a name must stay whole to be told apart
+DIGEST_IN_NAME = 6
+
+
+def _training_parts(config: RunConfig) -> list[str]:
+    """Epochs, learning rate, seeds, batch size and scoring, where they are not the default."""
+    parts = [f"e{config.epochs}" if config.epochs else "", f"lr{config.lr:g}" if config.lr else ""]
+    if config.seeds != DEFAULT_SEEDS:
+        parts.append(f"s{_seeds(config.seeds)}")
+    if config.batch_size != DEFAULT_BATCH_SIZE:
+        parts.append(f"bs{config.batch_size}")
+    if config.scoring is not Scoring.HELD_OUT:
+        parts.append(config.scoring.value)
+    return parts
+
+
+def _input_parts(config: RunConfig) -> list[str]:
+    """Views, pooling, text length, weights and variants the features were made with."""
+    parts = [f"v{config.views}" if config.views else ""]
+    parts.append(f"vs{config.view_seed}" if config.view_seed else "")
+    parts.append(f"p{config.pool}" if config.pool != 1 else "")
+    parts.append(f"len{config.max_length}" if config.max_length else "")
+    parts.append(str(config.variant or ""))
+    for label, source in (("w", config.weights), ("tw", config.text_weights)):
+        parts.append(f"{label}{_short_digest(source)}" if source else "")
+    parts.append("tiny" if config.tiny else "")
+    return parts
+
+
+def _seeds(seeds: tuple[int, ...]) -> str:
+    """``0..9`` for a run of consecutive seeds, the list when short, else count and digest."""
+    if len(seeds) > 2 and seeds == tuple(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}..{seeds[-1]}"
+    listed = ",".join(map(str, seeds))
+    return listed if len(listed) <= 16 else f"{len(seeds)}x{_short_digest(listed)}"
+
+
+def _short_digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:DIGEST_IN_NAME]
+
+
+def _bounded(name: str) -> str:
+    """``name``, or its head and a digest of the whole when it is longer than allowed."""
+    if len(name) <= RUN_NAME_LENGTH:
+        return name
+    return f"{name[: RUN_NAME_LENGTH - 9]}~{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 def tags(config: RunConfig) -> list[str]:
@@ -93,6 +156,32 @@ def config_values(
         CACHE_KEYS: list(cache_keys),
         FEATURE_CACHES: digests,
     }
+
+
+def baseline_config(resolved: RunConfig, key: str, cache_keys: tuple[str, ...]) -> dict[str, Any]:
+    """The ``BASELINE`` config entry of a distillation run: what its image-only run is."""
+    return {RESOLVED: resolved.model_dump(mode="json"), RUN_KEY: key, CACHE_KEYS: list(cache_keys)}
+
+
+def baseline_rows(curves: pd.DataFrame) -> list[dict[str, float]]:
+    """The baseline's history rows: its own rows under ``image_only/`` (no sweep metric: the
+    run's model is what the sweep optimises), stepped by the same ``epoch``."""
+    rows = []
+    for row in history_rows(curves):
+        row.pop(SWEEP_METRIC, None)
+        rows.append({f"{BASELINE}/{name}" if name != STEP else name: v for name, v in row.items()})
+    return rows
+
+
+def baseline_sizes(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The baseline's sizes per seed under ``image_only/`` in the summary."""
+    return {f"{BASELINE}/{name}": value for name, value in summary.items() if SIZE_KEY.match(name)}
+
+
+def baseline_part(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries under ``image_only/`` (history columns or summary keys), prefix removed."""
+    prefix = f"{BASELINE}/"
+    return {name[len(prefix) :]: value for name, value in values.items() if name.startswith(prefix)}
 
 
 def config_from_wandb(config: dict[str, Any]) -> RunConfig | None:

@@ -7,6 +7,7 @@ imports wandb.
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +43,11 @@ def sweep_config(path: str, timeout: float) -> dict[str, Any]:
     return dict((found.config or {}) if found is not None else {})
 
 
+DONE_STATES = ("FINISHED", "CANCELED")
+"""Sweep states with nothing left to hand out (a grid sweep is FINISHED once every point was)."""
+DONE_CHECK_SECONDS = 30.0
+
+
 def run_agent(
     sweep: str,
     function: Callable[[], None],
@@ -49,9 +55,48 @@ def run_agent(
     count: int | None,
     project: str | None,
     entity: str | None,
-) -> None:
-    """W&B's own agent (pyagent): ``function`` runs on a worker thread for each run."""
-    wandb.agent(sweep, function=function, count=count, project=project, entity=entity)
+    path: str,
+) -> bool:
+    """W&B's own agent (pyagent): ``function`` runs on a worker thread for each run. Returns
+    whether it ended because sweep ``path`` had nothing left.
+
+    W&B's agent waits for more work forever once a sweep is done (wandb/wandb#3961), although
+    its protocol has an ``exit`` command for that. While the agent is idle (no command, no run
+    queued or running) its heartbeat here also asks for the sweep's state, at most every
+    ``DONE_CHECK_SECONDS``, and answers ``exit`` for a finished or cancelled sweep: pyagent then
+    leaves as the server would have told it to.
+    """
+    from wandb.apis.public import sweeps as sweep_api
+
+    heartbeat = sweep_api._agent_heartbeat  # noqa: SLF001 (the agent's one server call)
+    done = threading.Event()
+    checked = [float("-inf")]
+
+    def heartbeat_until_done(api: Any, agent: str, metrics: dict, states: dict) -> list[dict]:
+        commands = heartbeat(api, agent, metrics, states)
+        if commands or states or time.monotonic() - checked[0] < DONE_CHECK_SECONDS:
+            return commands
+        checked[0] = time.monotonic()
+        if _sweep_done(api, path):
+            done.set()
+            return [{"type": "exit"}]
+        return commands
+
+    # pyagent imports it at each heartbeat, so the agent's own loop calls this one
+    sweep_api._agent_heartbeat = heartbeat_until_done  # noqa: SLF001
+    try:
+        wandb.agent(sweep, function=function, count=count, project=project, entity=entity)
+    finally:
+        sweep_api._agent_heartbeat = heartbeat  # noqa: SLF001
+    return done.is_set()
+
+
+def _sweep_done(api: Any, path: str) -> bool:
+    """Whether the sweep's state says nothing is left; an unanswered query says no."""
+    try:
+        return str(getattr(api.sweep(path), "state", "") or "").upper() in DONE_STATES
+    except Exception:  # a heartbeat must not fail on W&B's many errors: ask again later
+        return False
 
 
 def stopped_by_agent() -> bool:

@@ -159,10 +159,11 @@ def start_run(
     run_id: str | None = None,
     sweep_id: str | None = None,
     stop: Callable[[], None] | None = None,
+    task_digest: str | None = None,
 ) -> Any:
-    """A W&B run for one resolved configuration. Name, group, job type and tags are the same on
-    every path; in a W&B sweep, ``wandb.init`` takes the sweep's parameters (and run id) from the
-    agent."""
+    """A W&B run for one resolved configuration (``task_digest``: of the data it trains on, part
+    of its name). Name, group, job type and tags are the same on every path; in a W&B sweep,
+    ``wandb.init`` takes the sweep's parameters (and run id) from the agent."""
     settings.wandb.mkdir(parents=True, exist_ok=True)
     for name, value in settings.wandb_environment().items():
         os.environ.setdefault(name, value)  # W&B's folders under radsweep's unless chosen
@@ -175,7 +176,7 @@ def start_run(
         entity=entity,
         group=group,
         job_type=config.method.value,
-        name=schema.run_name(config),
+        name=schema.run_name(config, task_digest),
         tags=schema.tags(config),
         config=config.model_dump(mode="json"),  # a sweep keeps its own values of its keys
         dir=str(settings.wandb),

@@ -24,36 +24,40 @@ from radsweep.tracking import schema
 
 @dataclass(frozen=True)
 class StoredRun:
-    """One run key's rows in the store, and the image-only AUC per seed it is compared with."""
+    """One run key's rows in the store, and the image-only run it is compared with (logged
+    inside it: a distillation-only grid has no image-only run of its own)."""
 
     key: str
     config: RunConfig
     cache_keys: tuple[str, ...]
     curves: pd.DataFrame
     seeds: pd.DataFrame
-    baseline_auc: np.ndarray | None
     seconds: float | None
     task_digest: str | None = None  # which data the task name stood for
+    baseline: "StoredRun | None" = None
+
+    @property
+    def baseline_auc(self) -> np.ndarray | None:
+        """The baseline's final AUC per seed, in seed order."""
+        if self.baseline is None:
+            return None
+        rows = self.baseline.seeds
+        return rows[rows["stage"] == "model"].sort_values("seed")["final_auc"].to_numpy(float)
 
 
 def stored_run(store: ResultsStore, key: str, baseline_key: str | None) -> StoredRun:
     """Read what the store holds of ``key`` (and of its image-only baseline for distillation)."""
-    seeds = store.seed_metrics(key)
     run = cast(pd.Series, store.runs().set_index("run_key").loc[key])  # keys are unique
-    baseline = None
-    if baseline_key is not None:
-        rows = store.seed_metrics(baseline_key)
-        baseline = rows[rows["stage"] == "model"].sort_values("seed")["final_auc"].to_numpy(float)
     meta = json.loads(run["meta"])
     return StoredRun(
         key=key,
         config=RunConfig.from_stored(run["config"]),
         cache_keys=tuple(json.loads(run["cache_keys"])),
         curves=store.curves(key),
-        seeds=seeds,
-        baseline_auc=baseline,
+        seeds=store.seed_metrics(key),
         seconds=meta.get("seconds"),
         task_digest=meta.get("task_digest"),
+        baseline=None if baseline_key is None else stored_run(store, baseline_key, None),
     )
 
 
@@ -93,11 +97,22 @@ def log_stored(
     if history:
         for row in schema.history_rows(stored.curves):
             run.log(row)
+    if stored.baseline is not None:
+        _log_baseline(run, stored.baseline)
     _log_plot_and_table(run, stored)
     summary = schema.summary_values(stored.seeds, stored.baseline_auc)
     run.summary.update({**summary, "seconds": stored.seconds, "cached": cached})
     _log_curves_artifact(run, stored, spec)
     _use_feature_caches(run, cache_dir, digests)
+
+
+def _log_baseline(run: Any, baseline: StoredRun) -> None:
+    """The image-only baseline's config, per-epoch rows and sizes under ``image_only``."""
+    entry = schema.baseline_config(baseline.config, baseline.key, baseline.cache_keys)
+    run.config.update({schema.BASELINE: entry}, allow_val_change=True)
+    for row in schema.baseline_rows(baseline.curves):
+        run.log(row)
+    run.summary.update(schema.baseline_sizes(schema.summary_values(baseline.seeds, None)))
 
 
 def _log_plot_and_table(run: Any, stored: StoredRun) -> None:
