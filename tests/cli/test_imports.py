@@ -15,7 +15,17 @@ import pytest
 
 import radsweep
 
-HEAVY = ("scipy", "pandas", "nibabel", "torch", "matplotlib", "cv2", "wandb", "radsweep.bench")
+HEAVY = (
+    "scipy",
+    "pandas",
+    "nibabel",
+    "torch",
+    "matplotlib",
+    "cv2",
+    "wandb",
+    "wandb_workspaces",
+    "radsweep.bench",
+)
 APP = str(Path(radsweep.__file__).parent.parent)
 
 

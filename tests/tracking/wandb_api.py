@@ -143,13 +143,19 @@ class WandbApi:
         return {"viewer": self.viewer}
 
     op_GetViewer = op_Viewer
+    op_GetDefaultEntity = op_Viewer
 
     def op_ServerFeaturesQuery(self, _variables: Record) -> Record:
         return {"serverInfo": {"features": []}}
 
     def op_GetProjects(self, _variables: Record) -> Record:
         edges = [{"node": project} for project in self.saved.projects.values()]
-        return {"models": {"pageInfo": {"__typename": "PageInfo", "endCursor": None, "hasNextPage": False}, "edges": edges}}
+        return {
+            "models": {
+                "pageInfo": {"__typename": "PageInfo", "endCursor": None, "hasNextPage": False},
+                "edges": edges,
+            }
+        }
 
     def op_CreateProject(self, variables: Record) -> Record:
         given = variables["input"]
@@ -179,7 +185,9 @@ class WandbApi:
     # -- runs: upload, files, resume -----------------------------------------------------------
 
     def op_UpsertBucket(self, variables: Record) -> Record:
-        project = self._project(variables.get("entity"), variables.get("project") or "uncategorized")
+        project = self._project(
+            variables.get("entity"), variables.get("project") or "uncategorized"
+        )
         key = (project["name"], variables["name"])
         run = self.saved.runs.setdefault(key, {"id": self._id("run"), "historyLineCount": 0})
         run.update({name: value for name, value in variables.items() if value is not None})
@@ -207,7 +215,10 @@ class WandbApi:
 
     def op_CreateRunFiles(self, variables: Record) -> Record:
         run = variables["run"]
-        files = [{"name": name, "uploadUrl": self._upload_url(f"{run}/{name}")} for name in variables["files"]]
+        files = [
+            {"name": name, "uploadUrl": self._upload_url(f"{run}/{name}")}
+            for name in variables["files"]
+        ]
         return {"createRunFiles": {"runID": run, "uploadHeaders": [], "files": files}}
 
     def op_MarkRunFilesUploaded(self, _variables: Record) -> Record:

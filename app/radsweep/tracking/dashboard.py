@@ -70,10 +70,11 @@ def save_dashboard(plan: DashboardPlan) -> Dashboard:
     return Dashboard(report_url=report.url, workspace_url=workspace.url)
 
 
-def _spec_runs(plan: DashboardPlan) -> list[Any]:
+def _spec_runs(plan: DashboardPlan, *more: Any) -> Any:
+    """The filter of the spec's runs (its W&B groups), and ``more`` conditions."""
     from wandb_workspaces import expr
 
-    return [expr.Metric("Group").isin(list(plan.groups))]
+    return expr.And(expr.Metric("Group").isin(list(plan.groups)), *more)
 
 
 def _runset(plan: DashboardPlan, entity: str, name: str, *filters: Any) -> Any:
@@ -83,7 +84,7 @@ def _runset(plan: DashboardPlan, entity: str, name: str, *filters: Any) -> Any:
         entity=entity,
         project=plan.project,
         name=name,
-        filters=[*_spec_runs(plan), *filters],
+        filters=_spec_runs(plan, *filters),
         groupby=["JobType"],
     )
 
@@ -181,7 +182,7 @@ def _report(plan: DashboardPlan, entity: str) -> Any:
     return wr.Report(
         entity=entity,
         project=plan.project,
-        title=f"radsweep: {plan.spec}",
+        title=f"radsweep {plan.spec}",
         description=f"The paper's panels for the runs of spec {plan.spec}.",
         blocks=blocks,
     )

@@ -57,7 +57,7 @@ def sync_offline(
     lineage to the stored runs among them and record their URLs in the store at ``store_path``
     (if there is one)."""
     require_server("radsweep sync")
-    store = ResultsStore.open_existing(store_path) if store_path.is_file() else None
+    store = ResultsStore(store_path) if store_path.is_file() else None
     folders = offline_folders(settings.wandb)
     report = SyncReport()
     pending = [folder for folder in folders if not uploaded(folder)]
