@@ -17,7 +17,17 @@ import radsweep
 from radsweep.tasks.registry import KNOWN_TASKS
 from radsweep.tasks.taskfile import TASK_FILE, TaskFile
 
-HEAVY = ("scipy", "pandas", "nibabel", "torch", "matplotlib", "cv2", "wandb", "radsweep.bench")
+HEAVY = (
+    "scipy",
+    "pandas",
+    "nibabel",
+    "torch",
+    "matplotlib",
+    "cv2",
+    "wandb",
+    "wandb_workspaces",
+    "radsweep.bench",
+)
 APP = str(Path(radsweep.__file__).parent.parent)
 
 

@@ -19,6 +19,8 @@ GROUPS = (
     "sweep",
     "results",
     "report",
+    "dashboard",
+    "sync",
     "bench",
     "demo",
     "doctor",

@@ -10,6 +10,7 @@ from radsweep import __version__
 from radsweep.cli import bench, data, features, results, sweep, weights
 from radsweep.cli.boundary import describe
 from radsweep.cli.context import err_console
+from radsweep.cli.dashboard import dashboard, sync
 from radsweep.cli.demo import demo
 from radsweep.cli.doctor import doctor
 from radsweep.cli.output import HelpGroup
@@ -38,6 +39,8 @@ app.add_typer(sweep.app, name="sweep")
 app.add_typer(results.app, name="results")
 app.command()(report)
 app.command()(predict)
+app.command()(dashboard)
+app.command()(sync)
 app.add_typer(bench.app, name="bench")
 app.command()(demo)
 app.command()(doctor)

@@ -273,6 +273,24 @@ class ResultsStore:
                 (run_id, url, sweep_id, run_key),
             )
 
+    def set_wandb_url(self, run_id: str, url: str) -> int:
+        """Give the runs logged by W&B run ``run_id`` (offline, so without a URL) the URL it has
+        once uploaded; the number of runs that gained one (0 when they had it already)."""
+        with self._connection() as connection, self._transaction(connection):
+            cursor = connection.execute(
+                "UPDATE runs SET wandb_url = ? WHERE wandb_run_id = ? AND wandb_url IS NULL",
+                (url, run_id),
+            )
+            return cursor.rowcount
+
+    def wandb_run_ids(self) -> set[str]:
+        """The W&B runs that logged a stored run (the run that trained it, not its replays)."""
+        with self._connection() as connection:
+            found = connection.execute(
+                "SELECT wandb_run_id FROM runs WHERE wandb_run_id IS NOT NULL"
+            )
+            return {row[0] for row in found}
+
     def _insert(
         self,
         connection: sqlite3.Connection,

@@ -22,6 +22,33 @@ def offline_runs(wandb_dir: Path, run_id: str) -> list[Path]:
     return sorted((wandb_dir / "wandb").glob(f"offline-run-*-{run_id}"))
 
 
+def offline_folders(wandb_dir: Path) -> list[Path]:
+    """Every offline run folder under ``wandb_dir``, oldest first (the time is in the name)."""
+    return sorted(
+        path
+        for path in offline_runs_pattern(wandb_dir).parent.glob(
+            offline_runs_pattern(wandb_dir).name
+        )
+        if path.is_dir()
+    )
+
+
+def folder_run_id(folder: Path) -> str:
+    """The W&B run id of an offline run folder (``offline-run-<date>_<time>-<id>``)."""
+    return folder.name.split("-", 3)[-1]
+
+
+def uploaded(folder: Path) -> bool:
+    """Whether ``wandb sync`` uploaded the folder: it leaves ``run-<id>.wandb.synced`` beside
+    the run's log once the server has everything."""
+    return (folder / f"run-{folder_run_id(folder)}.wandb.synced").is_file()
+
+
+LINEAGE_FILE = "radsweep-lineage.json"
+"""Written into an offline run's folder by ``radsweep sync`` once the uploaded run declares its
+feature caches as inputs: the run's URL, so a second sync has nothing left to do."""
+
+
 def sync_hint(wandb_dir: Path) -> str:
     """Where the offline runs are and the command that uploads them, in one line."""
     runs = offline_runs_pattern(wandb_dir)

@@ -13,6 +13,8 @@ from typing import Any
 
 import wandb
 
+from radsweep.errors import SweepError
+
 OFFLINE_MODES = ("offline", "disabled", "dryrun")
 
 
@@ -26,6 +28,26 @@ def has_api_key() -> bool:
     """Whether W&B has an API key (checked locally, no network; no login chatter)."""
     wandb.setup(settings=wandb.Settings(silent=True))
     return bool(wandb.login(verify=False, prompt=False))
+
+
+SERVER_HINT = (
+    "set WANDB_API_KEY (and WANDB_BASE_URL for your own W&B server), or run "
+    "`wandb login [--host URL]`; unset WANDB_MODE=offline"
+)
+
+
+def require_server(what: str) -> None:
+    """One line when W&B has no server to talk to (offline by choice, or no API key)."""
+    mode = offline_mode()
+    if mode is not None:
+        raise SweepError(
+            f"{what} needs a W&B server, and WANDB_MODE={mode} keeps W&B offline",
+            hint=SERVER_HINT,
+        )
+    if not has_api_key():
+        raise SweepError(
+            f"{what} needs a W&B server, and no W&B API key is configured", hint=SERVER_HINT
+        )
 
 
 def create_sweep(config: dict[str, Any], entity: str | None, project: str) -> str:
