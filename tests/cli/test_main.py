@@ -19,6 +19,7 @@ GROUPS = (
     "sweep",
     "results",
     "report",
+    "predict",
     "dashboard",
     "sync",
     "bench",
