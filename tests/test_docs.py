@@ -242,6 +242,10 @@ OTHER_PROGRAMS = {
     "--build-arg": "docker build",
     "--forward-signals": "wandb agent",
     "--term-timeout": "wandb agent",
+    "--array": "sbatch",
+    "--signal": "sbatch",
+    "--requeue": "sbatch",
+    "--open-mode": "sbatch",
 }
 
 
