@@ -353,10 +353,26 @@ def _worker_init(_: int) -> None:
     torch.set_num_threads(1)
 
 
+def _import_before_forking(dataset: _ImageDataset) -> None:
+    """Decode and preprocess one image of each file type in this process before workers fork.
+
+    Decoders and transforms import their modules lazily, and while a W&B run is open W&B's
+    import hooks report every first import to its service, which fails in a forked worker
+    (``ForkedError``: feature extraction inside a sweep run on uncached data). Imported here,
+    the workers inherit the modules and import nothing."""
+    seen: set[str] = set()
+    for index, path in enumerate(dataset.paths):
+        if path.suffix.lower() not in seen:
+            seen.add(path.suffix.lower())
+            dataset[index]
+
+
 def _loader(
     dataset: _ImageDataset, batches: list[list[int]], workers: int, pin: bool
 ) -> DataLoader[tuple[int, torch.Tensor, str | None]]:
     forked = workers > 0 and "fork" in multiprocessing.get_all_start_methods()
+    if forked:
+        _import_before_forking(dataset)
     return DataLoader(
         dataset,
         batch_sampler=batches,
