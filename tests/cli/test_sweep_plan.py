@@ -165,6 +165,7 @@ PLAN_SCHEMA = _closed(
                 "rows_read_bytes": COUNT,
                 "caches_read_bytes": COUNT,
                 "upload_bytes": COUNT,
+                "kept_heads_bytes": COUNT,
                 "upload_runs": COUNT,
             }
         ),

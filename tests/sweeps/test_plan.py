@@ -149,6 +149,16 @@ def test_uploaded_heads_are_counted(tmp_path: Path) -> None:
     )
 
 
+def test_heads_kept_for_predict_are_counted_whether_or_not_uploaded(tmp_path: Path) -> None:
+    planned = plan([load_spec("fig2-mimic-5x1200")], tmp_path)
+    run = next(r for r in planned.runs if r.config.backbone == "c2l")
+    assert run.kept_heads == (3 * 512 * 512 + 5 * 512 + 512 * 5 + 5) * 4 * 5
+    assert planned.kept_heads_bytes == sum(
+        r.parameters * 4 * len(r.config.seeds) for r in planned.runs
+    )
+    assert planned.upload_bytes == 0 < planned.kept_heads_bytes
+
+
 @pytest.mark.parametrize(
     ("method", "head"),
     [("image", "attention"), ("teacher", "attention"), ("text", "mean-lp"), ("image", "cls-lp")],

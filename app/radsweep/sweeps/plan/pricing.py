@@ -157,6 +157,11 @@ class RunCost:
     upload: int  # bytes of heads uploaded to W&B (0 unless its spec asks)
 
     @property
+    def kept_heads(self) -> int:
+        """Bytes of the heads the results store keeps for ``radsweep predict`` (every seed)."""
+        return self.parameters * 4 * len(self.config.seeds)
+
+    @property
     def train_flops(self) -> float:
         return sum(stage.train_flops for stage in self.stages)
 
@@ -197,6 +202,10 @@ class Plan:
     @property
     def upload_bytes(self) -> int:
         return sum(run.upload for run in self.runs)
+
+    @property
+    def kept_heads_bytes(self) -> int:
+        return sum(run.kept_heads for run in self.runs)
 
     def hours(self, device: Device) -> tuple[float, float]:
         """(extraction, training incl. validation) hours at ``device``'s FLOP rates alone."""

@@ -93,6 +93,7 @@ class PlanReport:
                 "rows_read_bytes": sum(run.rows_read for run in planned.runs),
                 "caches_read_bytes": sum(run.caches_read for run in planned.runs),
                 "upload_bytes": planned.upload_bytes,
+                "kept_heads_bytes": planned.kept_heads_bytes,
                 "upload_runs": sum(run.upload > 0 for run in planned.runs),
             },
             "flops": {
@@ -127,6 +128,8 @@ class PlanReport:
             f"({verdict})",
             f"reads: {_size(rows)} of rows loaded by the runs + {_size(whole)} of whole caches "
             f"checked finite (once per run process) at {_size(assumed.DISK_BYTES_PER_S)}/s",
+            f"heads: {_size(planned.kept_heads_bytes)} kept beside the results store (every "
+            "trained run's heads, for radsweep predict)",
             _upload_line(planned),
             f"FLOPs: extraction {planned.extract_flops:.3g}, training {planned.train_flops:.3g}, "
             f"validation {planned.eval_flops:.3g} (D^3 maps per step and chunk included)",
