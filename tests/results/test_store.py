@@ -17,7 +17,8 @@ from radsweep.runs.config import CONFIG_COLUMNS, RunConfig, run_key
 from radsweep.settings import Settings
 from radsweep.tasks.synthetic.tasks import SYNTHETIC_TASKS
 from radsweep.training import Method, TrainConfig, fit
-from radsweep.training.results import FitResult
+from radsweep.training.results import Curves, FitResult
+from radsweep.training.teacher import TeacherRecord
 from tests.results import sweep
 from tests.training.synthetic import seed_splits, token_features
 
@@ -235,3 +236,66 @@ def test_a_damaged_or_foreign_file_is_named_not_a_traceback(tmp_path: Path, cont
     assert caught.value.hint
     with pytest.raises(RadsweepError, match=str(path)):
         ResultsStore(path) if content else ResultsStore.open_existing(path)
+
+
+def _teacher(seeds: tuple[int, ...] = (0, 1), shift: float = 0.0) -> TeacherRecord:
+    """A record of the shape a fit keeps: 2 training views, 3 classes, 4 epochs."""
+    rng = np.random.default_rng(len(seeds))
+    rows = tuple(np.sort(rng.choice(50, 10 + s, replace=False)) for s in range(len(seeds)))
+    logits = tuple(rng.standard_normal((2, len(r), 3)).astype(np.float32) + shift for r in rows)
+    curves = Curves(
+        *(rng.random((len(seeds), 4)).astype(np.float32) for _ in range(3)),
+        selected=np.arange(len(seeds)),
+    )
+    return TeacherRecord(seeds, (1, 2), rows, logits, curves, selection=curves)
+
+
+def test_a_teacher_is_kept_once_and_read_back_whole(store: ResultsStore) -> None:
+    record = _teacher()
+    assert store.teacher("t1") is None
+    assert store.record_teacher("t1", '{"method":"distill"}', ["b", "a"], record)
+    assert not store.record_teacher("t1", "{}", [], _teacher(shift=1.0))  # the first stays
+    back = store.teacher("t1")
+    assert back is not None and back.seeds == record.seeds and back.views == record.views
+    for mine, theirs in zip(record.logits + record.rows, back.logits + back.rows, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    for curves in (back.curves, back.selection):
+        assert curves is not None
+        np.testing.assert_array_equal(curves.auc, record.curves.auc)
+        np.testing.assert_array_equal(curves.selected, record.curves.selected)
+    kept = store.teachers()
+    assert kept["teacher_key"].tolist() == ["t1"] and kept["cache_keys"][0] == '["a", "b"]'
+    assert kept["bytes"][0] > 0
+    assert store.drop_teachers(["t1", "unknown"]) == 1 and store.teacher("t1") is None
+
+
+def _teacher_writer(path: str, start: "multiprocessing.synchronize.Event", queue) -> None:
+    start.wait()
+    queue.put(ResultsStore(Path(path)).record_teacher("raced", "{}", [], _teacher()))
+
+
+def test_two_processes_racing_for_one_teacher_keep_it_once(tmp_path: Path) -> None:
+    path = tmp_path / "results.sqlite"
+    ResultsStore(path)
+    context = multiprocessing.get_context("fork")
+    start, queue = context.Event(), context.Queue()
+    workers = [
+        context.Process(target=_teacher_writer, args=(str(path), start, queue)) for _ in (0, 1)
+    ]
+    for worker in workers:
+        worker.start()
+    start.set()
+    wins = sorted(queue.get(timeout=120) for _ in workers)
+    for worker in workers:
+        worker.join(timeout=120)
+        assert worker.exitcode == 0
+    assert wins == [False, True]
+    assert len(ResultsStore(path).teachers()) == 1
+
+
+def test_an_older_file_read_only_lists_no_teachers(tmp_path: Path) -> None:
+    path = tmp_path / "results.sqlite"
+    ResultsStore(path)
+    with sqlite3.connect(path) as connection:
+        connection.execute("DROP TABLE teachers")
+    assert ResultsStore.open_existing(path).teachers().empty
