@@ -17,8 +17,7 @@ from radsweep.runs.config import CONFIG_COLUMNS, RunConfig, run_key
 from radsweep.settings import Settings
 from radsweep.tasks.synthetic.tasks import SYNTHETIC_TASKS
 from radsweep.training import Method, TrainConfig, fit
-from radsweep.training.results import Curves, FitResult
-from radsweep.training.teacher import TeacherRecord
+from radsweep.training.results import FitResult
 from tests.results import sweep
 from tests.training.synthetic import seed_splits, token_features
 
@@ -238,23 +237,12 @@ def test_a_damaged_or_foreign_file_is_named_not_a_traceback(tmp_path: Path, cont
         ResultsStore(path) if content else ResultsStore.open_existing(path)
 
 
-def _teacher(seeds: tuple[int, ...] = (0, 1), shift: float = 0.0) -> TeacherRecord:
-    """A record of the shape a fit keeps: 2 training views, 3 classes, 4 epochs."""
-    rng = np.random.default_rng(len(seeds))
-    rows = tuple(np.sort(rng.choice(50, 10 + s, replace=False)) for s in range(len(seeds)))
-    logits = tuple(rng.standard_normal((2, len(r), 3)).astype(np.float32) + shift for r in rows)
-    curves = Curves(
-        *(rng.random((len(seeds), 4)).astype(np.float32) for _ in range(3)),
-        selected=np.arange(len(seeds)),
-    )
-    return TeacherRecord(seeds, (1, 2), rows, logits, curves, selection=curves)
-
-
 def test_a_teacher_is_kept_once_and_read_back_whole(store: ResultsStore) -> None:
-    record = _teacher()
+    record = sweep.teacher_record()
     assert store.teacher("t1") is None
     assert store.record_teacher("t1", '{"method":"distill"}', ["b", "a"], record)
-    assert not store.record_teacher("t1", "{}", [], _teacher(shift=1.0))  # the first stays
+    other = sweep.teacher_record(shift=1.0)
+    assert not store.record_teacher("t1", "{}", [], other)  # the first one stays
     back = store.teacher("t1")
     assert back is not None and back.seeds == record.seeds and back.views == record.views
     for mine, theirs in zip(record.logits + record.rows, back.logits + back.rows, strict=True):
@@ -271,7 +259,7 @@ def test_a_teacher_is_kept_once_and_read_back_whole(store: ResultsStore) -> None
 
 def _teacher_writer(path: str, start: "multiprocessing.synchronize.Event", queue) -> None:
     start.wait()
-    queue.put(ResultsStore(Path(path)).record_teacher("raced", "{}", [], _teacher()))
+    queue.put(ResultsStore(Path(path)).record_teacher("raced", "{}", [], sweep.teacher_record()))
 
 
 def test_two_processes_racing_for_one_teacher_keep_it_once(tmp_path: Path) -> None:
