@@ -31,18 +31,18 @@ class KeptTeacher:
 def kept_teachers(store: ResultsStore, cache_dir: Path) -> list[KeptTeacher]:
     """Every teacher in ``store``, oldest first, checked against the caches under ``cache_dir``."""
     kept = []
-    for row in store.teachers().itertuples(index=False):
-        identity = json.loads(row.identity)
-        cache_keys = tuple(json.loads(row.cache_keys))
+    for row in store.teachers().to_dict("records"):
+        identity = json.loads(str(row["identity"]))
+        cache_keys = tuple(json.loads(str(row["cache_keys"])))
         kept.append(
             KeptTeacher(
-                key=str(row.teacher_key),
-                created_at=str(row.created_at),
+                key=str(row["teacher_key"]),
+                created_at=str(row["created_at"]),
                 task=identity["task"],
                 backbone=identity.get("backbone"),
                 method=identity["method"],
                 cache_keys=cache_keys,
-                bytes=int(row.bytes),
+                bytes=int(row["bytes"]),
                 caches_present=all(CacheDir(cache_dir, key).is_complete() for key in cache_keys),
             )
         )

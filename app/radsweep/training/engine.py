@@ -458,10 +458,10 @@ def _replay(curves: Curves, stage: str, progress: Progress | None) -> None:
         return
     epochs = curves.auc.shape[1]
     for epoch in range(epochs):
-        at = (
+        loss, auc, auprc = (
             torch.from_numpy(values[:, epoch]) for values in (curves.loss, curves.auc, curves.auprc)
         )
-        progress(EpochEvent(stage, epoch + 1, epochs, *at, cached=True))
+        progress(EpochEvent(stage, epoch + 1, epochs, loss, auc, auprc, cached=True))
 
 
 class Predictor:

@@ -60,7 +60,7 @@ class TeacherRecord:
 
     def to_bytes(self) -> bytes:
         """The record as one ``.npz`` (plain arrays, no pickle): what a store keeps."""
-        arrays = {
+        arrays: dict[str, np.ndarray] = {
             "seeds": np.asarray(self.seeds, np.int64),
             "views": np.asarray(self.views, np.int64),
             "counts": np.asarray([len(rows) for rows in self.rows], np.int64),
