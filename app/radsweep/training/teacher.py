@@ -71,7 +71,7 @@ class TeacherRecord:
         if self.selection is not None:
             arrays |= _curve_arrays("selection", self.selection)
         buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
+        np.savez(buffer, **arrays)  # type: ignore[arg-type]  # the stub reads ** as allow_pickle
         return buffer.getvalue()
 
     @classmethod
