@@ -140,3 +140,17 @@ def test_ls_of_a_store_with_no_runs_yet(tmp_path: Path, capsys: pytest.CaptureFi
     assert "0 runs" in capsys.readouterr().out
     assert cli(["results", "ls", "--from", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["runs"] == []
+
+
+def test_teachers_lists_and_prunes_those_whose_caches_are_gone(
+    store: ResultsStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    identity = json.dumps({"task": "synth-prognostic", "backbone": "mrm", "method": "distill"})
+    store.record_teacher("a" * 32, identity, ["no-such-cache"], sweep.teacher_record())
+    assert cli(["results", "teachers"]) == 0
+    output = capsys.readouterr().out
+    assert "aaaaaaaa" in output and "gone" in output and "1 teachers." in output
+    assert cli(["results", "teachers", "--prune", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["teachers"] == [] and printed["removed"] == ["a" * 32]
+    assert store.teachers().empty

@@ -17,6 +17,7 @@ from radsweep.tracking import schema
 from radsweep.tracking.reader import WandbRun
 from radsweep.training.config import HeadKind, Method
 from radsweep.training.results import Curves, FitResult
+from radsweep.training.teacher import TeacherRecord
 
 TASKS = ("synth-diagnostic", "synth-prognostic")
 BACKBONES = ("rad-dino", "c2l")
@@ -121,3 +122,15 @@ def as_wandb_run(done: Recorded, created: str, sizes: bool = True) -> WandbRun:
         "_wandb": {},
     }
     return WandbRun(f"id-{done.key[:6]}", created, config, summary, history)
+
+
+def teacher_record(seeds: tuple[int, ...] = (0, 1), shift: float = 0.0) -> TeacherRecord:
+    """A record of the shape a fit keeps: 2 training views, 3 classes, 4 epochs."""
+    rng = np.random.default_rng(len(seeds))
+    rows = tuple(np.sort(rng.choice(50, 10 + s, replace=False)) for s in range(len(seeds)))
+    logits = tuple(rng.standard_normal((2, len(r), 3)).astype(np.float32) + shift for r in rows)
+    trained = Curves(
+        *(rng.random((len(seeds), EPOCHS)).astype(np.float32) for _ in range(3)),
+        selected=np.arange(len(seeds)),
+    )
+    return TeacherRecord(seeds, (1, 2), rows, logits, trained, selection=trained)

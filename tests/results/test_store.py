@@ -235,3 +235,55 @@ def test_a_damaged_or_foreign_file_is_named_not_a_traceback(tmp_path: Path, cont
     assert caught.value.hint
     with pytest.raises(RadsweepError, match=str(path)):
         ResultsStore(path) if content else ResultsStore.open_existing(path)
+
+
+def test_a_teacher_is_kept_once_and_read_back_whole(store: ResultsStore) -> None:
+    record = sweep.teacher_record()
+    assert store.teacher("t1") is None
+    assert store.record_teacher("t1", '{"method":"distill"}', ["b", "a"], record)
+    other = sweep.teacher_record(shift=1.0)
+    assert not store.record_teacher("t1", "{}", [], other)  # the first one stays
+    back = store.teacher("t1")
+    assert back is not None and back.seeds == record.seeds and back.views == record.views
+    for mine, theirs in zip(record.logits + record.rows, back.logits + back.rows, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    for curves in (back.curves, back.selection):
+        assert curves is not None
+        np.testing.assert_array_equal(curves.auc, record.curves.auc)
+        np.testing.assert_array_equal(curves.selected, record.curves.selected)
+    kept = store.teachers()
+    assert kept["teacher_key"].tolist() == ["t1"] and kept["cache_keys"][0] == '["a", "b"]'
+    assert kept["bytes"][0] > 0
+    assert store.drop_teachers(["t1", "unknown"]) == 1 and store.teacher("t1") is None
+
+
+def _teacher_writer(path: str, start: "multiprocessing.synchronize.Event", queue) -> None:
+    start.wait()
+    queue.put(ResultsStore(Path(path)).record_teacher("raced", "{}", [], sweep.teacher_record()))
+
+
+def test_two_processes_racing_for_one_teacher_keep_it_once(tmp_path: Path) -> None:
+    path = tmp_path / "results.sqlite"
+    ResultsStore(path)
+    context = multiprocessing.get_context("fork")
+    start, queue = context.Event(), context.Queue()
+    workers = [
+        context.Process(target=_teacher_writer, args=(str(path), start, queue)) for _ in (0, 1)
+    ]
+    for worker in workers:
+        worker.start()
+    start.set()
+    wins = sorted(queue.get(timeout=120) for _ in workers)
+    for worker in workers:
+        worker.join(timeout=120)
+        assert worker.exitcode == 0
+    assert wins == [False, True]
+    assert len(ResultsStore(path).teachers()) == 1
+
+
+def test_an_older_file_read_only_lists_no_teachers(tmp_path: Path) -> None:
+    path = tmp_path / "results.sqlite"
+    ResultsStore(path)
+    with sqlite3.connect(path) as connection:
+        connection.execute("DROP TABLE teachers")
+    assert ResultsStore.open_existing(path).teachers().empty

@@ -22,7 +22,7 @@ from radsweep.tracking import schema
 from radsweep.tracking.reader import frames_from_wandb_runs
 from radsweep.tracking.writer import cache_digests, feature_artifact
 from radsweep.training.engine import EpochEvent
-from tests.tracking.wandb_file import offline_runs
+from tests.tracking.wandb_file import OfflineRun, offline_runs
 
 
 @pytest.fixture
@@ -253,3 +253,21 @@ def test_the_wandb_path_and_the_plain_path_store_the_same_rows(
         assert ours and ours == theirs, table
     linked = ResultsStore(default_store_path(tracked)).runs()["wandb_run_id"]
     assert linked.notna().sum() == 1  # the distillation run; its baseline has no W&B run
+
+
+def test_a_shared_teacher_is_logged_from_the_store_tagged_cached_teacher(
+    folders: Settings,
+) -> None:
+    run_tracked(_config("distill", tau=0.5), folders, mode="offline", device="cpu", group="g")
+    run_tracked(_config("distill", tau=2.0), folders, mode="offline", device="cpu", group="g")
+    trained, taught = offline_runs(folders.wandb)
+    assert schema.CACHED_TEACHER_TAG in taught.tags
+    assert schema.CACHED_TEACHER_TAG not in trained.tags and schema.CACHED_TAG not in taught.tags
+    assert taught.summary[schema.CACHED_TEACHER_TAG] is True
+
+    def teacher_rows(run: OfflineRun) -> list[dict[str, object]]:
+        rows = [row for row in run.history if "teacher/loss/mean" in row]
+        return [{k: v for k, v in row.items() if k.startswith("teacher/")} for row in rows]
+
+    assert len(teacher_rows(taught)) == 2
+    assert teacher_rows(taught) == teacher_rows(trained)

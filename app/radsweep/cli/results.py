@@ -115,3 +115,47 @@ def list_runs(
         rows = [run for run in records if run["task"] == name]
         console.print(_runs_table(f"{name} ({store.path})", rows))
     console.print(f"{len(records)} runs. Tables for pandas: radsweep results export --out DIR")
+
+
+@app.command("teachers")
+def teachers(
+    ctx: typer.Context,
+    prune: Annotated[
+        bool,
+        typer.Option("--prune", help="Remove the teachers whose feature caches are gone."),
+    ] = False,
+    db: ResultsDbOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List the distillation teachers the store keeps: the runs of a τ/λ grid (or of a screen
+    and a sweep) that share one train it once. No run can use a teacher whose feature caches
+    are gone; --prune removes those.
+
+    Example: radsweep results teachers --prune
+    """
+    from dataclasses import asdict
+
+    from radsweep.results.store import ResultsStore
+    from radsweep.results.teachers import kept_teachers, prune_teachers
+
+    store = _store(ctx, db)
+    cache = settings(ctx).cache
+    removed = prune_teachers(ResultsStore(store.path), cache) if prune else []
+    rows = kept_teachers(store, cache)
+    if as_json:
+        listed = [asdict(row) for row in rows]
+        removed_keys = [row.key for row in removed]
+        print_json({"results_db": store.path, "teachers": listed, "removed": removed_keys})
+        return
+    if prune:
+        console.print(f"removed {len(removed)} teachers whose feature caches are gone")
+    table = Table(title=f"teachers in {store.path}", title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("key", "task", "backbone", "method", "caches", "size", "created"):
+        table.add_column(column, no_wrap=True)
+    for row in rows:
+        caches = "present" if row.caches_present else "gone"
+        size = f"{row.bytes / 1024:.0f} KiB"
+        cells = (row.key[:8], row.task, row.backbone or "-", row.method, caches, size)
+        table.add_row(*cells, row.created_at[:19])
+    console.print(table)
+    console.print(f"{len(rows)} teachers.")

@@ -9,6 +9,15 @@ The store holds a run's configuration as data: its canonical JSON, and one colum
 (typed from the config model's annotations) that a record adds when it first sees the field. It
 imports nothing of ``runs/`` (which writes to it): readers learn the config columns from the file,
 and code that needs a ``RunConfig`` back rebuilds it from the JSON above this layer.
+
+It also keeps distillation teachers (``teachers``: one row per teacher key, the record as one
+``.npz`` blob), so the runs of a grid over τ and λ, of other specs, and of a screen train each
+teacher once. They live here rather than as files beside the feature caches because a teacher
+is a training result like a run: the same writers produce it, the same folder (shared by
+workers and boxes) holds it, and SQLite's transactions already make a racing second writer a
+no-op and a half-written record impossible, with no lock files of their own. A teacher's key
+includes the cache keys it read, so it is never used with caches it was not computed from;
+``drop_teachers`` frees the space of those whose caches are gone.
 """
 
 import json
@@ -30,6 +39,7 @@ from radsweep.settings import Settings
 
 if TYPE_CHECKING:
     from radsweep.training.results import FitResult
+    from radsweep.training.teacher import TeacherRecord
 
 STORE_NAME = "results.sqlite"
 SCHEMA_VERSION = 1
@@ -100,6 +110,11 @@ CREATE TABLE IF NOT EXISTS curves (
     stage TEXT NOT NULL, seed INTEGER NOT NULL, epoch INTEGER NOT NULL,
     auc REAL, auprc REAL, loss REAL,
     PRIMARY KEY (run_key, stage, seed, epoch)
+)"""
+_TEACHER_TABLE = """
+CREATE TABLE IF NOT EXISTS teachers (
+    teacher_key TEXT PRIMARY KEY, created_at TEXT NOT NULL, identity TEXT NOT NULL,
+    cache_keys TEXT NOT NULL, record BLOB NOT NULL
 )"""
 _FLOATS = {
     "final_auc",
@@ -202,6 +217,7 @@ class ResultsStore:
             connection.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
             connection.execute(_SEED_TABLE)
             connection.execute(_CURVE_TABLE)
+            connection.execute(_TEACHER_TABLE)
             self._add_columns(connection, _RUN_COLUMNS)
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -262,6 +278,54 @@ class ResultsStore:
             self._insert(connection, "seed_metrics", seeds)
             self._insert(connection, "curves", curves)
         return True
+
+    def record_teacher(
+        self, key: str, identity: str, cache_keys: Sequence[str], record: "TeacherRecord"
+    ) -> bool:
+        """Keep a trained teacher under ``key``; False (and nothing written) if the key exists.
+        ``identity`` is the configuration text it was trained for, kept for people and pruning."""
+        row = {
+            "teacher_key": key,
+            "created_at": datetime.now(UTC).isoformat(timespec="microseconds"),
+            "identity": identity,
+            "cache_keys": json.dumps(sorted(cache_keys)),
+            "record": record.to_bytes(),
+        }
+        with self._connection() as connection, self._transaction(connection):
+            return self._insert(connection, "teachers", [row], "OR IGNORE") == 1
+
+    def teacher(self, key: str) -> "TeacherRecord | None":
+        """The teacher kept under ``key``, or None."""
+        from radsweep.training.teacher import TeacherRecord  # loads torch: only when read
+
+        with self._connection() as connection:
+            found = connection.execute(
+                "SELECT record FROM teachers WHERE teacher_key = ?", (key,)
+            ).fetchone()
+        return None if found is None else TeacherRecord.from_bytes(found[0])
+
+    def teachers(self) -> pd.DataFrame:
+        """One row per kept teacher: key, time, identity, cache keys (JSON) and size in bytes
+        (none in a file written before teachers were kept, opened read-only)."""
+        with self._connection() as connection:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        columns = ["teacher_key", "created_at", "identity", "cache_keys", "bytes"]
+        if "teachers" not in tables:
+            return pd.DataFrame(columns=columns)
+        return self._read(
+            lambda _: (
+                "SELECT teacher_key, created_at, identity, cache_keys, "
+                "length(record) AS bytes FROM teachers ORDER BY created_at"
+            )
+        )
+
+    def drop_teachers(self, keys: Sequence[str]) -> int:
+        """Remove these teachers (runs never need them again once stored); how many went."""
+        with self._connection() as connection, self._transaction(connection):
+            cursor = connection.executemany(
+                "DELETE FROM teachers WHERE teacher_key = ?", [(key,) for key in keys]
+            )
+            return cursor.rowcount
 
     def set_wandb(self, run_key: str, run_id: str, url: str | None, sweep_id: str | None) -> None:
         """Link a stored run to the W&B run that logged it; the first link stays (a cached replay

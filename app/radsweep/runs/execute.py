@@ -5,7 +5,9 @@ A tracker watches it through ``RunHooks.observer`` (``radsweep.tracking.observer
 as it runs). Every path records the results store row in one transaction and is idempotent by run
 key. For distillation methods
 the image-only baseline of the same configuration is trained too (it is the image-only run's own
-configuration and seeds, so its numbers equal that run's) and recorded under its own key.
+configuration and seeds, so its numbers equal that run's) and recorded under its own key, and
+the teacher is kept in the store (``runs.teacher``): a run that shares it (another τ or λ,
+another spec, a screen) trains only its student, to the same numbers.
 """
 
 import time
@@ -35,6 +37,7 @@ from radsweep.runs.interrupts import Preempted, Preemption
 from radsweep.runs.observer import NO_OBSERVER, RunObserver
 from radsweep.runs.outcome import RunOutcome
 from radsweep.runs.stopwatch import Stopwatch
+from radsweep.runs.teacher import teacher_key
 from radsweep.settings import Settings
 from radsweep.tasks.identity import task_digest
 from radsweep.tasks.manifest import Manifest
@@ -115,6 +118,11 @@ class PreparedRun:
     def task_digest(self) -> str:
         """Which data the task name stands for (recorded with every run; reports select by it)."""
         return task_digest(self.manifest.directory)
+
+    @property
+    def teacher_key(self) -> str | None:
+        """Where the store keeps this run's teacher (None for methods without one)."""
+        return teacher_key(self.config, self.cache_keys, self.task_digest)
 
 
 def resolve(config: RunConfig, settings: Settings) -> tuple[RunConfig, Manifest]:
@@ -223,15 +231,29 @@ def baseline(prepared: PreparedRun) -> PreparedRun:
 
 
 def _train(
-    prepared: PreparedRun, device: str | None, hooks: RunHooks, observed: bool
+    prepared: PreparedRun, store: ResultsStore, device: str | None, hooks: RunHooks, observed: bool
 ) -> tuple[FitResult, TaskRows]:
+    """Fit the prepared configuration; a distillation reads its teacher from the store when
+    another run kept it there, and keeps the one it trains."""
+    key = prepared.teacher_key
+    with hooks.timed("store"):
+        kept = store.teacher(key) if key is not None else None
     with hooks.timed("training"):
         data, rows = training_inputs(prepared)
         train_config = prepared.config.train_config(prepared.manifest.task)
         progress = hooks.training_progress(observed)
         result = fit(
-            data, rows.splits, train_config, device=resolve_device(device), progress=progress
+            data,
+            rows.splits,
+            train_config,
+            device=resolve_device(device),
+            progress=progress,
+            teacher=kept,
         )
+    identity = prepared.config.teacher_identity()
+    if kept is None and key is not None and identity is not None and result.teacher_record:
+        with hooks.timed("store"):
+            store.record_teacher(key, identity, prepared.cache_keys, result.teacher_record)
     return result, rows
 
 
@@ -251,7 +273,7 @@ def _baseline_auc(
     with hooks.timed("store"):
         stored = store.has(image_only.key)
     if not stored:
-        result, _ = _train(image_only, device, hooks, observed=False)
+        result, _ = _train(image_only, store, device, hooks, observed=False)
         with hooks.timed("store"):
             meta = {"task_digest": image_only.task_digest}
             keep_heads(image_only, result, store)
@@ -277,7 +299,7 @@ def train_and_record(
     """Train a prepared configuration and record it (with its baseline, for distillation)."""
     start = time.perf_counter() if started is None else started
     config, keys = prepared.config, tuple(prepared.cache_keys)
-    result, rows = _train(prepared, device, hooks, observed=True)
+    result, rows = _train(prepared, store, device, hooks, observed=True)
     compared = None
     if config.method.distils:
         compared = _baseline_auc(baseline(prepared), store, device, hooks)
@@ -288,6 +310,8 @@ def train_and_record(
         "seconds": seconds,
         "task_digest": prepared.task_digest,
     }
+    if config.method.distils:
+        meta["teacher_key"] = prepared.teacher_key
     hooks.check()  # a signal after the last epoch: preempted, nothing stored
     with hooks.timed("store"):
         keep_heads(prepared, result, store)

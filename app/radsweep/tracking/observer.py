@@ -3,8 +3,10 @@
 It opens the run when the pipeline starts (before features, so a preemption in any phase marks
 it), logs each epoch as training finishes it (live curves; W&B's hyperband reads them), then the
 stored rows' summary, table and artifacts once the store holds the run; a configuration the store
-already held replays its stored curves, tagged ``cached``. The store records a run before W&B
-logs it, so a W&B failure loses no result; the store then links the run key to the W&B run.
+already held replays its stored curves, tagged ``cached``, and a distillation whose teacher the
+store held (another run of its grid trained it) logs that teacher's stored epochs, tagged
+``cached-teacher``. The store records a run before W&B logs it, so a W&B failure loses no
+result; the store then links the run key to the W&B run.
 
 How a run ends, in W&B's terms: stored (exit 0); stopped by the server (hyperband, Stop in the
 app: exit 0, tagged ``stopped``, never queued again, nothing stored); preempted by the machine
@@ -89,6 +91,9 @@ class WandbObserver(RunObserver):
         metrics = {"loss": event.loss, "auc": event.auc, "auprc": event.auprc}
         values = {name: tensor.tolist() for name, tensor in metrics.items()}
         self.run.log(schema.epoch_row(event.stage, event.epoch, self.seeds, values))
+        if event.cached and schema.CACHED_TEACHER_TAG not in self.run.tags:
+            self.run.tags = (*self.run.tags, schema.CACHED_TEACHER_TAG)
+            self.run.summary.update({schema.CACHED_TEACHER_TAG: True})
         self.live = True
         if self._stop.is_set():
             raise StopCommand("the W&B server stopped this run")

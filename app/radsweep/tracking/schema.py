@@ -45,6 +45,8 @@ SIZES = ("n_train", "n_validation")
 METRICS = ("auc", "auprc", "loss")
 TEACHER = "teacher"
 CACHED_TAG = "cached"
+CACHED_TEACHER_TAG = "cached-teacher"
+"""A distillation whose teacher another run trained: its teacher rows replay the stored ones."""
 COMPARISON_TABLE = "comparison"
 CURVES_PLOT = "auc_curves"
 BASELINE = "image_only"

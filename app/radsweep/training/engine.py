@@ -27,13 +27,15 @@ from radsweep.training.metrics import batched_auc, batched_auprc
 from radsweep.training.optim import StackedAdam
 from radsweep.training.registry import head_spec
 from radsweep.training.results import Curves, Evaluation, FitResult
+from radsweep.training.teacher import TeacherRecord
 
 
 @dataclass(frozen=True)
 class EpochEvent:
     """One finished epoch of one stage: each seed's training loss and validation AUC/AUPRC
     (NaN on epochs not validated), ``[S]`` tensors left on the training device, so a listener
-    that ignores them costs nothing."""
+    that ignores them costs nothing. ``cached``: replayed from a stored teacher's curves, not
+    trained now."""
 
     stage: str
     epoch: int  # 1-based
@@ -41,6 +43,7 @@ class EpochEvent:
     loss: torch.Tensor
     auc: torch.Tensor
     auprc: torch.Tensor
+    cached: bool = False
 
 
 # Called once per finished epoch.
@@ -62,6 +65,11 @@ def _generators(
         torch.Generator(device=device).manual_seed(derived_seed(split.seed, *purpose))
         for split in splits
     ]
+
+
+def training_views(views: int) -> range:
+    """Views drawn in training: the augmented ones, or the centre view if there are none."""
+    return range(1, views) if views > 1 else range(1)
 
 
 @dataclass(frozen=True)
@@ -98,8 +106,7 @@ class DeviceFeatures:
 
     @property
     def training_views(self) -> range:
-        """Views drawn in training: the augmented ones, or the centre view if there are none."""
-        return range(1, self.views) if self.views > 1 else range(1)
+        return training_views(self.views)
 
     def batch(self, rows: torch.Tensor, views: torch.Tensor | int) -> HeadInput:
         """Gather ``[S, B]`` rows (each at its own view) into one head input."""
@@ -408,24 +415,53 @@ def _train_stage(
     return trainer.train(keep_best, progress, stage)
 
 
-def _soft_targets(
-    teacher: _Stage, features: DeviceFeatures, splits: Sequence[SeedSplit], tau: float
-) -> torch.Tensor:
-    """g^τ of the best-epoch teacher for every training row and view: ``[S, V, N, K]``."""
+def _teacher_record(
+    teacher: _Stage, features: DeviceFeatures, splits: Sequence[SeedSplit], used: np.ndarray
+) -> TeacherRecord:
+    """The best-epoch teacher's logits on every seed's training rows at every training view,
+    with its curves; rows as the caller's (``used`` maps compacted rows back to them)."""
     assert teacher.best_state is not None
     teacher.model.load_state_dict(teacher.best_state)
-    rows, valid = _padded([split.train for split in splits], features.labels.device)
-    seeds, samples = rows.shape[0], features.labels.shape[0]
-    targets = None
-    for view in features.training_views:
-        probabilities = teacher_targets(predict(teacher.model, features, rows, view), tau)
-        if targets is None:
-            shape = (seeds, features.views, samples, probabilities.shape[-1])
-            targets = torch.zeros(shape, device=rows.device)
-        seed_index = torch.arange(seeds, device=rows.device)[:, None].expand_as(rows)
-        targets[seed_index[valid], view, rows[valid]] = probabilities[valid]
-    assert targets is not None
+    rows, _ = _padded([split.train for split in splits], features.labels.device)
+    views = features.training_views
+    logits = torch.stack([predict(teacher.model, features, rows, view) for view in views], 1)
+    host = logits.cpu().numpy()  # [S, V, M, K]
+    return TeacherRecord(
+        seeds=tuple(split.seed for split in splits),
+        views=tuple(views),
+        rows=tuple(used[split.train] for split in splits),
+        logits=tuple(host[s, :, : len(split.train)] for s, split in enumerate(splits)),
+        curves=teacher.curves,
+        selection=teacher.selection,
+    )
+
+
+def _soft_targets(
+    record: TeacherRecord, features: DeviceFeatures, position: np.ndarray, tau: float
+) -> torch.Tensor:
+    """g^τ of the record's logits for every training row and view: ``[S, V, N, K]`` (zero
+    where a seed never trains); ``position`` maps the record's rows to the fit's."""
+    device, samples = features.labels.device, features.labels.shape[0]
+    shape = (len(record.seeds), features.views, samples, record.classes)
+    targets = torch.zeros(shape, device=device)
+    for s, (rows, logits) in enumerate(zip(record.rows, record.logits, strict=True)):
+        index = torch.from_numpy(position[rows]).to(device)
+        for v, view in enumerate(record.views):
+            stored = torch.from_numpy(logits[v]).to(device)
+            targets[s, view, index] = teacher_targets(stored, tau)
     return targets
+
+
+def _replay(curves: Curves, stage: str, progress: Progress | None) -> None:
+    """Tell ``progress`` a stored stage's epochs, as ``cached`` events."""
+    if progress is None:
+        return
+    epochs = curves.auc.shape[1]
+    for epoch in range(epochs):
+        loss, auc, auprc = (
+            torch.from_numpy(values[:, epoch]) for values in (curves.loss, curves.auc, curves.auprc)
+        )
+        progress(EpochEvent(stage, epoch + 1, epochs, loss, auc, auprc, cached=True))
 
 
 class Predictor:
@@ -496,17 +532,23 @@ def fit(
     config: TrainConfig,
     device: str | torch.device | None = None,
     progress: Progress | None = None,
+    teacher: TeacherRecord | None = None,
 ) -> FitResult:
     """Train all seeds of ``config``; for distillation, the teacher first, then the student.
 
     The teacher the student learns from is each seed's teacher at its best validation AUC epoch
     (the paper's Appendix A); its tempered probabilities are computed once per training row and
-    view, then read as fixed targets. When ``data.teacher_probabilities`` is given, those are the
-    targets and no teacher is trained: any teacher the caller has (a privileged-only model, a
-    larger model, precomputed soft labels) can teach. The result's ``predictor`` scores new rows.
+    view, then read as fixed targets. ``teacher``, a record of the same teacher a fit returned
+    before (``FitResult.teacher_record``), stands in for training it: the student then learns
+    exactly what it would have, and ``progress`` hears the teacher's epochs as ``cached``. When
+    ``data.teacher_probabilities`` is given, those are the targets and no teacher is trained:
+    any teacher the caller has (a privileged-only model, a larger model, precomputed soft
+    labels) can teach. The result's ``predictor`` scores new rows.
     """
     check_inputs(data, splits, config)
-    data, splits = _compact(data, splits)
+    if teacher is not None:
+        teacher.check(splits, data.classes, training_views(data.views))
+    data, splits, used = _compact(data, splits)
     chosen = resolve_device(device)
     if chosen.type == "cpu":
         keep_freed_memory()
@@ -519,18 +561,24 @@ def fit(
         soft = _supplied_targets(data.teacher_probabilities, len(splits), features.views, chosen)
         student = _train_stage(features, data, splits, config, "student", soft, progress=progress)
         return _result(splits, config, data, student, chosen)
-    teacher_config = config.teacher_config()
-    features = DeviceFeatures.load(
-        data, teacher_config, chosen, text=teacher_config.method.needs_text
-    )
-    teacher = _train_stage(
-        features, data, splits, teacher_config, "teacher", keep_best=True, progress=progress
-    )
-    soft = _soft_targets(teacher, features, splits, config.tau)
-    student = _train_stage(
-        features.without_text(), data, splits, config, "student", soft, progress=progress
-    )
-    return _result(splits, config, data, student, chosen, teacher.curves)
+    if teacher is None:
+        teacher_config = config.teacher_config()
+        features = DeviceFeatures.load(
+            data, teacher_config, chosen, text=teacher_config.method.needs_text
+        )
+        trained = _train_stage(
+            features, data, splits, teacher_config, "teacher", keep_best=True, progress=progress
+        )
+        teacher = _teacher_record(trained, features, splits, used)
+        features = features.without_text()
+    else:
+        features = DeviceFeatures.load(data, config, chosen, text=False)
+        _replay(teacher.curves, "teacher", progress)
+    position = np.full(int(used.max()) + 1, -1, np.int64)
+    position[used] = np.arange(len(used))
+    soft = _soft_targets(teacher, features, position, config.tau)
+    student = _train_stage(features, data, splits, config, "student", soft, progress=progress)
+    return _result(splits, config, data, student, chosen, teacher)
 
 
 def _supplied_targets(
@@ -550,24 +598,26 @@ def _result(
     data: TrainingData,
     stage: _Stage,
     device: torch.device,
-    teacher: Curves | None = None,
+    teacher: TeacherRecord | None = None,
 ) -> FitResult:
     predictor = Predictor(stage.model, config, data.classes, device)
     return FitResult(
         **_sizes(splits),
         config=config,
         model=stage.curves,
-        teacher=teacher,
+        teacher=None if teacher is None else teacher.curves,
         selection=stage.selection,
         predictor=predictor,
+        teacher_record=teacher,
     )
 
 
 def _compact(
     data: TrainingData, splits: Sequence[SeedSplit]
-) -> tuple[TrainingData, list[SeedSplit]]:
+) -> tuple[TrainingData, list[SeedSplit], np.ndarray]:
     """Keep only the rows some seed uses, so a small fraction of a large cache moves to the
-    device as a small tensor (and memory-mapped caches are read once, here)."""
+    device as a small tensor (and memory-mapped caches are read once, here); the rows kept,
+    sorted (compacted row ``i`` is the caller's row ``used[i]``)."""
     used = np.unique(
         np.concatenate([np.concatenate([s.train, s.validation, s.scored]) for s in splits])
     )
@@ -599,7 +649,7 @@ def _compact(
         )
         for s in splits
     ]
-    return compact, remapped
+    return compact, remapped, used
 
 
 def _sizes(splits: Sequence[SeedSplit]) -> dict[str, tuple[int, ...]]:

@@ -19,6 +19,7 @@ from radsweep.training.config import TrainConfig
 
 if TYPE_CHECKING:
     from radsweep.training.engine import Predictor
+    from radsweep.training.teacher import TeacherRecord
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class FitResult:
 
     ``validation_sizes`` count the rows the curves are scored on (the test rows under held-out
     scoring); ``selection`` holds the model's curves on the selection rows when those differ.
+    ``teacher_record``, for distillation, is the teacher the student learned from (trained in
+    this fit or given to it), for a caller to keep and give to the next fit that shares it.
     """
 
     config: TrainConfig
@@ -71,6 +74,7 @@ class FitResult:
     teacher: Curves | None = None
     selection: Curves | None = None
     predictor: "Predictor | None" = field(default=None, compare=False, repr=False)
+    teacher_record: "TeacherRecord | None" = field(default=None, compare=False, repr=False)
 
     def auc_interval(self, level: float = 0.95) -> Interval:
         """Mean final-epoch AUC across seeds with its t-interval."""
