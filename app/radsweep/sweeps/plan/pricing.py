@@ -171,7 +171,7 @@ def run_cost(config: RunConfig, task: TaskSpec, size: TaskSize) -> RunCost:
     """Training: forward+backward per sample, epoch and seed, stage by stage; validation: one
     forward of every validation sample per epoch and seed."""
     seeds = len(config.seeds)
-    epochs = config.epochs or task.size(config.fraction).epochs
+    epochs = config.train_config(task).epochs  # the catalogue's, else the task's table
     train = train_samples(config, task, size)
     stages = _stages(config)
     train_flops, eval_flops = fit_flops(sum(stages), train, size.eval, epochs, seeds)
