@@ -81,6 +81,7 @@ class Pretrained:
     report_order: float | None = None  # an image row's place in the report's colours (None: last)
     training: Training = PAPER_TRAINING  # what `train`, `screen` and specs use when not given
     text_encoder: str = PAPER_TEXT_ENCODER  # an image row's default text encoder (its family's)
+    max_length: int | None = None  # a text row's tokens per report when none is given (None: 256)
 
     def __post_init__(self) -> None:
         """A row the cost plan cannot price is refused here, not priced at 0 FLOPs later."""
@@ -371,6 +372,7 @@ TABLE: tuple[Pretrained, ...] = (
         dim=384,
         layers=6,
         training=LIGHT_TRAINING,
+        max_length=64,  # per sentence: the demo's, so a screen reuses the demo's text cache
     ),
 )
 _BY_KEY = {(entry.kind, entry.name): entry for entry in TABLE}
@@ -422,6 +424,12 @@ def recommended_training(backbone: str | None, text_encoder: str | None) -> Trai
     else:
         entry = _BY_KEY.get(("text", text_encoder or ""))
     return entry.training if entry else PAPER_TRAINING
+
+
+def default_max_length(text_encoder: str | None) -> int | None:
+    """The text row's tokens per report when a run names none (None: the registry's default)."""
+    entry = _BY_KEY.get(("text", text_encoder or ""))
+    return entry.max_length if entry else None
 
 
 def default_text_encoder(backbone: str | None) -> str:

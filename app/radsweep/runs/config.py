@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from radsweep.encoders.pretrained import (
     PAPER_TEXT_ENCODER,
     Training,
+    default_max_length,
     default_text_encoder,
     recommended_training,
 )
@@ -136,7 +137,9 @@ class RunConfig(BaseModel):
                 "head": self.head,
                 "text_encoder": self.text_encoder if text else None,
                 "text_weights": self.text_weights if text else None,
-                "max_length": self.max_length if text else None,
+                "max_length": (self.max_length or default_max_length(self.text_encoder))
+                if text
+                else None,
             }
         )
 

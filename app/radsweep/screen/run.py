@@ -16,7 +16,8 @@ import pandas as pd
 from radsweep.errors import RadsweepError
 from radsweep.results.findings import Finding, paired_findings
 from radsweep.results.store import ResultsStore, default_store_path
-from radsweep.runs.execute import RunHooks, prepare, run_configuration
+from radsweep.runs.config import run_key
+from radsweep.runs.execute import PreparedRun, RunHooks, prepare, run_configuration
 from radsweep.screen.plan import (
     FULL_POOL,
     Fractions,
@@ -83,20 +84,38 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def stored_key(step: Step, prepared: PreparedRun, store: ResultsStore) -> str | None:
+    """The step's run key when the store holds it, from the caches the probes opened (a step
+    reads the same caches: the image one, and the text one when its method reads reports), so
+    a stored step opens no encoder and no cache; None when it must run."""
+    resolved = step.config.resolve(prepared.manifest.task)
+    image, text = prepared.image, prepared.text
+    assert image is not None and text is not None
+    keys = [image.key, text.key] if resolved.text_encoder is not None else [image.key]
+    key = run_key(resolved, keys)
+    return key if store.has(key) else None
+
+
 def _train(
     steps: list[Step],
+    prepared: PreparedRun,
     settings: Settings,
     deadline: float,
     device: str | None,
     hooks: RunHooks,
 ) -> tuple[list[StepRun], list[Step]]:
-    """Run the steps in order; once the deadline passes no further step starts."""
+    """Run the steps in order, reading stored ones back; once the deadline passes no further
+    step starts."""
     store = ResultsStore(default_store_path(settings))
     done: list[StepRun] = []
     for index, step in enumerate(steps):
-        if time.perf_counter() >= deadline:
-            return done, steps[index:]
         started = time.perf_counter()
+        key = stored_key(step, prepared, store)
+        if key is not None:
+            done.append(StepRun(step, key, True, time.perf_counter() - started))
+            continue
+        if started >= deadline:
+            return done, steps[index:]
         outcome = run_configuration(step.config, settings, device=device, store=store, hooks=hooks)
         done.append(StepRun(step, outcome.key, outcome.skipped, time.perf_counter() - started))
     return done, []
@@ -208,10 +227,12 @@ def run_screen(
     chosen = choose_fractions(options, manifest)
     fractions = chosen.chosen
     located = options.model_copy(update={"task": str(directory)})
-    measured = probe_modalities(prepare(features_config(located), settings, device, hooks))
+    prepared = prepare(features_config(located), settings, device, hooks)
+    measured = probe_modalities(prepared)
     budget = options.budget_minutes
     deadline = started + budget * 60 if budget is not None else np.inf
-    runs, not_run = _train(plan(located, fractions), settings, deadline, device, hooks)
+    steps = plan(located, fractions)
+    runs, not_run = _train(steps, prepared, settings, deadline, device, hooks)
     rows = ResultsStore(default_store_path(settings)).seed_metrics()
     rows = rows[rows["run_key"].isin({run.key for run in runs})]
     headroom = _headroom(runs, rows, fractions)
