@@ -39,7 +39,7 @@ def settings(tiny_features: Settings, tmp_path: Path) -> Settings:
 
 
 def test_a_screen_trains_the_control_and_reads_it_with_the_reports_findings(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "next.yaml"
     answer = screen_task(OPTIONS, settings, out=out, device="cpu")
@@ -88,8 +88,13 @@ def test_a_screen_trains_the_control_and_reads_it_with_the_reports_findings(
     configs = expand(spec, task_specs(settings.data))
     assert answer.spec_runs == len(configs) == 5 + 2 * 5 * 9
 
-    again = screen_task(OPTIONS, settings, device="cpu")
+    def no_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a stored step opened its run again")
+
+    monkeypatch.setattr("radsweep.screen.run.run_configuration", no_run)
+    again = screen_task(OPTIONS, settings, device="cpu")  # stored steps are read back by key
     assert all(run.reused for run in again.screen.runs)
+    assert [run.key for run in again.screen.runs] == [run.key for run in screen.runs]
     assert again.screen.findings == screen.findings
 
 
