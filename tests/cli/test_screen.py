@@ -1,5 +1,6 @@
 """``radsweep screen``: the printed verdict, evidence and limits; one-line errors; W&B logging."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,14 @@ from radsweep.settings import Settings
 from tests.screen.fixtures import own_caches
 
 SMALL = ["--backbone", "c2l", "--tiny", "--seeds", "0-1", "--epochs", "1", "--lr", "1e-3"]
+SMALL += [
+    "--text-encoder",
+    "minilm-sentences",
+    "--min-images",
+    "5",
+    "--min-per-class",
+    "2",
+]  # the tiny benchmark's small pool
 
 
 @pytest.fixture
@@ -98,3 +107,24 @@ def test_an_unreachable_server_logs_offline_instead(
     captured = capsys.readouterr()
     assert "it logs offline instead" in captured.err
     assert list((isolated_home / "wandb").rglob("run-*.wandb"))
+
+
+def test_json_prints_the_verdict_rules_and_numbers_only(
+    tiny: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(_args(tiny, "--fractions", "0.05,0.5", "--json")) == 0
+    printed = json.loads(capsys.readouterr().out)  # stdout is one JSON document, nothing else
+    assert printed["task"] == "synth-prognostic" and printed["verdict"]
+    assert printed["fractions"] == [0.5]
+    (refused,) = printed["cannot_run"]  # 0.05 of the tiny pool is a handful of images
+    assert refused.startswith("cannot run the arms at fraction 0.05: ")
+    groups = {group["group"]: group for group in printed["evidence"]}
+    assert list(groups) == ["modalities", "probes", "headroom", "control"]
+    assert ">= 0.90" in groups["modalities"]["thresholds"]
+    text_rule = groups["modalities"]["rules"][0]
+    assert text_rule["threshold"] == ">= 0.90" and isinstance(text_rule["number"], float)
+    assert {"image only", "distill - self-distill"} <= {
+        row["quantity"] for row in printed["numbers"]
+    }
+    assert printed["settings"]["epochs"] == 1 and printed["settings"]["lr"] == 1e-3
+    assert [step["method"] for step in printed["steps"]] == ["image", "distill", "self-distill"]

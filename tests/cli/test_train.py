@@ -1,5 +1,7 @@
 """``radsweep train``: one configuration from the CLI, its table, and its one-line errors."""
 
+import json
+
 import pytest
 
 from radsweep.cli.main import cli
@@ -109,3 +111,23 @@ def test_an_unusable_device_is_a_one_line_error(
     assert cli([*args, "--device", device]) == 2
     error = capsys.readouterr().err.strip()
     assert "device" in error and "\n" not in error and "Traceback" not in error
+
+
+def test_json_prints_the_config_key_and_aucs_and_nothing_else(
+    small_benchmark: SynthBenchmark, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [*_data(small_benchmark), "train", "--task", "synth-diagnostic", *TINY]
+    args += ["--method", "distill", "--fraction", "0.5", "--json"]
+    assert cli(args) == 0
+    printed = json.loads(capsys.readouterr().out)  # stdout is one JSON document
+    assert printed["trained"] is True and len(printed["key"]) == 32
+    assert printed["config"]["method"] == "distill" and printed["config"]["epochs"] == 2
+    assert [seed["seed"] for seed in printed["seeds"]] == [0, 1]
+    aucs = [seed["final_auc"] for seed in printed["seeds"]]
+    assert printed["final_auc"]["mean"] == pytest.approx(sum(aucs) / 2)
+    assert printed["final_auc"]["seeds"] == 2 and printed["final_auc"]["low"] is not None
+    assert all(seed["teacher_auc"] is not None for seed in printed["seeds"])
+    assert all(seed["image_only_auc"] is not None for seed in printed["seeds"])
+    assert cli(args) == 0
+    again = json.loads(capsys.readouterr().out)  # a stored run: the same numbers, read back
+    assert again["trained"] is False and again["seeds"] == printed["seeds"]

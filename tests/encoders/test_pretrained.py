@@ -46,7 +46,8 @@ TEXT_KEYS = {
     "cxr-bert-general": "cxr-bert-general-text-49b3d156e9658ca548bf",
     "bio-clinicalbert": "bio-clinicalbert-text-3b5879bc23a67522720e",
     "minilm": "minilm-text-c144cc4448f83a6e7926",
-    "minilm-sentences": "minilm-sentences-text-dcf25ebf2beb884a50bd",
+    # 64 tokens per sentence by default (the catalogue's, the demo's) since the row carries it
+    "minilm-sentences": "minilm-sentences-text-57aaa94d9e3eb9355eb3",
 }
 # The full-size pipelines (variant, in-model upsample, every preprocessing number), hashed.
 FULL_PIPELINES = {

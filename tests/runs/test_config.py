@@ -106,3 +106,20 @@ def test_new_runs_are_scored_on_held_out_rows() -> None:
     config = RunConfig(task="readmission", backbone="c2l", fraction=0.05)
     assert config.scoring == "held-out"
     assert '"scoring":"held-out"' in config.resolve(READMISSION).canonical()
+
+
+def test_the_catalogue_gives_the_light_encoders_their_training_and_text_encoder() -> None:
+    light = RunConfig(task="readmission", backbone="pixel-patches", method="distill", fraction=0.05)
+    assert light.text_encoder == "minilm-sentences"  # the backbone's family's
+    resolved = light.resolve(READMISSION)
+    assert (resolved.epochs, resolved.lr) == (20, 1e-3)
+    chosen = light.model_copy(update={"epochs": 7, "lr": 5e-4}).resolve(READMISSION)
+    assert (chosen.epochs, chosen.lr) == (7, 5e-4)  # what the user gives wins
+    text = RunConfig(
+        task="readmission", method="text", text_encoder="minilm-sentences", fraction=0.05
+    )
+    assert (text.resolve(READMISSION).epochs, text.resolve(READMISSION).lr) == (20, 1e-3)
+    paper = RunConfig(task="readmission", backbone="c2l", method="distill", fraction=0.05)
+    assert paper.text_encoder == "biovil-t"
+    explicit = RunConfig(task="t", backbone="c2l", method="image", fraction=0.1, text_encoder=None)
+    assert explicit.text_encoder is None

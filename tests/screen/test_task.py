@@ -20,12 +20,15 @@ from tests.screen.fixtures import own_caches, user_task
 OPTIONS = ScreenOptions(
     task="synth-prognostic",
     backbone="c2l",
+    text_encoder="minilm-sentences",  # c2l's family default is the paper's BioViL-T
     seeds=(0, 1, 2),
     fractions=(0.25, 0.5),
     epochs=2,
     lr=1e-3,
     tau=1.0,
     tiny=True,
+    min_images=5,  # the tiny benchmark's pool: about 40 images per seed at fraction 0.5
+    min_per_class=2,
 )
 
 
@@ -36,7 +39,7 @@ def settings(tiny_features: Settings, tmp_path: Path) -> Settings:
 
 
 def test_a_screen_trains_the_control_and_reads_it_with_the_reports_findings(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "next.yaml"
     answer = screen_task(OPTIONS, settings, out=out, device="cpu")
@@ -69,7 +72,9 @@ def test_a_screen_trains_the_control_and_reads_it_with_the_reports_findings(
         quantities
     )
     assert screen.modalities.added is not None and screen.modalities.added.n == 3
-    assert len(screen.judgement.evidence) == 2 + 1 + 2 + 2  # text, joint probe, teacher, control
+    # text, joint probe, teacher, control, and the control's readability (image-only AUC and
+    # half-width) at each fraction
+    assert len(screen.judgement.evidence) == 2 + 1 + 2 + 2 + 2 * 2
     limits = " | ".join(screen.limits)
     assert "3 seeds" in limits and "no paired gain measured at fractions 0.05, 0.1" in limits
     assert "one τ (1) and one λ (0.5)" in limits
@@ -83,8 +88,13 @@ def test_a_screen_trains_the_control_and_reads_it_with_the_reports_findings(
     configs = expand(spec, task_specs(settings.data))
     assert answer.spec_runs == len(configs) == 5 + 2 * 5 * 9
 
-    again = screen_task(OPTIONS, settings, device="cpu")
+    def no_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a stored step opened its run again")
+
+    monkeypatch.setattr("radsweep.screen.run.run_configuration", no_run)
+    again = screen_task(OPTIONS, settings, device="cpu")  # stored steps are read back by key
     assert all(run.reused for run in again.screen.runs)
+    assert [run.key for run in again.screen.runs] == [run.key for run in screen.runs]
     assert again.screen.findings == screen.findings
 
 

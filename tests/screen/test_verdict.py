@@ -60,7 +60,7 @@ def test_text_auc_just_below_the_line_is_not_decisive() -> None:
 
 def test_a_decisive_report_must_also_lead_the_image() -> None:
     # Text-only at 0.93 but the image at 0.95 (like Age, where the image wins): not decisive.
-    judged = judge(modalities(text=0.93, image=0.95), [], [])
+    judged = judge(modalities(text=0.93, image=0.95), [], [finding(0.05, NO_GAIN, NO_GAIN)])
     assert judged.verdict is Verdict.LITTLE
     assert judged.evidence[0].crossed and not judged.evidence[1].crossed
 
@@ -103,7 +103,8 @@ def test_gains_need_their_interval_above_zero_and_one_auc_point() -> None:
     wide = gain(0.03, 0.05)  # mean above the line, interval through zero
     tiny = gain(0.005, 0.002)  # interval above zero, mean below one AUC point
     for headroom in (wide, tiny):
-        judged = judge(modalities(0.7, 0.7), [Headroom(0.05, headroom)], [])
+        resolved = [finding(0.05, NO_GAIN, NO_GAIN)]
+        judged = judge(modalities(0.7, 0.7), [Headroom(0.05, headroom)], resolved)
         assert judged.verdict is Verdict.LITTLE, headroom
     control_below_line = gain(lines.min_gain / 2, lines.min_gain / 4)
     judged = judge(modalities(0.7, 0.7), [], [finding(0.05, gain(0.05), control_below_line)])
@@ -128,8 +129,9 @@ def test_one_seed_never_counts_as_significant() -> None:
 
 def test_thresholds_are_parameters() -> None:
     strict = Thresholds(determines_auc=0.99)
-    assert judge(modalities(0.97, 0.80), [], []).verdict is Verdict.DETERMINES
-    assert judge(modalities(0.97, 0.80), [], [], strict).verdict is Verdict.LITTLE
+    resolved = [finding(0.05, NO_GAIN, NO_GAIN)]
+    assert judge(modalities(0.97, 0.80), [], resolved).verdict is Verdict.DETERMINES
+    assert judge(modalities(0.97, 0.80), [], resolved, strict).verdict is Verdict.LITTLE
 
 
 def test_a_joint_probe_ahead_of_the_image_probe_means_the_report_adds_information() -> None:
@@ -145,12 +147,13 @@ def test_a_joint_probe_ahead_of_the_image_probe_means_the_report_adds_informatio
 def test_a_joint_probe_behind_the_image_probe_carries_little() -> None:
     # Like the paper's Age: the report only adds noise to what the image shows.
     probes = Modalities(text=gain(0.64), image=gain(0.87), added=gain(-0.02, 0.01))
-    assert judge(probes, [], []).verdict is Verdict.LITTLE
+    assert judge(probes, [], [finding(0.05, NO_GAIN, NO_GAIN)]).verdict is Verdict.LITTLE
 
 
 def test_without_probes_only_the_measured_gains_decide() -> None:
-    assert judge(None, [], []).verdict is Verdict.LITTLE
-    assert judge(None, [Headroom(0.1, gain(0.05))], []).verdict is Verdict.ADDS
+    resolved = [finding(0.1, NO_GAIN, NO_GAIN)]
+    assert judge(None, [], resolved).verdict is Verdict.LITTLE
+    assert judge(None, [Headroom(0.1, gain(0.05))], resolved).verdict is Verdict.ADDS
 
 
 def test_a_decisive_report_on_a_prognostic_task_predicts_the_outcome() -> None:
@@ -183,3 +186,36 @@ def test_a_gain_that_does_not_replicate_across_draws_did_not_help() -> None:
     judged = judge(modalities(0.7, 0.7), [], [partly])
     assert judged.verdict is Verdict.INCONCLUSIVE
     assert "excluded 0 on 1 of 2 benchmark draws" in judged.notes[0]
+
+
+def test_without_a_control_little_is_inconclusive_and_says_why() -> None:
+    why = "cannot run the arms at fraction 0.05: 9 training images per seed"
+    judged = judge(modalities(0.7, 0.7), [], [], not_run=(why,))
+    assert judged.verdict is Verdict.INCONCLUSIVE and judged.notes == (why,)
+    assert "the control did not run" in judge(modalities(0.7, 0.7), [], []).notes[0]
+    decisive = judge(modalities(0.97, 0.80), [], [], not_run=(why,))
+    assert decisive.verdict is Verdict.DETERMINES  # the a-priori rule, flagged as such
+    assert decisive.notes == (f"a-priori rule only: {why}",)
+
+
+def test_a_teacher_ahead_of_image_arms_near_chance_is_not_evidence() -> None:
+    # The case: image-only at chance, a teacher that reads the report far ahead of it.
+    chance = replace(finding(0.05, NO_GAIN, NO_GAIN), image=0.50)
+    judged = judge(modalities(0.7, 0.7), [Headroom(0.05, gain(0.2))], [chance])
+    assert judged.verdict is Verdict.INCONCLUSIVE
+    assert "image-only AUC 0.500 at fraction 0.05 is near chance (< 0.55)" in judged.notes[0]
+    readable = [rule for rule in judged.evidence if rule.rule.startswith("image-only AUC")]
+    assert readable[0].number == 0.50 and not readable[0].crossed
+
+
+def test_evidence_is_grouped_by_rule_with_numbers() -> None:
+    judged = judge(
+        Modalities(text=gain(0.82), image=gain(0.72), added=gain(0.09, 0.02)),
+        [Headroom(0.05, gain(0.05))],
+        [finding(0.05, NO_GAIN, WIDE)],
+    )
+    groups = [rule.group.value for rule in judged.evidence]
+    assert groups == ["modalities"] * 2 + ["probes", "headroom"] + ["control"] * 3
+    assert judged.evidence[0].number == 0.82
+    half = judged.evidence[-1]
+    assert half.rule.startswith("control's half-width") and not half.crossed

@@ -78,10 +78,13 @@ FIELD_HELP: dict[str, str] = {
     "fraction": "Training fraction in (0, 1] (radsweep data splits TASK lists them).",
     "tau": "Teacher temperature τ (default: the task's).",
     "lam": "Imitation weight λ in [0, 1] (default 0.5).",
-    "text_encoder": "Text encoder that reads the reports (teacher, text and distill methods).",
+    "text_encoder": "Text encoder that reads the reports (default: the backbone's family's: "
+    "minilm-sentences for pixel-patches, else biovil-t).",
     "max_length": "Report tokens kept (default: the encoder's).",
-    "epochs": "Epochs (default: the task's table).",
-    "lr": "Adam learning rate (default: the head's).",
+    "epochs": "Epochs (default: the backbone's, e.g. 20 for the light encoders; else the "
+    "task's table).",
+    "lr": "Adam learning rate (default: the backbone's, e.g. 1e-3 for the light encoders; else "
+    "the head's).",
     "batch_size": "Training batch size.",
     "views": "Augmented views cached per image.",
     "view_seed": "Seed of the augmented views' crop boxes.",

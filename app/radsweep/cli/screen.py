@@ -11,7 +11,7 @@ from rich.table import Table
 
 from radsweep.cli.context import console, progress_bar, settings
 from radsweep.cli.options import DeviceOption, model_options
-from radsweep.cli.train import HeadChoice, parse_seeds
+from radsweep.cli.train import HeadChoice, parse_seeds, print_model
 from radsweep.errors import RadsweepError
 from radsweep.runs.config import RunConfig
 
@@ -73,34 +73,44 @@ def _table(table: "pd.DataFrame", seeds: int) -> Table:
 
 
 def _print(answer: "ScreenAnswer") -> None:
-    screen, judgement = answer.screen, answer.screen.judgement
+    """The table, then the verdict and its evidence grouped per rule with the rule's thresholds."""
+    from radsweep.screen.report import screen_report
+
+    report = screen_report(answer)
     plain: dict[str, Any] = {"markup": False, "highlight": False, "soft_wrap": True}
-    console.print(_table(answer.table, len(screen.options.seeds)))
-    console.print(f"verdict: {judgement.verdict.value}: {judgement.advice}", **plain)
-    for rule in judgement.evidence:
-        mark = "crossed" if rule.crossed else "not crossed"
-        console.print(f"  {rule.rule}: {rule.value} (threshold {rule.threshold}: {mark})", **plain)
-    for note in judgement.notes:
+    console.print(_table(answer.table, len(answer.screen.options.seeds)))
+    console.print(f"verdict: {report.verdict}: {report.advice}", **plain)
+    for note in report.notes:
         console.print(f"  {note}", **plain)
+    for line in report.cannot_run:
+        if line not in report.notes:
+            console.print(f"  {line}", **plain)
+    for group in report.evidence:
+        console.print(f"{group.group} ({group.thresholds}):", **plain)
+        for rule in group.rules:
+            mark = "crossed" if rule.crossed else "not crossed"
+            console.print(
+                f"  {rule.rule}: {rule.value} (threshold {rule.threshold}: {mark})", **plain
+            )
     console.print("limits:", **plain)
-    for line in screen.limits:
+    for line in report.limits:
         console.print(f"  {line}", **plain)
-    reused = sum(run.reused for run in screen.runs)
+    reused = sum(step.reused for step in report.steps)
     console.print(
-        f"screened in {screen.seconds:.0f} s ({screen.cpu_seconds:.0f} s CPU); "
-        f"{len(screen.runs)} runs, {reused} of them already in the results store",
+        f"screened in {report.seconds:.0f} s ({report.cpu_seconds:.0f} s CPU); "
+        f"{len(report.steps)} runs, {reused} of them already in the results store",
         **plain,
     )
-    if answer.spec is not None:
+    if report.spec is not None:
         console.print(
-            f"next step: {answer.spec} ({answer.spec_runs} configurations): "
-            f"radsweep sweep local {answer.spec} --workers 2",
+            f"next step: {report.spec} ({report.spec_runs} configurations): "
+            f"radsweep sweep local {report.spec} --workers 2",
             **plain,
         )
-    for note in answer.notes:
+    for note in report.spec_notes:
         console.print(f"note: {note}", **plain)
-    if answer.wandb_dir is not None:
-        console.print(f"W&B run: {answer.wandb_dir}", **plain)
+    if report.wandb_dir is not None:
+        console.print(f"W&B run: {report.wandb_dir}", **plain)
 
 
 SCREEN_FIELDS = (
@@ -122,7 +132,18 @@ def screen(
     seeds: Annotated[str, typer.Option(help="Seeds, e.g. 0-4 or 0,2,7.")] = "0-4",
     fractions: Annotated[
         str | None,
-        typer.Option(help="Fractions of the control, e.g. 0.05,0.1 (default: the two smallest)."),
+        typer.Option(
+            help="Fractions of the control, e.g. 0.05,0.1 (default: the two smallest with "
+            "enough training images)."
+        ),
+    ] = None,
+    min_images: Annotated[
+        int | None,
+        typer.Option(help="Fewest training images per seed an arm may train on (default 50)."),
+    ] = None,
+    min_per_class: Annotated[
+        int | None,
+        typer.Option(help="Fewest images of each class per seed an arm may train on (default 10)."),
     ] = None,
     budget_minutes: Annotated[
         float | None,
@@ -138,18 +159,25 @@ def screen(
     project: Annotated[str, typer.Option(help="W&B project of the screen's run.")] = "radsweep",
     entity: Annotated[str | None, typer.Option(help="W&B entity (default: yours).")] = None,
     device: DeviceOption = None,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print the screen as JSON only (verdict, rules, numbers, thresholds)."
+        ),
+    ] = False,
     **fields: Any,
 ) -> None:
     """Will reports help on this task? Probe, headroom, paired control, verdict, next sweep.
 
     Linear probes of the report alone, the image alone and both, on the full training pool; then,
-    at two small fractions, image-only, distillation (with its report-aware teacher) and
-    self-distillation, every seed, paired by seed. The verdict (the report determines the label,
-    adds information the image lacks, or carries little) is printed with the thresholds it
-    crossed. Runs are recorded in the results store, so a second screen trains nothing.
-    Defaults: the light encoders (pixel patches, MiniLM sentence embeddings).
+    at the two smallest fractions with enough training images, image-only, distillation (with its
+    report-aware teacher) and self-distillation, every seed, paired by seed. The verdict (the
+    report determines the label, adds information the image lacks, carries little, or
+    inconclusive) is printed with its evidence per rule and the rule's thresholds. Runs are
+    recorded in the results store, so a second screen trains nothing. Defaults: the light
+    encoders (pixel patches, MiniLM sentences) at the catalogue's 20 epochs and lr 1e-3.
 
-    Example: radsweep screen synth-prognostic --epochs 20 --lr 1e-3
+    Example: radsweep screen synth-prognostic --out screen-prognostic.yaml
     """
     from radsweep.runs.execute import RunHooks
     from radsweep.screen import ScreenOptions, Tracking, screen_task
@@ -161,7 +189,15 @@ def screen(
         seeds=parse_seeds(seeds),
         fractions=parse_fractions(fractions),
         budget_minutes=budget_minutes,
-        **{name: value for name, value in fields.items() if value is not None},
+        **{
+            name: value
+            for name, value in {
+                **fields,
+                "min_images": min_images,
+                "min_per_class": min_per_class,
+            }.items()
+            if value is not None
+        },
     )
     tracking = Tracking(wandb_mode, project, entity) if wandb_mode else None
     with progress_bar("items") as bar:
@@ -179,4 +215,9 @@ def screen(
         answer = screen_task(
             options, settings(ctx), out=out, tracking=tracking, device=device, hooks=hooks
         )
+    if json_output:
+        from radsweep.screen.report import screen_report
+
+        print_model(screen_report(answer))
+        return
     _print(answer)

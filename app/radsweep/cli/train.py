@@ -1,5 +1,6 @@
 """``radsweep train``: one configuration, all its seeds in one pass, a table of the results."""
 
+import sys
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,6 +17,7 @@ from radsweep.training.registry import PAPER_HEAD, head_specs
 
 if TYPE_CHECKING:  # imported lazily at run time: they pull in torch, encoders and W&B
     import numpy as np
+    from pydantic import BaseModel
 
     from radsweep.runs.outcome import RunOutcome
 
@@ -51,6 +53,12 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     if not seeds or len(set(seeds)) != len(seeds):
         raise RadsweepError(f"--seeds {text!r} repeats or names no seed", hint="e.g. 0-4")
     return tuple(seeds)
+
+
+def print_model(model: "BaseModel") -> None:
+    """``--json``: the model as one JSON document, the only thing on stdout."""
+    sys.stdout.write(model.model_dump_json(indent=2) + "\n")
+    sys.stdout.flush()
 
 
 def _results_table(outcome: "RunOutcome", title: str) -> Table:
@@ -103,12 +111,18 @@ def _interval_line(name: str, values: "np.ndarray") -> str:
     RunConfig,
     TRAIN_FIELDS,
     types={"head": HeadChoice},
-    defaults={"head": DEFAULT_HEAD, "fraction": 1.0},
+    defaults={"head": DEFAULT_HEAD, "fraction": 1.0, "text_encoder": None},
 )
 def train(
     ctx: typer.Context,
     seeds: Annotated[str, typer.Option(help="Seeds, e.g. 0-4 or 0,2,7.")] = "0-4",
     device: DeviceOption = None,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print the run as JSON (config, key, per-seed and mean AUC) only."
+        ),
+    ] = False,
     **fields: Any,
 ) -> None:
     """Train one configuration: every seed in one vectorized pass, features extracted if missing.
@@ -121,7 +135,10 @@ def train(
     """
     from radsweep.results.store import ResultsStore, default_store_path
     from radsweep.runs.execute import RunHooks, run_configuration
+    from radsweep.runs.summary import run_summary
 
+    if fields.get("text_encoder") is None:  # unset: the backbone's family's (RunConfig says)
+        fields.pop("text_encoder", None)
     config = RunConfig(seeds=parse_seeds(seeds), **fields)
     target = str(resolve_device(device))
     folders = settings(ctx)
@@ -139,6 +156,9 @@ def train(
 
         hooks = RunHooks(extraction=advance, training=epoch)
         outcome = run_configuration(config, folders, device=target, store=store, hooks=hooks)
+    if json_output:
+        print_model(run_summary(outcome, store))
+        return
     if outcome.result is None:
         console.print(
             f"already in the results store ({outcome.key}); "

@@ -38,6 +38,22 @@ class Pipeline:
 
 
 @dataclass(frozen=True)
+class Training:
+    """Training settings that suit heads on an encoder's features; None: the paper's (the
+    task's table of epochs per training size, the head's learning rate)."""
+
+    epochs: int | None = None
+    lr: float | None = None
+
+
+PAPER_TRAINING = Training()
+LIGHT_TRAINING = Training(epochs=20, lr=1e-3)
+"""Heads on a few raw-pixel or sentence tokens learn in 20 epochs at 1e-3; at the paper's 1e-4
+for up to 100 epochs they barely leave chance on a small task (the demo's settings)."""
+PAPER_TEXT_ENCODER = "biovil-t"  # the paper's BioViL-T BERT: the default text encoder
+
+
+@dataclass(frozen=True)
 class Pretrained:
     """One encoder's published facts. ``pipelines`` maps variant names (default first) to their
     preprocessing; an encoder without variants has one pipeline under ``None``."""
@@ -63,6 +79,9 @@ class Pretrained:
     gflops: float | None = None
     layers: int | None = None  # transformer layers of a text encoder (its FLOPs). Required.
     report_order: float | None = None  # an image row's place in the report's colours (None: last)
+    training: Training = PAPER_TRAINING  # what `train`, `screen` and specs use when not given
+    text_encoder: str = PAPER_TEXT_ENCODER  # an image row's default text encoder (its family's)
+    max_length: int | None = None  # a text row's tokens per report when none is given (None: 256)
 
     def __post_init__(self) -> None:
         """A row the cost plan cannot price is refused here, not priced at 0 FLOPs later."""
@@ -338,6 +357,8 @@ TABLE: tuple[Pretrained, ...] = (
         has_cls=False,
         pipelines=_one({"resize": 32, "crop": 32, "interpolation": "area", "grayscale": True}),
         gflops=0.0,  # a reshape into patches: no multiply-adds
+        training=LIGHT_TRAINING,
+        text_encoder="minilm-sentences",
     ),
     Pretrained(
         name="minilm-sentences",
@@ -350,6 +371,8 @@ TABLE: tuple[Pretrained, ...] = (
         "BERT-Networks, EMNLP 2019",
         dim=384,
         layers=6,
+        training=LIGHT_TRAINING,
+        max_length=64,  # per sentence: the demo's, so a screen reuses the demo's text cache
     ),
 )
 _BY_KEY = {(entry.kind, entry.name): entry for entry in TABLE}
@@ -391,6 +414,30 @@ def report_order() -> tuple[str, ...]:
     (figures style the others after them, by name)."""
     ranked = [entry for entry in entries("image") if entry.report_order is not None]
     return tuple(entry.name for entry in sorted(ranked, key=lambda entry: entry.report_order or 0))
+
+
+def recommended_training(backbone: str | None, text_encoder: str | None) -> Training:
+    """The catalogue's training settings for a run: its image backbone's, or for a text-only
+    run its text encoder's; the paper's for a name the table does not hold."""
+    if backbone:
+        entry = _BY_KEY.get(("image", backbone))
+    else:
+        entry = _BY_KEY.get(("text", text_encoder or ""))
+    return entry.training if entry else PAPER_TRAINING
+
+
+def default_max_length(text_encoder: str | None) -> int | None:
+    """The text row's tokens per report when a run names none (None: the registry's default)."""
+    entry = _BY_KEY.get(("text", text_encoder or ""))
+    return entry.max_length if entry else None
+
+
+def default_text_encoder(backbone: str | None) -> str:
+    """The text encoder a run uses when none is named: the backbone's family's (MiniLM
+    sentences for the light pixel patches, the paper's BioViL-T BERT for the paper's
+    backbones and unknown names)."""
+    entry = _BY_KEY.get(("image", backbone)) if backbone else None
+    return entry.text_encoder if entry else PAPER_TEXT_ENCODER
 
 
 def display_name(name: str, kind: Kind = "image") -> str:

@@ -17,7 +17,7 @@ import torch
 from radsweep.encoders.base import EncoderInfo, EncoderKind, ImageEncoder, TextEncoder
 from radsweep.encoders.checkpoints import RANDOM_IDENTITY_PREFIX
 from radsweep.encoders.info import table_info
-from radsweep.encoders.pretrained import Pretrained, pretrained
+from radsweep.encoders.pretrained import Pretrained, default_max_length, pretrained
 from radsweep.errors import RadsweepError, did_you_mean
 from radsweep.weights.catalogue import catalogue_file, catalogued_weights, check_identity
 from radsweep.weights.links import require_fetchable
@@ -142,10 +142,10 @@ def build_text_encoder(
     device: str | torch.device = "cpu",
     catalogue: Path | None = None,
 ) -> TextEncoder:
-    """A frozen text encoder whose tokenizer pads and truncates to ``max_length`` (default 256);
-    ``weights`` and ``catalogue`` as for ``build_image_encoder``."""
+    """A frozen text encoder whose tokenizer pads and truncates to ``max_length`` (default: the
+    pretrained row's, else 256); ``weights`` and ``catalogue`` as for ``build_image_encoder``."""
     entry = _entry(EncoderKind.TEXT, name)
-    length = DEFAULT_MAX_LENGTH if max_length is None else max_length
+    length = max_length or default_max_length(name) or DEFAULT_MAX_LENGTH
     file = catalogue or catalogue_file()
     chosen = _catalogued(entry.info, weights, tiny, file)
     encoder = cast(TextEncoder, entry.build(TextRequest(chosen or weights, tiny, length)))

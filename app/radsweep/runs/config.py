@@ -1,9 +1,12 @@
 """``RunConfig``: one configuration of the study, the unit of one W&B run.
 
 A run trains every seed of one (task, backbone, method, head, fraction, τ, λ, text encoder) in one
-vectorized pass. Unset values (τ, epochs, learning rate) take the task's or the paper's defaults
-when the run is resolved against its task; the resolved config, plus the feature-cache keys it
-read, hashes to the run key that makes results idempotent.
+vectorized pass. Unset values take their defaults from one place, the encoder catalogue
+(``radsweep.encoders.pretrained``): epochs and learning rate from the backbone's recommended
+training (the light encoders' 20 epochs at 1e-3), else the paper's (the task's table of epochs, the
+head's rate); τ from the task; the text encoder from the backbone's family (MiniLM sentences for
+pixel patches, the paper's BioViL-T BERT otherwise). The resolved config, plus the feature-cache
+keys it read, hashes to the run key that makes results idempotent.
 
 ``scoring`` says which rows the run's numbers come from: ``held-out`` (the default) scores a test
 split that selected nothing, ``validation`` the rows that also chose the teacher's epoch. The
@@ -17,12 +20,19 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from radsweep.encoders.pretrained import (
+    PAPER_TEXT_ENCODER,
+    Training,
+    default_max_length,
+    default_text_encoder,
+    recommended_training,
+)
 from radsweep.tasks.spec import Scoring, TaskSpec
 from radsweep.training.config import HeadKind, HeadName, Method, TrainConfig
 from radsweep.training.registry import check_text_head
 
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
-DEFAULT_TEXT_ENCODER = "biovil-t"  # the paper's BioViL-T BERT
+DEFAULT_TEXT_ENCODER = PAPER_TEXT_ENCODER  # the paper's BioViL-T BERT (the paper's backbones')
 DEFAULT_LAMBDA = 0.5  # the paper does not state its λ
 MAX_SEEDS = 100  # seeds train side by side in one pass: memory grows with their number
 MAX_SEED = 2**31 - 1  # seeds are SQLite integers and seed NumPy/torch generators
@@ -41,7 +51,10 @@ class RunConfig(BaseModel):
     seeds: tuple[int, ...] = DEFAULT_SEEDS
     tau: Annotated[float | None, Field(gt=0.0, allow_inf_nan=False)] = None
     lam: Annotated[float | None, Field(ge=0.0, le=1.0)] = None
-    text_encoder: str | None = DEFAULT_TEXT_ENCODER
+    text_encoder: str | None = Field(
+        default=DEFAULT_TEXT_ENCODER,
+        description="Text encoder; unset: the backbone's family's (catalogue), None: none.",
+    )
     epochs: Annotated[int | None, Field(gt=0)] = None
     lr: Annotated[float | None, Field(gt=0.0, allow_inf_nan=False)] = None
     batch_size: Annotated[int, Field(gt=0)] = 64
@@ -63,6 +76,15 @@ class RunConfig(BaseModel):
         values = json.loads(data) if isinstance(data, str) else dict(data)
         values.setdefault("scoring", Scoring.VALIDATION.value)
         return cls.model_validate(values)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _family_text_encoder(cls, values: Any) -> Any:
+        """An unset text encoder is the backbone's family's: ``train --method distill`` and
+        ``screen`` with the same backbone read the same reports the same way."""
+        if isinstance(values, dict) and "text_encoder" not in values:
+            return {**values, "text_encoder": default_text_encoder(values.get("backbone"))}
+        return values
 
     @field_validator("seeds")
     @classmethod
@@ -115,17 +137,26 @@ class RunConfig(BaseModel):
                 "head": self.head,
                 "text_encoder": self.text_encoder if text else None,
                 "text_weights": self.text_weights if text else None,
-                "max_length": self.max_length if text else None,
+                "max_length": (self.max_length or default_max_length(self.text_encoder))
+                if text
+                else None,
             }
         )
 
+    def recommended(self) -> Training:
+        """The catalogue's training settings for this run's encoders (what unset epochs and lr
+        become before the task's table and the head's rate)."""
+        backbone = self.backbone if self.method.needs_image else None
+        return recommended_training(backbone, self.text_encoder)
+
     def train_config(self, task: TaskSpec) -> TrainConfig:
+        recommended = self.recommended()
         return TrainConfig(
             method=self.method,
             head=self.head,
-            epochs=self.epochs or task.size(self.fraction).epochs,
+            epochs=self.epochs or recommended.epochs or task.size(self.fraction).epochs,
             batch_size=self.batch_size,
-            lr=self.lr,
+            lr=self.lr or recommended.lr,
             tau=self.tau or task.default_tau,
             lam=DEFAULT_LAMBDA if self.lam is None else self.lam,
         )

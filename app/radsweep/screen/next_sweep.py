@@ -4,8 +4,9 @@ The spec sweeps every training fraction of the task's ``task.json`` (and the scr
 was given others) with image-only, distillation and self-distillation, and a τ/λ grid around
 the values the screen used: τ halved and doubled (the paper used 0.25 on most tasks and 2.5 on
 report-extracted labels, so the right τ is task-dependent) and λ a quarter either side.
-Encoders, head, seeds, epochs and learning rate are the screen's, so the sweep's runs at the
-screen's fractions are the screen's runs (same run keys) and are not trained again.
+Encoders, head, seeds, epochs and learning rate are the screen's, written out as the screen
+resolved them (the catalogue's recommended training where the user gave none), so the sweep's runs
+at the screen's fractions are the screen's runs (same run keys) and are not trained again.
 """
 
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import yaml
 
 from radsweep.atomic import atomic_path
+from radsweep.screen.plan import FULL_POOL
 from radsweep.screen.run import Screen
 from radsweep.screen.verdict import Verdict
 from radsweep.sweeps.spec import expand, load_spec, task_specs
@@ -46,8 +48,9 @@ def lambda_grid(lam: float) -> list[float]:
 def sweep_config(screen: Screen) -> dict[str, Any]:
     """The W&B sweep configuration for ``screen``'s task."""
     options = screen.options
-    resolved = options.run_config(Method.DISTILL, screen.fractions[0], options.head)
-    resolved = resolved.resolve(screen.task)
+    fraction = screen.fractions[0] if screen.fractions else FULL_POOL
+    config = options.run_config(Method.DISTILL, fraction, options.head)
+    resolved = config.resolve(screen.task)
     assert resolved.tau is not None and resolved.lam is not None
     fixed: dict[str, Any] = {
         "task": screen.task.name,
@@ -56,7 +59,11 @@ def sweep_config(screen: Screen) -> dict[str, Any]:
         "head": str(options.head),
         "seeds": list(options.seeds),
     }
-    for name in ("epochs", "lr", "max_length", "tiny"):
+    epochs = options.epochs or config.recommended().epochs  # else the task's table, per fraction
+    if epochs:
+        fixed["epochs"] = epochs
+    fixed["lr"] = resolved.lr
+    for name in ("max_length", "tiny"):
         value = getattr(options, name)
         if value:
             fixed[name] = value

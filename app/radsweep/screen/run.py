@@ -16,14 +16,16 @@ import pandas as pd
 from radsweep.errors import RadsweepError
 from radsweep.results.findings import Finding, paired_findings
 from radsweep.results.store import ResultsStore, default_store_path
-from radsweep.runs.execute import RunHooks, prepare, run_configuration
+from radsweep.runs.config import run_key
+from radsweep.runs.execute import PreparedRun, RunHooks, prepare, run_configuration
 from radsweep.screen.plan import (
     FULL_POOL,
+    Fractions,
     ScreenOptions,
     Step,
+    choose_fractions,
     features_config,
     plan,
-    small_fractions,
 )
 from radsweep.screen.probe import modalities as probe_modalities
 from radsweep.screen.verdict import Headroom, Judgement, Modalities, judge
@@ -72,6 +74,7 @@ class Screen:
     seconds: float
     cpu_seconds: float
     limits: tuple[str, ...] = ()
+    cannot_run: tuple[str, ...] = ()  # one line per arm too small to run, with its numbers
 
 
 def cpu_seconds() -> float:
@@ -81,20 +84,38 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def stored_key(step: Step, prepared: PreparedRun, store: ResultsStore) -> str | None:
+    """The step's run key when the store holds it, from the caches the probes opened (a step
+    reads the same caches: the image one, and the text one when its method reads reports), so
+    a stored step opens no encoder and no cache; None when it must run."""
+    resolved = step.config.resolve(prepared.manifest.task)
+    image, text = prepared.image, prepared.text
+    assert image is not None and text is not None
+    keys = [image.key, text.key] if resolved.text_encoder is not None else [image.key]
+    key = run_key(resolved, keys)
+    return key if store.has(key) else None
+
+
 def _train(
     steps: list[Step],
+    prepared: PreparedRun,
     settings: Settings,
     deadline: float,
     device: str | None,
     hooks: RunHooks,
 ) -> tuple[list[StepRun], list[Step]]:
-    """Run the steps in order; once the deadline passes no further step starts."""
+    """Run the steps in order, reading stored ones back; once the deadline passes no further
+    step starts."""
     store = ResultsStore(default_store_path(settings))
     done: list[StepRun] = []
     for index, step in enumerate(steps):
-        if time.perf_counter() >= deadline:
-            return done, steps[index:]
         started = time.perf_counter()
+        key = stored_key(step, prepared, store)
+        if key is not None:
+            done.append(StepRun(step, key, True, time.perf_counter() - started))
+            continue
+        if started >= deadline:
+            return done, steps[index:]
         outcome = run_configuration(step.config, settings, device=device, store=store, hooks=hooks)
         done.append(StepRun(step, outcome.key, outcome.skipped, time.perf_counter() - started))
     return done, []
@@ -137,7 +158,7 @@ def _sizes(runs: list[StepRun], rows: pd.DataFrame) -> list[Size]:
     return sorted(sizes, key=lambda size: size.fraction)
 
 
-def _limits(screen: Screen) -> tuple[str, ...]:
+def _limits(screen: Screen, chosen: Fractions) -> tuple[str, ...]:
     """What the screen's claims rest on, and what it cannot tell."""
     options, seeds = screen.options, len(screen.options.seeds)
     trained = "; ".join(f"{size.train} at fraction {size.fraction:g}" for size in screen.sizes)
@@ -165,6 +186,13 @@ def _limits(screen: Screen) -> tuple[str, ...]:
     ]
     if untried:
         lines.append(f"no paired gain measured at fractions {', '.join(untried)}")
+    if chosen.skipped:
+        listed = ", ".join(f"{size.fraction:g} ({size.images})" for size in chosen.skipped)
+        lines.append(
+            f"fractions {listed} of the task's table train on fewer than "
+            f"{options.min_images} images or {options.min_per_class} per class per seed: "
+            "not screened"
+        )
     if seeds < 2:
         lines.append("one seed: no intervals, so no gain counts as significant")
     if screen.not_run:
@@ -196,12 +224,15 @@ def run_screen(
     manifest = Manifest.load(directory, check_images=False)
     _check_reports(manifest)
     task = manifest.task
-    fractions = small_fractions(options, task)
+    chosen = choose_fractions(options, manifest)
+    fractions = chosen.chosen
     located = options.model_copy(update={"task": str(directory)})
-    measured = probe_modalities(prepare(features_config(located), settings, device, hooks))
+    prepared = prepare(features_config(located), settings, device, hooks)
+    measured = probe_modalities(prepared)
     budget = options.budget_minutes
     deadline = started + budget * 60 if budget is not None else np.inf
-    runs, not_run = _train(plan(located, task), settings, deadline, device, hooks)
+    steps = plan(located, fractions)
+    runs, not_run = _train(steps, prepared, settings, deadline, device, hooks)
     rows = ResultsStore(default_store_path(settings)).seed_metrics()
     rows = rows[rows["run_key"].isin({run.key for run in runs})]
     headroom = _headroom(runs, rows, fractions)
@@ -217,8 +248,9 @@ def run_screen(
         headroom=tuple(headroom),
         findings=tuple(findings),
         sizes=tuple(_sizes(runs, rows)),
-        judgement=judge(measured, headroom, findings, kind=task.kind),
+        judgement=judge(measured, headroom, findings, kind=task.kind, not_run=chosen.cannot_run),
         seconds=time.perf_counter() - started,
         cpu_seconds=cpu_seconds() - cpu,
+        cannot_run=chosen.cannot_run,
     )
-    return replace(screen, limits=_limits(screen))
+    return replace(screen, limits=_limits(screen, chosen))

@@ -105,14 +105,27 @@ class Headroom:
     gain: Interval
 
 
+class Group(StrEnum):
+    """The rules' families, each printed with its thresholds: how much each modality says
+    (probes on the full pool), what the joint probe adds, the teacher's headroom, the control."""
+
+    MODALITIES = "modalities"
+    PROBES = "probes"
+    HEADROOM = "headroom"
+    CONTROL = "control"
+
+
 @dataclass(frozen=True)
 class Evidence:
-    """One rule: the number it read, the line it compares with, and whether it crossed it."""
+    """One rule: the number it read (as printed, and as a number), the line it compares with,
+    whether it crossed it, and the rule's family."""
 
     rule: str
     value: str
     threshold: str
     crossed: bool
+    group: Group = Group.CONTROL
+    number: float | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +136,28 @@ class Judgement:
     advice: str
     evidence: tuple[Evidence, ...]
     notes: tuple[str, ...] = ()
+
+
+def group_rules(thresholds: Thresholds) -> dict[Group, str]:
+    """Each family of rules with its thresholds, as the screen prints them beside its numbers."""
+    gain = f"interval > 0 and mean >= {thresholds.min_gain:+.2f}"
+    return {
+        Group.MODALITIES: (
+            f"the report determines the label (predicts the outcome): text-only probe >= "
+            f"{thresholds.determines_auc:.2f} and ahead of image-only by >= "
+            f"{thresholds.determines_margin:.2f}, and the control shows no gain"
+        ),
+        Group.PROBES: f"the report adds information: image + report probe over image-only, {gain}",
+        Group.HEADROOM: (
+            f"the report adds information: teacher over image-only, {gain}, where image-only "
+            f"AUC >= {thresholds.near_chance:.2f}"
+        ),
+        Group.CONTROL: (
+            f"distillation helped: distill over self-distill, {gain}, and over image-only, on "
+            f"every draw; readable when image-only AUC >= {thresholds.near_chance:.2f} and the "
+            f"interval resolves {thresholds.min_gain:.2f} (or excludes 0)"
+        ),
+    }
 
 
 def _significant(gain: Interval, thresholds: Thresholds) -> bool:
@@ -149,13 +184,9 @@ def distillation_helped(finding: Finding, thresholds: Thresholds) -> bool:
 
 def unreadable(findings: list[Finding], thresholds: Thresholds) -> str | None:
     """Why the control cannot carry a verdict, with what to change; None when it can."""
-    for finding in findings:
-        where = f"at fraction {finding.fraction:g}"
-        if finding.image < thresholds.near_chance:
-            return (
-                f"image-only AUC {finding.image:.3f} {where} is near chance: use a larger "
-                "training fraction or another image backbone"
-            )
+    chance = _near_chance(findings, thresholds)
+    if chance is not None:
+        return chance
     for finding in findings:
         control = finding.control_gain
         unresolved = control.n >= 2 and control.low <= 0 <= control.high
@@ -188,12 +219,16 @@ def _determines(modalities: Modalities, thresholds: Thresholds) -> list[Evidence
             f"{modalities.text.mean:.3f}",
             f">= {thresholds.determines_auc:.2f}",
             modalities.text.mean >= thresholds.determines_auc,
+            Group.MODALITIES,
+            modalities.text.mean,
         ),
         Evidence(
             "text-only minus image-only AUC (full pool)",
             f"{modalities.lead:+.3f}",
             f">= {thresholds.determines_margin:+.2f}",
             modalities.lead >= thresholds.determines_margin,
+            Group.MODALITIES,
+            modalities.lead,
         ),
     ]
 
@@ -207,6 +242,8 @@ def _added(modalities: Modalities, thresholds: Thresholds) -> list[Evidence]:
             _interval(modalities.added),
             f"interval > 0, mean >= {thresholds.min_gain:+.2f}",
             _significant(modalities.added, thresholds),
+            Group.PROBES,
+            modalities.added.mean,
         )
     ]
 
@@ -218,6 +255,8 @@ def _headroom(headroom: list[Headroom], thresholds: Thresholds) -> list[Evidence
             _interval(point.gain),
             f"interval > 0, mean >= {thresholds.min_gain:+.2f}",
             _significant(point.gain, thresholds),
+            Group.HEADROOM,
+            point.gain.mean,
         )
         for point in headroom
     ]
@@ -230,9 +269,43 @@ def _control(findings: list[Finding], thresholds: Thresholds) -> list[Evidence]:
             _interval(finding.control_gain),
             f"interval > 0, mean >= {thresholds.min_gain:+.2f}, distill gain > 0",
             distillation_helped(finding, thresholds),
+            Group.CONTROL,
+            finding.control_gain.mean,
         )
         for finding in findings
     ]
+
+
+def _readable(findings: list[Finding], thresholds: Thresholds) -> list[Evidence]:
+    """What the control can be read on: image-only above chance, and an interval narrow enough
+    to resolve the smallest gain worth acting on (or to exclude 0)."""
+    rules = []
+    for finding in findings:
+        where = f"at fraction {finding.fraction:g}"
+        rules.append(
+            Evidence(
+                f"image-only AUC {where} (the control needs signal to distil into)",
+                f"{finding.image:.3f}",
+                f">= {thresholds.near_chance:.2f}",
+                finding.image >= thresholds.near_chance,
+                Group.CONTROL,
+                finding.image,
+            )
+        )
+        control = finding.control_gain
+        if control.n >= 2:
+            rules.append(
+                Evidence(
+                    f"control's half-width {where} (the smallest gain its seeds resolve)",
+                    f"{control.half_width:.3f}",
+                    f"<= {thresholds.min_gain:.2f}, or the interval excludes 0",
+                    not control.low <= 0 <= control.high
+                    or control.half_width <= max(thresholds.min_gain, abs(control.mean)),
+                    Group.CONTROL,
+                    control.half_width,
+                )
+            )
+    return rules
 
 
 def _where(findings: list[Finding], ahead: list[Evidence], thresholds: Thresholds) -> str:
@@ -261,25 +334,40 @@ def judge(
     findings: list[Finding],
     thresholds: Thresholds = Thresholds(),
     kind: TaskKind | None = None,
+    not_run: tuple[str, ...] = (),
 ) -> Judgement:
     """The verdict from the screen's numbers; every rule's evidence is returned with it.
 
     A measured gain outranks the a-priori rule: a report that looks decisive but whose
     distillation beat self-distillation is judged on that gain. ``kind`` is the task's declared
     kind: a decisive report on a prognostic task predicts the outcome, it does not determine a
-    label read off it. Where neither a gain nor the a-priori rule decides, a control the seeds
-    cannot read makes the verdict inconclusive rather than "little".
+    label read off it. ``not_run`` says why arms could not run (too few images at a fraction).
+    No verdict outruns the arms: with image-only near chance, or no control at all, only the
+    a-priori rule (or a measured gain) decides, else the verdict is inconclusive; a report
+    that adds to the image with a control the seeds cannot read says so in its note; "little"
+    needs a control that resolves the smallest gain worth acting on.
     """
     determines = _determines(modalities, thresholds) if modalities else []
     added = _added(modalities, thresholds) if modalities else []
-    ahead = added + _headroom(headroom, thresholds)
+    chance = {finding.fraction for finding in findings if finding.image < thresholds.near_chance}
+    room = [point for point in headroom if point.fraction not in chance]
+    ahead = added + _headroom(room, thresholds)
     control = _control(findings, thresholds)
-    evidence = tuple(determines + ahead + control)
+    shown = _headroom(headroom, thresholds)  # every fraction's, near chance or not
+    evidence = tuple(determines + added + shown + control + _readable(findings, thresholds))
     decisive = bool(determines) and all(rule.crossed for rule in determines)
     helped = any(rule.crossed for rule in control)
+    missing = _missing_control(findings, not_run)
     if decisive and not helped:
         verdict = Verdict.PREDICTS if kind is TaskKind.PROGNOSTIC else Verdict.DETERMINES
-        return Judgement(verdict, ADVICE[verdict], evidence)
+        notes = (f"a-priori rule only: {missing}",) if missing else ()
+        return Judgement(verdict, ADVICE[verdict], evidence, notes)
+    if missing is not None:
+        notes = not_run or (missing,)  # every arm that could not run, and why
+        return Judgement(Verdict.INCONCLUSIVE, ADVICE[Verdict.INCONCLUSIVE], evidence, notes)
+    chance = None if helped else _near_chance(findings, thresholds)
+    if chance is not None:
+        return Judgement(Verdict.INCONCLUSIVE, ADVICE[Verdict.INCONCLUSIVE], evidence, (chance,))
     if helped or any(rule.crossed for rule in ahead):
         notes = [_where(findings, ahead, thresholds)]
         if decisive:
@@ -292,3 +380,24 @@ def judge(
     if why is not None:
         return Judgement(Verdict.INCONCLUSIVE, ADVICE[Verdict.INCONCLUSIVE], evidence, (why,))
     return Judgement(Verdict.LITTLE, ADVICE[Verdict.LITTLE], evidence)
+
+
+def _missing_control(findings: list[Finding], not_run: tuple[str, ...]) -> str | None:
+    """Why no control can be read: the arms could not run (the first reason), or did not."""
+    if findings:
+        return None
+    if not_run:
+        return not_run[0]
+    return "the control did not run: rerun the screen without --budget-minutes, or with more"
+
+
+def _near_chance(findings: list[Finding], thresholds: Thresholds) -> str | None:
+    """The first screened fraction whose image-only arm is near chance, with what to change."""
+    for finding in findings:
+        if finding.image < thresholds.near_chance:
+            return (
+                f"image-only AUC {finding.image:.3f} at fraction {finding.fraction:g} is near "
+                f"chance (< {thresholds.near_chance:.2f}): use a larger training fraction, more "
+                "epochs or another image backbone"
+            )
+    return None

@@ -296,7 +296,7 @@ def run_cost(
 ) -> RunCost:
     """A run's stages (a shared teacher left out), and what it reads, keeps and uploads."""
     seeds = len(config.seeds)
-    epochs = config.epochs or task.size(config.fraction).epochs
+    epochs = config.train_config(task).epochs  # the catalogue's, else the task's table
     train = train_samples(config, task, size)
     steps = -(-train // config.batch_size)
     views = max(1, config.views)  # training views: the augmented ones, else the centre view
