@@ -1,8 +1,10 @@
 """RunConfig: validation, resolution against the task, canonical form and run keys."""
 
 import pytest
+import torch
 from pydantic import ValidationError
 
+from radsweep.runs import config as run_config
 from radsweep.runs.config import RunConfig, run_key
 from radsweep.tasks.catalogue import STUDY_TASKS
 
@@ -93,7 +95,7 @@ def test_run_keys_of_stored_results_do_not_change(head: str, method: str) -> Non
         fraction=0.05,
         scoring="validation",  # every run stored before held-out scoring was scored this way
     )
-    resolved = config.resolve(READMISSION)
+    resolved = config.resolve(READMISSION, device="cpu")  # fp32, as every stored run
     assert run_key(resolved, ["cache-a", "cache-b"]) == STORED_KEYS[head, method]
     stored = RunConfig.from_stored(resolved.canonical())
     assert stored == resolved and stored.scoring == "validation"
@@ -106,3 +108,30 @@ def test_new_runs_are_scored_on_held_out_rows() -> None:
     config = RunConfig(task="readmission", backbone="c2l", fraction=0.05)
     assert config.scoring == "held-out"
     assert '"scoring":"held-out"' in config.resolve(READMISSION).canonical()
+
+
+def test_an_unset_precision_is_the_devices_default_and_named_in_the_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = RunConfig(task="readmission", backbone="c2l", fraction=0.05)
+    on_cpu = config.resolve(READMISSION, device="cpu")
+    assert on_cpu.precision == "fp32" and "precision" not in on_cpu.canonical()
+    assert on_cpu.train_config(READMISSION).precision == "fp32"
+    monkeypatch.setattr(run_config, "resolve_device", lambda device: torch.device("cuda"))
+    on_gpu = config.resolve(READMISSION, device="cuda")
+    assert on_gpu.precision == "bf16" and '"precision":"bf16"' in on_gpu.canonical()
+    assert run_key(on_gpu, ["a"]) != run_key(on_cpu, ["a"])  # results differ: so do keys
+    assert RunConfig.from_stored(on_gpu.canonical()) == on_gpu
+    assert RunConfig.from_stored(on_cpu.canonical()) == on_cpu
+    tf32 = config.model_copy(update={"precision": "tf32"})
+    assert tf32.resolve(READMISSION, device="cuda").precision == "tf32"
+
+
+def test_a_chosen_precision_holds_on_any_device_but_tf32_is_fp32_off_cuda() -> None:
+    config = RunConfig(task="readmission", backbone="c2l", fraction=0.05, precision="bf16")
+    assert config.resolve(READMISSION, device="cpu").precision == "bf16"
+    tf32 = config.model_copy(update={"precision": "tf32"}).resolve(READMISSION, device="cpu")
+    fp32 = config.model_copy(update={"precision": "fp32"}).resolve(READMISSION, device="cpu")
+    assert tf32 == fp32  # the same numbers on the CPU: the same run key
+    with pytest.raises(ValidationError):
+        RunConfig(task="readmission", backbone="c2l", fraction=0.05, precision="fp16")

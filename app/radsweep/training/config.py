@@ -52,9 +52,8 @@ class Precision(StrEnum):
         it computes fp32's numbers and is fp32."""
         if precision is None:
             return cls.BF16 if device_type == "cuda" else cls.FP32
-        if precision is cls.TF32 and device_type != "cuda":
-            return cls.FP32
-        return precision
+        chosen = cls(precision)  # a plain string too (model_copy does not validate)
+        return cls.FP32 if chosen is cls.TF32 and device_type != "cuda" else chosen
 
 
 class TrainConfig(BaseModel):

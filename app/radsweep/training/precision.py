@@ -19,14 +19,14 @@ _TF32 = "high"  # torch.set_float32_matmul_precision: float32 products may use T
 def autocast(precision: Precision, device: torch.device) -> AbstractContextManager[None]:
     """bfloat16 autocast for ``bf16``, nothing otherwise; wraps forward passes only (backward
     runs in the dtypes the forward chose)."""
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision is Precision.BF16)
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == Precision.BF16)
 
 
 @contextmanager
 def float32_matmuls(precision: Precision, device: torch.device) -> Iterator[None]:
     """Let CUDA float32 matrix products use TF32 for ``tf32`` and ``bf16`` while inside
     (PyTorch's default is full float32); the previous setting is restored on the way out."""
-    if device.type != "cuda" or precision is Precision.FP32:
+    if device.type != "cuda" or precision == Precision.FP32:
         yield
         return
     before = torch.get_float32_matmul_precision()
