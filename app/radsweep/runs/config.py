@@ -24,8 +24,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from radsweep.tasks.spec import Scoring, TaskSpec
 from radsweep.devices import resolve_device
+from radsweep.tasks.spec import Scoring, TaskSpec
 from radsweep.training.config import HeadKind, HeadName, Method, Precision, TrainConfig
 from radsweep.training.registry import check_text_head
 
