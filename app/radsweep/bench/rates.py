@@ -15,7 +15,7 @@ from radsweep.atomic import write_text_atomic
 
 RATES_FILE = Path("bench") / "gpu-rates.json"
 """Where under ``RADSWEEP_HOME`` the rates live."""
-SCHEMA = 1
+SCHEMA: Literal[1] = 1
 KINDS = ("h200", "h100", "a100", "a10g", "a10", "l40s", "l40", "l4", "t4", "v100")
 """Device kinds named as the plan names them, most specific first (``l40`` before ``l4``)."""
 

@@ -528,8 +528,9 @@ def fit(
     if chosen.type == "cpu":
         keep_freed_memory()
     # the result's config names the precision that ran, not "the device's default"
-    config = config.model_copy(update={"precision": Precision.on(config.precision, chosen.type)})
-    with float32_matmuls(config.precision, chosen):
+    precision = Precision.on(config.precision, chosen.type)
+    config = config.model_copy(update={"precision": precision})
+    with float32_matmuls(precision, chosen):
         return _fit(data, splits, config, chosen, progress)
 
 
