@@ -4,6 +4,7 @@ import pytest
 import torch
 from pydantic import ValidationError
 
+from radsweep.errors import TrainingError
 from radsweep.runs import config as run_config
 from radsweep.runs.config import RunConfig, run_key
 from radsweep.tasks.catalogue import STUDY_TASKS
@@ -118,6 +119,7 @@ def test_an_unset_precision_is_the_devices_default_and_named_in_the_key(
     assert on_cpu.precision == "fp32" and "precision" not in on_cpu.canonical()
     assert on_cpu.train_config(READMISSION).precision == "fp32"
     monkeypatch.setattr(run_config, "resolve_device", lambda device: torch.device("cuda"))
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda **_: True)
     on_gpu = config.resolve(READMISSION, device="cuda")
     assert on_gpu.precision == "bf16" and '"precision":"bf16"' in on_gpu.canonical()
     assert run_key(on_gpu, ["a"]) != run_key(on_cpu, ["a"])  # results differ: so do keys
@@ -135,3 +137,17 @@ def test_a_chosen_precision_holds_on_any_device_but_tf32_is_fp32_off_cuda() -> N
     assert tf32 == fp32  # the same numbers on the CPU: the same run key
     with pytest.raises(ValidationError):
         RunConfig(task="readmission", backbone="c2l", fraction=0.05, precision="fp16")
+
+
+def test_a_gpu_without_bfloat16_defaults_to_fp32_and_refuses_bf16(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A T4 (before Ampere): autocast cannot run bf16 there."""
+    monkeypatch.setattr(run_config, "resolve_device", lambda device: torch.device("cuda"))
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda **_: False)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device: "Tesla T4")
+    config = RunConfig(task="readmission", backbone="c2l", fraction=0.05)
+    assert config.resolve(READMISSION, device="cuda").precision == "fp32"
+    bf16 = config.model_copy(update={"precision": "bf16"})
+    with pytest.raises(TrainingError, match="Tesla T4 has no bfloat16"):
+        bf16.resolve(READMISSION, device="cuda")

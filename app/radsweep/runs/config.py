@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from radsweep.devices import resolve_device
 from radsweep.tasks.spec import Scoring, TaskSpec
 from radsweep.training.config import HeadKind, HeadName, Method, Precision, TrainConfig
+from radsweep.training.precision import for_device
 from radsweep.training.registry import check_text_head
 
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
@@ -134,11 +135,11 @@ class RunConfig(BaseModel):
         )
 
     def _precision_on(self, device: str | None) -> Precision:
-        """The precision this config computes in on ``device`` (the device is only looked up
-        when it matters: an unset precision, or tf32)."""
-        if self.precision in (Precision.FP32, Precision.BF16):
-            return Precision(self.precision)
-        return Precision.on(self.precision, resolve_device(device).type)
+        """The precision this config computes in on ``device`` (looked up only when it matters:
+        an unset precision, tf32 or bf16, which a GPU before Ampere lacks)."""
+        if self.precision == Precision.FP32:
+            return Precision.FP32
+        return for_device(self.precision, resolve_device(device))
 
     def train_config(self, task: TaskSpec) -> TrainConfig:
         return TrainConfig(

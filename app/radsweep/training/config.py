@@ -46,12 +46,12 @@ class Precision(StrEnum):
     BF16 = "bf16"
 
     @classmethod
-    def on(cls, precision: "Precision | None", device_type: str) -> "Precision":
+    def on(cls, precision: "Precision | None", device_type: str, bf16: bool = True) -> "Precision":
         """What ``precision`` computes on a device of ``device_type``: None is the device's
-        default (bf16 on a CUDA GPU, fp32 elsewhere); TF32 is a CUDA mode, so on other devices
-        it computes fp32's numbers and is fp32."""
+        default (bf16 on a CUDA GPU that has it, ``bf16``; fp32 elsewhere); TF32 is a CUDA mode,
+        so on other devices it computes fp32's numbers and is fp32."""
         if precision is None:
-            return cls.BF16 if device_type == "cuda" else cls.FP32
+            return cls.BF16 if device_type == "cuda" and bf16 else cls.FP32
         chosen = cls(precision)  # a plain string too (model_copy does not validate)
         return cls.FP32 if chosen is cls.TF32 and device_type != "cuda" else chosen
 

@@ -25,7 +25,7 @@ from radsweep.training.layers import SeedDropout, normalise_tokens
 from radsweep.training.losses import mixed_targets, per_seed_loss, teacher_targets
 from radsweep.training.metrics import batched_auc, batched_auprc
 from radsweep.training.optim import StackedAdam
-from radsweep.training.precision import autocast, float32_matmuls
+from radsweep.training.precision import autocast, float32_matmuls, for_device
 from radsweep.training.registry import head_spec
 from radsweep.training.results import Curves, Evaluation, FitResult
 
@@ -255,7 +255,7 @@ class StageTrainer:
         self.features, self.classes, self.splits = features, classes, splits
         self.config, self.soft_targets = config, soft_targets
         self.device = features.labels.device
-        self.precision = Precision.on(config.precision, self.device.type)
+        self.precision = for_device(config.precision, self.device)
         image_dim = int(features.image.shape[-1]) if features.image is not None else None
         text_dim = int(features.text.shape[-1]) if features.text is not None else None
         generators = _generators(splits, stage, "init")
@@ -431,7 +431,7 @@ def _soft_targets(
     rows, valid = _padded([split.train for split in splits], features.labels.device)
     seeds, samples = rows.shape[0], features.labels.shape[0]
     targets = None
-    precision = Precision.on(config.precision, rows.device.type)
+    precision = for_device(config.precision, rows.device)
     for view in features.training_views:
         logits = predict(teacher.model, features, rows, view, precision)
         probabilities = teacher_targets(logits, config.tau)
@@ -468,7 +468,7 @@ class Predictor:
         features = DeviceFeatures.load(data, self.config, self.device, text=text)
         seeds = next(self.model.parameters()).shape[0]
         rows = torch.arange(samples, device=self.device).expand(seeds, samples)
-        precision = Precision.on(self.config.precision, self.device.type)
+        precision = for_device(self.config.precision, self.device)
         return predict(self.model, features, rows, precision=precision).softmax(-1).cpu().numpy()
 
     def evaluate(
@@ -528,7 +528,7 @@ def fit(
     if chosen.type == "cpu":
         keep_freed_memory()
     # the result's config names the precision that ran, not "the device's default"
-    precision = Precision.on(config.precision, chosen.type)
+    precision = for_device(config.precision, chosen)
     config = config.model_copy(update={"precision": precision})
     with float32_matmuls(precision, chosen):
         return _fit(data, splits, config, chosen, progress)

@@ -11,9 +11,23 @@ from contextlib import AbstractContextManager, contextmanager
 
 import torch
 
+from radsweep.errors import TrainingError
 from radsweep.training.config import Precision
 
 _TF32 = "high"  # torch.set_float32_matmul_precision: float32 products may use TF32
+
+
+def for_device(precision: Precision | None, device: torch.device) -> Precision:
+    """``Precision.on`` for a real device: the default is fp32 on a GPU without bfloat16
+    (before Ampere, e.g. a T4), where asking for bf16 is an error."""
+    native = device.type != "cuda" or torch.cuda.is_bf16_supported(including_emulation=False)
+    chosen = Precision.on(precision, device.type, bf16=native)
+    if chosen is Precision.BF16 and not native:
+        raise TrainingError(
+            f"precision bf16 asked for, but {torch.cuda.get_device_name(device)} has no bfloat16",
+            hint="use --precision fp32 (or leave it unset: fp32 is this GPU's default)",
+        )
+    return chosen
 
 
 def autocast(precision: Precision, device: torch.device) -> AbstractContextManager[None]:
