@@ -1,13 +1,16 @@
 """``bench gpu``'s result: the ratios it prints and the ones its JSON carries are the same."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from radsweep.bench.gpu import DeviceBench, ExtractionRate, HeadSpeedup
+from radsweep.bench.heads import HeadRate, HeadShape
 from radsweep.cli.output import print_json
 from radsweep.sweeps.plan import PAPER_T4_HOURS, Device, load_plan
+from radsweep.training.config import Precision
 
 
 def _bench(tmp_path: Path) -> DeviceBench:
@@ -43,3 +46,20 @@ def test_the_json_summary_carries_every_ratio(
     assert ratios["paper_hours_over_projected"] == PAPER_T4_HOURS / hours
     assert payload["study"]["runs"] == 6 and len(payload["extraction"]) == 2
     assert payload["extraction"][1]["precision"] == "bf16" and payload["saved"] is None
+
+
+def test_precision_ratios_are_fp32_step_time_over_each_precisions() -> None:
+    shape = HeadShape(("rad-dino",), 1369, 768)
+    rates = tuple(
+        HeadRate(shape, precision, 5, 64, seconds, 1e-5, 2**30, 1e12)
+        for precision, seconds in ((Precision.FP32, 0.3), (Precision.TF32, 0.15),
+                                   (Precision.BF16, 0.1))
+    )  # fmt: skip
+    bench = replace(_bench(Path("/nonexistent")), head_rates=rates)
+    assert bench.precision_ratios("bf16") == {shape.name: pytest.approx(3.0)}
+    lines = bench.lines()
+    heads = [line for line in lines if line.startswith("head    rad-dino (1369 x 768)")]
+    assert len(heads) == 3 and "peak 1.00 GiB" in heads[0] and "3.33 TFLOP/s" in heads[0]
+    assert "tf32/fp32 head step rad-dino (1369 x 768) 2.00" in lines[-1]
+    assert "bf16/fp32 head step rad-dino (1369 x 768) 3.00" in lines[-1]
+    assert bench.summary()["ratios"]["fp32_over_bf16_step"] == {shape.name: pytest.approx(3.0)}

@@ -129,7 +129,11 @@ def test_bench_gpu_tiny_runs_the_whole_path_on_the_cpu(
     assert "runs" in study and "5,000 T4-hours" in study
     assert lines[-1].startswith("ratios: mixed/fp32 extraction rad-dino")
     assert "vectorized/sequential attention" in lines[-1] and "Mean-LP" in lines[-1]
+    heads = [line for line in lines if line.startswith("head")]
+    assert len(heads) == 2 and "fp32" in heads[0] and "bf16" in heads[1]  # no TF32 off CUDA
+    assert "bf16/fp32 head step tiny (16 x 32)" in lines[-1]
     assert not (isolated_home / "bench" / "device.json").exists()  # tiny numbers are no measure
+    assert not (isolated_home / "bench" / "gpu-rates.json").exists()
 
 
 def _json(capsys: pytest.CaptureFixture[str]) -> Any:

@@ -53,6 +53,7 @@ def test_plan_uses_saved_bench_rates(
         "device_name": "NVIDIA L4",
         "device_kind": "l4",
         "measured_at": "2026-12-07T06:00:00Z",
+        "radsweep_version": "0.1.0",
         "shapes": [shape],
     }
     saved.write_text(json.dumps(rates))

@@ -1,8 +1,11 @@
 """RunConfig: validation, resolution against the task, canonical form and run keys."""
 
 import pytest
+import torch
 from pydantic import ValidationError
 
+from radsweep.errors import TrainingError
+from radsweep.runs import config as run_config
 from radsweep.runs.config import RunConfig, run_key
 from radsweep.tasks.catalogue import STUDY_TASKS
 
@@ -93,7 +96,7 @@ def test_run_keys_of_stored_results_do_not_change(head: str, method: str) -> Non
         fraction=0.05,
         scoring="validation",  # every run stored before held-out scoring was scored this way
     )
-    resolved = config.resolve(READMISSION)
+    resolved = config.resolve(READMISSION, device="cpu")  # fp32, as every stored run
     assert run_key(resolved, ["cache-a", "cache-b"]) == STORED_KEYS[head, method]
     stored = RunConfig.from_stored(resolved.canonical())
     assert stored == resolved and stored.scoring == "validation"
@@ -123,3 +126,45 @@ def test_the_catalogue_gives_the_light_encoders_their_training_and_text_encoder(
     assert paper.text_encoder == "biovil-t"
     explicit = RunConfig(task="t", backbone="c2l", method="image", fraction=0.1, text_encoder=None)
     assert explicit.text_encoder is None
+
+
+def test_an_unset_precision_is_the_devices_default_and_named_in_the_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = RunConfig(task="readmission", backbone="c2l", fraction=0.05)
+    on_cpu = config.resolve(READMISSION, device="cpu")
+    assert on_cpu.precision == "fp32" and "precision" not in on_cpu.canonical()
+    assert on_cpu.train_config(READMISSION).precision == "fp32"
+    monkeypatch.setattr(run_config, "resolve_device", lambda device: torch.device("cuda"))
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda **_: True)
+    on_gpu = config.resolve(READMISSION, device="cuda")
+    assert on_gpu.precision == "bf16" and '"precision":"bf16"' in on_gpu.canonical()
+    assert run_key(on_gpu, ["a"]) != run_key(on_cpu, ["a"])  # results differ: so do keys
+    assert RunConfig.from_stored(on_gpu.canonical()) == on_gpu
+    assert RunConfig.from_stored(on_cpu.canonical()) == on_cpu
+    tf32 = config.model_copy(update={"precision": "tf32"})
+    assert tf32.resolve(READMISSION, device="cuda").precision == "tf32"
+
+
+def test_a_chosen_precision_holds_on_any_device_but_tf32_is_fp32_off_cuda() -> None:
+    config = RunConfig(task="readmission", backbone="c2l", fraction=0.05, precision="bf16")
+    assert config.resolve(READMISSION, device="cpu").precision == "bf16"
+    tf32 = config.model_copy(update={"precision": "tf32"}).resolve(READMISSION, device="cpu")
+    fp32 = config.model_copy(update={"precision": "fp32"}).resolve(READMISSION, device="cpu")
+    assert tf32 == fp32  # the same numbers on the CPU: the same run key
+    with pytest.raises(ValidationError):
+        RunConfig(task="readmission", backbone="c2l", fraction=0.05, precision="fp16")
+
+
+def test_a_gpu_without_bfloat16_defaults_to_fp32_and_refuses_bf16(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A T4 (before Ampere): autocast cannot run bf16 there."""
+    monkeypatch.setattr(run_config, "resolve_device", lambda device: torch.device("cuda"))
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda **_: False)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device: "Tesla T4")
+    config = RunConfig(task="readmission", backbone="c2l", fraction=0.05)
+    assert config.resolve(READMISSION, device="cuda").precision == "fp32"
+    bf16 = config.model_copy(update={"precision": "bf16"})
+    with pytest.raises(TrainingError, match="Tesla T4 has no bfloat16"):
+        bf16.resolve(READMISSION, device="cuda")

@@ -4,6 +4,9 @@
   mixed precision (bf16 where the device has it, else fp16), and the peak GPU memory;
 * head training: all seeds in one vectorized fit against the seeds one after another, at the
   paper's token shapes (attention head and Mean-LP on ViT-B tokens);
+* the attention head at every backbone's token shape in fp32, TF32 (CUDA only) and bf16: one
+  training step, one validation pass and the step's peak memory, saved to
+  ``RADSWEEP_HOME/bench/gpu-rates.json`` (``sweeps.plan.measured``) for the cost plan;
 * the whole study's projection: the sustained FLOP/s measured here replace the nominal ones of
   ``sweep plan``, and are saved so that ``radsweep sweep plan --device measured`` uses them.
 
@@ -15,13 +18,17 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from radsweep import __version__
 from radsweep.atomic import write_text_atomic
+from radsweep.bench import heads as shapes_bench
 from radsweep.bench import train as benchmark
+from radsweep.bench.heads import WORKLOADS, HeadRate, head_shapes, precisions
 from radsweep.devices import resolve_device
 from radsweep.encoders import build_image_encoder
 from radsweep.encoders.base import ImageEncoder
@@ -35,6 +42,13 @@ from radsweep.sweeps.plan import (
     Plan,
     fit_flops,
     load_plan,
+)
+from radsweep.sweeps.plan.measured import (
+    MeasuredRates,
+    MeasuredShape,
+    device_kind,
+    rates_path,
+    save_measured,
 )
 from radsweep.training.registry import head_spec
 
@@ -79,6 +93,8 @@ class DeviceBench:
     heads: tuple[HeadSpeedup, ...]
     study: Plan
     saved: Path | None
+    head_rates: tuple[HeadRate, ...] = ()
+    rates_saved: Path | None = None
 
     def study_hours(self) -> float:
         return sum(self.study.hours(self.device))
@@ -93,6 +109,23 @@ class DeviceBench:
     def paper_ratio(self) -> float:
         """How many times fewer device-hours than the paper's own estimate the projection needs."""
         return PAPER_T4_HOURS / max(self.study_hours(), 1e-9)
+
+    def precision_ratios(self, precision: str) -> dict[str, float]:
+        """fp32 step time over ``precision``'s, per shape (the speed-up of leaving fp32)."""
+        fp32 = {r.shape.name: r.train_step_s for r in self.head_rates if r.precision == "fp32"}
+        return {
+            r.shape.name: fp32[r.shape.name] / r.train_step_s
+            for r in self.head_rates
+            if r.precision == precision and r.shape.name in fp32
+        }
+
+    def _precision_line(self) -> str:
+        parts = []
+        for precision in ("tf32", "bf16"):
+            ratios = self.precision_ratios(precision)
+            shown = ", ".join(f"{name} {ratio:.2f}" for name, ratio in ratios.items())
+            parts.append(f"{precision}/fp32 head step {shown or 'n/a (CUDA only)'}")
+        return "; ".join(parts)
 
     def _backbones(self) -> list[str]:
         return list(dict.fromkeys(rate.backbone for rate in self.extraction))
@@ -109,6 +142,7 @@ class DeviceBench:
             f"{head.vectorized_seconds:.3f} s, one at a time {head.sequential_seconds:.3f} s"
             for head in self.heads
         ]
+        lines += [rate.line() for rate in self.head_rates]
         extract, train = self.study.hours(self.device)
         lines.append(
             f"study   {len(self.study.runs)} runs, {len(self.study.caches)} caches on "
@@ -117,11 +151,14 @@ class DeviceBench:
         )
         if self.saved:
             lines.append(f"saved   {self.saved} (radsweep sweep plan --device measured)")
+        if self.rates_saved:
+            lines.append(f"saved   {self.rates_saved} (head rates per shape and precision)")
         mixed = ", ".join(f"{name} {self.mixed_over_fp32(name):.2f}" for name in self._backbones())
         heads = ", ".join(f"{head.shape.split(', ')[-1]} {head.ratio:.2f}" for head in self.heads)
         lines.append(
             f"ratios: mixed/fp32 extraction {mixed}; vectorized/sequential {heads}; "
-            f"paper hours/projected {self.paper_ratio:.3g}"
+            + (f"{self._precision_line()}; " if self.head_rates else "")
+            + f"paper hours/projected {self.paper_ratio:.3g}"
         )
         return lines
 
@@ -131,6 +168,11 @@ class DeviceBench:
             "device": asdict(self.device),
             "extraction": [asdict(rate) for rate in self.extraction],
             "heads": [asdict(head) for head in self.heads],
+            "head_rates": [
+                {**asdict(rate), "shape": rate.shape.name, "tflops": rate.tflops}
+                for rate in self.head_rates
+            ],
+            "rates_saved": self.rates_saved,
             "study": {
                 "runs": len(self.study.runs),
                 "caches": len(self.study.caches),
@@ -142,6 +184,8 @@ class DeviceBench:
             "ratios": {
                 "mixed_over_fp32": {name: self.mixed_over_fp32(name) for name in self._backbones()},
                 "vectorized_over_sequential": {head.shape: head.ratio for head in self.heads},
+                "fp32_over_tf32_step": self.precision_ratios("tf32"),
+                "fp32_over_bf16_step": self.precision_ratios("bf16"),
                 "paper_hours_over_projected": self.paper_ratio,
             },
         }
@@ -160,9 +204,51 @@ def run_device_bench(
     sizes = HEAD_SIZES["tiny" if tiny else target.type]
     shapes = benchmark.TINY_SHAPES if tiny else PAPER_SHAPES
     heads = tuple(_head(shape, seeds, sizes, target) for shape in shapes)
+    head_rates = _head_rates(target, tiny, seeds)
     measured = _throughput(target, extraction, heads, tiny)
     saved = None if tiny else _save(measured, home / MEASURED_FILE)
-    return DeviceBench(measured, extraction, heads, load_plan([], True, data_dir), saved)
+    rates = None if tiny else save_measured(gpu_rates(target, head_rates), rates_path(home))
+    plan = load_plan([], True, data_dir)
+    return DeviceBench(measured, extraction, heads, plan, saved, head_rates, rates)
+
+
+def _head_rates(device: torch.device, tiny: bool, seeds: Sequence[int]) -> tuple[HeadRate, ...]:
+    """The attention head at every backbone shape (the tiny one for ``tiny``), per precision."""
+    work = WORKLOADS["tiny" if tiny else device.type]
+    shapes = [shapes_bench.TINY_SHAPE] if tiny else head_shapes()
+    return tuple(
+        shapes_bench.measure(shape, precision, seeds, work, device)
+        for shape in shapes
+        for precision in precisions(device)
+    )
+
+
+def gpu_rates(device: torch.device, head_rates: Sequence[HeadRate]) -> MeasuredRates:
+    """The measured rates as the plan reads them: one row per backbone and precision."""
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    rows = [
+        MeasuredShape(
+            backbone=backbone,
+            tokens=rate.shape.tokens,
+            width=rate.shape.width,
+            seeds=rate.seeds,
+            batch=rate.batch,
+            precision=rate.precision.value,
+            train_step_s=rate.train_step_s,
+            validation_s_per_row=rate.validation_s_per_row,
+            peak_memory_bytes=rate.peak_memory_bytes,
+            tflops=rate.tflops,
+        )
+        for rate in head_rates
+        for backbone in rate.shape.backbones
+    ]
+    return MeasuredRates(
+        device_name=name,
+        device_kind=device_kind(name),
+        measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        radsweep_version=__version__,
+        shapes=tuple(rows),
+    )
 
 
 def _backbones() -> list[str]:

@@ -93,6 +93,8 @@ FIELD_HELP: dict[str, str] = {
     "weights": _help(WeightsOption),
     "text_weights": _help(TextWeightsOption),
     "tiny": "Tiny random encoders (tests, demos).",
+    "precision": "Head arithmetic: fp32, tf32 (CUDA matmuls) or bf16 autocast; float32 weights "
+    "and metrics (default: bf16 on a CUDA GPU, fp32 on the CPU).",
     "budget_minutes": "Start no training step after this many minutes (default: no limit).",
     # SynthConfig (data synth)
     "samples": "Number of images (and reports).",

@@ -12,6 +12,13 @@ keys it read, hashes to the run key that makes results idempotent.
 split that selected nothing, ``validation`` the rows that also chose the teacher's epoch. The
 canonical form leaves ``validation`` out, so runs stored before the field existed keep their keys
 and read back (``from_stored``) as what they are: validation-scored.
+
+``precision`` is how the heads compute (``training.config.Precision``). Unset, it is the default
+of the device the run resolves for (bf16 on a CUDA GPU, fp32 elsewhere), and the resolved config
+names the precision that ran, so it is in the run key exactly where results can differ: a bf16
+run never answers for an fp32 one. tf32 off CUDA computes fp32's numbers, so it resolves to fp32
+there. The canonical form leaves ``fp32`` out, like ``scoring``: every run stored before the field
+existed was fp32 and keeps its key.
 """
 
 import hashlib
@@ -20,6 +27,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from radsweep.devices import resolve_device
 from radsweep.encoders.pretrained import (
     PAPER_TEXT_ENCODER,
     Training,
@@ -28,7 +36,8 @@ from radsweep.encoders.pretrained import (
     recommended_training,
 )
 from radsweep.tasks.spec import Scoring, TaskSpec
-from radsweep.training.config import HeadKind, HeadName, Method, TrainConfig
+from radsweep.training.config import HeadKind, HeadName, Method, Precision, TrainConfig
+from radsweep.training.precision import for_device
 from radsweep.training.registry import check_text_head
 
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
@@ -67,14 +76,17 @@ class RunConfig(BaseModel):
     max_length: Annotated[int | None, Field(gt=0)] = None
     tiny: bool = False
     scoring: Scoring = Scoring.HELD_OUT
+    precision: Precision | None = None
 
     @classmethod
     def from_stored(cls, data: str | dict[str, Any]) -> "RunConfig":
         """A config read back from a store, a queue or W&B: one written without ``scoring``
         (before held-out scoring, or canonical text of a validation-scored run) is
-        validation-scored."""
+        validation-scored; one without ``precision`` (before the field, or canonical text of
+        an fp32 run) is fp32."""
         values = json.loads(data) if isinstance(data, str) else dict(data)
         values.setdefault("scoring", Scoring.VALIDATION.value)
+        values.setdefault("precision", Precision.FP32.value)
         return cls.model_validate(values)
 
     @model_validator(mode="before")
@@ -113,8 +125,10 @@ class RunConfig(BaseModel):
             check_text_head(self.head)
         return self
 
-    def resolve(self, task: TaskSpec) -> "RunConfig":
-        """Fill τ, λ and epochs from the task, the learning rate from the head; name the task.
+    def resolve(self, task: TaskSpec, device: str | None = None) -> "RunConfig":
+        """Fill τ, λ and epochs from the task, the learning rate from the head, the precision
+        from the device the run will train on (``device``: as ``--device`` takes it; None:
+        auto); name the task.
 
         Settings the method does not read become None, so a τ sweep over image-only runs, say,
         resolves to one configuration instead of several identical ones.
@@ -140,6 +154,7 @@ class RunConfig(BaseModel):
                 "max_length": (self.max_length or default_max_length(self.text_encoder))
                 if text
                 else None,
+                "precision": self._precision_on(device),
             }
         )
 
@@ -148,6 +163,13 @@ class RunConfig(BaseModel):
         become before the task's table and the head's rate)."""
         backbone = self.backbone if self.method.needs_image else None
         return recommended_training(backbone, self.text_encoder)
+
+    def _precision_on(self, device: str | None) -> Precision:
+        """The precision this config computes in on ``device`` (looked up only when it matters:
+        an unset precision, tf32 or bf16, which a GPU before Ampere lacks)."""
+        if self.precision == Precision.FP32:
+            return Precision.FP32
+        return for_device(self.precision, resolve_device(device))
 
     def train_config(self, task: TaskSpec) -> TrainConfig:
         recommended = self.recommended()
@@ -159,6 +181,7 @@ class RunConfig(BaseModel):
             lr=self.lr or recommended.lr,
             tau=self.tau or task.default_tau,
             lam=DEFAULT_LAMBDA if self.lam is None else self.lam,
+            precision=self.precision,
         )
 
     def image_only_baseline(self, task: TaskSpec) -> "RunConfig":
@@ -176,11 +199,13 @@ class RunConfig(BaseModel):
     def canonical(self) -> str:
         """Sorted-key JSON of every field: the same configuration always gives the same text.
 
-        ``scoring`` is left out when it is ``validation``: those are the runs (and run keys)
-        written before the field existed."""
+        ``scoring`` is left out when it is ``validation`` and ``precision`` when it is ``fp32``:
+        those are the runs (and run keys) written before the fields existed."""
         values = self.model_dump(mode="json")
         if self.scoring is Scoring.VALIDATION:
             del values["scoring"]
+        if self.precision == Precision.FP32:
+            del values["precision"]
         return json.dumps(values, sort_keys=True, separators=(",", ":"))
 
 

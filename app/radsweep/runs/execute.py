@@ -125,10 +125,13 @@ class PreparedRun:
         return teacher_key(self.config, self.cache_keys, self.task_digest)
 
 
-def resolve(config: RunConfig, settings: Settings) -> tuple[RunConfig, Manifest]:
-    """``config`` resolved against its task (cheap: the manifest, no features), and the task."""
+def resolve(
+    config: RunConfig, settings: Settings, device: str | None = None
+) -> tuple[RunConfig, Manifest]:
+    """``config`` resolved against its task (cheap: the manifest, no features) for ``device``
+    (its precision), and the task."""
     manifest = Manifest.load(find_task_directory(config.task, settings.data), check_images=False)
-    return config.resolve(manifest.task), manifest
+    return config.resolve(manifest.task, device), manifest
 
 
 def open_features(
@@ -177,7 +180,7 @@ def prepare(
     config: RunConfig, settings: Settings, device: str | None = None, hooks: RunHooks = RunHooks()
 ) -> PreparedRun:
     """Resolve ``config`` against its task and open its features, extracting what is missing."""
-    resolved, manifest = resolve(config, settings)
+    resolved, manifest = resolve(config, settings, device)
     return open_features(resolved, manifest, settings, device, hooks)
 
 
@@ -360,7 +363,7 @@ def run_configuration(
     resolved, prepared = config, None
     try:
         with hooks.critical():  # the observer's run exists before a preemption is raised
-            resolved, manifest = resolve(config, settings)
+            resolved, manifest = resolve(config, settings, device)
             with hooks.timed("tracking"):
                 hooks.observer.run_started(resolved)
         with hooks.timed("features"):

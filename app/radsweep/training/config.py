@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from radsweep.training.registry import HeadKind, HeadName, head_spec
 
-__all__ = ["HeadKind", "HeadName", "Method", "TrainConfig"]
+__all__ = ["HeadKind", "HeadName", "Method", "Precision", "TrainConfig"]
 
 
 class Method(StrEnum):
@@ -30,6 +30,30 @@ class Method(StrEnum):
     @property
     def distils(self) -> bool:
         return self in (Method.DISTILL, Method.SELF_DISTILL)
+
+
+class Precision(StrEnum):
+    """How a head's matrix products are computed; weights, optimizer state, losses,
+    probabilities and metrics stay float32 in every mode.
+
+    ``fp32``: float32 throughout. ``tf32``: float32 tensors, but CUDA matrix products may round
+    their inputs to TF32 (10-bit mantissa). ``bf16``: forward passes under bfloat16 autocast
+    (TF32 for what autocast keeps in float32), float32 master weights.
+    """
+
+    FP32 = "fp32"
+    TF32 = "tf32"
+    BF16 = "bf16"
+
+    @classmethod
+    def on(cls, precision: "Precision | None", device_type: str, bf16: bool = True) -> "Precision":
+        """What ``precision`` computes on a device of ``device_type``: None is the device's
+        default (bf16 on a CUDA GPU that has it, ``bf16``; fp32 elsewhere); TF32 is a CUDA mode,
+        so on other devices it computes fp32's numbers and is fp32."""
+        if precision is None:
+            return cls.BF16 if device_type == "cuda" and bf16 else cls.FP32
+        chosen = cls(precision)  # a plain string too (model_copy does not validate)
+        return cls.FP32 if chosen is cls.TF32 and device_type != "cuda" else chosen
 
 
 class TrainConfig(BaseModel):
@@ -67,6 +91,11 @@ class TrainConfig(BaseModel):
         default=None,
         description="Validate each seed on a fixed random subset of this many of its validation "
         "rows; None = all. A large held-out set then does not dominate the fit's time.",
+    )
+    precision: Precision | None = Field(
+        default=None,
+        description="Head arithmetic (see Precision); None = the device's default: bf16 on a "
+        "CUDA GPU, fp32 on the CPU.",
     )
 
     @property

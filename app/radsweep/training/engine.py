@@ -18,13 +18,14 @@ from torch import nn
 from radsweep.devices import resolve_device
 from radsweep.errors import TrainingError
 from radsweep.training.allocator import keep_freed_memory
-from radsweep.training.config import TrainConfig
+from radsweep.training.config import Precision, TrainConfig
 from radsweep.training.heads import HeadInput, build_head
 from radsweep.training.inputs import SeedSplit, TrainingData, check_inputs
 from radsweep.training.layers import SeedDropout, normalise_tokens
 from radsweep.training.losses import mixed_targets, per_seed_loss, teacher_targets
 from radsweep.training.metrics import batched_auc, batched_auprc
 from radsweep.training.optim import StackedAdam
+from radsweep.training.precision import autocast, float32_matmuls, for_device
 from radsweep.training.registry import head_spec
 from radsweep.training.results import Curves, Evaluation, FitResult
 from radsweep.training.teacher import TeacherRecord
@@ -220,10 +221,19 @@ def _padded(index_sets: list[np.ndarray], device: torch.device) -> tuple[torch.T
 
 @torch.no_grad()
 def predict(
-    model: nn.Module, features: DeviceFeatures, rows: torch.Tensor, view: int = 0
+    model: nn.Module,
+    features: DeviceFeatures,
+    rows: torch.Tensor,
+    view: int = 0,
+    precision: Precision = Precision.FP32,
 ) -> torch.Tensor:
-    """Logits ``[S, M, K]`` of each seed's model on its rows ``[S, M]``, without dropout."""
-    chunks = [model(features.batch(chunk, view)) for chunk in rows.split(_EVAL_BATCH, dim=1)]
+    """Float32 logits ``[S, M, K]`` of each seed's model on its rows ``[S, M]``, without
+    dropout, the forward passes computed in ``precision``."""
+    chunks = []
+    for chunk in rows.split(_EVAL_BATCH, dim=1):
+        with autocast(precision, rows.device):
+            logits = model(features.batch(chunk, view))
+        chunks.append(logits.float())
     return torch.cat(chunks, dim=1)
 
 
@@ -252,6 +262,7 @@ class StageTrainer:
         self.features, self.classes, self.splits = features, classes, splits
         self.config, self.soft_targets = config, soft_targets
         self.device = features.labels.device
+        self.precision = for_device(config.precision, self.device)
         image_dim = int(features.image.shape[-1]) if features.image is not None else None
         text_dim = int(features.text.shape[-1]) if features.text is not None else None
         generators = _generators(splits, stage, "init")
@@ -278,7 +289,9 @@ class StageTrainer:
         active = plan.active[index]
         rows, views, weights = plan.rows[index], plan.views[index], plan.weights[index]
         dropout = SeedDropout(self.config.dropout, self.dropout_generators, active)
-        logits = self.model(self.features.batch(rows, views), dropout)
+        with autocast(self.precision, self.device):
+            logits = self.model(self.features.batch(rows, views), dropout)
+        logits = logits.float()  # the loss, its gradient's start and the metrics: float32
         soft = None
         if self.soft_targets is not None:
             seed_index = torch.arange(len(self.splits), device=self.device)[:, None]
@@ -363,7 +376,8 @@ class _Scorer:
         self, trainer: "StageTrainer", epoch: int, loss: torch.Tensor, stage: str
     ) -> torch.Tensor:
         """AUC and AUPRC of every seed at ``epoch``; returns the AUC ``[S]``."""
-        probabilities = predict(trainer.model, trainer.features, self.rows).softmax(-1)
+        logits = predict(trainer.model, trainer.features, self.rows, precision=trainer.precision)
+        probabilities = logits.softmax(-1)
         _require_finite(loss, probabilities, trainer.splits, stage, epoch)
         self.auc[:, epoch] = batched_auc(probabilities, self.labels, self.valid)
         self.auprc[:, epoch] = batched_auprc(probabilities, self.labels, self.valid)
@@ -416,7 +430,11 @@ def _train_stage(
 
 
 def _teacher_record(
-    teacher: _Stage, features: DeviceFeatures, splits: Sequence[SeedSplit], used: np.ndarray
+    teacher: _Stage,
+    features: DeviceFeatures,
+    splits: Sequence[SeedSplit],
+    used: np.ndarray,
+    config: TrainConfig,
 ) -> TeacherRecord:
     """The best-epoch teacher's logits on every seed's training rows at every training view,
     with its curves; rows as the caller's (``used`` maps compacted rows back to them)."""
@@ -424,7 +442,10 @@ def _teacher_record(
     teacher.model.load_state_dict(teacher.best_state)
     rows, _ = _padded([split.train for split in splits], features.labels.device)
     views = features.training_views
-    logits = torch.stack([predict(teacher.model, features, rows, view) for view in views], 1)
+    precision = for_device(config.precision, rows.device)
+    logits = torch.stack(
+        [predict(teacher.model, features, rows, view, precision) for view in views], 1
+    )
     host = logits.cpu().numpy()  # [S, V, M, K]
     return TeacherRecord(
         seeds=tuple(split.seed for split in splits),
@@ -488,7 +509,8 @@ class Predictor:
         features = DeviceFeatures.load(data, self.config, self.device, text=text)
         seeds = next(self.model.parameters()).shape[0]
         rows = torch.arange(samples, device=self.device).expand(seeds, samples)
-        return predict(self.model, features, rows).softmax(-1).cpu().numpy()
+        precision = for_device(self.config.precision, self.device)
+        return predict(self.model, features, rows, precision=precision).softmax(-1).cpu().numpy()
 
     def evaluate(
         self, labels: torch.Tensor | np.ndarray, accuracy: bool = False, **inputs: torch.Tensor
@@ -552,6 +574,22 @@ def fit(
     chosen = resolve_device(device)
     if chosen.type == "cpu":
         keep_freed_memory()
+    # the result's config names the precision that ran, not "the device's default"
+    precision = for_device(config.precision, chosen)
+    config = config.model_copy(update={"precision": precision})
+    with float32_matmuls(precision, chosen):
+        return _fit(data, splits, used, config, chosen, progress, teacher)
+
+
+def _fit(
+    data: TrainingData,
+    splits: Sequence[SeedSplit],
+    used: np.ndarray,
+    config: TrainConfig,
+    chosen: torch.device,
+    progress: Progress | None,
+    teacher: TeacherRecord | None,
+) -> FitResult:
     if not config.method.distils:
         features = DeviceFeatures.load(data, config, chosen, text=config.method.needs_text)
         stage = _train_stage(features, data, splits, config, "model", progress=progress)
@@ -569,7 +607,7 @@ def fit(
         trained = _train_stage(
             features, data, splits, teacher_config, "teacher", keep_best=True, progress=progress
         )
-        teacher = _teacher_record(trained, features, splits, used)
+        teacher = _teacher_record(trained, features, splits, used, config)
         features = features.without_text()
     else:
         features = DeviceFeatures.load(data, config, chosen, text=False)

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from radsweep.training.precision import compute_dtype
+
 
 def _uniform(
     generators: list[torch.Generator], shape: tuple[int, ...], bound: float
@@ -85,6 +87,10 @@ class FrozenInputAffine(torch.autograd.Function):
         weight: torch.Tensor,
         scale: float,
     ) -> torch.Tensor:
+        # Under autocast the product runs in its dtype: cast (as autocast would) and save the
+        # cast inputs, so the backward's product meets a gradient of the same dtype.
+        dtype = compute_dtype(inputs)
+        bias, inputs, weight = bias.to(dtype), inputs.to(dtype), weight.to(dtype)
         ctx.save_for_backward(inputs)
         # autograd's ctx carries what forward stores on it; FunctionCtx declares none of it
         ctx.scale = scale  # type: ignore[attr-defined]
