@@ -57,6 +57,14 @@ class Count:
     uploads: frozenset[str] = frozenset()  # canonical configs whose spec uploads their heads
 
 
+def _on_the_gpu(config: RunConfig, spec: SweepSpec) -> RunConfig:
+    """``config`` as the GPU box will run it: expanding resolved an unset precision on this
+    machine (fp32 on a CPU), but a spec that names none trains in each device's default."""
+    if "precision" in spec.parameters:
+        return config
+    return config.model_copy(update={"precision": None})
+
+
 def count(specs: Sequence[SweepSpec], data_dir: Path) -> Count:
     """The runs of ``specs`` de-duplicated across them, and each cache they read counted once."""
     entries = all_tasks(data_dir)
@@ -65,7 +73,7 @@ def count(specs: Sequence[SweepSpec], data_dir: Path) -> Count:
     uploads: set[str] = set()
     listed = 0
     for spec in specs:
-        expanded = expand(spec, tasks)
+        expanded = [_on_the_gpu(config, spec) for config in expand(spec, tasks)]
         listed += len(expanded)
         for config in expanded:
             configs.setdefault(config.canonical(), config)
