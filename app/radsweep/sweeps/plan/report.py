@@ -182,7 +182,8 @@ def _device_lines(projected: Projection, detailed: bool) -> list[str]:
         which = ", ".join(f"{name} {count}" for name, count in sorted(blocked.items()))
         cannot = f"; {len(projected.cannot_run)} cannot run, not even one seed fits ({which})"
         lines.append(
-            f"  memory: {projected.chunked} runs split their seeds to fit"
+            f"  memory: {projected.chunked} runs fit only with their seeds in chunks (priced so; "
+            "the engine does not split seeds itself yet: give such specs fewer seeds per run)"
             + (cannot if which else "")
         )
     if detailed:
