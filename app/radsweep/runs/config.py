@@ -37,7 +37,6 @@ from radsweep.encoders.pretrained import (
 )
 from radsweep.tasks.spec import Scoring, TaskSpec
 from radsweep.training.config import HeadKind, HeadName, Method, Precision, TrainConfig
-from radsweep.training.precision import for_device
 from radsweep.training.registry import check_text_head
 
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
@@ -169,6 +168,8 @@ class RunConfig(BaseModel):
         an unset precision, tf32 or bf16, which a GPU before Ampere lacks)."""
         if self.precision == Precision.FP32:
             return Precision.FP32
+        from radsweep.training.precision import for_device  # torch: not for --help or listings
+
         return for_device(self.precision, resolve_device(device))
 
     def train_config(self, task: TaskSpec) -> TrainConfig:
