@@ -52,7 +52,8 @@ def test_the_written_spec_runs_under_sweep_local(
     user_task(isolated_home / "data", "my-outcome", samples=60)
     spec = isolated_home / "my-outcome.yaml"
     screen = ["screen", "my-outcome", "--backbone", "c2l", "--tiny", "--seeds", "0-1"]
-    assert cli([*screen, "--lr", "1e-3", "--out", str(spec)]) == 0
+    small = ["--fractions", "0.5", "--min-images", "10", "--min-per-class", "3"]  # 60 samples
+    assert cli([*screen, *small, "--lr", "1e-3", "--out", str(spec)]) == 0
     assert "3 runs, 0 of them already in the results store" in capsys.readouterr().out
     assert cli(["sweep", "local", str(spec)]) == 0
     # image-only once, distillation and self-distillation at 3 τ x 3 λ each.

@@ -93,7 +93,7 @@ def main(
         "results_dir": results_dir,
         "wandb_dir": wandb_dir,
     }
-    ctx.obj = Settings(**{name: value for name, value in flags.items() if value is not None})
+    ctx.obj = Settings.model_validate({k: v for k, v in flags.items() if v is not None})
 
 
 def cli(args: list[str] | None = None) -> int:

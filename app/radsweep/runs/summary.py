@@ -87,7 +87,7 @@ def run_summary(outcome: RunOutcome, store: ResultsStore) -> RunSummary:
     )
     seeds = [
         SeedAUC(
-            seed=int(seed),
+            seed=int(str(seed)),
             train=_count(row["n_train"]),
             validation=_count(row["n_validation"]),
             final_auc=_number(row["final_auc"]),

@@ -136,8 +136,8 @@ def screen_report(answer: ScreenAnswer, thresholds: Thresholds | None = None) ->
         settings=_settings(answer),
         numbers=[
             Quantity(
-                quantity=row.quantity,
-                fraction=row.fraction,
+                quantity=str(row.quantity),
+                fraction=float(str(row.fraction)),
                 train_samples=_count(row.train_samples),
                 mean=_number(row.mean),
                 ci95_low=_number(row.ci95_low),

@@ -349,8 +349,8 @@ def judge(
     """
     determines = _determines(modalities, thresholds) if modalities else []
     added = _added(modalities, thresholds) if modalities else []
-    chance = {finding.fraction for finding in findings if finding.image < thresholds.near_chance}
-    room = [point for point in headroom if point.fraction not in chance]
+    at_chance = {f.fraction for f in findings if f.image < thresholds.near_chance}
+    room = [point for point in headroom if point.fraction not in at_chance]
     ahead = added + _headroom(room, thresholds)
     control = _control(findings, thresholds)
     shown = _headroom(headroom, thresholds)  # every fraction's, near chance or not
@@ -360,11 +360,11 @@ def judge(
     missing = _missing_control(findings, not_run)
     if decisive and not helped:
         verdict = Verdict.PREDICTS if kind is TaskKind.PROGNOSTIC else Verdict.DETERMINES
-        notes = (f"a-priori rule only: {missing}",) if missing else ()
-        return Judgement(verdict, ADVICE[verdict], evidence, notes)
+        rule_only = (f"a-priori rule only: {missing}",) if missing else ()
+        return Judgement(verdict, ADVICE[verdict], evidence, rule_only)
     if missing is not None:
-        notes = not_run or (missing,)  # every arm that could not run, and why
-        return Judgement(Verdict.INCONCLUSIVE, ADVICE[Verdict.INCONCLUSIVE], evidence, notes)
+        unrun = tuple(not_run) or (missing,)  # every arm that could not run, and why
+        return Judgement(Verdict.INCONCLUSIVE, ADVICE[Verdict.INCONCLUSIVE], evidence, unrun)
     chance = None if helped else _near_chance(findings, thresholds)
     if chance is not None:
         return Judgement(Verdict.INCONCLUSIVE, ADVICE[Verdict.INCONCLUSIVE], evidence, (chance,))

@@ -101,7 +101,8 @@ def _logged(run: WandbRun) -> list[_Logged]:
     baseline = schema.config_from_wandb(entry) if isinstance(entry, dict) else None
     if isinstance(entry, dict) and baseline is not None:
         base_key = str(entry[schema.RUN_KEY])
-        history = pd.DataFrame(schema.baseline_part(run.history.to_dict("series")))
+        columns = {str(name): values for name, values in run.history.items()}
+        history = pd.DataFrame(schema.baseline_part(columns))
         if schema.STEP in run.history.columns:
             history[schema.STEP] = run.history[schema.STEP]
         found.append(

@@ -94,9 +94,11 @@ def run_agent(
     done = threading.Event()
     checked = [float("-inf")]
 
-    def heartbeat_until_done(api: Any, agent: str, metrics: dict, states: dict) -> list[dict]:
-        commands = heartbeat(api, agent, metrics, states)
-        if commands or states or time.monotonic() - checked[0] < DONE_CHECK_SECONDS:
+    def heartbeat_until_done(
+        api: Any, agent_id: str, metrics: dict[Any, Any], run_states: dict[Any, Any]
+    ) -> list[dict[str, Any]]:
+        commands = heartbeat(api, agent_id, metrics, run_states)
+        if commands or run_states or time.monotonic() - checked[0] < DONE_CHECK_SECONDS:
             return commands
         checked[0] = time.monotonic()
         if _sweep_done(api, path):
