@@ -45,8 +45,8 @@ class MeanAUC(BaseModel):
     def of(cls, interval: Interval) -> "MeanAUC":
         return cls(
             mean=interval.mean,
-            low=_number(interval.low),
-            high=_number(interval.high),
+            low=json_number(interval.low),
+            high=json_number(interval.high),
             level=interval.level,
             seeds=interval.n,
         )
@@ -63,12 +63,14 @@ class RunSummary(BaseModel):
     missing: int
 
 
-def _number(value: Any) -> float | None:
+def json_number(value: Any) -> float | None:
+    """A table cell as JSON takes it: None for a missing or NaN number."""
     return None if value is None or math.isnan(float(value)) else float(value)
 
 
-def _count(value: Any) -> int | None:
-    number = _number(value)
+def json_count(value: Any) -> int | None:
+    """A count cell (stored as a float beside NaNs) as an integer or None."""
+    number = json_number(value)
     return None if number is None else int(number)
 
 
@@ -88,15 +90,17 @@ def run_summary(outcome: RunOutcome, store: ResultsStore) -> RunSummary:
     seeds = [
         SeedAUC(
             seed=int(str(seed)),
-            train=_count(row["n_train"]),
-            validation=_count(row["n_validation"]),
-            final_auc=_number(row["final_auc"]),
-            final_auprc=_number(row["final_auprc"]),
-            best_auc=_number(row["best_auc"]),
-            best_epoch=_count(row["best_epoch"]),
-            teacher_auc=_number(teacher["best_auc"].get(seed)) if seed in teacher.index else None,
+            train=json_count(row["n_train"]),
+            validation=json_count(row["n_validation"]),
+            final_auc=json_number(row["final_auc"]),
+            final_auprc=json_number(row["final_auprc"]),
+            best_auc=json_number(row["best_auc"]),
+            best_epoch=json_count(row["best_epoch"]),
+            teacher_auc=json_number(teacher["best_auc"].get(seed))
+            if seed in teacher.index
+            else None,
             image_only_auc=(
-                _number(baseline["final_auc"].get(seed)) if seed in baseline.index else None
+                json_number(baseline["final_auc"].get(seed)) if seed in baseline.index else None
             ),
         )
         for seed, row in model.iterrows()

@@ -4,11 +4,11 @@ Numbers and settings only (AUCs, gains, sample counts, thresholds): nothing of a
 image. The terminal's text is drawn from the same model, so the two cannot disagree.
 """
 
-import math
 from typing import Any
 
 from pydantic import BaseModel
 
+from radsweep.runs.summary import json_count, json_number
 from radsweep.screen.task import ScreenAnswer
 from radsweep.screen.verdict import Thresholds, group_rules
 from radsweep.training.config import Method
@@ -77,15 +77,6 @@ class ScreenReport(BaseModel):
     cpu_seconds: float
 
 
-def _number(value: Any) -> float | None:
-    return None if value is None or math.isnan(float(value)) else float(value)
-
-
-def _count(value: Any) -> int | None:
-    number = _number(value)
-    return None if number is None else int(number)
-
-
 def _evidence(answer: ScreenAnswer, thresholds: Thresholds) -> list[RuleGroup]:
     rules = answer.screen.judgement.evidence
     return [
@@ -138,11 +129,11 @@ def screen_report(answer: ScreenAnswer, thresholds: Thresholds | None = None) ->
             Quantity(
                 quantity=str(row.quantity),
                 fraction=float(str(row.fraction)),
-                train_samples=_count(row.train_samples),
-                mean=_number(row.mean),
-                ci95_low=_number(row.ci95_low),
-                ci95_high=_number(row.ci95_high),
-                seeds=_count(row.seeds),
+                train_samples=json_count(row.train_samples),
+                mean=json_number(row.mean),
+                ci95_low=json_number(row.ci95_low),
+                ci95_high=json_number(row.ci95_high),
+                seeds=json_count(row.seeds),
             )
             for row in answer.table.itertuples(index=False)
         ],
