@@ -79,6 +79,26 @@ def test_teacher_headroom_means_the_report_adds_information() -> None:
     assert "did not beat self-distillation at fraction 0.05, 0.1" in judged.notes[0]
 
 
+def test_a_report_that_adds_while_distillation_trails_image_only_is_inconclusive() -> None:
+    # Seen on a 300-study synthetic task: teacher +0.153 over image-only, distill -0.074
+    # [-0.101, -0.047]: "distillation likely helps" would contradict the arm that measured it.
+    judged = judge(
+        modalities(text=0.75, image=0.70),
+        [Headroom(0.25, gain(0.15, 0.09))],
+        [finding(0.25, gain(-0.074, 0.027), gain(-0.009, 0.087))],
+    )
+    assert judged.verdict is Verdict.INCONCLUSIVE
+    assert judged.notes[0].startswith(
+        "distillation trailed image-only at fraction 0.25 (-0.074 [-0.101, -0.047])"
+    )
+    within = judge(
+        modalities(text=0.75, image=0.70),
+        [Headroom(0.25, gain(0.15, 0.09))],
+        [finding(0.25, gain(-0.02, 0.03), gain(-0.009, 0.087))],
+    )
+    assert within.verdict is Verdict.ADDS  # an interval that reaches 0 is not a measured loss
+
+
 def test_a_paired_control_gain_says_where_and_by_how_much() -> None:
     judged = judge(
         modalities(text=0.75, image=0.70),

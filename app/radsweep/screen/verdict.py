@@ -368,7 +368,11 @@ def judge(
     chance = None if helped else _near_chance(findings, thresholds)
     if chance is not None:
         return Judgement(Verdict.INCONCLUSIVE, ADVICE[Verdict.INCONCLUSIVE], evidence, (chance,))
-    if helped or any(rule.crossed for rule in ahead):
+    adds = any(rule.crossed for rule in ahead)
+    trailed = _trailed(findings) if adds and not helped else None
+    if trailed is not None:
+        return Judgement(Verdict.INCONCLUSIVE, ADVICE[Verdict.INCONCLUSIVE], evidence, (trailed,))
+    if helped or adds:
         notes = [_where(findings, ahead, thresholds)]
         if decisive:
             notes.append(
@@ -380,6 +384,22 @@ def judge(
     if why is not None:
         return Judgement(Verdict.INCONCLUSIVE, ADVICE[Verdict.INCONCLUSIVE], evidence, (why,))
     return Judgement(Verdict.LITTLE, ADVICE[Verdict.LITTLE], evidence)
+
+
+def _trailed(findings: list[Finding]) -> str | None:
+    """Where distillation fell measurably behind image-only: whatever the probes or the teacher
+    say the report adds, the arm that would use it lost accuracy, so "likely helps" would outrun
+    the evidence."""
+    for finding in findings:
+        gain = finding.distill_gain
+        if gain.high < 0:
+            return (
+                f"distillation trailed image-only at fraction {finding.fraction:g} "
+                f"({gain.mean:+.3f} [{gain.low:+.3f}, {gain.high:+.3f}]) although the report "
+                "adds to the image: the arms disagree with the probes; try the written sweep's "
+                "τ/λ grid and sizes, or screen with more images"
+            )
+    return None
 
 
 def _missing_control(findings: list[Finding], not_run: tuple[str, ...]) -> str | None:
