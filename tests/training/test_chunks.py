@@ -1,4 +1,4 @@
-"""Seeds in chunks: what fits, the retry on running out of memory, and the same numbers as one pass."""
+"""Seeds in chunks: what fits, the retry when memory runs out, the same numbers as one pass."""
 
 import numpy as np
 import pytest
