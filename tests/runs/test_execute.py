@@ -72,7 +72,8 @@ def test_seeds_in_chunks_keep_the_run_key_and_the_numbers(
     assert chunked.key == whole.key and chunked.result is not None and whole.result is not None
     assert chunked.result.config.seed_chunk == 1
     np.testing.assert_allclose(chunked.result.model.auc, whole.result.model.auc, atol=2e-5)
-    np.testing.assert_allclose(chunked.baseline_auc, whole.baseline_auc, atol=2e-5)  # type: ignore[arg-type]
+    assert chunked.baseline_auc is not None and whole.baseline_auc is not None
+    np.testing.assert_allclose(chunked.baseline_auc, whole.baseline_auc, atol=2e-5)
     heads = [
         load_file(str(heads_folder(path, whole.key) / HEADS_FILE))
         for path in (tmp_path / "a.sqlite", tmp_path / "b.sqlite")

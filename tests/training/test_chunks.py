@@ -1,5 +1,7 @@
 """Seeds in chunks: what fits, the retry when memory runs out, the same numbers as one pass."""
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -127,3 +129,46 @@ def test_a_step_out_of_memory_after_its_backward_is_undone_and_retried(
     # each stage fails once at all five seeds (the student starts whole), then keeps what fit
     assert sizes.count(5) == 2 and sizes[-3:] == [2, 2, 1]
     _assert_same(retried, whole)
+
+
+class _FakeCuda:
+    """CUDA's memory readings for a probe: each seed keeps 1 MB (read after its step), its step
+    or validation chunk peaks 10 MB above that, 30 MB are free."""
+
+    def __init__(self) -> None:
+        self.allocated = itertools.cycle([0, 10**6, 0])  # before, after the step, when freed
+        self.probes = 0
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        fakes = {
+            "synchronize": lambda device: None,
+            "reset_peak_memory_stats": lambda device: None,
+            "memory_allocated": lambda device: next(self.allocated),
+            "max_memory_allocated": self.peak,
+            "memory_reserved": lambda device: 0,
+            "mem_get_info": lambda device: (30 * 10**6, 80 * 10**9),
+        }
+        for name, fake in fakes.items():
+            monkeypatch.setattr(torch.cuda, name, fake)
+        monkeypatch.setattr(engine, "_measures_memory", lambda device: True)
+
+    def peak(self, device: torch.device) -> int:
+        self.probes += 1
+        return 11 * 10**6
+
+
+def test_unset_chunks_come_from_a_measured_seed_and_the_free_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The CUDA probe's path on the CPU, its memory readings stood in for: 30 MB free (27
+    usable) fit two seeds' 10 MB steps beside five seeds' 1 MB state, so the run trains in
+    chunks of two, to the numbers of one pass."""
+    cuda = _FakeCuda()
+    cuda.install(monkeypatch)
+    data, splits = token_features(), _splits()
+    config = TrainConfig(method=Method.DISTILL, epochs=2, batch_size=32)
+    measured = fit(data, splits, config, device="cpu")
+    monkeypatch.undo()
+    assert cuda.probes == 2  # the teacher and the student each measure their own step
+    assert measured.predictor is not None and measured.predictor.chunks == SeedChunks(2)
+    _assert_same(measured, fit(data, splits, config, device="cpu"))

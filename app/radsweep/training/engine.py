@@ -4,7 +4,9 @@ Each seed has its own initialisation, training subset, validation set, batch ord
 dropout masks, all drawn from generators derived from (seed, stage), never from a shared stream;
 parameters are stacked over seeds and stepped by a per-seed Adam. So a pass over S seeds computes
 what S separate runs compute (the tests check it), while the features stay on the device, batches
-are gathered there, and the per-epoch metrics stay there until the stage ends.
+are gathered there, and the per-epoch metrics stay there until the stage ends. A step too large
+for the device's memory runs its seeds a chunk at a time (``training.chunks``), to the same
+numbers.
 """
 
 import hashlib
@@ -489,26 +491,49 @@ def _seeds_that_fit(
     stage: str,
     soft_targets: torch.Tensor | None,
 ) -> int:
-    """On CUDA, how many seeds' steps fit at once: measured on a throwaway one-seed trainer
-    (a training step and a validation chunk) against the free memory. Every seed elsewhere:
-    the CPU has no memory limit to honour."""
+    """On CUDA, how many seeds' steps fit at once: one seed measured against the free memory
+    (``chunks.seeds_per_chunk``). Every seed elsewhere: the CPU has no limit to honour."""
     device = features.labels.device
-    if device.type != "cuda" or len(splits) == 1:
+    if not _measures_memory(device) or len(splits) == 1:
         return len(splits)
+    soft = None if soft_targets is None else soft_targets[:1]
+
+    def probe(_: slice) -> tuple[int, int]:
+        return _probe_memory(features, classes, splits[0], config, stage, soft)
+
+    # one slice of one seed: running out of memory here is the one-line error of a seed too large
+    [(resident, step)] = SeedChunks(1).run(1, probe)
+    free, _ = torch.cuda.mem_get_info(device)
+    free += torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
+    return max(1, seeds_per_chunk(len(splits), resident, step, free))
+
+
+def _measures_memory(device: torch.device) -> bool:
+    """Whether ``device`` has a memory limit to measure and honour (a CUDA GPU)."""
+    return device.type == "cuda"
+
+
+def _probe_memory(
+    features: DeviceFeatures,
+    classes: int,
+    split: SeedSplit,
+    config: TrainConfig,
+    stage: str,
+    soft_targets: torch.Tensor | None,
+) -> tuple[int, int]:
+    """Bytes one seed keeps (parameters, gradients, Adam moments) and the most its training
+    step or a validation chunk adds on top, measured on a throwaway one-seed trainer (its own
+    generators: the run's are untouched). CUDA only."""
+    device = features.labels.device
     torch.cuda.synchronize(device)
     before = torch.cuda.memory_allocated(device)
     torch.cuda.reset_peak_memory_stats(device)
-    soft = None if soft_targets is None else soft_targets[:1]
-    probe = StageTrainer(features, classes, splits[:1], config, stage, soft)
+    probe = StageTrainer(features, classes, [split], config, stage, soft_targets)
     probe.step(probe.plan_epoch(), 0)
-    resident = torch.cuda.memory_allocated(device) - before  # parameters, gradients, moments
-    rows, _ = _padded([probe.validation_rows(splits[0])[:_EVAL_BATCH]], device)
+    resident = torch.cuda.memory_allocated(device) - before
+    rows, _ = _padded([probe.validation_rows(split)[:_EVAL_BATCH]], device)
     predict(probe.model, features, rows, precision=probe.precision)
-    peak = torch.cuda.max_memory_allocated(device) - before
-    del probe
-    free, _ = torch.cuda.mem_get_info(device)
-    free += torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
-    return max(1, seeds_per_chunk(len(splits), resident, peak - resident, free))
+    return resident, torch.cuda.max_memory_allocated(device) - before - resident
 
 
 def _teacher_record(
