@@ -5,7 +5,9 @@ overridden on its own by an environment variable (``RADSWEEP_DATA_DIR``, ...) or
 """
 
 from pathlib import Path
+from typing import Annotated
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,6 +24,9 @@ class Settings(BaseSettings):
     upload_heads: bool = False
     """Upload each W&B run's trained heads as a model artifact (RADSWEEP_UPLOAD_HEADS, a spec's
     ``upload_heads: true`` or ``--upload-heads``); the results store keeps them either way."""
+    seed_chunk: Annotated[int | None, Field(gt=0)] = None
+    """Seeds one training step holds at once (RADSWEEP_SEED_CHUNK or ``train --seed-chunk``);
+    unset: measured on a CUDA GPU, all of them on the CPU. Results are the same at any value."""
 
     def _folder(self, override: Path | None, name: str) -> Path:
         return (override or self.home / name).expanduser()

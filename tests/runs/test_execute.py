@@ -2,11 +2,15 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
+from safetensors.torch import load_file
 
 from radsweep.results.store import ResultsStore
 from radsweep.runs.config import RunConfig
 from radsweep.runs.execute import run_configuration
+from radsweep.runs.heads import HEADS_FILE, heads_folder
 from radsweep.settings import Settings
 from radsweep.tasks.synthetic import SynthBenchmark
 
@@ -52,3 +56,28 @@ def test_distillation_records_its_image_only_baseline(folders: Settings, tmp_pat
     image_only = run_configuration(_config("image"), folders, device="cpu", store=store)
     assert image_only.skipped  # the baseline was the image-only run itself
     assert len(outcome.cache_keys) == 2
+
+
+def test_seeds_in_chunks_keep_the_run_key_and_the_numbers(
+    folders: Settings, tmp_path: Path
+) -> None:
+    """``seed_chunk`` (``train --seed-chunk``, RADSWEEP_SEED_CHUNK) cuts the steps, never the
+    key: one seed at a time records what one pass records, heads included."""
+    whole = run_configuration(
+        _config("distill"), folders, device="cpu", store=ResultsStore(tmp_path / "a.sqlite")
+    )
+    chunked_store = ResultsStore(tmp_path / "b.sqlite")
+    one_by_one = folders.model_copy(update={"seed_chunk": 1})
+    chunked = run_configuration(_config("distill"), one_by_one, device="cpu", store=chunked_store)
+    assert chunked.key == whole.key and chunked.result is not None and whole.result is not None
+    assert chunked.result.config.seed_chunk == 1
+    np.testing.assert_allclose(chunked.result.model.auc, whole.result.model.auc, atol=2e-5)
+    assert chunked.baseline_auc is not None and whole.baseline_auc is not None
+    np.testing.assert_allclose(chunked.baseline_auc, whole.baseline_auc, atol=2e-5)
+    heads = [
+        load_file(str(heads_folder(path, whole.key) / HEADS_FILE))
+        for path in (tmp_path / "a.sqlite", tmp_path / "b.sqlite")
+    ]
+    assert heads[0].keys() == heads[1].keys()
+    for name, value in heads[0].items():
+        torch.testing.assert_close(heads[1][name], value, atol=1e-5, rtol=1e-5)

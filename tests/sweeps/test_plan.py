@@ -190,6 +190,23 @@ def test_rad_dino_at_ten_seeds_does_not_fit_a_t4(tmp_path: Path) -> None:
     assert project(planned, DEVICES["h100"]).memory["c2l"].fits
 
 
+def test_the_plans_chunks_keep_every_seeds_weights_and_fit_the_usable_memory(
+    tmp_path: Path,
+) -> None:
+    """The engine's arithmetic: all seeds' weights stay, one chunk's activations come and go."""
+    planned = load_plan(["fig2-readmission"], False, tmp_path)
+    run = next(r for r in planned.runs if r.config.backbone == "rad-dino")
+    for device in DEVICES.values():
+        memory = run_memory(run, device, "fp32")
+        fit = memory.seeds_that_fit
+        assert memory.fits == (fit == memory.seeds)
+        if fit:
+            activations = max(memory.step, memory.validation)
+            held = memory.resident + memory.seeds * memory.weights + fit * activations
+            assert held <= memory.usable < held + activations or fit == memory.seeds
+            assert memory.chunks == -(-memory.seeds // fit)
+
+
 def test_devices(tmp_path: Path, isolated_home: Path) -> None:
     [(device, rates)] = choose_devices("a100", isolated_home)
     assert device.name == "A100 SXM" and rates is None

@@ -117,6 +117,14 @@ def train(
     ctx: typer.Context,
     seeds: Annotated[str, typer.Option(help="Seeds, e.g. 0-4 or 0,2,7.")] = "0-4",
     device: DeviceOption = None,
+    seed_chunk: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Seeds one training step holds at once, to fit the GPU's memory (same results "
+            "at any value; default: measured on a GPU, all on the CPU; RADSWEEP_SEED_CHUNK).",
+        ),
+    ] = None,
     json_output: Annotated[
         bool,
         typer.Option(
@@ -142,6 +150,8 @@ def train(
     config = RunConfig(seeds=parse_seeds(seeds), **fields)
     target = str(resolve_device(device))
     folders = settings(ctx)
+    if seed_chunk is not None:
+        folders = folders.model_copy(update={"seed_chunk": seed_chunk})
     store = ResultsStore(default_store_path(folders))
     with progress_bar("items") as bar:
         tasks: dict[str, TaskID] = {}

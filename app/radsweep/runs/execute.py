@@ -234,16 +234,23 @@ def baseline(prepared: PreparedRun) -> PreparedRun:
 
 
 def _train(
-    prepared: PreparedRun, store: ResultsStore, device: str | None, hooks: RunHooks, observed: bool
+    prepared: PreparedRun,
+    store: ResultsStore,
+    device: str | None,
+    hooks: RunHooks,
+    observed: bool,
+    seed_chunk: int | None = None,
 ) -> tuple[FitResult, TaskRows]:
-    """Fit the prepared configuration; a distillation reads its teacher from the store when
-    another run kept it there, and keeps the one it trains."""
+    """Fit the prepared configuration (``seed_chunk`` seeds per step slice; None: the engine's
+    choice); a distillation reads its teacher from the store when another run kept it there,
+    and keeps the one it trains."""
     key = prepared.teacher_key
     with hooks.timed("store"):
         kept = store.teacher(key) if key is not None else None
     with hooks.timed("training"):
         data, rows = training_inputs(prepared)
         train_config = prepared.config.train_config(prepared.manifest.task)
+        train_config = train_config.model_copy(update={"seed_chunk": seed_chunk})
         progress = hooks.training_progress(observed)
         result = fit(
             data,
@@ -270,13 +277,17 @@ def keep_heads(prepared: PreparedRun, result: FitResult, store: ResultsStore) ->
 
 
 def _baseline_auc(
-    image_only: PreparedRun, store: ResultsStore, device: str | None, hooks: RunHooks
+    image_only: PreparedRun,
+    store: ResultsStore,
+    device: str | None,
+    hooks: RunHooks,
+    seed_chunk: int | None = None,
 ) -> np.ndarray:
     """Final AUC per seed of the image-only baseline: from the store, or trained and stored."""
     with hooks.timed("store"):
         stored = store.has(image_only.key)
     if not stored:
-        result, _ = _train(image_only, store, device, hooks, observed=False)
+        result, _ = _train(image_only, store, device, hooks, False, seed_chunk)
         with hooks.timed("store"):
             meta = {"task_digest": image_only.task_digest}
             keep_heads(image_only, result, store)
@@ -298,14 +309,16 @@ def train_and_record(
     device: str | None = None,
     hooks: RunHooks = RunHooks(),
     started: float | None = None,
+    seed_chunk: int | None = None,
 ) -> RunOutcome:
-    """Train a prepared configuration and record it (with its baseline, for distillation)."""
+    """Train a prepared configuration and record it (with its baseline, for distillation);
+    ``seed_chunk``: seeds per step slice (``TrainConfig.seed_chunk``), never part of the key."""
     start = time.perf_counter() if started is None else started
     config, keys = prepared.config, tuple(prepared.cache_keys)
-    result, rows = _train(prepared, store, device, hooks, observed=True)
+    result, rows = _train(prepared, store, device, hooks, True, seed_chunk)
     compared = None
     if config.method.distils:
-        compared = _baseline_auc(baseline(prepared), store, device, hooks)
+        compared = _baseline_auc(baseline(prepared), store, device, hooks, seed_chunk)
     seconds = time.perf_counter() - start
     meta = {
         "device": str(resolve_device(device)),
@@ -353,9 +366,10 @@ def run_configuration(
     """Train ``config`` unless the store already holds its key; record what was trained.
 
     The one pipeline: resolve -> (observer: started) -> features -> fit -> record -> (observer:
-    stored). A run its orchestrator stops (``hooks.observer.stop_requested``) returns a
-    ``stopped`` outcome with nothing stored; a preemption or a failure is raised again after the
-    observer has seen it.
+    stored). ``settings.seed_chunk`` says how many seeds a training step holds at once (not
+    part of the run key: the numbers are the same). A run its orchestrator stops
+    (``hooks.observer.stop_requested``) returns a ``stopped`` outcome with nothing stored; a
+    preemption or a failure is raised again after the observer has seen it.
     """
     started = time.perf_counter()
     with hooks.timed("store"):
@@ -374,7 +388,14 @@ def run_configuration(
         if cached:
             outcome = stored_outcome(prepared, started)
         else:
-            outcome = train_and_record(prepared, store, device=device, hooks=hooks, started=started)
+            outcome = train_and_record(
+                prepared,
+                store,
+                device=device,
+                hooks=hooks,
+                started=started,
+                seed_chunk=settings.seed_chunk,
+            )
         with hooks.timed("tracking"):
             hooks.observer.stored(outcome)
     except BaseException as error:

@@ -97,6 +97,12 @@ class TrainConfig(BaseModel):
         description="Head arithmetic (see Precision); None = the device's default: bf16 on a "
         "CUDA GPU, fp32 on the CPU.",
     )
+    seed_chunk: Annotated[int | None, Field(gt=0)] = Field(
+        default=None,
+        description="Seeds one step's forward and backward hold at once (training.chunks): how "
+        "the work is cut to fit the device's memory, never what it computes, so no run key "
+        "holds it. None: on a CUDA GPU as many as a measured step says fit, else all.",
+    )
 
     @property
     def learning_rate(self) -> float:

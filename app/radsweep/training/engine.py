@@ -4,7 +4,9 @@ Each seed has its own initialisation, training subset, validation set, batch ord
 dropout masks, all drawn from generators derived from (seed, stage), never from a shared stream;
 parameters are stacked over seeds and stepped by a per-seed Adam. So a pass over S seeds computes
 what S separate runs compute (the tests check it), while the features stay on the device, batches
-are gathered there, and the per-epoch metrics stay there until the stage ends.
+are gathered there, and the per-epoch metrics stay there until the stage ends. A step too large
+for the device's memory runs its seeds a chunk at a time (``training.chunks``), to the same
+numbers.
 """
 
 import hashlib
@@ -14,10 +16,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 from torch import nn
+from torch.func import functional_call
 
 from radsweep.devices import resolve_device
 from radsweep.errors import TrainingError
 from radsweep.training.allocator import keep_freed_memory
+from radsweep.training.chunks import SeedChunks, seeds_per_chunk
 from radsweep.training.config import Precision, TrainConfig
 from radsweep.training.heads import HeadInput, build_head
 from radsweep.training.inputs import SeedSplit, TrainingData, check_inputs
@@ -219,6 +223,15 @@ def _padded(index_sets: list[np.ndarray], device: torch.device) -> tuple[torch.T
     return torch.from_numpy(rows).to(device), torch.from_numpy(valid).to(device)
 
 
+def seed_slice(model: nn.Module, part: slice, seeds: int) -> Callable[..., torch.Tensor]:
+    """``model`` restricted to the seeds of ``part``: its parameters sliced (views: gradients
+    flow into the stacked ones); the model itself when ``part`` holds every seed."""
+    if SeedChunks.whole(part, seeds):
+        return model
+    parameters = {name: value[part] for name, value in model.named_parameters()}
+    return lambda *inputs: functional_call(model, parameters, inputs)
+
+
 @torch.no_grad()
 def predict(
     model: nn.Module,
@@ -226,15 +239,21 @@ def predict(
     rows: torch.Tensor,
     view: int = 0,
     precision: Precision = Precision.FP32,
+    chunks: SeedChunks | None = None,
 ) -> torch.Tensor:
     """Float32 logits ``[S, M, K]`` of each seed's model on its rows ``[S, M]``, without
-    dropout, the forward passes computed in ``precision``."""
-    chunks = []
-    for chunk in rows.split(_EVAL_BATCH, dim=1):
-        with autocast(precision, rows.device):
-            logits = model(features.batch(chunk, view))
-        chunks.append(logits.float())
-    return torch.cat(chunks, dim=1)
+    dropout, the forward passes computed in ``precision``, ``chunks`` seeds at a time."""
+    seeds = rows.shape[0]
+
+    def logits_of(part: slice) -> torch.Tensor:
+        sliced, pieces = seed_slice(model, part, seeds), []
+        for chunk in rows[part].split(_EVAL_BATCH, dim=1):
+            with autocast(precision, rows.device):
+                pieces.append(sliced(features.batch(chunk, view)).float())
+        return torch.cat(pieces, dim=1)
+
+    parts = (chunks or SeedChunks(seeds)).run(seeds, logits_of)
+    return parts[0] if len(parts) == 1 else torch.cat(parts)
 
 
 @dataclass
@@ -245,6 +264,7 @@ class _Stage:
     curves: Curves
     best_state: dict[str, torch.Tensor] | None
     selection: Curves | None = None  # the validation curves, when ``curves`` are test curves
+    chunks: SeedChunks | None = None  # seeds per slice at the stage's end
 
 
 class StageTrainer:
@@ -258,9 +278,11 @@ class StageTrainer:
         config: TrainConfig,
         stage: str,
         soft_targets: torch.Tensor | None = None,
+        chunks: SeedChunks | None = None,
     ) -> None:
         self.features, self.classes, self.splits = features, classes, splits
         self.config, self.soft_targets = config, soft_targets
+        self.chunks = chunks or SeedChunks(len(splits))
         self.device = features.labels.device
         self.precision = for_device(config.precision, self.device)
         image_dim = int(features.image.shape[-1]) if features.image is not None else None
@@ -285,22 +307,44 @@ class StageTrainer:
         )
 
     def step(self, plan: EpochPlan, index: int) -> torch.Tensor:
-        """One Adam step of every seed with a batch at ``index``; returns each seed's loss."""
-        active = plan.active[index]
-        rows, views, weights = plan.rows[index], plan.views[index], plan.weights[index]
-        dropout = SeedDropout(self.config.dropout, self.dropout_generators, active)
+        """One Adam step of every seed with a batch at ``index``; returns each seed's loss.
+        Forward and backward run ``self.chunks`` seeds at a time into the stacked gradients."""
+        self.optimizer.zero_grad()
+        losses = self.chunks.run(len(self.splits), lambda part: self._backward(plan, index, part))
+        self.optimizer.step(None if plan.active[index].all() else plan.active_device[index])
+        return losses[0] if len(losses) == 1 else torch.cat(losses)
+
+    def _backward(self, plan: EpochPlan, index: int, part: slice) -> torch.Tensor:
+        """Gradients of the seeds in ``part``; on running out of memory, their dropout streams
+        are rewound and their gradients zeroed, so a retry computes what this would have."""
+        streams = self.dropout_generators[part]
+        states = [generator.get_state() for generator in streams]
+        try:
+            return self._slice_backward(plan, index, part)
+        except torch.OutOfMemoryError:
+            for generator, state in zip(streams, states, strict=True):
+                generator.set_state(state)
+            for parameter in self.model.parameters():
+                if parameter.grad is not None:
+                    parameter.grad[part] = 0.0
+            raise
+
+    def _slice_backward(self, plan: EpochPlan, index: int, part: slice) -> torch.Tensor:
+        rows, views = plan.rows[index][part], plan.views[index][part]
+        weights = plan.weights[index][part]
+        streams = self.dropout_generators[part]
+        dropout = SeedDropout(self.config.dropout, streams, plan.active[index][part])
+        model = seed_slice(self.model, part, len(self.splits))
         with autocast(self.precision, self.device):
-            logits = self.model(self.features.batch(rows, views), dropout)
+            logits = model(self.features.batch(rows, views), dropout)
         logits = logits.float()  # the loss, its gradient's start and the metrics: float32
         soft = None
         if self.soft_targets is not None:
-            seed_index = torch.arange(len(self.splits), device=self.device)[:, None]
-            soft = self.soft_targets[seed_index, views, rows]
+            seed_index = torch.arange(rows.shape[0], device=self.device)[:, None]
+            soft = self.soft_targets[part][seed_index, views, rows]
         targets = mixed_targets(self.features.labels[rows], self.classes, soft, self.config.lam)
         seed_losses = per_seed_loss(logits, targets, weights)
-        self.optimizer.zero_grad()
         seed_losses.sum().backward()
-        self.optimizer.step(None if active.all() else plan.active_device[index])
         return seed_losses.detach() * weights.sum(1)
 
     def epoch(self) -> torch.Tensor:
@@ -353,9 +397,9 @@ class StageTrainer:
                 progress(EpochEvent(stage, epoch + 1, epochs, *at))
         chosen = selection.curves(loss)
         if scored is None:
-            return _Stage(model=self.model, curves=chosen, best_state=best_state)
+            return _Stage(self.model, chosen, best_state, chunks=self.chunks)
         curves = replace(scored.curves(loss), selected=chosen.best_epoch)
-        return _Stage(self.model, curves, best_state, selection=chosen)
+        return _Stage(self.model, curves, best_state, selection=chosen, chunks=self.chunks)
 
 
 class _Scorer:
@@ -376,7 +420,13 @@ class _Scorer:
         self, trainer: "StageTrainer", epoch: int, loss: torch.Tensor, stage: str
     ) -> torch.Tensor:
         """AUC and AUPRC of every seed at ``epoch``; returns the AUC ``[S]``."""
-        logits = predict(trainer.model, trainer.features, self.rows, precision=trainer.precision)
+        logits = predict(
+            trainer.model,
+            trainer.features,
+            self.rows,
+            precision=trainer.precision,
+            chunks=trainer.chunks,
+        )
         probabilities = logits.softmax(-1)
         _require_finite(loss, probabilities, trainer.splits, stage, epoch)
         self.auc[:, epoch] = batched_auc(probabilities, self.labels, self.valid)
@@ -425,8 +475,65 @@ def _train_stage(
     keep_best: bool = False,
     progress: Progress | None = None,
 ) -> _Stage:
-    trainer = StageTrainer(features, data.classes, splits, config, stage, soft_targets)
+    chunk = config.seed_chunk or _seeds_that_fit(
+        features, data.classes, splits, config, stage, soft_targets
+    )
+    chunks = SeedChunks(chunk)
+    trainer = StageTrainer(features, data.classes, splits, config, stage, soft_targets, chunks)
     return trainer.train(keep_best, progress, stage)
+
+
+def _seeds_that_fit(
+    features: DeviceFeatures,
+    classes: int,
+    splits: Sequence[SeedSplit],
+    config: TrainConfig,
+    stage: str,
+    soft_targets: torch.Tensor | None,
+) -> int:
+    """On CUDA, how many seeds' steps fit at once: one seed measured against the free memory
+    (``chunks.seeds_per_chunk``). Every seed elsewhere: the CPU has no limit to honour."""
+    device = features.labels.device
+    if not _measures_memory(device) or len(splits) == 1:
+        return len(splits)
+    soft = None if soft_targets is None else soft_targets[:1]
+
+    def probe(_: slice) -> tuple[int, int]:
+        return _probe_memory(features, classes, splits[0], config, stage, soft)
+
+    # one slice of one seed: running out of memory here is the one-line error of a seed too large
+    [(resident, step)] = SeedChunks(1).run(1, probe)
+    free, _ = torch.cuda.mem_get_info(device)
+    free += torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
+    return max(1, seeds_per_chunk(len(splits), resident, step, free))
+
+
+def _measures_memory(device: torch.device) -> bool:
+    """Whether ``device`` has a memory limit to measure and honour (a CUDA GPU)."""
+    return device.type == "cuda"
+
+
+def _probe_memory(
+    features: DeviceFeatures,
+    classes: int,
+    split: SeedSplit,
+    config: TrainConfig,
+    stage: str,
+    soft_targets: torch.Tensor | None,
+) -> tuple[int, int]:
+    """Bytes one seed keeps (parameters, gradients, Adam moments) and the most its training
+    step or a validation chunk adds on top, measured on a throwaway one-seed trainer (its own
+    generators: the run's are untouched). CUDA only."""
+    device = features.labels.device
+    torch.cuda.synchronize(device)
+    before = torch.cuda.memory_allocated(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    probe = StageTrainer(features, classes, [split], config, stage, soft_targets)
+    probe.step(probe.plan_epoch(), 0)
+    resident = torch.cuda.memory_allocated(device) - before
+    rows, _ = _padded([probe.validation_rows(split)[:_EVAL_BATCH]], device)
+    predict(probe.model, features, rows, precision=probe.precision)
+    return resident, torch.cuda.max_memory_allocated(device) - before - resident
 
 
 def _teacher_record(
@@ -444,7 +551,8 @@ def _teacher_record(
     views = features.training_views
     precision = for_device(config.precision, rows.device)
     logits = torch.stack(
-        [predict(teacher.model, features, rows, view, precision) for view in views], 1
+        [predict(teacher.model, features, rows, view, precision, teacher.chunks) for view in views],
+        1,
     )
     host = logits.cpu().numpy()  # [S, V, M, K]
     return TeacherRecord(
@@ -490,12 +598,19 @@ class Predictor:
 
     ``probabilities`` takes plain tensors (or arrays) shaped like ``TrainingData``'s and returns
     ``[S, N, K]``; ``evaluate`` adds each seed's AUC, AUPRC and, when asked, accuracy.
+    ``chunks``: the seeds per slice its training ended with (None: all at once).
     """
 
     def __init__(
-        self, model: nn.Module, config: TrainConfig, classes: int, device: torch.device
+        self,
+        model: nn.Module,
+        config: TrainConfig,
+        classes: int,
+        device: torch.device,
+        chunks: SeedChunks | None = None,
     ) -> None:
         self.model, self.config, self.classes, self.device = model, config, classes, device
+        self.chunks = chunks
 
     def probabilities(self, **inputs: torch.Tensor | np.ndarray | None) -> np.ndarray:
         """Class probabilities ``[S, N, K]`` for ``image`` / ``image_cls`` / ``text`` /
@@ -510,7 +625,8 @@ class Predictor:
         seeds = next(self.model.parameters()).shape[0]
         rows = torch.arange(samples, device=self.device).expand(seeds, samples)
         precision = for_device(self.config.precision, self.device)
-        return predict(self.model, features, rows, precision=precision).softmax(-1).cpu().numpy()
+        logits = predict(self.model, features, rows, precision=precision, chunks=self.chunks)
+        return logits.softmax(-1).cpu().numpy()
 
     def evaluate(
         self, labels: torch.Tensor | np.ndarray, accuracy: bool = False, **inputs: torch.Tensor
@@ -638,7 +754,7 @@ def _result(
     device: torch.device,
     teacher: TeacherRecord | None = None,
 ) -> FitResult:
-    predictor = Predictor(stage.model, config, data.classes, device)
+    predictor = Predictor(stage.model, config, data.classes, device, stage.chunks)
     return FitResult(
         **_sizes(splits),
         config=config,

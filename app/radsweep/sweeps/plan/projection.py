@@ -6,8 +6,10 @@ move (the T^2 attention weights with their softmax and dropout, the gathered tok
 casts) at the device's sustained bandwidth. Each run adds its fixed overhead, its cache reads at
 the disk's bandwidth and any head upload. Where ``radsweep bench gpu`` measured this kind of
 device, each backbone's modelled step and validation times are scaled to what it measured.
-A run whose step cannot fit the device's memory runs its seeds in chunks that do (each chunk
-pays the per-step floor again); a run that cannot fit one seed cannot run there.
+A run whose step cannot fit the device's memory runs its seeds in chunks that do, as the engine
+does (``training.chunks``: every seed's parameters stay, each step's activations come a chunk at
+a time; the engine measures a step where the plan models it), each chunk paying the per-step
+floor again; a run that cannot fit one seed cannot run there.
 """
 
 import statistics
@@ -32,6 +34,7 @@ from radsweep.sweeps.plan.pricing import (
     RunCost,
     Stage,
 )
+from radsweep.training.chunks import seeds_per_chunk
 from radsweep.training.registry import attention_pool_flops
 
 # Bytes each T^2 attention weight moves per sample: a training step writes the scores, reads
@@ -124,9 +127,11 @@ class Memory:
 
     @property
     def seeds_that_fit(self) -> int:
-        """Seeds per chunk that fit beside the resident features (0: not even one)."""
-        room = self.usable - self.resident
-        return max(0, min(self.seeds, int(room // self.per_seed))) if room > 0 else 0
+        """Seeds per chunk that fit beside the resident features and every seed's weights,
+        by the engine's arithmetic (0: not even one; ``usable`` holds the margin already)."""
+        activations = max(self.step, self.validation)
+        free = self.usable - self.resident
+        return seeds_per_chunk(self.seeds, self.weights, activations, free, safety=1.0)
 
     @property
     def chunks(self) -> int:

@@ -183,7 +183,7 @@ def _device_lines(projected: Projection, detailed: bool) -> list[str]:
         cannot = f"; {len(projected.cannot_run)} cannot run, not even one seed fits ({which})"
         lines.append(
             f"  memory: {projected.chunked} runs fit only with their seeds in chunks (priced so; "
-            "the engine does not split seeds itself yet: give such specs fewer seeds per run)"
+            "the engine splits each step's seeds to fit, measured on the GPU, or --seed-chunk)"
             + (cannot if which else "")
         )
     if detailed:
