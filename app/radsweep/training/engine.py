@@ -258,10 +258,14 @@ class StageTrainer:
         config: TrainConfig,
         stage: str,
         soft_targets: torch.Tensor | None = None,
+        lam: torch.Tensor | None = None,
     ) -> None:
+        """``lam``: each seed's own λ ``[S]`` (students of a grid trained together), instead
+        of ``config.lam`` for all."""
         self.features, self.classes, self.splits = features, classes, splits
         self.config, self.soft_targets = config, soft_targets
         self.device = features.labels.device
+        self.lam = config.lam if lam is None else lam.to(self.device).view(-1, 1, 1)
         self.precision = for_device(config.precision, self.device)
         image_dim = int(features.image.shape[-1]) if features.image is not None else None
         text_dim = int(features.text.shape[-1]) if features.text is not None else None
@@ -296,7 +300,7 @@ class StageTrainer:
         if self.soft_targets is not None:
             seed_index = torch.arange(len(self.splits), device=self.device)[:, None]
             soft = self.soft_targets[seed_index, views, rows]
-        targets = mixed_targets(self.features.labels[rows], self.classes, soft, self.config.lam)
+        targets = mixed_targets(self.features.labels[rows], self.classes, soft, self.lam)
         seed_losses = per_seed_loss(logits, targets, weights)
         self.optimizer.zero_grad()
         seed_losses.sum().backward()
