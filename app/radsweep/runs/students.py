@@ -9,14 +9,17 @@ heads, store row), to the same numbers; its observer hears the same calls in the
 ``run_started``, its epochs, ``stored``. The epochs are replayed after the pass, one run after
 another, so a tracker that holds one run open at a time (W&B) sees each run whole.
 
-A pass that fails for a user-visible reason (a diverging student, say) records nothing; each
-configuration then runs alone, so the others are recorded and only the failing one fails, as
-if they had never been grouped.
+A pass that fails for a user-visible reason (a diverging student, say) or runs out of GPU
+memory (students x seeds members need that many seeds' activations) records nothing; each
+configuration then runs alone, so the others are recorded and only a failing one fails, as if
+they had never been grouped.
 """
 
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+import torch
 
 from radsweep.devices import resolve_device
 from radsweep.errors import RadsweepError, SweepError
@@ -87,7 +90,7 @@ def run_students(
             todo = _untrained(prepared, store)
         runs, runs_hooks = [prepared[i] for i in todo], [watched[i] for i in todo]
         trained = _train(runs, store, device, runs_hooks)
-    except RadsweepError:
+    except (RadsweepError, torch.cuda.OutOfMemoryError):
         return _one_at_a_time(configs, settings, device, store, watched, recorded)
     outcomes = []
     for index, (run, hook) in enumerate(zip(prepared, watched, strict=True)):
