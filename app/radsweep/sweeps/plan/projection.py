@@ -220,10 +220,11 @@ def student_floors(run: RunCost, fits: Memory) -> float | None:
     """This run's share of its student group's per-step floors, in chunks of one run: the
     group's members (students x seeds) in as many chunks as fit, split over its students;
     None for a run trained alone."""
-    if run.students == 1 or not fits.seeds_that_fit:
+    room = fits.usable - fits.resident
+    fit = int(room // fits.per_seed) if room > 0 else 0  # members beside the features
+    if run.students == 1 or not fit:
         return None
-    members = run.students * fits.seeds
-    return -(-members // fits.seeds_that_fit) / run.students
+    return -(-(run.students * fits.seeds) // fit) / run.students
 
 
 def run_seconds(
