@@ -146,6 +146,38 @@ def sweep(
 
 
 @app.command()
+def students(
+    ctx: typer.Context,
+    seeds: Annotated[
+        str | None, typer.Option(help="Seeds of each student (default: the demo's).")
+    ] = None,
+    rounds: Annotated[int, typer.Option(min=1, help="Timed rounds (median of ratios).")] = 1,
+    device: DeviceOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """A 2 x 2 τ/λ grid of students trained in one pass vs one pass per student.
+
+    The demo's distillation run of synth-prognostic (pixel patches + MiniLM sentences) at τ in
+    {0.25, 1} and λ in {0.3, 0.7}: separately (the first trains the teacher, the others read it,
+    as runs did before grouping) and grouped (``sweep local``'s way: teacher once, students
+    together). Needs the synthetic benchmark (radsweep demo builds it); features are extracted
+    first if missing, not timed. Prints both times, then last the ratio separate / grouped.
+
+    Example: radsweep bench students --rounds 2
+    """
+    from radsweep.bench.students import run_students_bench
+
+    chosen = parse_seeds(seeds) if seeds is not None else None
+    progress = _progress(as_json)
+    _show(
+        run_students_bench(
+            settings(ctx), seeds=chosen, rounds=rounds, device=device, report=progress
+        ),
+        as_json,
+    )
+
+
+@app.command()
 def gpu(
     ctx: typer.Context,
     device: Annotated[

@@ -220,6 +220,14 @@ def plan(
         str | None,
         typer.Option(help="Price every run's heads at fp32, tf32 or bf16 (default: each run's)."),
     ] = None,
+    agents: Annotated[
+        bool,
+        typer.Option(
+            "--agents",
+            help="Price runs as W&B agents run them, one configuration at a time (default: as "
+            "`sweep local` does, a τ/λ grid's students trained in one pass).",
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Dry run: runs after de-duplication, feature caches, disk, FLOPs, hours and memory.
@@ -233,7 +241,7 @@ def plan(
     """
     from radsweep.sweeps.plan import plan_report
 
-    report = plan_report(spec or [], every, settings(ctx), device, precision)
+    report = plan_report(spec or [], every, settings(ctx), device, precision, not agents)
     if as_json:
         print_json(report.record())
         return

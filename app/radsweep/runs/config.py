@@ -44,6 +44,7 @@ DEFAULT_TEXT_ENCODER = PAPER_TEXT_ENCODER  # the paper's BioViL-T BERT (the pape
 DEFAULT_LAMBDA = 0.5  # the paper does not state its λ
 MAX_SEEDS = 100  # seeds train side by side in one pass: memory grows with their number
 MAX_SEED = 2**31 - 1  # seeds are SQLite integers and seed NumPy/torch generators
+STUDENT_FIELDS = ("tau", "lam")  # what students of one teacher trained in one pass may differ in
 
 
 class RunConfig(BaseModel):
@@ -189,13 +190,19 @@ class RunConfig(BaseModel):
         """The image-only configuration a distillation run compares against (and records)."""
         return self.model_copy(update={"method": Method.IMAGE}).resolve(task)
 
+    def student_group_key(self) -> str | None:
+        """Runs with equal keys are students of one teacher on the same features, differing
+        only in ``STUDENT_FIELDS`` (τ, λ): they can train in one pass (``runs.students``).
+        None for methods without a teacher, which never group."""
+        if not self.method.distils:
+            return None
+        return self.model_copy(update=dict.fromkeys(STUDENT_FIELDS)).canonical()
+
     def teacher_identity(self) -> str | None:
         """What this run's teacher depends on (everything but τ and λ, which only shape how the
         student learns from it); None for methods without a teacher. Runs with equal identities
         can share one trained teacher."""
-        if not self.method.distils:
-            return None
-        return self.model_copy(update={"tau": None, "lam": None}).canonical()
+        return self.student_group_key()
 
     def canonical(self) -> str:
         """Sorted-key JSON of every field: the same configuration always gives the same text.

@@ -46,6 +46,7 @@ from radsweep.training import FitResult, TrainingData, fit
 from radsweep.training.engine import EpochEvent
 from radsweep.training.engine import Progress as TrainingProgress
 from radsweep.training.task_inputs import TaskRows, task_rows
+from radsweep.training.teacher import TeacherRecord
 
 StageProgress = Callable[[str, int, int], None]
 """(stage, epoch, epochs) once per finished epoch: what a progress bar needs."""
@@ -233,6 +234,30 @@ def baseline(prepared: PreparedRun) -> PreparedRun:
     return PreparedRun(config, prepared.manifest, prepared.image, None)
 
 
+def kept_teacher(
+    prepared: PreparedRun, store: ResultsStore, hooks: RunHooks
+) -> TeacherRecord | None:
+    """The teacher another run of the prepared one's grid kept in the store, if any."""
+    key = prepared.teacher_key
+    with hooks.timed("store"):
+        return store.teacher(key) if key is not None else None
+
+
+def keep_teacher(
+    prepared: PreparedRun,
+    store: ResultsStore,
+    hooks: RunHooks,
+    kept: TeacherRecord | None,
+    result: FitResult,
+) -> None:
+    """Keep the teacher ``result`` trained (``kept`` None: none was in the store) for the rest
+    of the grid."""
+    key, identity = prepared.teacher_key, prepared.config.teacher_identity()
+    if kept is None and key is not None and identity is not None and result.teacher_record:
+        with hooks.timed("store"):
+            store.record_teacher(key, identity, prepared.cache_keys, result.teacher_record)
+
+
 def _train(
     prepared: PreparedRun,
     store: ResultsStore,
@@ -244,9 +269,7 @@ def _train(
     """Fit the prepared configuration (``seed_chunk`` seeds per step slice; None: the engine's
     choice); a distillation reads its teacher from the store when another run kept it there,
     and keeps the one it trains."""
-    key = prepared.teacher_key
-    with hooks.timed("store"):
-        kept = store.teacher(key) if key is not None else None
+    kept = kept_teacher(prepared, store, hooks)
     with hooks.timed("training"):
         data, rows = training_inputs(prepared)
         train_config = prepared.config.train_config(prepared.manifest.task)
@@ -260,10 +283,7 @@ def _train(
             progress=progress,
             teacher=kept,
         )
-    identity = prepared.config.teacher_identity()
-    if kept is None and key is not None and identity is not None and result.teacher_record:
-        with hooks.timed("store"):
-            store.record_teacher(key, identity, prepared.cache_keys, result.teacher_record)
+    keep_teacher(prepared, store, hooks, kept, result)
     return result, rows
 
 
@@ -314,12 +334,37 @@ def train_and_record(
     """Train a prepared configuration and record it (with its baseline, for distillation);
     ``seed_chunk``: seeds per step slice (``TrainConfig.seed_chunk``), never part of the key."""
     start = time.perf_counter() if started is None else started
-    config, keys = prepared.config, tuple(prepared.cache_keys)
     result, rows = _train(prepared, store, device, hooks, True, seed_chunk)
+    return record_run(
+        prepared,
+        result,
+        rows,
+        store,
+        device=device,
+        hooks=hooks,
+        started=start,
+        seed_chunk=seed_chunk,
+    )
+
+
+def record_run(
+    prepared: PreparedRun,
+    result: FitResult,
+    rows: TaskRows,
+    store: ResultsStore,
+    *,
+    device: str | None,
+    hooks: RunHooks,
+    started: float,
+    seed_chunk: int | None = None,
+) -> RunOutcome:
+    """Record a trained configuration: its baseline (trained first if the store lacks it, for
+    distillation, ``seed_chunk`` seeds per step slice), its heads, then its store row."""
+    config, keys = prepared.config, tuple(prepared.cache_keys)
     compared = None
     if config.method.distils:
         compared = _baseline_auc(baseline(prepared), store, device, hooks, seed_chunk)
-    seconds = time.perf_counter() - start
+    seconds = time.perf_counter() - started
     meta = {
         "device": str(resolve_device(device)),
         "missing_samples": rows.missing,

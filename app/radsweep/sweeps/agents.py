@@ -14,7 +14,7 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from typing import Any
@@ -28,6 +28,7 @@ from radsweep.runs.execute import RunHooks, run_configuration
 from radsweep.runs.interrupts import Preemption
 from radsweep.runs.observer import NO_OBSERVER, Observers
 from radsweep.runs.outcome import RunOutcome
+from radsweep.runs.students import Recorded, run_students
 from radsweep.settings import Settings
 from radsweep.sweeps.spec import UPLOAD_HEADS, point_fields
 from radsweep.tracking.observer import WandbObserver
@@ -76,6 +77,35 @@ def run_tracked(
     watched = replace(hooks, observer=observer)
     with _marked_on_signal(tracker, hooks.preemption):
         return run_configuration(config, settings, device=device, store=store, hooks=watched)
+
+
+def run_tracked_students(
+    configs: Sequence[RunConfig],
+    settings: Settings,
+    *,
+    mode: str | None = "offline",
+    project: str | None = DEFAULT_PROJECT,
+    group: str | None = None,
+    device: str | None = None,
+    run_ids: Sequence[str | None] | None = None,
+    recorded: Recorded | None = None,
+) -> list[RunOutcome]:
+    """``run_tracked`` of each of ``configs``, one student group trained in one pass
+    (``runs.students``): each its own W&B run (``run_ids``), opened and closed one after another
+    once the pass is done. Local sweeps only: a W&B agent hands out one config at a time."""
+    store = ResultsStore(default_store_path(settings))
+    ids = run_ids if run_ids is not None else [None] * len(configs)
+    hooks = [
+        RunHooks(
+            observer=WandbObserver(
+                settings, store, mode=mode, project=project, group=group, run_id=run_id
+            )
+        )
+        for run_id in ids
+    ]
+    return run_students(
+        configs, settings, device=device, store=store, hooks=hooks, recorded=recorded
+    )
 
 
 def _marked_on_signal(

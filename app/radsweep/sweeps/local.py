@@ -20,7 +20,7 @@ import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +46,9 @@ from radsweep.tracking.folders import check_writable, offline_runs
 Runner = Callable[..., Outcome]
 """``run_tracked``'s signature: (config, settings, *, mode, project, entity, group, device,
 run_id)."""
+StudentsRunner = Callable[..., Sequence[Outcome]]
+"""``run_tracked_students``'s signature: (configs, settings, *, mode, project, group, device,
+run_ids, recorded)."""
 Counts = dict[JobState, int]
 STOP_GRACE_SECONDS = 30.0
 POLL_SECONDS = 0.5
@@ -69,12 +72,25 @@ class WorkerOptions:
     runner: Runner | None = None  # None: radsweep.sweeps.agents.run_tracked
     mode: str = "offline"  # W&B mode of the runs
     group: str | None = None  # W&B group of the runs (default: the spec's name in the queue)
+    # None: radsweep.sweeps.agents.run_tracked_students, unless ``runner`` is given: then one
+    # job at a time
+    students: StudentsRunner | None = None
 
 
 def _tracked_runner() -> Runner:
     from radsweep.sweeps.agents import run_tracked
 
     return run_tracked
+
+
+def _students_runner(options: WorkerOptions) -> StudentsRunner | None:
+    """What trains a student group in one pass; None: every job alone (a custom ``runner``
+    without a ``students`` runner of its own)."""
+    if options.students is not None or options.runner is not None:
+        return options.students
+    from radsweep.sweeps.agents import run_tracked_students
+
+    return run_tracked_students
 
 
 def _interrupt(signum: int, _frame: FrameType | None) -> None:
@@ -97,17 +113,31 @@ def _sigterm_interrupts() -> Iterator[None]:
 def work(options: WorkerOptions) -> int:
     """Claim and run the spec's jobs until none is pending; return how many this worker ran.
 
-    A user error fails the job with its message, a crash with the exception's first line (the
-    traceback goes to stderr); an interrupt puts the job back and propagates.
+    Jobs that are students of one teacher (distillations differing only in τ and λ) are
+    claimed together and trained in one pass, each still recorded as its own run. A user error
+    fails the job with its message, a crash with the exception's first line (the traceback goes
+    to stderr); an interrupt puts the job back and propagates.
     """
     runner = options.runner or _tracked_runner()
+    students = _students_runner(options)
     worker = worker_id()
     ran = 0
     with _sigterm_interrupts(), JobQueue(options.queue) as queue:
-        while (job := queue.claim(worker, options.spec, options.lease)) is not None:
-            _run_job(queue, job, worker, runner, options)
-            ran += 1
+        while jobs := _claim(queue, worker, options, students is not None):
+            if len(jobs) == 1:
+                _run_job(queue, jobs[0], worker, runner, options)
+            else:
+                assert students is not None
+                _run_students(queue, jobs, worker, students, options)
+            ran += len(jobs)
     return ran
+
+
+def _claim(queue: JobQueue, worker: str, options: WorkerOptions, grouped: bool) -> list[Job]:
+    if grouped:
+        return queue.claim_students(worker, options.spec, options.lease)
+    job = queue.claim(worker, options.spec, options.lease)
+    return [] if job is None else [job]
 
 
 def _drop_abandoned(job: Job, settings: Settings) -> None:
@@ -129,7 +159,7 @@ def _drop_abandoned(job: Job, settings: Settings) -> None:
 def _run_job(
     queue: JobQueue, job: Job, worker: str, runner: Runner, options: WorkerOptions
 ) -> None:
-    with _heartbeat(options.queue, job.id, worker, options.lease):
+    with _heartbeat(options.queue, [job.id], worker, options.lease):
         try:
             outcome = runner(
                 job.config,
@@ -155,20 +185,67 @@ def _run_job(
             queue.complete(job.id, worker, outcome)
 
 
+def _run_students(
+    queue: JobQueue, jobs: list[Job], worker: str, runner: StudentsRunner, options: WorkerOptions
+) -> None:
+    """One student group in one pass; each job done as soon as its run is recorded. Jobs left
+    unrecorded when the pass fails fail with its error, or go back in line on an interrupt."""
+    finished: set[int] = set()
+
+    def recorded(index: int, outcome: Outcome) -> None:
+        _drop_abandoned(jobs[index], options.settings)
+        queue.complete(jobs[index].id, worker, outcome)
+        finished.add(index)
+
+    def left() -> list[Job]:
+        return [job for index, job in enumerate(jobs) if index not in finished]
+
+    with _heartbeat(options.queue, [job.id for job in jobs], worker, options.lease):
+        try:
+            runner(
+                [job.config for job in jobs],
+                options.settings,
+                mode=options.mode,
+                project=options.project,
+                group=options.group or options.spec,
+                device=options.device,
+                run_ids=[job.wandb_run for job in jobs],
+                recorded=recorded,
+            )
+        except RadsweepError as error:
+            _fail(queue, left(), worker, error.one_line(), options)
+        except Exception as error:
+            traceback.print_exc()
+            _fail(queue, left(), worker, f"{type(error).__name__}: {error}", options)
+        except BaseException:
+            for job in left():
+                queue.release(job.id, worker)
+            raise
+
+
+def _fail(
+    queue: JobQueue, jobs: list[Job], worker: str, error: str, options: WorkerOptions
+) -> None:
+    for job in jobs:
+        _drop_abandoned(job, options.settings)
+        queue.fail(job.id, worker, error)
+
+
 @contextmanager
-def _heartbeat(path: Path, job: int, worker: str, lease: float) -> Iterator[None]:
-    """Renew the job's lease every third of it while the body runs."""
+def _heartbeat(path: Path, jobs: Sequence[int], worker: str, lease: float) -> Iterator[None]:
+    """Renew the jobs' leases every third of a lease while the body runs."""
     stop = threading.Event()
 
     def beat() -> None:
         with JobQueue(path) as queue:
             while not stop.wait(lease / 3):
-                try:
-                    queue.heartbeat(job, worker, lease)
-                except sqlite3.OperationalError:
-                    continue  # busy past the timeout: the next beat renews the lease
+                for job in jobs:
+                    try:
+                        queue.heartbeat(job, worker, lease)
+                    except sqlite3.OperationalError:
+                        continue  # busy past the timeout: the next beat renews the lease
 
-    thread = threading.Thread(target=beat, name=f"heartbeat-{job}", daemon=True)
+    thread = threading.Thread(target=beat, name=f"heartbeat-{jobs[0]}", daemon=True)
     thread.start()
     try:
         yield

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 from radsweep.errors import StoreError, sqlite_hint
-from radsweep.runs.config import RunConfig
+from radsweep.runs.config import MAX_SEEDS, RunConfig
 
 DEFAULT_LEASE_SECONDS = 120.0
 MAX_ATTEMPTS = 3
@@ -112,6 +112,24 @@ class Outcome(Protocol):
 
     @property
     def mean_auc(self) -> float | None: ...
+
+
+_Row = tuple[int, str, str, int, str | None, str | None]
+_CLAIMED = "id, spec, config, attempts, wandb_run, wandb_abandoned"  # a _Row's columns
+
+
+def _job(row: _Row, run: str, abandoned: tuple[str, ...]) -> Job:
+    """A claimed row as the job its worker runs (parsed after the claim is committed)."""
+    return Job(row[0], row[1], RunConfig.from_stored(row[2]), row[3] + 1, run, abandoned)
+
+
+def _group_key(config: str) -> str | None:
+    """A queued config's student group key; None for one the current RunConfig rejects (its
+    own claim fails it with the reason)."""
+    try:
+        return RunConfig.from_stored(config).student_group_key()
+    except ValueError:
+        return None
 
 
 def queue_path(results_dir: Path) -> Path:
@@ -231,25 +249,65 @@ class JobQueue:
         now = time.time()
         with self._write() as db:
             self._recover(db, now)
-            row = db.execute(
-                "SELECT id, spec, config, attempts, wandb_run, wandb_abandoned FROM jobs"
-                " WHERE state = 'pending'"
-                + (" AND spec = ?" if spec is not None else "")
-                + " ORDER BY id LIMIT 1",
-                (spec,) if spec is not None else (),
-            ).fetchone()
+            row = self._oldest_pending(db, spec)
             if row is None:
                 return None
-            run = f"q{row[0]}a{row[3] + 1}{secrets.token_hex(4)}"
-            abandoned = tuple((row[5] or "").split()) + ((row[4],) if row[4] else ())
-            db.execute(
-                "UPDATE jobs SET state = 'running', worker = ?, lease_until = ?,"
-                " attempts = attempts + 1, updated = ?, wandb_run = ?, wandb_abandoned = ?"
-                " WHERE id = ?",
-                (worker, now + lease, now, run, " ".join(abandoned) or None, row[0]),
-            )
-        config = RunConfig.from_stored(row[2])
-        return Job(row[0], row[1], config, row[3] + 1, run, abandoned)
+            taken = self._take(db, row, worker, now + lease, now)
+        return _job(*taken)
+
+    def claim_students(
+        self, worker: str, spec: str | None = None, lease: float = DEFAULT_LEASE_SECONDS
+    ) -> list[Job]:
+        """The oldest pending job (of ``spec``) and, if it distils, the pending jobs of its spec
+        in its student group (``RunConfig.student_group_key``), up to ``MAX_SEEDS`` seeds in
+        all: every one now running under ``worker``'s lease, to train in one pass."""
+        now = time.time()
+        with self._write() as db:
+            self._recover(db, now)
+            row = self._oldest_pending(db, spec)
+            rows = [] if row is None else [row, *self._students_of(db, row)]
+            taken = [self._take(db, each, worker, now + lease, now) for each in rows]
+        return [_job(*each) for each in taken]
+
+    @staticmethod
+    def _oldest_pending(db: sqlite3.Connection, spec: str | None) -> _Row | None:
+        row: _Row | None = db.execute(
+            f"SELECT {_CLAIMED} FROM jobs WHERE state = 'pending'"
+            + (" AND spec = ?" if spec is not None else "")
+            + " ORDER BY id LIMIT 1",
+            (spec,) if spec is not None else (),
+        ).fetchone()
+        return row
+
+    @staticmethod
+    def _students_of(db: sqlite3.Connection, row: _Row) -> list[_Row]:
+        """The other pending jobs of ``row``'s spec in its student group, oldest first."""
+        key = _group_key(row[2])
+        if key is None:
+            return []
+        others: list[_Row] = db.execute(
+            f"SELECT {_CLAIMED} FROM jobs WHERE state = 'pending' AND spec = ? AND id != ?"
+            " ORDER BY id",
+            (row[1], row[0]),
+        ).fetchall()
+        room = MAX_SEEDS // len(RunConfig.from_stored(row[2]).seeds) - 1
+        return [other for other in others if _group_key(other[2]) == key][:room]
+
+    @staticmethod
+    def _take(
+        db: sqlite3.Connection, row: _Row, worker: str, until: float, now: float
+    ) -> tuple[_Row, str, tuple[str, ...]]:
+        """Mark the pending ``row`` running under ``worker`` until ``until``; with this
+        attempt's W&B run id and the earlier attempts' ids."""
+        run = f"q{row[0]}a{row[3] + 1}{secrets.token_hex(4)}"
+        abandoned = tuple((row[5] or "").split()) + ((row[4],) if row[4] else ())
+        db.execute(
+            "UPDATE jobs SET state = 'running', worker = ?, lease_until = ?,"
+            " attempts = attempts + 1, updated = ?, wandb_run = ?, wandb_abandoned = ?"
+            " WHERE id = ?",
+            (worker, until, now, run, " ".join(abandoned) or None, row[0]),
+        )
+        return row, run, abandoned
 
     def heartbeat(self, job: int, worker: str, lease: float = DEFAULT_LEASE_SECONDS) -> bool:
         """Extend the lease; False if the job is no longer this worker's."""

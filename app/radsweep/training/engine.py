@@ -279,11 +279,15 @@ class StageTrainer:
         stage: str,
         soft_targets: torch.Tensor | None = None,
         chunks: SeedChunks | None = None,
+        lam: torch.Tensor | None = None,
     ) -> None:
+        """``lam``: each seed's own λ ``[S]`` (students of a grid trained together), instead
+        of ``config.lam`` for all."""
         self.features, self.classes, self.splits = features, classes, splits
         self.config, self.soft_targets = config, soft_targets
         self.chunks = chunks or SeedChunks(len(splits))
         self.device = features.labels.device
+        self.lam = config.lam if lam is None else lam.to(self.device).view(-1, 1, 1)
         self.precision = for_device(config.precision, self.device)
         image_dim = int(features.image.shape[-1]) if features.image is not None else None
         text_dim = int(features.text.shape[-1]) if features.text is not None else None
@@ -342,7 +346,8 @@ class StageTrainer:
         if self.soft_targets is not None:
             seed_index = torch.arange(rows.shape[0], device=self.device)[:, None]
             soft = self.soft_targets[part][seed_index, views, rows]
-        targets = mixed_targets(self.features.labels[rows], self.classes, soft, self.config.lam)
+        lam = self.lam[part] if isinstance(self.lam, torch.Tensor) else self.lam
+        targets = mixed_targets(self.features.labels[rows], self.classes, soft, lam)
         seed_losses = per_seed_loss(logits, targets, weights)
         seed_losses.sum().backward()
         return seed_losses.detach() * weights.sum(1)

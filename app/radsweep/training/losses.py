@@ -16,9 +16,10 @@ def teacher_targets(teacher_logits: torch.Tensor, tau: float) -> torch.Tensor:
 
 
 def mixed_targets(
-    labels: torch.Tensor, classes: int, soft: torch.Tensor | None, lam: float
+    labels: torch.Tensor, classes: int, soft: torch.Tensor | None, lam: float | torch.Tensor
 ) -> torch.Tensor:
-    """(1 - λ) onehot(y) + λ g^τ; plain one-hot labels when there is no teacher."""
+    """(1 - λ) onehot(y) + λ g^τ; plain one-hot labels when there is no teacher. ``lam`` is one
+    λ, or one per seed shaped to broadcast over ``[S, B, K]`` (``[S, 1, 1]``)."""
     onehot = F.one_hot(labels, classes).to(torch.float32)
     return onehot if soft is None else (1 - lam) * onehot + lam * soft
 

@@ -10,13 +10,13 @@ hours on a device.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from radsweep.encoders import EncoderKind
 from radsweep.encoders.pretrained import pretrained
 from radsweep.errors import SweepError
-from radsweep.runs.config import RunConfig
+from radsweep.runs.config import MAX_SEEDS, RunConfig
 from radsweep.sweeps.plan.counting import (
     DEFAULT_TEXT_TOKENS,
     CacheUse,
@@ -155,6 +155,7 @@ class RunCost:
     resident: int  # bytes of features the engine keeps on the device
     parameters: int  # per seed, of the model it ends with
     upload: int  # bytes of heads uploaded to W&B (0 unless its spec asks)
+    students: int = 1  # runs whose students train in one pass with its own (itself included)
 
     @property
     def kept_heads(self) -> int:
@@ -200,6 +201,21 @@ class Plan:
         return sum(run.shared_teacher for run in self.runs)
 
     @property
+    def rows_read(self) -> int:
+        """Bytes of rows the runs load: once per pass where students train together."""
+        return round(sum(run.rows_read / run.students for run in self.runs))
+
+    @property
+    def caches_read(self) -> int:
+        """Bytes of whole caches the runs check: once per pass, as ``rows_read``."""
+        return round(sum(run.caches_read / run.students for run in self.runs))
+
+    @property
+    def grouped_students(self) -> int:
+        """Runs whose student trains in one pass with other students of its τ/λ grid."""
+        return sum(run.students > 1 for run in self.runs)
+
+    @property
     def upload_bytes(self) -> int:
         return sum(run.upload for run in self.runs)
 
@@ -214,20 +230,25 @@ class Plan:
         return extract, train
 
 
-def plan(specs: Sequence[SweepSpec], data_dir: Path) -> Plan:
-    """The plan of ``specs``: runs de-duplicated across them, each cache counted once."""
-    return price(count(specs, data_dir))
+def plan(specs: Sequence[SweepSpec], data_dir: Path, grouped: bool = True) -> Plan:
+    """The plan of ``specs``: runs de-duplicated across them, each cache counted once; with
+    ``grouped``, a τ/λ grid's students trained in one pass, as ``sweep local`` trains them."""
+    return price(count(specs, data_dir), grouped)
 
 
-def load_plan(specs: Sequence[str | Path], every: bool, data_dir: Path) -> Plan:
+def load_plan(
+    specs: Sequence[str | Path], every: bool, data_dir: Path, grouped: bool = True
+) -> Plan:
     """The plan of the named specs (paths or packaged names), or of every study spec."""
-    return plan(load_specs(specs, every), data_dir)
+    return plan(load_specs(specs, every), data_dir, grouped)
 
 
-def price(counted: Count) -> Plan:
+def price(counted: Count, grouped: bool = True) -> Plan:
     """The counted runs and caches with their work; a teacher shared by several distillation
-    runs (equal ``teacher_identity``) is trained by the first of them only."""
+    runs (equal ``teacher_identity``) is trained by the first of them only. With ``grouped``
+    each run knows how many students train in its pass (``student_groups``)."""
     trained: set[str] = set()
+    sizes = student_groups(counted.runs) if grouped else {}
     runs = []
     for config in counted.runs:
         identity = config.teacher_identity()
@@ -238,8 +259,27 @@ def price(counted: Count) -> Plan:
         uploads = config.canonical() in counted.uploads or bool(
             getattr(config, "upload_heads", False)
         )
-        runs.append(run_cost(config, task, size, shared=shared, uploads=uploads))
+        cost = run_cost(config, task, size, shared=shared, uploads=uploads)
+        runs.append(replace(cost, students=sizes.get(config.canonical(), 1)))
     return Plan(counted.specs, counted.listed, tuple(runs), tuple(map(cache_cost, counted.caches)))
+
+
+def student_groups(configs: Sequence[RunConfig]) -> dict[str, int]:
+    """Per run (canonical config), how many students train in its pass as ``sweep local``
+    claims them: runs with one ``student_group_key``, in passes of at most ``MAX_SEEDS``
+    members (students x seeds). W&B agents pull one configuration at a time: no groups."""
+    groups: dict[str, list[RunConfig]] = {}
+    for config in configs:
+        key = config.student_group_key()
+        if key is not None:
+            groups.setdefault(key, []).append(config)
+    sizes: dict[str, int] = {}
+    for members in groups.values():
+        room = max(1, MAX_SEEDS // len(members[0].seeds))
+        for start in range(0, len(members), room):
+            passed = members[start : start + room]
+            sizes |= {config.canonical(): len(passed) for config in passed}
+    return sizes
 
 
 def cache_cost(use: CacheUse) -> CacheCost:

@@ -9,7 +9,10 @@ device, each backbone's modelled step and validation times are scaled to what it
 A run whose step cannot fit the device's memory runs its seeds in chunks that do, as the engine
 does (``training.chunks``: every seed's parameters stay, each step's activations come a chunk at
 a time; the engine measures a step where the plan models it), each chunk paying the per-step
-floor again; a run that cannot fit one seed cannot run there.
+floor again; a run that cannot fit one seed cannot run there. Students of a τ/λ grid that
+``sweep local`` trains in one pass (``RunCost.students``) share that pass's feature reads and its
+per-step and per-chunk floors (each run pays its share); their teacher is already counted once
+(``RunCost.shared_teacher``).
 """
 
 import statistics
@@ -198,8 +201,9 @@ def project(
         fits = memory[run.config.canonical()]
         wanted = run_precision(run, precision)
         factors = _factors(run, device.precision_used(wanted), calibrations)
-        seconds += run_seconds(run, device, wanted, fits.chunks, factors)
-        fp32 += run_seconds(run, device, "fp32", fits.chunks)
+        floors = student_floors(run, fits)
+        seconds += run_seconds(run, device, wanted, fits.chunks, factors, floors)
+        fp32 += run_seconds(run, device, "fp32", fits.chunks, student_floors=floors)
     chunked = sum(memory[run.config.canonical()].chunks > 1 for run in runnable)
     cannot = tuple(run for run in planned.runs if not memory[run.config.canonical()].chunks)
     worst = _worst_per_backbone(memory.values())
@@ -217,34 +221,49 @@ def project(
     )
 
 
+def student_floors(run: RunCost, fits: Memory) -> float | None:
+    """This run's share of its student group's per-step floors, in chunks of one run: the
+    group's members (students x seeds) in as many chunks as fit, split over its students;
+    None for a run trained alone."""
+    room = fits.usable - fits.resident
+    fit = int(room // fits.per_seed) if room > 0 else 0  # members beside the features
+    if run.students == 1 or not fit:
+        return None
+    return -(-(run.students * fits.seeds) // fit) / run.students
+
+
 def run_seconds(
     run: RunCost,
     device: DeviceSpec,
     precision: str,
     chunks: int = 1,
     factors: tuple[float, float] = (1.0, 1.0),
+    student_floors: float | None = None,
 ) -> Seconds:
     """One run's time on ``device``: its stages (training and validation scaled by
-    ``factors``), overhead, reads and uploads."""
+    ``factors``), overhead, reads and uploads. A run whose student trains in one pass with
+    others of its grid (``run.students``) pays its share of that pass's reads and of its
+    student stage's floors (``student_floors``, in chunks)."""
     used = device.precision_used(precision)
     total = Seconds(
         overhead=RUN_OVERHEAD_S,
-        disk=(run.rows_read + run.caches_read) / DISK_BYTES_PER_S,
+        disk=(run.rows_read + run.caches_read) / DISK_BYTES_PER_S / run.students,
         upload=run.upload / UPLOAD_BYTES_PER_S,
     )
     ceiling = device.achieved[used]  # compute at 100 % of the peak: no measurement beats it
     for stage in run.stages:
-        for part, factor in zip(stage_seconds(stage, device, used, chunks), factors, strict=True):
+        floors = student_floors if stage.name == "student" and student_floors else chunks
+        for part, factor in zip(stage_seconds(stage, device, used, floors), factors, strict=True):
             scaled = part.scaled(factor)
             total += replace(scaled, compute=max(scaled.compute, part.compute * ceiling))
     return total
 
 
 def stage_seconds(
-    stage: Stage, device: DeviceSpec, precision: str, chunks: int = 1
+    stage: Stage, device: DeviceSpec, precision: str, chunks: float = 1
 ) -> tuple[Seconds, Seconds]:
     """(training, validation) time of one stage; a stage whose seeds run in ``chunks`` pays
-    each step's floor once per chunk."""
+    each step's floor once per chunk (a fraction: its share of a pass with other runs')."""
     rate, bandwidth = device.train_flops_per_s(precision), device.bandwidth
     seeds = stage.seeds
     step_flops = seeds * (stage.train_forward * stage.batch + MAPS_TRAIN_FACTOR * stage.maps)

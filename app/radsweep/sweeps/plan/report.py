@@ -83,6 +83,7 @@ class PlanReport:
                 "distinct": len(planned.runs),
                 "listed": planned.listed,
                 "shared_teachers": planned.shared_teachers,
+                "grouped_students": planned.grouped_students,
             },
             "caches": [asdict(cache) for cache in self.caches()],
             "disk": {
@@ -90,8 +91,8 @@ class PlanReport:
                 "free_bytes": disk.free,
                 "folder": disk.folder,
                 "fits": disk.fits,
-                "rows_read_bytes": sum(run.rows_read for run in planned.runs),
-                "caches_read_bytes": sum(run.caches_read for run in planned.runs),
+                "rows_read_bytes": planned.rows_read,
+                "caches_read_bytes": planned.caches_read,
                 "upload_bytes": planned.upload_bytes,
                 "kept_heads_bytes": planned.kept_heads_bytes,
                 "upload_runs": sum(run.upload > 0 for run in planned.runs),
@@ -112,7 +113,8 @@ class PlanReport:
             f"specs: {', '.join(planned.specs)}",
             f"runs: {len(planned.runs)} distinct ({planned.listed} listed; "
             f"{planned.listed - len(planned.runs)} shared between specs); "
-            f"{planned.shared_teachers} reuse a teacher another run trains",
+            f"{planned.shared_teachers} reuse a teacher another run trains; "
+            f"{_grouping(planned)}",
             f"feature caches: {len(planned.caches)}",
         ]
         for item in self.caches():
@@ -121,13 +123,13 @@ class PlanReport:
                 f"{item.views} view(s)  {_size(item.bytes):>9}"
             )
         verdict = "fits" if disk.fits else "DOES NOT FIT"
-        rows = sum(run.rows_read for run in planned.runs)
-        whole = sum(run.caches_read for run in planned.runs)
+        rows, whole = planned.rows_read, planned.caches_read
         lines += [
             f"disk: {_size(disk.needed)} of caches; {_size(disk.free)} free at {disk.folder} "
             f"({verdict})",
             f"reads: {_size(rows)} of rows loaded by the runs + {_size(whole)} of whole caches "
-            f"checked finite (once per run process) at {_size(assumed.DISK_BYTES_PER_S)}/s",
+            "checked finite (once per run process, or pass of students) at "
+            f"{_size(assumed.DISK_BYTES_PER_S)}/s",
             f"heads: {_size(planned.kept_heads_bytes)} kept beside the results store (every "
             "trained run's heads, for radsweep predict)",
             _upload_line(planned),
@@ -211,6 +213,18 @@ def _memory_line(memory: Memory) -> str:
         f"({config.task} {config.method.value} {config.fraction:g}: features "
         f"{_gib(memory.resident)} + per seed step {_gib(memory.step)} / validation chunk "
         f"{_gib(memory.validation)}): {verdict}"
+    )
+
+
+def _grouping(planned: Plan) -> str:
+    """How the plan trains a τ/λ grid's students (the executor's way)."""
+    if not planned.grouped_students:
+        return "no students trained together"
+    passes = sum(1 / run.students for run in planned.runs if run.students > 1)
+    return (
+        f"{planned.grouped_students} students trained together in {round(passes)} passes, as "
+        "`sweep local` groups them: features read and step floors paid once per pass "
+        "(W&B agents run one configuration at a time: plan with --agents)"
     )
 
 
@@ -329,13 +343,16 @@ def plan_report(
     settings: Settings,
     device: str | None = None,
     precision: str | None = None,
+    grouped: bool = True,
 ) -> PlanReport:
-    """``sweep plan``: the specs' (or the whole study's) plan on each device, and disk check."""
+    """``sweep plan``: the specs' (or the whole study's) plan on each device, and disk check;
+    ``grouped``: a τ/λ grid's students in one pass, as ``sweep local`` runs them (not as W&B
+    agents do, one configuration at a time)."""
     if precision is not None and precision not in PRECISIONS:
         raise SweepError(
             f"unknown precision {precision!r}", hint=f"choose one of {', '.join(PRECISIONS)}"
         )
-    planned = load_plan(specs, every, settings.data)
+    planned = load_plan(specs, every, settings.data, grouped)
     chosen = choose_devices(device, settings.home)
     projections = [project(planned, spec, precision, rates) for spec, rates in chosen]
     disk = DiskCheck.of(settings.cache, planned.cache_bytes)

@@ -1,0 +1,121 @@
+"""A τ/λ grid run in one pass: each run recorded and observed as if it had run alone."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from radsweep.errors import SweepError
+from radsweep.results.store import ResultsStore
+from radsweep.runs import students
+from radsweep.runs.config import RunConfig
+from radsweep.runs.execute import RunHooks, run_configuration
+from radsweep.runs.observer import RunObserver
+from radsweep.runs.outcome import RunOutcome
+from radsweep.settings import Settings
+from radsweep.tasks.synthetic import SynthBenchmark
+from radsweep.training.engine import EpochEvent
+
+
+class _Calls(RunObserver):
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def run_started(self, config: RunConfig) -> None:
+        self.calls.append(f"started tau={config.tau} lam={config.lam}")
+
+    def epoch_finished(self, event: EpochEvent) -> None:
+        self.calls.append(f"{event.stage} {event.epoch}")
+
+    def stored(self, outcome: RunOutcome) -> None:
+        self.calls.append(f"stored skipped={outcome.skipped}")
+
+
+@pytest.fixture(scope="module")
+def folders(small_benchmark: SynthBenchmark, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    home = tmp_path_factory.mktemp("student-runs")
+    return Settings(home=home, data_dir=small_benchmark.directory.parent)
+
+
+def grid(method: str = "distill") -> list[RunConfig]:
+    base = {
+        "task": "synth-prognostic",
+        "backbone": "c2l",
+        "method": method,
+        "fraction": 0.25,
+        "seeds": (0, 1),
+        "epochs": 2,
+        "text_encoder": "minilm",
+        "tiny": True,
+    }
+    return [
+        RunConfig.model_validate(base | {"tau": tau, "lam": lam})
+        for tau in (0.5, 2.0)
+        for lam in (0.3, 0.8)
+    ]
+
+
+def stored_numbers(store: ResultsStore, key: str) -> list[np.ndarray]:
+    """A run's stored per-seed metrics and curves, in a fixed order."""
+    seeds = store.seed_metrics(key).sort_values(["stage", "seed"])
+    curves = store.curves(key).sort_values(["stage", "seed", "epoch"])
+    return [
+        frame[column].to_numpy(float)
+        for frame, column in [(seeds, "final_auc"), (seeds, "final_auprc"), (curves, "loss")]
+    ]
+
+
+def test_a_grid_in_one_pass_is_recorded_and_observed_run_by_run(
+    folders: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    passes: list[int] = []
+    fit_students = students.fit_students
+
+    def counted(data, splits, configs, **options):  # type: ignore[no-untyped-def]
+        passes.append(len(configs))
+        return fit_students(data, splits, configs, **options)
+
+    monkeypatch.setattr(students, "fit_students", counted)
+    store = ResultsStore(tmp_path / "grouped.sqlite")
+    configs = grid()
+    first = run_configuration(configs[0], folders, device="cpu", store=store)  # stored before
+    observers = [_Calls() for _ in configs]
+    hooks = [RunHooks(observer=observer) for observer in observers]
+    heard: list[int] = []
+    outcomes = students.run_students(
+        configs,
+        folders,
+        device="cpu",
+        store=store,
+        hooks=hooks,
+        recorded=lambda index, _: heard.append(index),
+    )
+    assert passes == [3] and heard == [0, 1, 2, 3]  # the stored run did not train again
+    assert outcomes[0].skipped and outcomes[0].key == first.key
+    assert observers[0].calls == ["started tau=0.5 lam=0.3", "stored skipped=True"]
+    epochs = ["teacher 1", "teacher 2", "student 1", "student 2"]
+    for config, observer in zip(configs[1:], observers[1:], strict=True):
+        start = f"started tau={config.tau} lam={config.lam}"
+        assert observer.calls == [start, *epochs, "stored skipped=False"]
+    assert len(store.teachers()) == 1
+    meta = store.runs().set_index("run_key")["meta"]
+    baseline = outcomes[1].baseline_key
+    assert baseline is not None and store.has(baseline)
+    assert all(store.teachers()["teacher_key"][0] in meta[o.key] for o in outcomes[1:])
+
+    alone = ResultsStore(tmp_path / "alone.sqlite")
+    for config, outcome in zip(configs[1:], outcomes[1:], strict=True):
+        single = run_configuration(config, folders, device="cpu", store=alone)
+        assert single.key == outcome.key
+        for grouped, own in zip(
+            stored_numbers(store, outcome.key), stored_numbers(alone, single.key), strict=True
+        ):
+            np.testing.assert_allclose(grouped, own, atol=2e-5)
+
+
+def test_only_students_of_one_teacher_group() -> None:
+    configs = grid()
+    with pytest.raises(SweepError, match="differ only in τ and λ"):
+        students.run_students([configs[0], configs[0].model_copy(update={"epochs": 3})], Settings())
+    with pytest.raises(SweepError, match="differ only in τ and λ"):
+        students.run_students(grid("image")[:2], Settings())
