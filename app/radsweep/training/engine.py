@@ -479,12 +479,15 @@ def _train_stage(
     *,
     keep_best: bool = False,
     progress: Progress | None = None,
+    lam: torch.Tensor | None = None,
 ) -> _Stage:
+    """One stage's training, its seeds (or a grid's members, each with its own ``lam``) in
+    chunks that fit the device."""
     chunk = config.seed_chunk or _seeds_that_fit(
         features, data.classes, splits, config, stage, soft_targets
     )
     chunks = SeedChunks(chunk)
-    trainer = StageTrainer(features, data.classes, splits, config, stage, soft_targets, chunks)
+    trainer = StageTrainer(features, data.classes, splits, config, stage, soft_targets, chunks, lam)
     return trainer.train(keep_best, progress, stage)
 
 

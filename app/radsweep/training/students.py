@@ -24,7 +24,6 @@ from radsweep.training.engine import (
     DeviceFeatures,
     EpochEvent,
     Progress,
-    StageTrainer,
     _compact,
     _replay,
     _result,
@@ -108,8 +107,9 @@ def _fit_students(
     )
     members = [split for _ in configs for split in splits]
     lam = torch.tensor([config.lam for config in configs for _ in splits])
-    trainer = StageTrainer(features, data.classes, members, configs[0], "student", soft, lam)
-    stage = trainer.train(False, listeners.student, "student")
+    stage = _train_stage(
+        features, data, members, configs[0], "student", soft, progress=listeners.student, lam=lam
+    )
     assert features.image is not None  # a student reads the image
     shape = (len(splits), int(features.image.shape[-1]), data.classes)
     return [
