@@ -7,7 +7,8 @@
   ``FlopCounterMode``) over the FLOP/s of plain square GEMMs timed right after it.
 
 The machines these run on change speed by 10-30 % within seconds, so each side of every ratio is
-timed next to the other and the ratio is the median over repeats.
+timed next to the other and the ratio is the median over repeats. On a loaded 2-core CPU each
+ratio is printed within minutes (the ViT-B attention pair, the slowest, takes about 35 s a side).
 """
 
 import time
@@ -48,7 +49,7 @@ TINY_SHAPES = (
 
 @dataclass(frozen=True)
 class VectorizationResult:
-    """Paired timings: one (vectorized, sequential) pair per round, each the mean of two tries."""
+    """Paired timings: one (vectorized, sequential) pair per round, timed back to back."""
 
     shape: TokenShape
     seeds: tuple[int, ...]
@@ -137,10 +138,11 @@ def vectorization(
 ) -> VectorizationResult:
     """Time of ``steps`` Adam steps of every seed in one stacked trainer vs one trainer per seed.
 
-    Trainers, features on the device and epoch plans are built before any timing, so the ratio
-    is one of training throughput (what a long fit spends its time on), not of set-up. Each round
-    times the sides in the order vectorized, sequential, sequential, vectorized, so a machine
-    whose speed drifts slows both alike; the speedup is the median of the rounds' ratios.
+    Trainers, features on the device and epoch plans are built, and one step of each trainer
+    run, before any timing, so the ratio is one of training throughput (what a long fit spends
+    its time on), not of set-up. Each round times the two sides back to back, in alternating
+    order (vectorized first, then sequential first), so a machine whose speed drifts slows both
+    alike; the speedup is the median of the rounds' ratios.
     """
     data = _random_features(shape, batch * steps)
     config = TrainConfig(head=shape.head, epochs=1, batch_size=batch)
@@ -148,11 +150,12 @@ def vectorization(
     if device.type == "cpu":
         keep_freed_memory()  # as fit does on the CPU
     splits = _splits(seeds, batch * steps, 0)
-    stacked = _trainer_steps(StageTrainer(features, 2, splits, config, "benchmark"), steps)
-    single = [
-        _trainer_steps(StageTrainer(features, 2, [split], config, "benchmark"), steps)
-        for split in splits
-    ]
+    vectorized = StageTrainer(features, 2, splits, config, "benchmark")
+    separate = [StageTrainer(features, 2, [split], config, "benchmark") for split in splits]
+    for trainer in [vectorized, *separate]:  # warm-up: kernels, the allocator's large blocks
+        _trainer_steps(trainer, 1)()
+    stacked = _trainer_steps(vectorized, steps)
+    single = [_trainer_steps(trainer, steps) for trainer in separate]
 
     def together() -> float:
         return _seconds(stacked)
@@ -160,11 +163,13 @@ def vectorization(
     def one_at_a_time() -> float:
         return _seconds(lambda: [run() for run in single])
 
-    together(), one_at_a_time()  # warm-up: kernels, and the allocator's first large blocks
     paired = []
-    for _ in range(rounds):
-        first, second, third, fourth = together(), one_at_a_time(), one_at_a_time(), together()
-        paired.append(((first + fourth) / 2, (second + third) / 2))
+    for round_ in range(rounds):
+        if round_ % 2 == 0:
+            paired.append((together(), one_at_a_time()))
+        else:
+            sequential = one_at_a_time()
+            paired.append((together(), sequential))
     return VectorizationResult(shape, tuple(seeds), tuple(paired))
 
 
