@@ -91,7 +91,7 @@ class PlanReport:
                 "folder": disk.folder,
                 "fits": disk.fits,
                 "rows_read_bytes": sum(run.rows_read for run in planned.runs),
-                "caches_read_bytes": sum(run.caches_read for run in planned.runs),
+                "caches_read_bytes": planned.finite_check_bytes,
                 "upload_bytes": planned.upload_bytes,
                 "kept_heads_bytes": planned.kept_heads_bytes,
                 "upload_runs": sum(run.upload > 0 for run in planned.runs),
@@ -122,12 +122,13 @@ class PlanReport:
             )
         verdict = "fits" if disk.fits else "DOES NOT FIT"
         rows = sum(run.rows_read for run in planned.runs)
-        whole = sum(run.caches_read for run in planned.runs)
+        whole = planned.finite_check_bytes
         lines += [
             f"disk: {_size(disk.needed)} of caches; {_size(disk.free)} free at {disk.folder} "
             f"({verdict})",
             f"reads: {_size(rows)} of rows loaded by the runs + {_size(whole)} of whole caches "
-            f"checked finite (once per run process) at {_size(assumed.DISK_BYTES_PER_S)}/s",
+            f"checked finite (at most once per cache: the check is recorded beside it) at "
+            f"{_size(assumed.DISK_BYTES_PER_S)}/s",
             f"heads: {_size(planned.kept_heads_bytes)} kept beside the results store (every "
             "trained run's heads, for radsweep predict)",
             _upload_line(planned),
