@@ -106,7 +106,7 @@ def test_bf16_heads_keep_and_gather_tokens_in_bf16_and_fp32_heads_do_not() -> No
         assert (batch.image.dtype, batch.text.dtype) == (gathered, gathered)
         torch.testing.assert_close(batch.image, features.image[views, rows].to(gathered))
     bf16 = DeviceFeatures.load(data, TrainConfig(precision=Precision.BF16), cpu, text=False)
-    assert bf16.image is not None
+    assert bf16.image is not None and data.image is not None
     expected = normalise_tokens(data.image).to(torch.bfloat16)
     assert torch.equal(bf16.image, expected)  # rounded once, from the normalised float32
 
