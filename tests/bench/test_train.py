@@ -1,7 +1,11 @@
 """The benchmark's measurements are consistent: FLOPs counted, times positive, ratios derived."""
 
+from collections.abc import Callable
+
+import pytest
 import torch
 
+from radsweep.bench import train as bench_train
 from radsweep.bench.train import (
     EfficiencyResult,
     TokenShape,
@@ -17,8 +21,8 @@ SHAPE = TokenShape("tiny", 8, 16, HeadKind.ATTENTION)
 
 
 def test_vectorization_times_both_ways() -> None:
-    result = vectorization(SHAPE, seeds=(0, 1), batch=8, steps=2, rounds=1)
-    assert len(result.rounds) == 1
+    result = vectorization(SHAPE, seeds=(0, 1), batch=8, steps=2, rounds=1, min_seconds=0.0)
+    assert len(result.rounds) == 1 and result.steps == 2
     assert result.vectorized_seconds > 0 and result.sequential_seconds > 0
     assert result.speedup == result.sequential_seconds / result.vectorized_seconds
 
@@ -51,3 +55,20 @@ def test_each_ratio_is_reported_as_soon_as_it_is_measured() -> None:
     assert len(lines) == len(result.vectorized) + 1
     assert lines == result.lines()[:-1]  # the same lines, then the ratios
     assert lines[0].endswith(f"{result.vectorized[0].speedup:.2f}x")
+
+
+def test_a_fast_head_is_timed_over_more_steps_than_its_epoch_holds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A side lasts at least ``min_seconds``: with steps of 0.01 s, 0.5 s takes 50 of them
+    (the epoch planned holds 2; its batches are taken again)."""
+    calls: list[int] = []
+
+    def fixed(work: Callable[[], object]) -> float:
+        work()
+        calls.append(1)
+        return 0.01
+
+    monkeypatch.setattr(bench_train, "_seconds", fixed)
+    result = vectorization(SHAPE, seeds=(0, 1), batch=8, steps=2, rounds=1, min_seconds=0.5)
+    assert result.steps == 50 and len(calls) == 3  # the measured step, then the two sides

@@ -7,12 +7,15 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from radsweep.errors import FeatureCacheError
+from radsweep.features import reading
 from radsweep.results.store import ResultsStore
 from radsweep.runs.config import RunConfig
 from radsweep.runs.execute import run_configuration
 from radsweep.runs.heads import HEADS_FILE, heads_folder
 from radsweep.settings import Settings
 from radsweep.tasks.synthetic import SynthBenchmark
+from tests.features.doubles import poison
 
 
 @pytest.fixture
@@ -81,3 +84,27 @@ def test_seeds_in_chunks_keep_the_run_key_and_the_numbers(
     assert heads[0].keys() == heads[1].keys()
     for name, value in heads[0].items():
         torch.testing.assert_close(heads[1][name], value, atol=1e-5, rtol=1e-5)
+
+
+def test_runs_on_recorded_caches_skip_the_finite_check_and_a_poisoned_cache_still_fails(
+    folders: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Extraction records its caches finite, so a later run process reads nothing for the
+    check (the check is made to fail if called); a cache changed since is checked again."""
+    store = ResultsStore(tmp_path / "results.sqlite")
+    first = run_configuration(_config("image"), folders, device="cpu", store=store)
+    (key,) = first.cache_keys
+
+    def unexpected(array: np.ndarray, axis: int) -> None:
+        raise AssertionError("the finite check read a cache recorded finite")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(reading, "_finite_files", set())  # a new run process
+        patch.setattr(reading, "nonfinite_samples", unexpected)
+        second = run_configuration(_config("image", lr=1e-3), folders, device="cpu", store=store)
+    assert second.result is not None
+    poison(folders.cache / "features" / key / "tokens.npy", [0])
+    monkeypatch.setattr(reading, "_finite_files", set())
+    with pytest.raises(FeatureCacheError, match=r"tokens\.npy holds NaN/inf values") as caught:
+        run_configuration(_config("image", lr=3e-4), folders, device="cpu", store=store)
+    assert "\n" not in str(caught.value) and len(store.runs()) == 2

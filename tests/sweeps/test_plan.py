@@ -108,7 +108,7 @@ def test_no_projection_beats_the_ceiling_of_its_precision(tmp_path: Path) -> Non
     h100 = DEVICES["h100"]
     bf16, fp32 = project(planned, h100, "bf16"), project(planned, h100, "fp32")
     assert bf16.seconds.total < fp32.seconds.total == pytest.approx(bf16.fp32_seconds.total)
-    assert bf16.seconds.memory > fp32.seconds.memory  # autocast casts the tokens again
+    assert bf16.seconds.memory < fp32.seconds.memory  # tokens kept, gathered in bf16: no casts
 
 
 def test_every_term_is_counted(tmp_path: Path) -> None:
@@ -116,9 +116,10 @@ def test_every_term_is_counted(tmp_path: Path) -> None:
     planned = load_plan(["fig2-mimic-5x1200"], False, tmp_path)
     seconds = project(planned, DEVICES["h100"], "bf16").seconds
     assert seconds.overhead == pytest.approx(42 * 10.0)
-    read = sum(run.rows_read + run.caches_read for run in planned.runs)
-    assert seconds.disk == pytest.approx(read / 2e9)
-    assert read > 42 * 6000 * 49 * 512 * 2  # every run opens at least the smallest whole cache
+    rows = sum(run.rows_read for run in planned.runs)
+    assert rows > 42 * 6000 * 49 * 512 * 2  # every run loads at least the smallest cache's rows
+    # the finite check reads each cache once (recorded beside it), not once per run
+    assert seconds.disk == pytest.approx((rows + planned.cache_bytes) / 2e9)
     assert seconds.floor > 0 and seconds.memory > 0 and seconds.upload == 0
     t2 = next(r for r in planned.runs if r.config.backbone == "rad-dino").stages[0].squares
     assert t2 == 1369**2

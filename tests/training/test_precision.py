@@ -8,6 +8,8 @@ import torch
 from radsweep.errors import TrainingError
 from radsweep.training import HeadKind, Method, TrainConfig, fit
 from radsweep.training.config import Precision
+from radsweep.training.engine import DeviceFeatures
+from radsweep.training.layers import normalise_tokens
 from radsweep.training.precision import autocast, compute_dtype
 from tests.training.synthetic import privileged_features, seed_splits, token_features
 
@@ -83,3 +85,35 @@ def test_a_diverging_bf16_run_still_fails() -> None:
     config = TrainConfig(epochs=2, lr=1e30, precision=Precision.BF16)
     with pytest.raises(TrainingError, match="diverged"):
         fit(data, splits, config, device="cpu")
+
+
+def test_bf16_heads_keep_and_gather_tokens_in_bf16_and_fp32_heads_do_not() -> None:
+    """bf16 heads read their tokens in bf16: stored so, they are gathered without a cast;
+    fp32 keeps the cache's float16 tokens and gathers float32, as before."""
+    data = token_features(samples=40)
+    cpu, rows = torch.device("cpu"), torch.tensor([[3, 1, 4], [1, 5, 9]])
+    views = torch.tensor([[0, 2, 1], [1, 1, 0]])
+    for precision, stored, gathered in (
+        (Precision.BF16, (torch.bfloat16, torch.bfloat16), torch.bfloat16),
+        (Precision.FP32, (torch.float16, torch.float32), torch.float32),  # the inputs' own
+    ):
+        config = TrainConfig(method=Method.TEACHER, epochs=1, precision=precision)
+        features = DeviceFeatures.load(data, config, cpu, text=True)
+        assert features.image is not None and features.text is not None
+        assert (features.image.dtype, features.text.dtype) == stored
+        batch = features.batch(rows, views)
+        assert batch.image is not None and batch.text is not None
+        assert (batch.image.dtype, batch.text.dtype) == (gathered, gathered)
+        torch.testing.assert_close(batch.image, features.image[views, rows].to(gathered))
+    bf16 = DeviceFeatures.load(data, TrainConfig(precision=Precision.BF16), cpu, text=False)
+    assert bf16.image is not None and data.image is not None
+    expected = normalise_tokens(data.image).to(torch.bfloat16)
+    assert torch.equal(bf16.image, expected)  # rounded once, from the normalised float32
+
+
+def test_probe_vectors_stay_float32_under_bf16() -> None:
+    """Mean-LP's pooled vectors are small and scaled elementwise in float32: not rounded."""
+    data = token_features(samples=40)
+    config = TrainConfig(head=HeadKind.MEAN_LP, precision=Precision.BF16)
+    features = DeviceFeatures.load(data, config, torch.device("cpu"), text=False)
+    assert features.image is not None and features.image.dtype == torch.float32

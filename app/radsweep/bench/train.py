@@ -7,9 +7,11 @@
   ``FlopCounterMode``) over the FLOP/s of plain square GEMMs timed right after it.
 
 The machines these run on change speed by 10-30 % within seconds, so each side of every ratio is
-timed next to the other and the ratio is the median over repeats.
+timed next to the other and the ratio is the median over repeats. On a loaded 2-core CPU each
+ratio is printed within minutes (the ViT-B attention pair, the slowest, takes about 35 s a side).
 """
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -48,11 +50,12 @@ TINY_SHAPES = (
 
 @dataclass(frozen=True)
 class VectorizationResult:
-    """Paired timings: one (vectorized, sequential) pair per round, each the mean of two tries."""
+    """Paired timings: one (vectorized, sequential) pair per round, timed back to back."""
 
     shape: TokenShape
     seeds: tuple[int, ...]
     rounds: tuple[tuple[float, float], ...]
+    steps: int = 4  # timed per side
 
     @property
     def vectorized_seconds(self) -> float:
@@ -112,15 +115,19 @@ def _seconds(work: Callable[[], object]) -> float:
 
 CPU = torch.device("cpu")
 STEPS = 4
-"""Optimisation steps timed per side of a vectorization round: throughput, not set-up."""
+"""Optimisation steps timed per side of a vectorization round, at least: throughput, not set-up."""
+MIN_SIDE_SECONDS = 1.0
+"""More steps for a fast head (Mean-LP: tens of ms a step), so that a side outlasts the load's
+jitter on a shared machine."""
 
 
 def _trainer_steps(trainer: StageTrainer, steps: int) -> Callable[[], None]:
     plan = trainer.plan_epoch()  # planned once: only the steps themselves are timed
+    planned = plan.rows.shape[0]
 
     def run() -> None:
         for index in range(steps):
-            trainer.step(plan, index)
+            trainer.step(plan, index % planned)  # the epoch's batches again, if more steps
         if trainer.device.type == "cuda":  # the steps are queued: time them finished
             torch.cuda.synchronize(trainer.device)
 
@@ -134,13 +141,16 @@ def vectorization(
     steps: int = STEPS,
     rounds: int = 3,
     device: torch.device = CPU,
+    min_seconds: float = MIN_SIDE_SECONDS,
 ) -> VectorizationResult:
-    """Time of ``steps`` Adam steps of every seed in one stacked trainer vs one trainer per seed.
+    """Time of ``steps`` Adam steps (more where fewer would take under ``min_seconds``) of
+    every seed in one stacked trainer vs one trainer per seed.
 
-    Trainers, features on the device and epoch plans are built before any timing, so the ratio
-    is one of training throughput (what a long fit spends its time on), not of set-up. Each round
-    times the sides in the order vectorized, sequential, sequential, vectorized, so a machine
-    whose speed drifts slows both alike; the speedup is the median of the rounds' ratios.
+    Trainers, features on the device and epoch plans are built, and one step of each trainer
+    run, before any timing, so the ratio is one of training throughput (what a long fit spends
+    its time on), not of set-up. Each round times the two sides back to back, in alternating
+    order (vectorized first, then sequential first), so a machine whose speed drifts slows both
+    alike; the speedup is the median of the rounds' ratios.
     """
     data = _random_features(shape, batch * steps)
     config = TrainConfig(head=shape.head, epochs=1, batch_size=batch)
@@ -148,11 +158,14 @@ def vectorization(
     if device.type == "cpu":
         keep_freed_memory()  # as fit does on the CPU
     splits = _splits(seeds, batch * steps, 0)
-    stacked = _trainer_steps(StageTrainer(features, 2, splits, config, "benchmark"), steps)
-    single = [
-        _trainer_steps(StageTrainer(features, 2, [split], config, "benchmark"), steps)
-        for split in splits
-    ]
+    vectorized = StageTrainer(features, 2, splits, config, "benchmark")
+    separate = [StageTrainer(features, 2, [split], config, "benchmark") for split in splits]
+    for trainer in [vectorized, *separate]:  # warm-up: kernels, the allocator's large blocks
+        _trainer_steps(trainer, 1)()
+    step = _seconds(_trainer_steps(vectorized, 1))
+    steps = max(steps, math.ceil(min_seconds / max(step, 1e-6)))
+    stacked = _trainer_steps(vectorized, steps)
+    single = [_trainer_steps(trainer, steps) for trainer in separate]
 
     def together() -> float:
         return _seconds(stacked)
@@ -160,12 +173,14 @@ def vectorization(
     def one_at_a_time() -> float:
         return _seconds(lambda: [run() for run in single])
 
-    together(), one_at_a_time()  # warm-up: kernels, and the allocator's first large blocks
     paired = []
-    for _ in range(rounds):
-        first, second, third, fourth = together(), one_at_a_time(), one_at_a_time(), together()
-        paired.append(((first + fourth) / 2, (second + third) / 2))
-    return VectorizationResult(shape, tuple(seeds), tuple(paired))
+    for round_ in range(rounds):
+        if round_ % 2 == 0:
+            paired.append((together(), one_at_a_time()))
+        else:
+            sequential = one_at_a_time()
+            paired.append((together(), sequential))
+    return VectorizationResult(shape, tuple(seeds), tuple(paired), steps)
 
 
 _GEMM_SIZE = 2048
@@ -209,8 +224,9 @@ def efficiency(
 
 def _vectorized_line(one: VectorizationResult) -> str:
     return (
-        f"{one.shape.name:42s} {len(one.seeds)} seeds together {one.vectorized_seconds:7.2f} s, "
-        f"one at a time {one.sequential_seconds:7.2f} s: {one.speedup:.2f}x"
+        f"{one.shape.name:42s} {one.steps} steps of {len(one.seeds)} seeds together "
+        f"{one.vectorized_seconds:7.2f} s, one at a time {one.sequential_seconds:7.2f} s: "
+        f"{one.speedup:.2f}x"
     )
 
 
@@ -246,6 +262,7 @@ class TrainBench:
             "shapes": [
                 {
                     "shape": one.shape.name,
+                    "steps": one.steps,
                     "vectorized_seconds": one.vectorized_seconds,
                     "sequential_seconds": one.sequential_seconds,
                 }
@@ -281,7 +298,8 @@ def run_train_bench(
     vectorized = []
     repeats = 1 if tiny else 3  # tiny: a smoke run of the code path, not a measure
     for shape in shapes:
-        vectorized.append(vectorization(shape, seeds=seeds, rounds=repeats))
+        least = 0.0 if tiny else MIN_SIDE_SECONDS
+        vectorized.append(vectorization(shape, seeds=seeds, rounds=repeats, min_seconds=least))
         say(_vectorized_line(vectorized[-1]))
     step = efficiency(shapes[0] if tiny else STUDY_SHAPES[1], seeds=seeds, tries=repeats)
     say(_step_line(step, len(seeds)))

@@ -58,12 +58,13 @@ def train(
 ) -> None:
     """Training throughput: vectorized seeds vs one at a time, and step FLOP/s vs GEMM FLOP/s.
 
-    (1) For ResNet-18 tokens, ViT-B tokens and Mean-LP: time of 4 training steps of all seeds
-    in one stacked head divided into the time of the same steps one seed at a time (targets: at
-    least 0.95 everywhere, 3x for Mean-LP). (2) FLOP/s of one attention-head training step of
-    all seeds at ViT-B shape as a fraction of a 2048-square GEMM's FLOP/s in the same process
-    (target: 0.7 on CPU). Each ratio pairs its two sides in time and is a median over repeats;
-    each is printed as soon as it is measured, and the ratios together last.
+    (1) For ResNet-18 tokens, ViT-B tokens and Mean-LP: time of 4 training steps (a second's
+    worth for a faster head) of all seeds in one stacked head divided into the time of the same
+    steps one seed at a time (targets: at least 0.95 everywhere, 3x for Mean-LP). (2) FLOP/s of
+    one attention-head training step of all seeds at ViT-B shape as a fraction of a 2048-square
+    GEMM's FLOP/s in the same process (target: 0.7 on CPU). Each ratio pairs its two sides in
+    time and is a median over repeats; each is printed as soon as it is measured, and the ratios
+    together last.
 
     Example: radsweep bench train --seeds 0-4
     """

@@ -7,6 +7,7 @@ Layout of ``CACHE/features/<key>/``::
     tokens.npy, ...    when complete: fp16 arrays aligned to sample_ids.json (manifest order)
     metadata.json      shapes, per-shard sha256 of every array, exclusions, sample-id checksum
     COMPLETE           the completeness marker: the sha256 of metadata.json
+    finite.json        the arrays found free of NaN/inf, as their files were (``finite``)
 
 ``CacheDir`` answers questions about one such folder (complete? which shards are done?) and takes
 the writer's lock; writing, reading and listing live beside it (``writing``, ``reading``,

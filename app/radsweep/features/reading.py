@@ -1,8 +1,8 @@
 """Opening a complete feature cache as memory maps, checked before training reads a byte.
 
 Shapes and dtypes are checked against metadata.json, the sample list against its checksum, and
-every value for NaN/inf (once per process and unchanged file): a damaged cache fails loudly
-rather than training on wrong numbers.
+every value for NaN/inf (once per unchanged file: ``finite`` records the check beside the
+cache): a damaged cache fails loudly rather than training on wrong numbers.
 """
 
 import hashlib
@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 
 from radsweep.errors import FeatureCacheError
+from radsweep.features.finite import FileStamp, nonfinite_samples, record_finite, recorded_finite
 from radsweep.features.keys import ImageCacheSpec, TextCacheSpec
 from radsweep.features.layout import SAMPLES_FILE, CacheDir, resume_hint
-from radsweep.features.records import CacheMetadata
+from radsweep.features.records import ArrayInfo, CacheMetadata
 
-_FINITE_CHUNK = 1 << 26  # bytes read per slab by the finite check
-_FP16_EXPONENT = 0x7C00
-_finite_files: set[tuple[str, int, int, int]] = set()
+# Files found finite by this process, for caches whose folder cannot hold the record.
+_finite_files: set[tuple[str, FileStamp]] = set()
 
 
 @dataclass(frozen=True)
@@ -33,25 +33,57 @@ class _Loaded:
 def _load(cache_dir: Path, key: str) -> _Loaded:
     cache = CacheDir(cache_dir, key)
     metadata = cache.metadata()
-    arrays = {}
+    stamps, arrays = {}, {}
     for name, info in metadata.arrays.items():
-        try:
-            array = np.load(cache.array_path(name), mmap_mode="r")
-        except (OSError, ValueError) as error:
-            raise FeatureCacheError(
-                f"feature cache {key}: {name}.npy is missing or truncated ({error})",
-                hint=f"run `radsweep features verify {key} --repair`, then "
-                + resume_hint(metadata.command),
-            ) from error
-        if array.shape != info.shape or str(array.dtype) != info.dtype:
-            raise FeatureCacheError(
-                f"feature cache {key}: {name}.npy is {array.shape} {array.dtype}, "
-                f"metadata says {info.shape} {info.dtype}",
-                hint=f"run `radsweep features verify {key} --repair`",
-            )
-        _checked_finite(cache.array_path(name), array, info.sample_axis, key)
-        arrays[name] = array
+        stamps[name], arrays[name] = _open(cache, name, info, metadata)
+    _check_finite(cache, arrays, stamps, metadata)
     return _Loaded(metadata, arrays, np.asarray(_sample_ids(cache, metadata), dtype=object))
+
+
+def _open(
+    cache: CacheDir, name: str, info: ArrayInfo, metadata: CacheMetadata
+) -> tuple[FileStamp, np.memmap]:
+    """One array as a memory map, with its file's stamp taken before it was opened."""
+    try:
+        stamp = FileStamp.of(cache.array_path(name))
+        array = np.load(cache.array_path(name), mmap_mode="r")
+    except (OSError, ValueError) as error:
+        raise FeatureCacheError(
+            f"feature cache {cache.key}: {name}.npy is missing or truncated ({error})",
+            hint=f"run `radsweep features verify {cache.key} --repair`, then "
+            + resume_hint(metadata.command),
+        ) from error
+    if array.shape != info.shape or str(array.dtype) != info.dtype:
+        raise FeatureCacheError(
+            f"feature cache {cache.key}: {name}.npy is {array.shape} {array.dtype}, "
+            f"metadata says {info.shape} {info.dtype}",
+            hint=f"run `radsweep features verify {cache.key} --repair`",
+        )
+    return stamp, array
+
+
+def _check_finite(
+    cache: CacheDir,
+    arrays: dict[str, np.memmap],
+    stamps: dict[str, FileStamp],
+    metadata: CacheMetadata,
+) -> None:
+    """``require_finite`` on each array not recorded finite as its file is now, then the
+    record of all of them: a sweep runs many processes on the same caches, and reading every
+    cache in each of them took longer than the runs' own reads."""
+    known = recorded_finite(cache)
+    fresh = [
+        name
+        for name in arrays
+        if name not in known and (str(cache.array_path(name)), stamps[name]) not in _finite_files
+    ]
+    if not fresh:
+        return
+    for name in fresh:
+        axis = metadata.arrays[name].sample_axis
+        require_finite(arrays[name], axis, f"feature cache {cache.key}: {name}.npy", cache.key)
+        _finite_files.add((str(cache.array_path(name)), stamps[name]))
+    record_finite(cache, stamps)
 
 
 def _sample_ids(cache: CacheDir, metadata: CacheMetadata) -> list[str]:
@@ -72,36 +104,16 @@ def _sample_ids(cache: CacheDir, metadata: CacheMetadata) -> list[str]:
     return json.loads(text)
 
 
-def _checked_finite(path: Path, array: np.ndarray, axis: int, key: str) -> None:
-    """``require_finite`` once per process for each unchanged file: a sweep worker opens the
-    same cache for every run, and a large cache takes a while to read."""
-    status = path.stat()
-    stamp = (str(path), status.st_ino, status.st_size, status.st_mtime_ns)
-    if stamp not in _finite_files:
-        require_finite(array, axis, f"feature cache {key}: {path.name}", key)
-        _finite_files.add(stamp)
-
-
-def _all_finite(values: np.ndarray) -> bool:
-    """fp16 by its exponent bits (all ones: inf or NaN), several times faster than isfinite."""
-    if values.dtype == np.float16:
-        return not bool(((values.view(np.uint16) & _FP16_EXPONENT) == _FP16_EXPONENT).any())
-    return bool(np.isfinite(values).all())
-
-
 def require_finite(array: np.ndarray, axis: int, what: str, key: str) -> None:
     """Fail on any NaN/inf, reading ``array`` a slab of samples at a time (it may be large).
 
     A NaN token would train, lower the AUCs and be stored under the clean cache's run key.
     """
-    step = max(1, _FINITE_CHUNK // max(1, array[(slice(None),) * axis + (slice(0, 1),)].nbytes))
-    for start in range(0, array.shape[axis], step):
-        slab = array[(slice(None),) * axis + (slice(start, start + step),)]
-        if np.issubdtype(slab.dtype, np.floating) and not _all_finite(slab):
-            raise FeatureCacheError(
-                f"{what} holds NaN/inf values (samples {start}-{start + slab.shape[axis] - 1})",
-                hint=f"run `radsweep features verify {key} --repair` and extract it again",
-            )
+    if (bad := nonfinite_samples(array, axis)) is not None:
+        raise FeatureCacheError(
+            f"{what} holds NaN/inf values (samples {bad[0]}-{bad[1]})",
+            hint=f"run `radsweep features verify {key} --repair` and extract it again",
+        )
 
 
 @dataclass(frozen=True)

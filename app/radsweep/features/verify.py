@@ -14,6 +14,7 @@ import numpy as np
 
 from radsweep.atomic import write_atomic, write_text_atomic
 from radsweep.errors import FeatureCacheError
+from radsweep.features.finite import FINITE_FILE
 from radsweep.features.layout import (
     MARKER_FILE,
     METADATA_FILE,
@@ -132,7 +133,8 @@ def _unpack(cache: CacheDir, keep: list[ShardRecord]) -> None:
 
             write_atomic(cache.shard_path(record.shard, name), save)
         write_text_atomic(cache.record_path(record.shard), record.model_dump_json())
-    for path in [cache.path / METADATA_FILE, cache.path / SAMPLES_FILE, *cache.path.glob("*.npy")]:
+    listed = [METADATA_FILE, SAMPLES_FILE, FINITE_FILE]
+    for path in [*(cache.path / name for name in listed), *cache.path.glob("*.npy")]:
         path.unlink(missing_ok=True)
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from radsweep.atomic import atomic_path, write_text_atomic
 from radsweep.errors import FeatureCacheError
+from radsweep.features.finite import FileStamp, nonfinite_samples, record_finite
 from radsweep.features.layout import (
     MARKER_FILE,
     METADATA_FILE,
@@ -141,8 +142,11 @@ def _final_shape(records: list[ShardRecord], name: str, samples: int) -> tuple[i
     return tuple(shape)
 
 
-def _consolidate(cache: CacheDir, name: str, records: list[ShardRecord], samples: int) -> None:
+def _consolidate(cache: CacheDir, name: str, records: list[ShardRecord], samples: int) -> bool:
+    """Copy the shards of one array into its final file, each checked against its sha256;
+    whether every value copied is finite (checked on the bytes just read for the checksum)."""
     axis = records[0].arrays[name].sample_axis
+    finite = True
     shape = _final_shape(records, name, samples)
     with atomic_path(cache.array_path(name)) as temporary:
         out = np.lib.format.open_memmap(
@@ -158,20 +162,22 @@ def _consolidate(cache: CacheDir, name: str, records: list[ShardRecord], samples
                     "disk and has been removed",
                     hint=resume_hint(cache.record().command) + " (it recomputes that shard)",
                 )
+            finite = finite and nonfinite_samples(data, axis) is None
             index = (slice(None),) * axis + (slice(record.shard.start, record.shard.stop),)
             out[index] = data
         out.flush()
         del out
+    return finite
 
 
 def finalize(cache: CacheDir, sample_ids: list[str], extraction: dict[str, Any]) -> CacheMetadata:
-    """Every shard is done: write the final arrays, metadata and marker; drop the shards."""
+    """Every shard is done: write the final arrays, metadata and marker, and the record of
+    the arrays found finite as they were copied; drop the shards."""
     record = cache.record()
     done = cache.done_shards()
     records = [done[shard.index] for shard in record.plan.shards()]
     names = list(records[0].arrays)
-    for name in names:
-        _consolidate(cache, name, records, record.plan.samples)
+    finite = [name for name in names if _consolidate(cache, name, records, record.plan.samples)]
     samples_text = json.dumps(sample_ids)
     write_text_atomic(cache.path / SAMPLES_FILE, samples_text)
     arrays = {
@@ -193,5 +199,6 @@ def finalize(cache: CacheDir, sample_ids: list[str], extraction: dict[str, Any])
     text = metadata.model_dump_json(indent=2)
     write_text_atomic(cache.path / METADATA_FILE, text)
     write_text_atomic(cache.path / MARKER_FILE, hashlib.sha256(text.encode()).hexdigest() + "\n")
+    record_finite(cache, {name: FileStamp.of(cache.array_path(name)) for name in finite})
     shutil.rmtree(cache.shards_dir, ignore_errors=True)
     return metadata

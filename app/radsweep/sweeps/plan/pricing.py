@@ -151,7 +151,6 @@ class RunCost:
     stages: tuple[Stage, ...]
     shared_teacher: bool  # its teacher is trained once, by an earlier run with the same one
     rows_read: int  # bytes of the rows it loads (every view), once per run
-    caches_read: int  # bytes of the whole caches it opens (their finite check, once per process)
     resident: int  # bytes of features the engine keeps on the device
     parameters: int  # per seed, of the model it ends with
     upload: int  # bytes of heads uploaded to W&B (0 unless its spec asks)
@@ -185,6 +184,13 @@ class Plan:
         return sum(cache.bytes for cache in self.caches)
 
     @property
+    def finite_check_bytes(self) -> int:
+        """Bytes read for the caches' NaN/inf check: each cache once at most (extraction
+        records it as it writes; a copied cache, or one from an older radsweep, is read once
+        and recorded), never once per run."""
+        return self.cache_bytes
+
+    @property
     def extract_flops(self) -> float:
         return sum(cache.flops for cache in self.caches)
 
@@ -204,11 +210,6 @@ class Plan:
     def rows_read(self) -> int:
         """Bytes of rows the runs load: once per pass where students train together."""
         return round(sum(run.rows_read / run.students for run in self.runs))
-
-    @property
-    def caches_read(self) -> int:
-        """Bytes of whole caches the runs check: once per pass, as ``rows_read``."""
-        return round(sum(run.caches_read / run.students for run in self.runs))
 
     @property
     def grouped_students(self) -> int:
@@ -371,7 +372,6 @@ def run_cost(
         stages=tuple(stages),
         shared_teacher=shared,
         rows_read=sum(used * row_bytes(use) for use in uses),
-        caches_read=sum(cache_bytes(use) for use in uses),
         resident=sum(used * _resident_row(config, use) for use in uses),
         parameters=parameters,
         upload=parameters * 4 * seeds if uploads else 0,

@@ -2,15 +2,16 @@
 
 A training step takes the longer of its busy time and the host-bound floor of launching it; its
 busy time is its FLOPs at the precision's sustained rate plus the bytes its memory-bound kernels
-move (the T^2 attention weights with their softmax and dropout, the gathered tokens and their
-casts) at the device's sustained bandwidth. Each run adds its fixed overhead, its cache reads at
-the disk's bandwidth and any head upload. Where ``radsweep bench gpu`` measured this kind of
-device, each backbone's modelled step and validation times are scaled to what it measured.
+move (the T^2 attention weights with their softmax and dropout, the gathered tokens) at the
+device's sustained bandwidth. Each run adds its fixed overhead, its row reads at the disk's
+bandwidth and any head upload; each cache is read once at most for its finite check. Where
+``radsweep bench gpu`` measured this kind of device, each backbone's modelled step and validation
+times are scaled to what it measured.
 A run whose step cannot fit the device's memory runs its seeds in chunks that do, as the engine
 does (``training.chunks``: every seed's parameters stay, each step's activations come a chunk at
 a time; the engine measures a step where the plan models it), each chunk paying the per-step
 floor again; a run that cannot fit one seed cannot run there. Students of a τ/λ grid that
-``sweep local`` trains in one pass (``RunCost.students``) share that pass's feature reads and its
+``sweep local`` trains in one pass (``RunCost.students``) share that pass's row reads and its
 per-step and per-chunk floors (each run pays its share); their teacher is already counted once
 (``RunCost.shared_teacher``).
 """
@@ -46,10 +47,10 @@ from radsweep.training.registry import attention_pool_flops
 # runs the softmax and averages (16).
 T2_TRAIN_BYTES = 80
 T2_EVAL_BYTES = 16
-# Bytes each gathered token value moves per sample: the fp16 cache row read and written as
-# float32 (6); under bf16 autocast each of the three products that read the tokens casts them
-# again (3 x 6).
-TOKEN_BYTES = {"fp32": 6, "tf32": 6, "bf16": 24}
+# Bytes each gathered token value moves per sample: the fp16 row on the device read and written
+# as float32 (6); under bf16 the tokens are kept and gathered in bf16 (2 + 2), which the three
+# products that read them take as they are (no casts).
+TOKEN_BYTES = {"fp32": 6, "tf32": 6, "bf16": 4}
 # Bytes held per T^2 weight at the peak of a step (scores, softmax output, dropout draw, mask
 # and output, and the backward's two gradients) and per weight of a validation chunk (scores,
 # softmax, its mean).
@@ -195,7 +196,10 @@ def project(
     runnable = [run for run in planned.runs if memory[run.config.canonical()].chunks]
     used = {device.precision_used(run_precision(run, precision)) for run in runnable}
     calibrations = tuple(c for c in _calibrations(device, measured) if c.shape.precision in used)
-    seconds = Seconds(extraction=planned.extract_flops / device.extract_flops_per_s)
+    seconds = Seconds(
+        extraction=planned.extract_flops / device.extract_flops_per_s,
+        disk=planned.finite_check_bytes / DISK_BYTES_PER_S,
+    )
     fp32 = seconds
     for run in runnable:
         fits = memory[run.config.canonical()]
@@ -241,13 +245,13 @@ def run_seconds(
     student_floors: float | None = None,
 ) -> Seconds:
     """One run's time on ``device``: its stages (training and validation scaled by
-    ``factors``), overhead, reads and uploads. A run whose student trains in one pass with
+    ``factors``), overhead, row reads and uploads. A run whose student trains in one pass with
     others of its grid (``run.students``) pays its share of that pass's reads and of its
     student stage's floors (``student_floors``, in chunks)."""
     used = device.precision_used(precision)
     total = Seconds(
         overhead=RUN_OVERHEAD_S,
-        disk=(run.rows_read + run.caches_read) / DISK_BYTES_PER_S / run.students,
+        disk=run.rows_read / DISK_BYTES_PER_S / run.students,
         upload=run.upload / UPLOAD_BYTES_PER_S,
     )
     ceiling = device.achieved[used]  # compute at 100 % of the peak: no measurement beats it
@@ -303,22 +307,21 @@ def _eval_bytes(stage: Stage, precision: str) -> float:
 def run_memory(run: RunCost, device: DeviceSpec, precision: str | None) -> Memory:
     """Peak memory of the run's most demanding stage, per seed, beside its resident features."""
     used = device.precision_used(run_precision(run, precision))
-    element = element_bytes(used)
-    saved_casts = 4 if used == "bf16" else 0  # bf16 copies of the tokens kept for backward
+    element = element_bytes(used)  # also the gathered tokens': bf16 heads gather bf16, no casts
     step = validation = 0.0
     for stage in run.stages or ():
         projected = sum(pool.tokens * pool.dim for pool in stage.pools) * element
         step = max(
             step,
             stage.batch
-            * (stage.token_values * (4 + saved_casts) + projected + stage.squares * T2_STEP_MEMORY),
+            * (stage.token_values * element + projected + stage.squares * T2_STEP_MEMORY),
         )
         rows = min(EVAL_CHUNK, max(stage.eval_rows, 1))
         validation = max(
             validation,
             rows
             * (
-                stage.token_values * (4 + saved_casts // 2)
+                stage.token_values * element
                 + projected
                 + stage.squares * (T2_EVAL_MEMORY + element)
             ),

@@ -92,7 +92,7 @@ class PlanReport:
                 "folder": disk.folder,
                 "fits": disk.fits,
                 "rows_read_bytes": planned.rows_read,
-                "caches_read_bytes": planned.caches_read,
+                "caches_read_bytes": planned.finite_check_bytes,
                 "upload_bytes": planned.upload_bytes,
                 "kept_heads_bytes": planned.kept_heads_bytes,
                 "upload_runs": sum(run.upload > 0 for run in planned.runs),
@@ -123,12 +123,12 @@ class PlanReport:
                 f"{item.views} view(s)  {_size(item.bytes):>9}"
             )
         verdict = "fits" if disk.fits else "DOES NOT FIT"
-        rows, whole = planned.rows_read, planned.caches_read
+        rows, whole = planned.rows_read, planned.finite_check_bytes
         lines += [
             f"disk: {_size(disk.needed)} of caches; {_size(disk.free)} free at {disk.folder} "
             f"({verdict})",
             f"reads: {_size(rows)} of rows loaded by the runs + {_size(whole)} of whole caches "
-            "checked finite (once per run process, or pass of students) at "
+            f"checked finite (at most once per cache: the check is recorded beside it) at "
             f"{_size(assumed.DISK_BYTES_PER_S)}/s",
             f"heads: {_size(planned.kept_heads_bytes)} kept beside the results store (every "
             "trained run's heads, for radsweep predict)",
