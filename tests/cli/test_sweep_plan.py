@@ -142,7 +142,14 @@ MEMORY = _closed(
 PLAN_SCHEMA = _closed(
     {
         "specs": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-        "runs": _closed({"distinct": COUNT, "listed": COUNT, "shared_teachers": COUNT}),
+        "runs": _closed(
+            {
+                "distinct": COUNT,
+                "listed": COUNT,
+                "shared_teachers": COUNT,
+                "grouped_students": COUNT,
+            }
+        ),
         "caches": {
             "type": "array",
             "items": _closed(
@@ -227,7 +234,12 @@ def test_plan_json_matches_its_schema_and_the_text(capsys: pytest.CaptureFixture
     assert cli([*args, "--json"]) == 0
     planned = json.loads(capsys.readouterr().out)
     Draft202012Validator(PLAN_SCHEMA).validate(planned)
-    assert planned["runs"] == {"distinct": 150, "listed": 186, "shared_teachers": 0}
+    assert planned["runs"] == {
+        "distinct": 150,
+        "listed": 186,
+        "shared_teachers": 0,
+        "grouped_students": 0,
+    }
     assert len(planned["caches"]) == 8
     assert planned["disk"]["cache_bytes"] == sum(cache["bytes"] for cache in planned["caches"])
     assert planned["flops"]["extraction"] == pytest.approx(
