@@ -57,6 +57,7 @@ def executor(monkeypatch: pytest.MonkeyPatch) -> list[RunConfig]:
     module = types.ModuleType("radsweep.sweeps.agents")
     module.run_tracked = run_tracked  # type: ignore[attr-defined]
     module.agent_function = fakes.agent_function  # type: ignore[attr-defined]
+    module.run_tracked_students = None  # type: ignore[attr-defined]  # every job alone
     monkeypatch.setitem(sys.modules, "radsweep.sweeps.agents", module)
     return calls
 
