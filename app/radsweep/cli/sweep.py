@@ -199,6 +199,9 @@ def specs(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     console.print(table)
 
 
+AGENTS_HELP = "Price runs one at a time, as W&B agents run them (default: grids grouped)."
+
+
 @app.command("plan")
 def plan(
     ctx: typer.Context,
@@ -220,14 +223,7 @@ def plan(
         str | None,
         typer.Option(help="Price every run's heads at fp32, tf32 or bf16 (default: each run's)."),
     ] = None,
-    agents: Annotated[
-        bool,
-        typer.Option(
-            "--agents",
-            help="Price runs as W&B agents run them, one configuration at a time (default: as "
-            "`sweep local` does, a τ/λ grid's students trained in one pass).",
-        ),
-    ] = False,
+    agents: Annotated[bool, typer.Option("--agents", help=AGENTS_HELP)] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Dry run: runs after de-duplication, feature caches, disk, FLOPs, hours and memory.
@@ -235,7 +231,8 @@ def plan(
     Hours count each step's FLOPs at an achieved share of the device's ceiling for the runs'
     precision, the memory-bound attention traffic, a per-step floor, per-run overhead, cache reads
     and uploads; every assumption is printed (--json carries them). Where `radsweep bench gpu`
-    measured the same kind of device, its rates replace the assumed ones.
+    measured the same kind of device, its rates replace the assumed ones. A τ/λ grid's students
+    are priced as `sweep local` trains them, in one pass (--agents: one run at a time).
 
     Example: radsweep sweep plan --all --device h100
     """
