@@ -8,6 +8,7 @@ processes have arrived (so both take part), anything else finishes at once.
 import hashlib
 import json
 import os
+import sys
 import time
 import uuid
 from collections import Counter
@@ -84,7 +85,17 @@ def run_tracked(
         arrived = markers(settings) / f"arrived-{os.getpid()}"
         arrived.touch()
         _wait_for(lambda: len(list(markers(settings).glob("arrived-*"))) >= 2)
-    _mark(settings, config, "done", mode=mode, project=project, group=group, device=device)
+    threads = sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None
+    _mark(
+        settings,
+        config,
+        "done",
+        mode=mode,
+        project=project,
+        group=group,
+        device=device,
+        threads=threads,
+    )
     return FakeOutcome(key(config), False, 0.01, 0.5)
 
 

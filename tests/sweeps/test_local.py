@@ -10,7 +10,14 @@ import pytest
 from radsweep.results.store import ResultsStore, default_store_path
 from radsweep.runs.config import RunConfig
 from radsweep.settings import Settings
-from radsweep.sweeps.local import WorkerOptions, run_local, sweep_status, work, worker_process
+from radsweep.sweeps.local import (
+    WorkerOptions,
+    run_local,
+    sweep_status,
+    work,
+    worker_process,
+    worker_threads,
+)
 from radsweep.sweeps.queue import JobQueue, JobState, queue_path, worker_id
 from radsweep.sweeps.spec import load_spec
 from tests.sweeps import fakes
@@ -90,16 +97,32 @@ def test_an_interrupt_puts_the_running_job_back(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_two_worker_processes_drain_the_queue_without_running_a_job_twice(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     settings = Settings(home=tmp_path)
     jobs = configs(12, "together")
     final = run_local("s", jobs, settings, workers=2, runner=fakes.run_tracked)
     assert final[JobState.DONE] == 12
     finished = fakes.finished(settings)
     assert len(finished) == 12 and set(finished.values()) == {1}
-    pids = {path.name.split("-")[-2] for path in fakes.markers(settings).glob("*-done-*")}
+    done = list(fakes.markers(settings).glob("*-done-*"))
+    pids = {path.name.split("-")[-2] for path in done}
     assert len(pids) == 2 and str(os.getpid()) not in pids
+    # each worker's PyTorch takes its share of the cores, so two do not oversubscribe them
+    cores = len(os.sched_getaffinity(0))
+    assert {json.loads(path.read_text())["threads"] for path in done} == {max(1, cores // 2)}
+
+
+def test_workers_share_the_cores_unless_the_user_set_openmp_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    cores = len(os.sched_getaffinity(0))
+    assert worker_threads(1) == cores
+    assert worker_threads(cores * 4) == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert worker_threads(2) is None
 
 
 def _spawn_worker(settings: Settings, lease: float) -> multiprocessing.Process:
