@@ -705,17 +705,29 @@ def fit(
     labels) can teach. The result's ``predictor`` scores new rows.
     """
     check_inputs(data, splits, config)
-    if teacher is not None:
-        teacher.check(splits, data.classes, training_views(data.views))
-    data, splits, used = _compact(data, splits)
-    chosen = resolve_device(device)
-    if chosen.type == "cpu":
-        keep_freed_memory()
+    data, splits, used, chosen, precision = prepare_fit(data, splits, config, device, teacher)
     # the result's config names the precision that ran, not "the device's default"
-    precision = for_device(config.precision, chosen)
     config = config.model_copy(update={"precision": precision})
     with float32_matmuls(precision, chosen):
         return _fit(data, splits, used, config, chosen, progress, teacher)
+
+
+def prepare_fit(
+    data: TrainingData,
+    splits: Sequence[SeedSplit],
+    config: TrainConfig,
+    device: str | torch.device | None,
+    teacher: TeacherRecord | None,
+) -> tuple[TrainingData, list[SeedSplit], np.ndarray, torch.device, Precision]:
+    """What every fit does first: check a given teacher against the seeds, keep only the rows
+    the seeds use (``_compact``), choose the device and the precision that runs on it."""
+    if teacher is not None:
+        teacher.check(splits, data.classes, training_views(data.views))
+    data, compacted, used = _compact(data, splits)
+    chosen = resolve_device(device)
+    if chosen.type == "cpu":
+        keep_freed_memory()
+    return data, compacted, used, chosen, for_device(config.precision, chosen)
 
 
 def _fit(

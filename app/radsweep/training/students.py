@@ -16,15 +16,12 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from radsweep.devices import resolve_device
 from radsweep.errors import TrainingError
-from radsweep.training.allocator import keep_freed_memory
 from radsweep.training.config import TrainConfig
 from radsweep.training.engine import (
     DeviceFeatures,
     EpochEvent,
     Progress,
-    _compact,
     _replay,
     _result,
     _soft_targets,
@@ -32,11 +29,11 @@ from radsweep.training.engine import (
     _supplied_targets,
     _teacher_record,
     _train_stage,
-    training_views,
+    prepare_fit,
 )
 from radsweep.training.heads import build_head
 from radsweep.training.inputs import SeedSplit, TrainingData, check_inputs
-from radsweep.training.precision import float32_matmuls, for_device
+from radsweep.training.precision import float32_matmuls
 from radsweep.training.results import Curves, FitResult
 from radsweep.training.teacher import TeacherRecord
 
@@ -80,13 +77,7 @@ def fit_students(
     check_inputs(data, splits, configs[0])
     if progress is not None and len(progress) != len(configs):
         raise TrainingError(f"{len(progress)} progress listeners for {len(configs)} students")
-    if teacher is not None:
-        teacher.check(splits, data.classes, training_views(data.views))
-    data, splits, used = _compact(data, splits)
-    chosen = resolve_device(device)
-    if chosen.type == "cpu":
-        keep_freed_memory()
-    precision = for_device(configs[0].precision, chosen)
+    data, splits, used, chosen, precision = prepare_fit(data, splits, configs[0], device, teacher)
     configs = [config.model_copy(update={"precision": precision}) for config in configs]
     listeners = _Listeners(progress or [None] * len(configs), len(splits))
     with float32_matmuls(precision, chosen):
