@@ -69,7 +69,7 @@ class SeedChunks:
                         "on a GPU with more memory",
                     ) from error
             self.size = max(1, min(self.size, part.stop - part.start) // 2)
-            if torch.cuda.is_available():  # the failed slice's blocks, now free, back to CUDA
+            if torch.cuda.is_initialized():  # the failed slice's blocks, now free, back to CUDA
                 torch.cuda.empty_cache()
         return done
 
