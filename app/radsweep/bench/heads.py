@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from radsweep.bench.fits import fits, one_slice
 from radsweep.encoders.pretrained import entries
 from radsweep.training.config import HeadKind, Precision, TrainConfig
 from radsweep.training.engine import DeviceFeatures, StageTrainer, predict
@@ -108,7 +109,20 @@ def measure(
     work: Workload,
     device: torch.device,
 ) -> HeadRate:
-    """Time ``work.steps`` training steps and validation passes of the attention head."""
+    """Time ``work.steps`` training steps and validation passes of the attention head, every
+    seed in one slice (``bench.fits``: a shape that does not fit fails in one line)."""
+    what = f"the {shape.name} head step of {len(seeds)} seeds x {work.batch} rows in {precision}"
+    with fits(what, device):
+        return _measure(shape, precision, seeds, work, device)
+
+
+def _measure(
+    shape: HeadShape,
+    precision: Precision,
+    seeds: Sequence[int],
+    work: Workload,
+    device: torch.device,
+) -> HeadRate:
     trainer, rows = _trainer(shape, precision, seeds, work, device)
     plan = trainer.plan_epoch()
     with float32_matmuls(precision, device):
@@ -119,7 +133,13 @@ def measure(
         peak = None if resident is None else torch.cuda.max_memory_allocated(device) - resident
 
         def validate() -> None:
-            predict(trainer.model, trainer.features, rows, precision=trainer.precision)
+            predict(
+                trainer.model,
+                trainer.features,
+                rows,
+                precision=trainer.precision,
+                chunks=trainer.chunks,
+            )
 
         validation_s = _device_seconds(validate, device, max(1, work.steps // 2))
     return HeadRate(
@@ -153,7 +173,7 @@ def _trainer(
     features = DeviceFeatures.load(data, config, device, text=False)
     rows = np.arange(samples)
     splits = [SeedSplit(seed, rows[: work.batch], rows[work.batch :]) for seed in seeds]
-    trainer = StageTrainer(features, 2, splits, config, "benchmark")
+    trainer = StageTrainer(features, 2, splits, config, "benchmark", chunks=one_slice(len(seeds)))
     validation = torch.from_numpy(rows[work.batch :]).to(device).expand(len(seeds), -1)
     return trainer, validation
 

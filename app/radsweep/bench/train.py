@@ -7,7 +7,9 @@
   ``FlopCounterMode``) over the FLOP/s of plain square GEMMs timed right after it.
 
 The machines these run on change speed by 10-30 % within seconds, so each side of every ratio is
-timed next to the other and the ratio is the median over repeats. On a loaded 2-core CPU each
+timed next to the other and the ratio is the median over repeats. Every trainer holds all its
+seeds in one slice: a shape that does not fit fails in one line (``bench.fits``) rather than
+being timed in halves. On a loaded 2-core CPU each
 ratio is printed within minutes (the ViT-B attention pair, the slowest, takes about 35 s a side).
 """
 
@@ -20,6 +22,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from radsweep.bench.fits import fits, one_slice
 from radsweep.training.allocator import keep_freed_memory
 from radsweep.training.config import HeadKind, TrainConfig
 from radsweep.training.engine import DeviceFeatures, StageTrainer
@@ -121,6 +124,13 @@ MIN_SIDE_SECONDS = 1.0
 jitter on a shared machine."""
 
 
+def _trainer(
+    features: DeviceFeatures, splits: Sequence[SeedSplit], config: TrainConfig
+) -> StageTrainer:
+    """A benchmark's trainer: every seed of ``splits`` in one slice that never halves."""
+    return StageTrainer(features, 2, splits, config, "benchmark", chunks=one_slice(len(splits)))
+
+
 def _trainer_steps(trainer: StageTrainer, steps: int) -> Callable[[], None]:
     plan = trainer.plan_epoch()  # planned once: only the steps themselves are timed
     planned = plan.rows.shape[0]
@@ -152,14 +162,28 @@ def vectorization(
     order (vectorized first, then sequential first), so a machine whose speed drifts slows both
     alike; the speedup is the median of the rounds' ratios.
     """
+    what = f"{shape.name}, {len(seeds)} seeds x {batch} rows"
+    with fits(what, device):
+        return _vectorization(shape, seeds, batch, steps, rounds, device, min_seconds)
+
+
+def _vectorization(
+    shape: TokenShape,
+    seeds: Sequence[int],
+    batch: int,
+    steps: int,
+    rounds: int,
+    device: torch.device,
+    min_seconds: float,
+) -> VectorizationResult:
     data = _random_features(shape, batch * steps)
     config = TrainConfig(head=shape.head, epochs=1, batch_size=batch)
     features = DeviceFeatures.load(data, config, device, text=False)
     if device.type == "cpu":
         keep_freed_memory()  # as fit does on the CPU
     splits = _splits(seeds, batch * steps, 0)
-    vectorized = StageTrainer(features, 2, splits, config, "benchmark")
-    separate = [StageTrainer(features, 2, [split], config, "benchmark") for split in splits]
+    vectorized = _trainer(features, splits, config)
+    separate = [_trainer(features, [split], config) for split in splits]
     for trainer in [vectorized, *separate]:  # warm-up: kernels, the allocator's large blocks
         _trainer_steps(trainer, 1)()
     step = _seconds(_trainer_steps(vectorized, 1))
@@ -211,14 +235,15 @@ def efficiency(
     features = DeviceFeatures.load(data, config, torch.device("cpu"), text=False)
     keep_freed_memory()  # as fit does on the CPU
     splits = _splits(seeds, batch, 0)
-    trainer = StageTrainer(features, 2, splits, config, "benchmark")
+    trainer = _trainer(features, splits, config)
     plan = trainer.plan_epoch()
-    with FlopCounterMode(display=False) as counter:
-        trainer.step(plan, 0)
     measured = []
-    for _ in range(tries):
-        step_seconds = _seconds(lambda: trainer.step(plan, 0))
-        measured.append((step_seconds, _gemm_flops_per_second(step_seconds)))
+    with fits(f"{shape.name}, {len(seeds)} seeds x {batch} rows", CPU):
+        with FlopCounterMode(display=False) as counter:
+            trainer.step(plan, 0)
+        for _ in range(tries):
+            step_seconds = _seconds(lambda: trainer.step(plan, 0))
+            measured.append((step_seconds, _gemm_flops_per_second(step_seconds)))
     return EfficiencyResult(step_flops=float(counter.get_total_flops()), tries=tuple(measured))
 
 

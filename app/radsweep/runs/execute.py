@@ -309,7 +309,7 @@ def _baseline_auc(
     if not stored:
         result, _ = _train(image_only, store, device, hooks, False, seed_chunk)
         with hooks.timed("store"):
-            meta = {"task_digest": image_only.task_digest}
+            meta = {"task_digest": image_only.task_digest, **chunks_meta(result)}
             keep_heads(image_only, result, store)
             store.record(image_only.key, image_only.config, result, image_only.cache_keys, meta)
     with hooks.timed("store"):
@@ -370,6 +370,7 @@ def record_run(
         "missing_samples": rows.missing,
         "seconds": seconds,
         "task_digest": prepared.task_digest,
+        **chunks_meta(result),
     }
     if config.method.distils:
         meta["teacher_key"] = prepared.teacher_key
@@ -389,6 +390,13 @@ def record_run(
         meta,
         baseline_key=_baseline_key(prepared),
     )
+
+
+def chunks_meta(result: FitResult) -> dict[str, object]:
+    """What a run's meta records of how its seeds were cut (``FitResult.seed_chunks``: per
+    stage trained now, the seeds per slice that ran). The one asked for is in its train
+    config; neither is part of the run key. Runs recorded before this have no such entry."""
+    return {"seed_chunks": {stage: list(sizes) for stage, sizes in result.seed_chunks.items()}}
 
 
 def stored_outcome(prepared: PreparedRun, started: float) -> RunOutcome:

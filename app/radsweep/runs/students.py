@@ -13,6 +13,16 @@ A pass that fails for a user-visible reason (a diverging student, say) or runs o
 memory (students x seeds members need that many seeds' activations) records nothing; each
 configuration then runs alone, so the others are recorded and only a failing one fails, as if
 they had never been grouped.
+
+**A grouped run's seconds.** The shared work (features, the teacher, the one pass) has no owner,
+so it is split evenly among the runs the pass trained, and each adds its own recording (its
+baseline, heads and store row): a run's ``seconds`` is its share plus its own time, and the
+group's runs add up to the group's wall time, as runs that ran alone add up to theirs. A share
+rather than the whole shared time, so that summing ``seconds`` over a sweep, or comparing a
+grouped run with one run alone, counts each second once; the time since the group started would
+count the pass once per run, and more for each run recorded later. A run the store held already
+adds only the time to find it there (when every run was held, they split the shared time); the
+time of a pass that failed before the runs went alone is in no run's seconds.
 """
 
 import time
@@ -79,6 +89,7 @@ def run_students(
 
     ``hooks``: one per config (its observer, its bars); the first also times and watches the
     shared work (features, training). ``recorded`` hears each outcome as soon as it is final.
+    ``settings.seed_chunk`` counts members of the pass (students x seeds) per step slice.
     """
     check_group(configs)
     watched = list(hooks) if hooks is not None else [RunHooks()] * len(configs)
@@ -89,12 +100,16 @@ def run_students(
         with watched[0].timed("store"):
             todo = _untrained(prepared, store)
         runs, runs_hooks = [prepared[i] for i in todo], [watched[i] for i in todo]
-        trained = _train(runs, store, device, runs_hooks)
+        trained = _train(runs, store, device, runs_hooks, settings.seed_chunk)
     except (RadsweepError, torch.cuda.OutOfMemoryError):
         return _one_at_a_time(configs, settings, device, store, watched, recorded)
+    owners = todo or list(range(len(prepared)))  # who pays the shared time
+    share = (time.perf_counter() - started) / len(owners)
     outcomes = []
     for index, (run, hook) in enumerate(zip(prepared, watched, strict=True)):
-        outcome = _record(run, trained.get(run.key), store, device, hook, started)
+        shared = share if index in owners else 0.0
+        chunk = settings.seed_chunk
+        outcome = _record(run, trained.get(run.key), store, device, hook, shared, chunk)
         outcomes.append(outcome)
         if recorded is not None:
             recorded(index, outcome)
@@ -120,9 +135,14 @@ def _untrained(prepared: list[PreparedRun], store: ResultsStore) -> list[int]:
 
 
 def _train(
-    runs: list[PreparedRun], store: ResultsStore, device: str | None, hooks: list[RunHooks]
+    runs: list[PreparedRun],
+    store: ResultsStore,
+    device: str | None,
+    hooks: list[RunHooks],
+    seed_chunk: int | None,
 ) -> dict[str, _Trained]:
-    """Fit the runs' students in one pass; keep their teacher if none was kept before."""
+    """Fit the runs' students in one pass (``seed_chunk`` members per step slice; None: the
+    engine's choice); keep their teacher if none was kept before."""
     if not runs:
         return {}
     first, shared = runs[0], hooks[0]
@@ -131,10 +151,11 @@ def _train(
     with shared.timed("training"):
         data, rows = training_inputs(first)
         task = first.manifest.task
+        chunk = {"seed_chunk": seed_chunk}
         results = fit_students(
             data,
             rows.splits,
-            [run.config.train_config(task) for run in runs],
+            [run.config.train_config(task).model_copy(update=chunk) for run in runs],
             device=resolve_device(device),
             progress=[_listener(hook, heard) for hook, heard in zip(hooks, events, strict=True)],
             teacher=kept,
@@ -165,10 +186,14 @@ def _record(
     store: ResultsStore,
     device: str | None,
     hooks: RunHooks,
-    started: float,
+    shared: float,
+    seed_chunk: int | None = None,
 ) -> RunOutcome:
     """One run's record and its observer's calls, as ``run_configuration`` makes them; a run
-    the store held before the pass (or a duplicate recorded just now) is reported stored."""
+    the store held before the pass (or a duplicate recorded just now) is reported stored. Its
+    seconds: ``shared``, its share of the group's shared work, plus its own from now on; its
+    baseline, if trained, takes ``seed_chunk`` seeds per step slice."""
+    started = time.perf_counter() - shared
     observer = hooks.observer
     try:
         with hooks.critical(), hooks.timed("tracking"):
@@ -187,6 +212,7 @@ def _record(
                 device=device,
                 hooks=hooks,
                 started=started,
+                seed_chunk=seed_chunk,
             )
         with hooks.timed("tracking"):
             observer.stored(outcome)

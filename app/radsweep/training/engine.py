@@ -297,7 +297,7 @@ class StageTrainer:
         """``lam``: each seed's own λ ``[S]`` (students of a grid trained together), instead
         of ``config.lam`` for all."""
         self.features, self.classes, self.splits = features, classes, splits
-        self.config, self.soft_targets = config, soft_targets
+        self.config, self.soft_targets, self.stage = config, soft_targets, stage
         self.chunks = chunks or SeedChunks(len(splits))
         self.device = features.labels.device
         self.lam = config.lam if lam is None else lam.to(self.device).view(-1, 1, 1)
@@ -324,12 +324,34 @@ class StageTrainer:
         )
 
     def step(self, plan: EpochPlan, index: int) -> torch.Tensor:
-        """One Adam step of every seed with a batch at ``index``; returns each seed's loss.
-        Forward and backward run ``self.chunks`` seeds at a time into the stacked gradients."""
+        """One Adam step of every seed with a batch at ``index``; returns each seed's loss."""
+        losses = self.backward(plan, index)
+        self.update(plan, index)
+        return losses
+
+    def backward(self, plan: EpochPlan, index: int) -> torch.Tensor:
+        """Every seed's gradients at step ``index`` and its loss: forward and backward run
+        ``self.chunks`` seeds at a time into the stacked gradients."""
         self.optimizer.zero_grad()
         losses = self.chunks.run(len(self.splits), lambda part: self._backward(plan, index, part))
-        self.optimizer.step(None if plan.active[index].all() else plan.active_device[index])
         return losses[0] if len(losses) == 1 else torch.cat(losses)
+
+    def update(self, plan: EpochPlan, index: int) -> None:
+        """The Adam update of every seed with a batch at ``index``. It spans all seeds at once
+        and may have updated some tensors when memory runs out, so it is never retried in
+        smaller slices: running out fails the run, in one line."""
+        try:
+            self.optimizer.step(None if plan.active[index].all() else plan.active_device[index])
+        except torch.OutOfMemoryError as error:
+            raise out_of_memory(
+                "the Adam update",
+                self.stage,
+                self.features,
+                len(self.splits),
+                self.config,
+                hint="train fewer seeds at once (--seed-chunk cuts activations, not the update "
+                "of every seed), use fewer tokens (--pool), or a device with more memory",
+            ) from error
 
     def _backward(self, plan: EpochPlan, index: int, part: slice) -> torch.Tensor:
         """Gradients of the seeds in ``part``; on running out of memory, their dropout streams
@@ -500,8 +522,50 @@ def _train_stage(
         features, data.classes, splits, config, stage, soft_targets
     )
     chunks = SeedChunks(chunk)
-    trainer = StageTrainer(features, data.classes, splits, config, stage, soft_targets, chunks, lam)
-    return trainer.train(keep_best, progress, stage)
+    try:
+        trainer = StageTrainer(
+            features, data.classes, splits, config, stage, soft_targets, chunks, lam
+        )
+        return trainer.train(keep_best, progress, stage)
+    except torch.OutOfMemoryError as error:  # outside the slices, which halve on their own
+        raise out_of_memory(
+            "the parameters, Adam state or epoch plans",
+            stage,
+            features,
+            len(splits),
+            config,
+            hint="set --seed-chunk 1, lower --batch-size, train fewer seeds, or use a device "
+            "with more memory",
+        ) from error
+
+
+def out_of_memory(
+    what: str,
+    stage: str,
+    features: DeviceFeatures,
+    seeds: int,
+    config: TrainConfig,
+    hint: str,
+) -> TrainingError:
+    """The one-line error of ``what`` running out of the device's memory in a stage of
+    ``seeds`` seeds (or students x seeds members) on ``features``."""
+    return TrainingError(
+        f"{what} of the {stage} stage ran out of memory on {features.labels.device} "
+        f"({seeds} seeds, {config.head} head on {_shape(features)}, batch "
+        f"{config.batch_size}); nothing was recorded",
+        hint=hint,
+    )
+
+
+def _shape(features: DeviceFeatures) -> str:
+    """What a head reads, as a message names it: ``197 x 768 image tokens``, say."""
+    if features.image is not None:
+        *_, tokens, width = features.image.shape
+        if features.image.dim() == 4:
+            return f"{tokens} x {width} image tokens"
+        return f"{width}-wide image features"
+    assert features.text is not None
+    return f"{features.text.shape[-2]} x {features.text.shape[-1]} text tokens"
 
 
 def _seeds_that_fit(
@@ -519,14 +583,14 @@ def _seeds_that_fit(
         return len(splits)
     soft = None if soft_targets is None else soft_targets[:1]
 
-    def probe(_: slice) -> tuple[int, int]:
+    def probe(_: slice) -> tuple[int, int, int]:
         return _probe_memory(features, classes, splits[0], config, stage, soft)
 
     # one slice of one seed: running out of memory here is the one-line error of a seed too large
-    [(resident, step)] = SeedChunks(1).run(1, probe)
+    [(resident, step, update)] = SeedChunks(1).run(1, probe)
     free, _ = torch.cuda.mem_get_info(device)
     free += torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
-    return max(1, seeds_per_chunk(len(splits), resident, step, free))
+    return max(1, seeds_per_chunk(len(splits), resident, step, free, update=update))
 
 
 def _measures_memory(device: torch.device) -> bool:
@@ -541,20 +605,28 @@ def _probe_memory(
     config: TrainConfig,
     stage: str,
     soft_targets: torch.Tensor | None,
-) -> tuple[int, int]:
-    """Bytes one seed keeps (parameters, gradients, Adam moments) and the most its training
-    step or a validation chunk adds on top, measured on a throwaway one-seed trainer (its own
-    generators: the run's are untouched). CUDA only."""
+) -> tuple[int, int, int]:
+    """Bytes one seed keeps (parameters, gradients, Adam moments: ``StackedAdam`` allocates
+    them when built, so the first step is no larger than the others), the most its forward and
+    backward or a validation chunk adds on top, and the most its Adam update adds on top (the
+    update runs over every seed at once, so it is counted apart). Measured on a throwaway
+    one-seed trainer (its own generators: the run's are untouched). CUDA only."""
     device = features.labels.device
     torch.cuda.synchronize(device)
     before = torch.cuda.memory_allocated(device)
     torch.cuda.reset_peak_memory_stats(device)
     probe = StageTrainer(features, classes, [split], config, stage, soft_targets)
-    probe.step(probe.plan_epoch(), 0)
+    plan = probe.plan_epoch()
+    probe.backward(plan, 0)
+    gradients, peak = torch.cuda.memory_allocated(device), torch.cuda.max_memory_allocated(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    probe.update(plan, 0)
+    update = torch.cuda.max_memory_allocated(device) - gradients
     resident = torch.cuda.memory_allocated(device) - before
     rows, _ = _padded([probe.validation_rows(split)[:_EVAL_BATCH]], device)
     predict(probe.model, features, rows, precision=probe.precision)
-    return resident, torch.cuda.max_memory_allocated(device) - before - resident
+    peak = max(peak, torch.cuda.max_memory_allocated(device))
+    return resident, peak - before - resident, update
 
 
 def _teacher_record(
@@ -742,12 +814,13 @@ def _fit(
     if not config.method.distils:
         features = DeviceFeatures.load(data, config, chosen, text=config.method.needs_text)
         stage = _train_stage(features, data, splits, config, "model", progress=progress)
-        return _result(splits, config, data, stage, chosen)
+        return _result(splits, config, data, stage, chosen, chunks=chunks_ran(model=stage))
     if data.teacher_probabilities is not None:
         features = DeviceFeatures.load(data, config, chosen, text=False)
         soft = _supplied_targets(data.teacher_probabilities, len(splits), features.views, chosen)
         student = _train_stage(features, data, splits, config, "student", soft, progress=progress)
-        return _result(splits, config, data, student, chosen)
+        return _result(splits, config, data, student, chosen, chunks=chunks_ran(student=student))
+    trained = None
     if teacher is None:
         teacher_config = config.teacher_config()
         features = DeviceFeatures.load(
@@ -765,7 +838,18 @@ def _fit(
     position[used] = np.arange(len(used))
     soft = _soft_targets(teacher, features, position, config.tau)
     student = _train_stage(features, data, splits, config, "student", soft, progress=progress)
-    return _result(splits, config, data, student, chosen, teacher)
+    chunks = chunks_ran(teacher=trained, student=student)
+    return _result(splits, config, data, student, chosen, teacher, chunks)
+
+
+def chunks_ran(**stages: "_Stage | None") -> dict[str, tuple[int, ...]]:
+    """Each stage trained now (None: not trained, such as a stored teacher) and the seeds per
+    slice it ran (``FitResult.seed_chunks``)."""
+    return {
+        name: tuple(stage.chunks.ran)
+        for name, stage in stages.items()
+        if stage is not None and stage.chunks is not None
+    }
 
 
 def _supplied_targets(
@@ -786,9 +870,11 @@ def _result(
     stage: _Stage,
     device: torch.device,
     teacher: TeacherRecord | None = None,
+    chunks: dict[str, tuple[int, ...]] | None = None,
 ) -> FitResult:
     predictor = Predictor(stage.model, config, data.classes, device, stage.chunks)
     return FitResult(
+        seed_chunks=chunks or {},
         **_sizes(splits),
         config=config,
         model=stage.curves,

@@ -64,6 +64,10 @@ class FitResult:
     scoring); ``selection`` holds the model's curves on the selection rows when those differ.
     ``teacher_record``, for distillation, is the teacher the student learned from (trained in
     this fit or given to it), for a caller to keep and give to the next fit that shares it.
+    ``seed_chunks``: per stage this fit trained (``model``, ``teacher``, ``student``), the seeds
+    one step's slice held, in order (``SeedChunks.ran``: ``(5, 2)`` halved from 5 to 2 when
+    memory ran out); a grid's student stage counts students x seeds members. How the work was
+    cut, never what it computed: not compared.
     """
 
     config: TrainConfig
@@ -75,6 +79,7 @@ class FitResult:
     selection: Curves | None = None
     predictor: "Predictor | None" = field(default=None, compare=False, repr=False)
     teacher_record: "TeacherRecord | None" = field(default=None, compare=False, repr=False)
+    seed_chunks: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False)
 
     def auc_interval(self, level: float = 0.95) -> Interval:
         """Mean final-epoch AUC across seeds with its t-interval."""

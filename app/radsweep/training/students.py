@@ -29,6 +29,7 @@ from radsweep.training.engine import (
     _supplied_targets,
     _teacher_record,
     _train_stage,
+    chunks_ran,
     prepare_fit,
 )
 from radsweep.training.heads import build_head
@@ -93,7 +94,7 @@ def _fit_students(
     listeners: "_Listeners",
     teacher: TeacherRecord | None,
 ) -> list[FitResult]:
-    features, soft, teacher = _soft_targets_of_members(
+    features, soft, teacher, trained = _soft_targets_of_members(
         data, splits, used, configs, chosen, listeners, teacher
     )
     members = [split for _ in configs for split in splits]
@@ -103,8 +104,11 @@ def _fit_students(
     )
     assert features.image is not None  # a student reads the image
     shape = (len(splits), int(features.image.shape[-1]), data.classes)
+    chunks = chunks_ran(teacher=trained, student=stage)  # the student stage's: all members'
     return [
-        _result(splits, config, data, _student(stage, index, shape, config), chosen, teacher)
+        _result(
+            splits, config, data, _student(stage, index, shape, config), chosen, teacher, chunks
+        )
         for index, config in enumerate(configs)
     ]
 
@@ -117,16 +121,17 @@ def _soft_targets_of_members(
     chosen: torch.device,
     listeners: "_Listeners",
     teacher: TeacherRecord | None,
-) -> tuple[DeviceFeatures, torch.Tensor, TeacherRecord | None]:
+) -> tuple[DeviceFeatures, torch.Tensor, TeacherRecord | None, _Stage | None]:
     """The student's features, every member's soft targets ``[students x S, V, N, K]`` (each
-    student's g^τ of the one teacher) and that teacher: trained once here, given, or stood in
-    for by ``data.teacher_probabilities`` (then None)."""
+    student's g^τ of the one teacher), that teacher (trained once here, given, or stood in
+    for by ``data.teacher_probabilities``: then None) and its stage if trained here."""
     first = configs[0]
     if data.teacher_probabilities is not None:
         features = DeviceFeatures.load(data, first, chosen, text=False)
         targets = data.teacher_probabilities
         supplied = _supplied_targets(targets, len(splits), features.views, chosen)
-        return features, torch.cat([supplied] * len(configs)), None
+        return features, torch.cat([supplied] * len(configs)), None, None
+    trained = None
     if teacher is None:
         teacher_config = first.teacher_config()
         text = teacher_config.method.needs_text
@@ -148,7 +153,7 @@ def _soft_targets_of_members(
     position = np.full(int(used.max()) + 1, -1, np.int64)
     position[used] = np.arange(len(used))
     soft = [_soft_targets(teacher, features, position, config.tau) for config in configs]
-    return features, torch.cat(soft), teacher
+    return features, torch.cat(soft), teacher, trained
 
 
 def _student(stage: _Stage, index: int, shape: tuple[int, int, int], config: TrainConfig) -> _Stage:
