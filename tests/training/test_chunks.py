@@ -10,6 +10,7 @@ from radsweep.errors import TrainingError
 from radsweep.training import HeadKind, Method, SeedSplit, TrainConfig, engine, fit
 from radsweep.training.chunks import SeedChunks, seeds_per_chunk
 from radsweep.training.losses import per_seed_loss
+from radsweep.training.optim import StackedAdam
 from radsweep.training.results import FitResult
 from tests.training.synthetic import seed_splits, token_features
 
@@ -24,6 +25,9 @@ def test_seeds_per_chunk_keeps_every_seeds_state_and_fits_the_steps_beside_it() 
     assert seeds_per_chunk(4, 0, 1 * GiB, 100 * GiB) == 4  # never more than the seeds
     assert seeds_per_chunk(10, 2 * GiB, 1 * GiB, 20 * GiB) == 0  # the states alone overflow
     assert seeds_per_chunk(10, 1 * GiB, 9 * GiB, 20 * GiB) == 0  # not one step fits
+    # the Adam update runs over all seeds at once beside their state (8 GiB left)
+    assert seeds_per_chunk(10, 1 * GiB, 3 * GiB, 20 * GiB, update=GiB // 2) == 2
+    assert seeds_per_chunk(10, 1 * GiB, 3 * GiB, 20 * GiB, update=GiB) == 0
 
 
 def _out_of_memory_above(size: int, seen: list[int]):
@@ -43,6 +47,22 @@ def test_a_slice_that_runs_out_of_memory_is_retried_at_half_the_size() -> None:
     assert seen == [5, 2, 2, 1]  # 5 fails, then 2, 2 and the last seed
     assert chunks.size == 2  # the rest of the stage keeps the size that fit
     assert chunks.run(3, _out_of_memory_above(2, [])) == [[0, 1], [2]]
+
+
+def test_the_sizes_that_ran_are_kept_in_order() -> None:
+    chunks = SeedChunks(4)
+    chunks.run(4, _out_of_memory_above(4, []))
+    chunks.run(4, _out_of_memory_above(1, []))  # 4 fails, 2 fails, then one seed at a time
+    chunks.run(4, _out_of_memory_above(1, []))
+    assert chunks.ran == [4, 1] and chunks.size == 1
+
+
+def test_chunks_that_do_not_halve_raise_the_out_of_memory_error_as_it_came() -> None:
+    seen: list[int] = []
+    chunks = SeedChunks(4, halves=False)
+    with pytest.raises(torch.OutOfMemoryError, match="injected"):
+        chunks.run(4, _out_of_memory_above(2, seen))
+    assert seen == [4] and chunks.size == 4 and chunks.ran == []
 
 
 def test_one_seed_that_does_not_fit_is_a_clear_error() -> None:
@@ -129,14 +149,20 @@ def test_a_step_out_of_memory_after_its_backward_is_undone_and_retried(
     # each stage fails once at all five seeds (the student starts whole), then keeps what fit
     assert sizes.count(5) == 2 and sizes[-3:] == [2, 2, 1]
     _assert_same(retried, whole)
+    assert whole.seed_chunks == {"teacher": (5,), "student": (5,)}
+    assert retried.seed_chunks == {"teacher": (2,), "student": (2,)}  # 5 never completed
 
 
 class _FakeCuda:
-    """CUDA's memory readings for a probe: each seed keeps 1 MB (read after its step), its step
-    or validation chunk peaks 10 MB above that, 30 MB are free."""
+    """CUDA's memory readings for a probe: each seed keeps 1 MB (read after its step), its
+    forward and backward or validation chunk peaks 10 MB above that, its Adam update
+    ``update`` bytes above it; 30 MB are free."""
 
-    def __init__(self) -> None:
-        self.allocated = itertools.cycle([0, 10**6, 0])  # before, after the step, when freed
+    def __init__(self, update: int) -> None:
+        # before the probe, after its backward, after its update; then the free memory's reading
+        self.allocated = itertools.cycle([0, 10**6, 10**6, 0])
+        # after the backward, after the update, after the validation chunk
+        self.peaks = itertools.cycle([11 * 10**6, 10**6 + update, 11 * 10**6])
         self.probes = 0
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -144,31 +170,64 @@ class _FakeCuda:
             "synchronize": lambda device: None,
             "reset_peak_memory_stats": lambda device: None,
             "memory_allocated": lambda device: next(self.allocated),
-            "max_memory_allocated": self.peak,
+            "max_memory_allocated": lambda device: next(self.peaks),
             "memory_reserved": lambda device: 0,
-            "mem_get_info": lambda device: (30 * 10**6, 80 * 10**9),
+            "mem_get_info": self.free,
         }
         for name, fake in fakes.items():
             monkeypatch.setattr(torch.cuda, name, fake)
         monkeypatch.setattr(engine, "_measures_memory", lambda device: True)
 
-    def peak(self, device: torch.device) -> int:
+    def free(self, device: torch.device) -> tuple[int, int]:
         self.probes += 1
-        return 11 * 10**6
+        return 30 * 10**6, 80 * 10**9
 
 
+@pytest.mark.parametrize(("update", "chunk"), [(5 * 10**5, 2), (5 * 10**6, 1)])
 def test_unset_chunks_come_from_a_measured_seed_and_the_free_memory(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, update: int, chunk: int
 ) -> None:
     """The CUDA probe's path on the CPU, its memory readings stood in for: 30 MB free (27
     usable) fit two seeds' 10 MB steps beside five seeds' 1 MB state, so the run trains in
-    chunks of two, to the numbers of one pass."""
-    cuda = _FakeCuda()
+    chunks of two, to the numbers of one pass; unless the Adam update of all five seeds at once
+    (5 MB each: 25 MB) does not fit beside that state either, when it goes one seed at a time
+    (the update's own error then names it, see below)."""
+    cuda = _FakeCuda(update)
     cuda.install(monkeypatch)
     data, splits = token_features(), _splits()
     config = TrainConfig(method=Method.DISTILL, epochs=2, batch_size=32)
     measured = fit(data, splits, config, device="cpu")
     monkeypatch.undo()
     assert cuda.probes == 2  # the teacher and the student each measure their own step
-    assert measured.predictor is not None and measured.predictor.chunks == SeedChunks(2)
-    _assert_same(measured, fit(data, splits, config, device="cpu"))
+    assert measured.predictor is not None and measured.predictor.chunks == SeedChunks(chunk)
+    assert measured.seed_chunks == {"teacher": (chunk,), "student": (chunk,)}
+    if chunk == 2:
+        _assert_same(measured, fit(data, splits, config, device="cpu"))
+
+
+def _out_of_memory(*args: object, **kwargs: object) -> None:
+    raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (injected)")
+
+
+@pytest.mark.parametrize(
+    ("target", "what"),
+    [
+        ("step", "the Adam update of the model stage ran out of memory on cpu"),
+        ("__init__", "Adam state or epoch plans of the model stage ran out of memory on cpu"),
+    ],
+)
+def test_memory_that_runs_out_outside_the_seed_slices_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, target: str, what: str
+) -> None:
+    """The Adam update spans every seed (no slice to halve, and it may have updated some
+    tensors), and the parameters and moments are built for every seed: out of memory there
+    fails the fit in one line naming the stage, device, seeds and shape, with a hint."""
+    monkeypatch.setattr(StackedAdam, target, _out_of_memory)
+    data, splits = token_features(), _splits()
+    with pytest.raises(TrainingError) as raised:
+        fit(data, splits, TrainConfig(epochs=2, batch_size=32), device="cpu")
+    line = raised.value.one_line()
+    assert what in line and "\n" not in line
+    assert "(5 seeds, attention head on 8 x 16 image tokens, batch 32)" in line
+    assert "nothing was recorded" in line and raised.value.hint
+    assert isinstance(raised.value.__cause__, torch.OutOfMemoryError)

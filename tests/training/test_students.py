@@ -58,6 +58,8 @@ def test_a_grid_in_one_pass_equals_each_students_own_fit(method: Method) -> None
             torch.testing.assert_close(mine.loss, theirs.loss, atol=ATOL, rtol=0)
     first = grouped[0].teacher_record
     assert first is not None and all(result.teacher_record is first for result in grouped)
+    # what ran: the teacher's 3 seeds in one slice, the 4 students x 3 seeds members in one
+    assert all(r.seed_chunks == {"teacher": (3,), "student": (12,)} for r in grouped)
     losses = [result.model.loss for result in grouped]
     assert not np.allclose(losses[0], losses[1]) and not np.allclose(losses[0], losses[2])
 
@@ -73,6 +75,7 @@ def test_a_stored_teacher_and_held_out_rows_teach_the_grid_as_they_teach_one_stu
     configs = _grid(Method.DISTILL)
     record = fit(data, splits, configs[0], device="cpu").teacher_record
     grouped = fit_students(data, splits, configs, device="cpu", teacher=record)
+    assert grouped[0].seed_chunks == {"student": (12,)}  # the stored teacher trained no stage
     for config, result in zip(configs, grouped, strict=True):
         alone = fit(data, splits, config, device="cpu", teacher=record)
         _assert_equal_fits(result, alone)
