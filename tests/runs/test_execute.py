@@ -1,5 +1,6 @@
 """One configuration end to end on the synthetic benchmark with tiny encoders."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -7,13 +8,14 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from radsweep.errors import FeatureCacheError
+from radsweep.errors import FeatureCacheError, TrainingError
 from radsweep.features import reading
 from radsweep.results.store import ResultsStore
 from radsweep.runs.config import RunConfig
 from radsweep.runs.execute import run_configuration
 from radsweep.runs.heads import HEADS_FILE, heads_folder
 from radsweep.settings import Settings
+from radsweep.training.optim import StackedAdam
 from radsweep.tasks.synthetic import SynthBenchmark
 from tests.features.doubles import poison
 
@@ -74,6 +76,14 @@ def test_seeds_in_chunks_keep_the_run_key_and_the_numbers(
     chunked = run_configuration(_config("distill"), one_by_one, device="cpu", store=chunked_store)
     assert chunked.key == whole.key and chunked.result is not None and whole.result is not None
     assert chunked.result.config.seed_chunk == 1
+    # what ran is in each run's meta (the baseline's too), outside the key
+    for store, stages in [
+        (ResultsStore(tmp_path / "a.sqlite"), {"teacher": [2], "student": [2]}),
+        (chunked_store, {"teacher": [1], "student": [1]}),
+    ]:
+        meta = store.runs().set_index("run_key")["meta"].map(json.loads)
+        assert meta[whole.key]["seed_chunks"] == stages
+        assert meta[whole.baseline_key]["seed_chunks"] == {"model": stages["student"]}
     np.testing.assert_allclose(chunked.result.model.auc, whole.result.model.auc, atol=2e-5)
     assert chunked.baseline_auc is not None and whole.baseline_auc is not None
     np.testing.assert_allclose(chunked.baseline_auc, whole.baseline_auc, atol=2e-5)
@@ -84,6 +94,20 @@ def test_seeds_in_chunks_keep_the_run_key_and_the_numbers(
     assert heads[0].keys() == heads[1].keys()
     for name, value in heads[0].items():
         torch.testing.assert_close(heads[1][name], value, atol=1e-5, rtol=1e-5)
+
+
+def test_an_adam_update_out_of_memory_fails_in_one_line_and_records_nothing(
+    folders: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def out_of_memory(*args: object, **kwargs: object) -> None:
+        raise torch.OutOfMemoryError("CUDA out of memory (injected)")
+
+    monkeypatch.setattr(StackedAdam, "step", out_of_memory)
+    store = ResultsStore(tmp_path / "results.sqlite")
+    with pytest.raises(TrainingError, match="the Adam update of the model stage") as raised:
+        run_configuration(_config("image"), folders, device="cpu", store=store)
+    assert "--seed-chunk" in raised.value.one_line() and "\n" not in raised.value.one_line()
+    assert store.runs().empty and not (tmp_path / "heads").exists()
 
 
 def test_runs_on_recorded_caches_skip_the_finite_check_and_a_poisoned_cache_still_fails(

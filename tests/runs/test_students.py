@@ -1,13 +1,15 @@
 """A τ/λ grid run in one pass: each run recorded and observed as if it had run alone."""
 
+import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from radsweep.errors import SweepError
 from radsweep.results.store import ResultsStore
-from radsweep.runs import students
+from radsweep.runs import execute, students
 from radsweep.runs.config import RunConfig
 from radsweep.runs.execute import RunHooks, run_configuration
 from radsweep.runs.observer import RunObserver
@@ -111,6 +113,48 @@ def test_a_grid_in_one_pass_is_recorded_and_observed_run_by_run(
             stored_numbers(store, outcome.key), stored_numbers(alone, single.key), strict=True
         ):
             np.testing.assert_allclose(grouped, own, atol=2e-5)
+
+
+class _Clock:
+    """A stand-in for ``time.perf_counter`` that moves only when the test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def after(self, work, *seconds: float):  # type: ignore[no-untyped-def]
+        """``work`` taking ``seconds[i]`` clock seconds at its ``i``-th call."""
+        taken = iter(seconds)
+
+        def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+            done = work(*args, **kwargs)
+            self.now += next(taken)
+            return done
+
+        return timed
+
+
+def test_a_grouped_runs_seconds_are_its_share_of_the_pass_plus_its_own(
+    folders: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pass (60 clock seconds) is split between its two runs; each adds its own recording
+    (its image-only baseline: trained by the first run, 5 s, read by the second, 1 s), so the
+    runs' seconds add up to the group's wall time instead of counting the pass twice."""
+    clock = _Clock()
+    for module in (students, execute):
+        monkeypatch.setattr(module, "time", SimpleNamespace(perf_counter=clock.perf_counter))
+    monkeypatch.setattr(students, "fit_students", clock.after(students.fit_students, 60.0))
+    monkeypatch.setattr(execute, "_baseline_auc", clock.after(execute._baseline_auc, 5.0, 1.0))
+    store = ResultsStore(tmp_path / "results.sqlite")
+    configs = [config for config in grid() if config.lam == 0.3]
+    outcomes = students.run_students(configs, folders, device="cpu", store=store)
+    seconds = [outcome.seconds for outcome in outcomes]
+    assert seconds == [60.0 / 2 + 5.0, 60.0 / 2 + 1.0]
+    assert sum(seconds) == clock.now - 1000.0  # the group's wall time, each second once
+    meta = store.runs().set_index("run_key")["meta"].map(json.loads)
+    assert [meta[outcome.key]["seconds"] for outcome in outcomes] == seconds
 
 
 def test_only_students_of_one_teacher_group() -> None:

@@ -16,8 +16,9 @@ they had never been grouped.
 
 **A grouped run's seconds.** The shared work (features, the teacher, the one pass) has no owner,
 so it is split evenly among the runs the pass trained, and each adds its own recording (its
-baseline, heads and store row): a run's ``seconds`` is its share plus its own time, and the
-group's runs add up to the group's wall time, as runs that ran alone add up to theirs. A share
+baseline, read as a run alone reads it: up to writing its heads and store row): a run's
+``seconds`` is its share plus its own time, and the group's runs add up to the group's wall time,
+as runs that ran alone add up to theirs. A share
 rather than the whole shared time, so that summing ``seconds`` over a sweep, or comparing a
 grouped run with one run alone, counts each second once; the time since the group started would
 count the pass once per run, and more for each run recorded later. A run the store held already
