@@ -15,8 +15,8 @@ from radsweep.runs.config import RunConfig
 from radsweep.runs.execute import run_configuration
 from radsweep.runs.heads import HEADS_FILE, heads_folder
 from radsweep.settings import Settings
-from radsweep.training.optim import StackedAdam
 from radsweep.tasks.synthetic import SynthBenchmark
+from radsweep.training.optim import StackedAdam
 from tests.features.doubles import poison
 
 
