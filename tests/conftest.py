@@ -20,6 +20,25 @@ CI_HOME = os.environ.get("RADSWEEP_HOME")  # read before any test isolates its o
 DEMO_TIMEOUT = 3600  # a first demo on a loaded 2-core runner; reused, it takes seconds
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--power",
+        action="store_true",
+        help="also run the benchmark's five-draw power gate (tests marked power, ~25 minutes)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave the power gate out (deselected, and counted so) unless ``--power`` asks for it:
+    it trains five benchmark draws, longer than the whole rest of the suite."""
+    if config.getoption("--power"):
+        return
+    gate = [item for item in items if item.get_closest_marker("power")]
+    if gate:
+        config.hook.pytest_deselected(items=gate)
+        items[:] = [item for item in items if not item.get_closest_marker("power")]
+
+
 @pytest.fixture(autouse=True)
 def no_wall_clock_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
     """Piped progress prints a line every 30 s of wall time; on a loaded machine that would put
