@@ -68,4 +68,3 @@ def test_severity_visibility_controls_how_much_the_image_predicts_the_outcome(
         manifest = synthesize(config, tmp_path / str(visibility)).manifest("synth-prognostic")
         aucs[visibility] = probe(manifest, thumbnails(manifest)).image_auc
     assert aucs[0.0] + 0.1 < aucs[1.0]
-
