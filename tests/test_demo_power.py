@@ -55,6 +55,7 @@ def test_demo_configs_replicate_the_prognostic_comparison_on_every_draw(tmp_path
 
 
 @pytest.mark.power
+@pytest.mark.timeout(3600)  # one draw: about 5 minutes on two quiet cores, far more when loaded
 @pytest.mark.parametrize("generator_seed", GENERATOR_SEEDS)
 def test_the_control_resolves_on_every_benchmark_draw(tmp_path: Path, generator_seed: int) -> None:
     controls = {}
