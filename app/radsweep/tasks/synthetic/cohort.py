@@ -13,9 +13,13 @@ patient p (every e is an independent standard normal draw)::
     Yd_i  = extract(report_i)                   diagnostic label: a function of the report
 
 with rho = ``state_correlation``, sigma_x = ``severity_image_noise``, a / b the prognosis weights
-and sigma_y = ``outcome_noise``. The privileged report explains away label noise the image cannot
-resolve: a teacher that reads it recovers P(Y | S, H), a cleaner target than the noisy Y, for the
-very cases where the image's read Sx is misleading. Age shows in the image and rarely in the report.
+and sigma_y = ``outcome_noise``. By default sigma_x = 0: the image shows the acute state, spread
+over haze, the finding's extent and devices that an image head learns slowly from few noisy
+outcomes, while the privileged report names it in one graded phrase that a teacher reads from
+the same labels. The teacher's targets are then a clean version of what the image shows, worth
+many labels to an image student. (With sigma_x > 0 the report also knows the part of S the image
+does not show, which no image student can learn: such a teacher's target P(Y | S) is a worse
+one for it than P(Y | Sx).) Age shows in the image and rarely in the report.
 """
 
 from dataclasses import dataclass

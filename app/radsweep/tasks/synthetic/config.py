@@ -15,8 +15,12 @@ class SynthConfig(BaseModel):
       clearly the image shows the finding and ``report_fidelity`` how often the report names the
       finding actually drawn.
     * Prognostic: a latent patient state drives the outcome. Its acute part (severity) shows in
-      the image only through a noisy read (``severity_image_noise``), while the report grades it
-      precisely; its chronic part (history) is only in the report.
+      the image (haze, the finding's extent, devices), by default in full
+      (``severity_image_noise`` 0 adds noise to the image's read); the report grades it in one
+      phrase. An image head learns the state slowly from few noisy outcomes, a text head reads
+      the phrase from the same labels: that is what the report gives a distilled student
+      (docs/synthetic.md says why a report that knows more than the image shows gives less).
+      The chronic part (history) is only in the report.
       ``prognosis_image_weight`` / ``prognosis_report_weight`` weigh the two parts, and
       ``outcome_noise`` adds the stochasticity prognostic outcomes have. ``severity_visibility``
       sets how strongly the image's read shows as diffuse haze over both lungs.
