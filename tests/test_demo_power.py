@@ -1,7 +1,7 @@
 """The demo's benchmark is designed for power, not tuned to a draw: with the demo's settings the
-prognostic control resolves on every benchmark draw, the diagnostic control contains 0 on every
-draw, and without the report's privileged content the prognostic control contains 0 on every
-draw. docs/synthetic.md quotes the numbers; changing a benchmark default means re-running this
+prognostic control resolves on every benchmark draw, the diagnostic control shows no gain on
+any draw, and without the report's privileged content the prognostic control contains 0 on
+every draw. docs/synthetic.md quotes the numbers; changing a benchmark default means re-running this
 (``python -m pytest --power tests/test_demo_power.py -s``: about 25 minutes on two cores, so
 the suite leaves it out unless ``--power`` is given).
 """
@@ -74,8 +74,13 @@ def test_the_control_resolves_on_every_benchmark_draw(tmp_path: Path, generator_
     print(f"generator seed {generator_seed}: {shown}")  # the numbers docs/synthetic.md quotes
     prognostic = controls["synth-prognostic", True]
     assert prognostic.low > 0, shown
+    # A label read off the report leaves the report nothing to add: no gain. Not "contains 0":
+    # the report-aware teacher only echoes the labels (tempered copies of them), while
+    # self-distillation's image teacher passes on the image's own uncertainty between findings,
+    # a lead of about 0.006 that 20 seeds resolve on some draws (docs/synthetic.md).
     diagnostic = controls["synth-diagnostic", True]
-    assert diagnostic.low <= 0 <= diagnostic.high, shown
+    assert diagnostic.low <= 0, shown  # no gain
+    assert diagnostic.mean > -0.02, shown  # and a small loss at most
     plain = controls["synth-prognostic", False]
     assert plain.low <= 0 <= plain.high, shown
     assert np.isfinite([prognostic.half_width, diagnostic.half_width, plain.half_width]).all()

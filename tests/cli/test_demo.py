@@ -38,8 +38,11 @@ def test_the_demo_shows_the_control(demo_home: DemoHome) -> None:
     findings = pd.read_csv(report / "data" / "findings.csv")
     smallest = findings["fraction"].min()
     prognostic = _finding(findings, "synth-prognostic", smallest)
-    assert prognostic["seeds"] == 20  # 10 seeds on each of 2 benchmark draws, pooled
-    assert _finding(findings, "synth-diagnostic", smallest)["seeds"] == 10
+    assert prognostic["seeds"] == 40  # 20 seeds on each of 2 benchmark draws, pooled
+    assert _finding(findings, "synth-diagnostic", smallest)["seeds"] == 20
+    # The benchmark is designed for this effect (docs/synthetic.md; its five-draw gate checks it)
+    assert prognostic["distill - self-distill low"] > 0, prognostic.to_dict()
+    assert str(prognostic["verdict"]).endswith("replicated on 2 of 2 draws"), prognostic["verdict"]
     for row in findings.to_dict("records"):  # a verdict never outruns its interval
         low, high = row["distill - self-distill low"], row["distill - self-distill high"]
         verdict = str(row["verdict"])
