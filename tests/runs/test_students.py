@@ -15,6 +15,7 @@ from radsweep.runs.outcome import RunOutcome
 from radsweep.settings import Settings
 from radsweep.tasks.synthetic import SynthBenchmark
 from radsweep.training.engine import EpochEvent
+from tests.runs.configs import grid
 
 
 class _Calls(RunObserver):
@@ -35,24 +36,6 @@ class _Calls(RunObserver):
 def folders(small_benchmark: SynthBenchmark, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     home = tmp_path_factory.mktemp("student-runs")
     return Settings(home=home, data_dir=small_benchmark.directory.parent)
-
-
-def grid(method: str = "distill") -> list[RunConfig]:
-    base = {
-        "task": "synth-prognostic",
-        "backbone": "c2l",
-        "method": method,
-        "fraction": 0.25,
-        "seeds": (0, 1),
-        "epochs": 2,
-        "text_encoder": "minilm",
-        "tiny": True,
-    }
-    return [
-        RunConfig.model_validate(base | {"tau": tau, "lam": lam})
-        for tau in (0.5, 2.0)
-        for lam in (0.3, 0.8)
-    ]
 
 
 def stored_numbers(store: ResultsStore, key: str) -> list[np.ndarray]:

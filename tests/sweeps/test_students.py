@@ -13,7 +13,8 @@ from radsweep.settings import Settings
 from radsweep.sweeps.local import run_local
 from radsweep.sweeps.queue import JobQueue, JobState, queue_path
 from radsweep.tasks.synthetic import SynthBenchmark
-from tests.runs.test_students import grid, stored_numbers
+from tests.runs.configs import grid
+from tests.runs.test_students import stored_numbers
 
 
 def test_a_grid_is_run_grouped_to_the_numbers_of_its_runs_alone(
