@@ -81,7 +81,7 @@ class DemoHome:
     first_output: str | None  # what the demo printed when this session built it; None: reused
 
 
-def _finished_demo(home: Path) -> bool:
+def finished_demo(home: Path) -> bool:
     report = Settings(home=home).results / "demo-report"
     return (report / "report.html").is_file() and (report / "runs.json").is_file()
 
@@ -91,7 +91,7 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> DemoHome:
     """The demo, run once per session: the home CI's set-up already filled (``.ci/run`` runs
     ``radsweep demo`` with RADSWEEP_HOME exported) when it holds a finished demo, else a fresh one
     built here in a subprocess with offline W&B folders of its own."""
-    if CI_HOME and _finished_demo(Path(CI_HOME)):
+    if CI_HOME and finished_demo(Path(CI_HOME)):
         home = Path(CI_HOME)
         return DemoHome(home, Settings(home=home).results / "demo-report", None)
     root = tmp_path_factory.mktemp("demo")
