@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 import wandb
 
@@ -68,6 +69,27 @@ def tiny_features(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     config = RunConfig(task="synth-prognostic", backbone="c2l", fraction=1.0, tiny=True)
     prepare(config, settings, device="cpu")
     return settings
+
+
+@pytest.fixture(scope="session")
+def grid_alone(
+    small_benchmark: SynthBenchmark, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, list[np.ndarray]]:
+    """The stored numbers (``tests.runs.grid.stored_numbers``) by run key of each run of the runs
+    tests' grid and its image-only control, each run alone into one store, once per session:
+    what a grouped pass must reproduce."""
+    from radsweep.results.store import ResultsStore
+    from radsweep.runs.execute import run_configuration
+    from tests.runs.grid import grid, image_only, stored_numbers
+
+    home = tmp_path_factory.mktemp("grid-alone")
+    settings = Settings(home=home, data_dir=small_benchmark.directory.parent)
+    store = ResultsStore(home / "alone.sqlite")
+    keys = [
+        run_configuration(config, settings, device="cpu", store=store).key
+        for config in [*grid(), image_only()]
+    ]
+    return {key: stored_numbers(store, key) for key in keys}
 
 
 @dataclass(frozen=True)

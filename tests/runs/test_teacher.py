@@ -12,7 +12,7 @@ from radsweep.runs.teacher import teacher_key
 from radsweep.settings import Settings
 from radsweep.tasks.synthetic import SynthBenchmark
 from radsweep.training.engine import EpochEvent
-from tests.runs.configs import distill_config
+from tests.runs.grid import distill_config
 
 
 class _Epochs(RunObserver):
