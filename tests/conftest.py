@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 import wandb
 
@@ -89,6 +90,27 @@ def tiny_features(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return settings
 
 
+@pytest.fixture(scope="session")
+def grid_alone(
+    small_benchmark: SynthBenchmark, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, list[np.ndarray]]:
+    """The stored numbers (``tests.runs.grid.stored_numbers``) by run key of each run of the runs
+    tests' grid and its image-only control, each run alone into one store, once per session:
+    what a grouped pass must reproduce."""
+    from radsweep.results.store import ResultsStore
+    from radsweep.runs.execute import run_configuration
+    from tests.runs.grid import grid, image_only, stored_numbers
+
+    home = tmp_path_factory.mktemp("grid-alone")
+    settings = Settings(home=home, data_dir=small_benchmark.directory.parent)
+    store = ResultsStore(home / "alone.sqlite")
+    keys = [
+        run_configuration(config, settings, device="cpu", store=store).key
+        for config in [*grid(), image_only()]
+    ]
+    return {key: stored_numbers(store, key) for key in keys}
+
+
 @dataclass(frozen=True)
 class DemoHome:
     """A radsweep home holding a finished ``radsweep demo`` (default size, default report folder).
@@ -100,7 +122,7 @@ class DemoHome:
     first_output: str | None  # what the demo printed when this session built it; None: reused
 
 
-def _finished_demo(home: Path) -> bool:
+def finished_demo(home: Path) -> bool:
     report = Settings(home=home).results / "demo-report"
     return (report / "report.html").is_file() and (report / "runs.json").is_file()
 
@@ -110,7 +132,7 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> DemoHome:
     """The demo, run once per session: the home CI's set-up already filled (``.ci/run`` runs
     ``radsweep demo`` with RADSWEEP_HOME exported) when it holds a finished demo, else a fresh one
     built here in a subprocess with offline W&B folders of its own."""
-    if CI_HOME and _finished_demo(Path(CI_HOME)):
+    if CI_HOME and finished_demo(Path(CI_HOME)):
         home = Path(CI_HOME)
         return DemoHome(home, Settings(home=home).results / "demo-report", None)
     root = tmp_path_factory.mktemp("demo")

@@ -18,27 +18,10 @@ from radsweep.sweeps.plan.measured import (
     save_measured,
 )
 from radsweep.training.config import Precision
+from tests.sweeps.rates import rates_document
 
-ROW = {
-    "backbone": "rad-dino",
-    "tokens": 1369,
-    "width": 768,
-    "seeds": 5,
-    "batch": 64,
-    "precision": "bf16",
-    "train_step_s": 0.0123,
-    "validation_s_per_row": 1.2e-05,
-    "peak_memory_bytes": 123456789,
-    "tflops": 41.0,
-}
-DOCUMENT = {
-    "schema": 1,
-    "device_name": "NVIDIA H100 80GB HBM3",
-    "device_kind": "h100",
-    "measured_at": "2026-12-07T06:00:00+00:00",
-    "radsweep_version": "0.1.0",
-    "shapes": [ROW],
-}
+DOCUMENT = rates_document()
+ROW = DOCUMENT["shapes"][0]
 
 
 @pytest.mark.parametrize(

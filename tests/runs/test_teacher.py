@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from radsweep.results.store import ResultsStore
-from radsweep.runs.config import RunConfig
 from radsweep.runs.execute import RunHooks, run_configuration
 from radsweep.runs.observer import RunObserver
 from radsweep.runs.teacher import teacher_key
 from radsweep.settings import Settings
 from radsweep.tasks.synthetic import SynthBenchmark
 from radsweep.training.engine import EpochEvent
+from tests.runs.grid import distill_config
 
 
 class _Epochs(RunObserver):
@@ -30,30 +30,16 @@ def folders(small_benchmark: SynthBenchmark, tmp_path_factory: pytest.TempPathFa
     return Settings(home=home, data_dir=small_benchmark.directory.parent)
 
 
-def _config(method: str = "distill", **extra: object) -> RunConfig:
-    values: dict[str, object] = {
-        "task": "synth-prognostic",
-        "backbone": "c2l",
-        "method": method,
-        "fraction": 0.25,
-        "seeds": (0, 1),
-        "epochs": 2,
-        "text_encoder": "minilm",
-        "tiny": True,
-    }
-    return RunConfig.model_validate(values | extra)
-
-
 def test_the_key_ignores_tau_and_lambda_but_not_caches_data_or_method() -> None:
-    base = _config(tau=0.5, lam=0.5)
+    base = distill_config(tau=0.5, lam=0.5)
     key = teacher_key(base, ["image", "text"], "digest")
     assert key is not None
-    assert teacher_key(_config(tau=2.0, lam=0.9), ["text", "image"], "digest") == key
+    assert teacher_key(distill_config(tau=2.0, lam=0.9), ["text", "image"], "digest") == key
     assert teacher_key(base, ["image", "other-text"], "digest") != key
     assert teacher_key(base, ["image", "text"], "other-data") != key
-    assert teacher_key(_config("self-distill", tau=0.5), ["image", "text"], "digest") != key
-    assert teacher_key(_config(epochs=3), ["image", "text"], "digest") != key
-    assert teacher_key(_config("image"), ["image"], "digest") is None
+    assert teacher_key(distill_config("self-distill", tau=0.5), ["image", "text"], "digest") != key
+    assert teacher_key(distill_config(epochs=3), ["image", "text"], "digest") != key
+    assert teacher_key(distill_config("image"), ["image"], "digest") is None
 
 
 def _stored_rows(store: ResultsStore, key: str) -> tuple[list[float], ...]:
@@ -69,11 +55,11 @@ def test_a_grid_trains_its_teacher_once_to_the_same_numbers(
     folders: Settings, tmp_path: Path
 ) -> None:
     store = ResultsStore(tmp_path / "results.sqlite")
-    first = run_configuration(_config(tau=0.5, lam=0.5), folders, device="cpu", store=store)
+    first = run_configuration(distill_config(tau=0.5, lam=0.5), folders, device="cpu", store=store)
     assert len(store.teachers()) == 1
     watched = _Epochs()
     hooks = RunHooks(observer=watched)
-    second_config = _config(tau=2.0, lam=0.8)
+    second_config = distill_config(tau=2.0, lam=0.8)
     second = run_configuration(second_config, folders, device="cpu", store=store, hooks=hooks)
     assert len(store.teachers()) == 1 and second.key != first.key
     teacher = [event for event in watched.events if event.stage == "teacher"]
@@ -95,7 +81,7 @@ def test_a_grid_trains_its_teacher_once_to_the_same_numbers(
 def test_self_distillation_keeps_a_teacher_of_its_own(folders: Settings, tmp_path: Path) -> None:
     store = ResultsStore(tmp_path / "results.sqlite")
     for method in ("distill", "self-distill", "image"):
-        run_configuration(_config(method), folders, device="cpu", store=store)
+        run_configuration(distill_config(method), folders, device="cpu", store=store)
     kept = store.teachers()
     assert len(kept) == 2
     assert {'"method":"distill"' in text for text in kept["identity"]} == {True, False}

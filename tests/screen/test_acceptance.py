@@ -1,6 +1,7 @@
 """Slow: the screen on the default synthetic benchmark at demo size, and its spec under
 ``sweep local`` on a user task folder."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from radsweep.results.store import ResultsStore, default_store_path
 from radsweep.screen import ScreenOptions, Verdict, screen_task
 from radsweep.settings import Settings
 from radsweep.tasks.synthetic import SynthConfig, synthesize
+from tests.conftest import CI_HOME, finished_demo
 from tests.screen.fixtures import user_task
 
 # The demo's settings for the light encoders (sweeps/demo.yaml): 20 epochs at lr 1e-3, each
@@ -26,10 +28,19 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def default_benchmark(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The default benchmark (the demo's size), its light-encoder caches shared by the module."""
-    home = tmp_path_factory.mktemp("screen-benchmark")
-    synthesize(SynthConfig(), home / "data" / "synthetic")
-    return Settings(home=home)
+    """The default benchmark (the demo's size), its light-encoder caches shared by the module.
+
+    Copied from the demo CI's set-up ran, when there is one: the demo builds the same default
+    benchmark and extracts the same caches. ``synthesize`` reuses only an identical build, and
+    cache keys hold digests of the data they were extracted from, so a copy that differs is
+    rebuilt, never used."""
+    settings = Settings(home=tmp_path_factory.mktemp("screen-benchmark"))
+    if CI_HOME and finished_demo(Path(CI_HOME)):
+        demo = Settings(home=Path(CI_HOME))
+        shutil.copytree(demo.synthetic, settings.synthetic)
+        shutil.copytree(demo.cache / "features", settings.cache / "features")
+    synthesize(SynthConfig(), settings.synthetic)
+    return settings
 
 
 @pytest.mark.slow

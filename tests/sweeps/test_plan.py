@@ -24,6 +24,7 @@ from radsweep.sweeps.spec import SweepSpec, load_spec
 from radsweep.tasks.synthetic import SynthBenchmark
 from radsweep.training.config import Method
 from radsweep.training.registry import attention_maps_flops, attention_pool_flops
+from tests.sweeps.rates import rates_document
 
 SEVEN = ("rad-dino", "c2l", "medical-mae", "mrm", "biovil-t", "gloria", "biomedclip")
 # (tokens incl. CLS, dim) of each backbone's stored tokens at the paper's input size
@@ -221,29 +222,9 @@ def test_devices(tmp_path: Path, isolated_home: Path) -> None:
 
 
 def _rates(home: Path, step_s: float, kind: str = "h100") -> None:
-    shape = {
-        "backbone": "rad-dino",
-        "tokens": 1369,
-        "width": 768,
-        "seeds": 5,
-        "batch": 64,
-        "precision": "bf16",
-        "train_step_s": step_s,
-        "validation_s_per_row": 1e-4,
-        "peak_memory_bytes": 123,
-        "tflops": 41.0,
-    }
-    saved = {
-        "schema": 1,
-        "device_name": "NVIDIA H100 80GB HBM3",
-        "device_kind": kind,
-        "measured_at": "2026-12-07T06:00:00+00:00",
-        "radsweep_version": "0",
-        "shapes": [shape],
-    }
     path = home / RATES_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(saved))
+    path.write_text(json.dumps(rates_document(step_s, kind)))
 
 
 def test_measured_rates_replace_the_assumed_ones(tmp_path: Path, isolated_home: Path) -> None:
