@@ -39,7 +39,7 @@ class SynthConfig(BaseModel):
     max_images_per_patient: Annotated[int, Field(ge=1, le=10)] = 3
     finding_visibility: Share = 0.6
     severity_visibility: Share = 1.0
-    report_fidelity: Share = 1.0
+    report_fidelity: Share = 0.85
     prognosis_image_weight: Annotated[float, Field(ge=0.0)] = 1.0
     prognosis_report_weight: Annotated[float, Field(ge=0.0)] = 0.0
     state_correlation: Annotated[float, Field(ge=-0.95, le=0.95)] = 0.6
