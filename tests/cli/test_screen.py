@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from radsweep.cli.main import cli
+from radsweep.screen import Verdict
 from radsweep.settings import Settings
 from tests.screen.fixtures import own_caches
 
@@ -50,7 +51,7 @@ def test_screen_prints_the_verdict_with_its_evidence_and_limits(
     args = _args(tiny, "--fractions", "0.5", "--out", str(out))
     assert cli(args) == 0
     printed = capsys.readouterr().out
-    assert "verdict: the report" in printed
+    assert any(f"verdict: {verdict}: " in printed for verdict in Verdict)  # one line, with advice
     assert "text-only AUC (full pool):" in printed and "threshold >= 0.90" in printed
     assert "distill minus self-distill at fraction 0.5" in printed
     assert "limits:" in printed and "2 seeds" in printed
