@@ -25,7 +25,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--power",
         action="store_true",
-        help="also run the benchmark's five-draw power gate (tests marked power, ~25 minutes)",
+        help="also run the benchmark's five-draw power gate (tests marked power, ~30 minutes)",
     )
 
 

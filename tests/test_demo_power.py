@@ -2,7 +2,7 @@
 prognostic control resolves on every benchmark draw, the diagnostic control shows no gain on
 any draw, and without the report's privileged content the prognostic control contains 0 on
 every draw. docs/synthetic.md quotes the numbers; changing a benchmark default means re-running this
-(``python -m pytest --power tests/test_demo_power.py -s``: about 25 minutes on two cores, so
+(``python -m pytest --power tests/test_demo_power.py -s``: about 30 minutes on two cores, so
 the suite leaves it out unless ``--power`` is given).
 """
 

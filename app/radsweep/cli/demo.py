@@ -108,7 +108,7 @@ def demo(
     Builds the benchmark under DATA/synthetic, extracts features with two light encoders (8x8
     pixel patches; the report as all-MiniLM-L6-v2 sentence embeddings, no download), runs the
     demo sweep (sweeps/demo.yaml: image-only, self-distillation and distillation at fraction
-    0.1, 20 seeds, scored on held-out rows) through the local queue with W&B offline, repeats the
+    0.1, 40 seeds, scored on held-out rows) through the local queue with W&B offline, repeats the
     prognostic comparison on a second benchmark draw, then draws the report and prints the paired
     findings: per task, distillation and self-distillation against image-only and against each
     other, seed by seed, with a verdict that says what the seeds resolve and on how many draws it
