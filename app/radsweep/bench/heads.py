@@ -113,35 +113,25 @@ def measure(
     seed in one slice (``bench.fits``: a shape that does not fit fails in one line)."""
     what = f"the {shape.name} head step of {len(seeds)} seeds x {work.batch} rows in {precision}"
     with fits(what, device):
-        return _measure(shape, precision, seeds, work, device)
+        trainer, rows = _trainer(shape, precision, seeds, work, device)
+        plan = trainer.plan_epoch()
+        with float32_matmuls(precision, device):
+            with FlopCounterMode(display=False) as counter:  # also the first warm-up step
+                trainer.step(plan, 0)
+            resident = _reset_peak(device)
+            step_s = _device_seconds(lambda: trainer.step(plan, 0), device, work.steps)
+            peak = None if resident is None else torch.cuda.max_memory_allocated(device) - resident
 
+            def validate() -> None:
+                predict(
+                    trainer.model,
+                    trainer.features,
+                    rows,
+                    precision=trainer.precision,
+                    chunks=trainer.chunks,
+                )
 
-def _measure(
-    shape: HeadShape,
-    precision: Precision,
-    seeds: Sequence[int],
-    work: Workload,
-    device: torch.device,
-) -> HeadRate:
-    trainer, rows = _trainer(shape, precision, seeds, work, device)
-    plan = trainer.plan_epoch()
-    with float32_matmuls(precision, device):
-        with FlopCounterMode(display=False) as counter:  # also the first warm-up step
-            trainer.step(plan, 0)
-        resident = _reset_peak(device)
-        step_s = _device_seconds(lambda: trainer.step(plan, 0), device, work.steps)
-        peak = None if resident is None else torch.cuda.max_memory_allocated(device) - resident
-
-        def validate() -> None:
-            predict(
-                trainer.model,
-                trainer.features,
-                rows,
-                precision=trainer.precision,
-                chunks=trainer.chunks,
-            )
-
-        validation_s = _device_seconds(validate, device, max(1, work.steps // 2))
+            validation_s = _device_seconds(validate, device, max(1, work.steps // 2))
     return HeadRate(
         shape=shape,
         precision=precision,

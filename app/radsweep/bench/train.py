@@ -131,6 +131,11 @@ def _trainer(
     return StageTrainer(features, 2, splits, config, "benchmark", chunks=one_slice(len(splits)))
 
 
+def _named(shape: TokenShape, seeds: Sequence[int], batch: int) -> str:
+    """A benchmark's work as its out-of-memory line names it (``bench.fits``)."""
+    return f"{shape.name}, {len(seeds)} seeds x {batch} rows"
+
+
 def _trainer_steps(trainer: StageTrainer, steps: int) -> Callable[[], None]:
     plan = trainer.plan_epoch()  # planned once: only the steps themselves are timed
     planned = plan.rows.shape[0]
@@ -162,8 +167,7 @@ def vectorization(
     order (vectorized first, then sequential first), so a machine whose speed drifts slows both
     alike; the speedup is the median of the rounds' ratios.
     """
-    what = f"{shape.name}, {len(seeds)} seeds x {batch} rows"
-    with fits(what, device):
+    with fits(_named(shape, seeds, batch), device):
         return _vectorization(shape, seeds, batch, steps, rounds, device, min_seconds)
 
 
@@ -238,7 +242,7 @@ def efficiency(
     trainer = _trainer(features, splits, config)
     plan = trainer.plan_epoch()
     measured = []
-    with fits(f"{shape.name}, {len(seeds)} seeds x {batch} rows", CPU):
+    with fits(_named(shape, seeds, batch), CPU):
         with FlopCounterMode(display=False) as counter:
             trainer.step(plan, 0)
         for _ in range(tries):

@@ -109,8 +109,8 @@ def run_students(
     outcomes = []
     for index, (run, hook) in enumerate(zip(prepared, watched, strict=True)):
         shared = share if index in owners else 0.0
-        chunk = settings.seed_chunk
-        outcome = _record(run, trained.get(run.key), store, device, hook, shared, chunk)
+        trained_run = trained.get(run.key)
+        outcome = _record(run, trained_run, store, device, hook, shared, settings.seed_chunk)
         outcomes.append(outcome)
         if recorded is not None:
             recorded(index, outcome)
