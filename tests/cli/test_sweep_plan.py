@@ -134,6 +134,7 @@ MEMORY = _closed(
         "step_bytes_per_seed": NUMBER,
         "validation_bytes_per_seed": NUMBER,
         "weights_bytes_per_seed": NUMBER,
+        "update_bytes_per_seed": NUMBER,
         "usable_bytes": NUMBER,
         "fits": {"type": "boolean"},
         "seeds_per_chunk": COUNT,

@@ -1,6 +1,7 @@
 """``sweep plan``: totals checked against counts made by hand from the specs and the paper."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from radsweep.sweeps.plan import (
 )
 from radsweep.sweeps.plan.measured import RATES_FILE, load_measured
 from radsweep.sweeps.plan.pricing import head_parameters
-from radsweep.sweeps.plan.projection import run_memory, run_seconds
+from radsweep.sweeps.plan.projection import UPDATE_BYTES, run_memory, run_seconds
 from radsweep.sweeps.spec import SweepSpec, load_spec
 from radsweep.tasks.synthetic import SynthBenchmark
 from radsweep.training.config import Method
@@ -207,6 +208,20 @@ def test_the_plans_chunks_keep_every_seeds_weights_and_fit_the_usable_memory(
             held = memory.resident + memory.seeds * memory.weights + fit * activations
             assert held <= memory.usable < held + activations or fit == memory.seeds
             assert memory.chunks == -(-memory.seeds // fit)
+
+
+def test_the_plan_holds_room_for_the_adam_update_of_every_seed(tmp_path: Path) -> None:
+    """The update runs over all seeds at once after the activations are freed: 6 float32
+    copies of the largest tensor (a pool's Q/K/V map) per seed, whatever the chunk."""
+    planned = load_plan(["fig2-readmission"], False, tmp_path)
+    run = next(r for r in planned.runs if r.config.backbone == "rad-dino")
+    memory = run_memory(run, DEVICES["h100"], "fp32")
+    assert memory.update == 3 * 768**2 * UPDATE_BYTES
+    tight = replace(memory, usable=memory.resident + memory.seeds * (memory.weights + 1))
+    assert tight.seeds_that_fit == 0 and not tight.fits  # no room for the update: cannot run
+    one_step = max(memory.step, memory.validation)
+    roomy = replace(tight, usable=tight.usable + memory.seeds * memory.update + one_step)
+    assert roomy.seeds_that_fit == 1
 
 
 def test_devices(tmp_path: Path, isolated_home: Path) -> None:

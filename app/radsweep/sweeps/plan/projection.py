@@ -57,6 +57,12 @@ TOKEN_BYTES = {"fp32": 6, "tf32": 6, "bf16": 4}
 T2_STEP_MEMORY = 32
 T2_EVAL_MEMORY = 12
 PARAMETER_BYTES = 20  # float32 parameter, gradient, Adam's two moments, the best epoch's copy
+# Float32 temporaries ``StackedAdam.step`` holds at once for the tensor it updates (the two new
+# moments, the denominator, the update and its two factors): it runs tensor by tensor over every
+# seed at once, after a step's activations are freed, so its peak is that many copies of the
+# largest tensor, a pool's Q/K/V map (3 D^2 per seed). Measured: a step over one 200 MB tensor
+# raises the process's peak resident memory by 6.0 copies of it.
+UPDATE_BYTES = 6 * 4
 
 
 def run_precision(run: RunCost, override: str | None) -> str:
@@ -112,6 +118,8 @@ class Memory:
     step: float  # per seed: a training step's activations
     validation: float  # per seed: a validation chunk's
     usable: float
+    update: float = 0.0  # per seed: the Adam update's temporaries, every seed at once
+
 
     @property
     def seeds(self) -> int:
@@ -119,7 +127,7 @@ class Memory:
 
     @property
     def per_seed(self) -> float:
-        return self.weights + max(self.step, self.validation)
+        return self.weights + max(self.step, self.validation, self.update)
 
     @property
     def peak(self) -> float:
@@ -135,7 +143,9 @@ class Memory:
         by the engine's arithmetic (0: not even one; ``usable`` holds the margin already)."""
         activations = max(self.step, self.validation)
         free = self.usable - self.resident
-        return seeds_per_chunk(self.seeds, self.weights, activations, free, safety=1.0)
+        return seeds_per_chunk(
+            self.seeds, self.weights, activations, free, safety=1.0, update=self.update
+        )
 
     @property
     def chunks(self) -> int:
@@ -308,8 +318,9 @@ def run_memory(run: RunCost, device: DeviceSpec, precision: str | None) -> Memor
     """Peak memory of the run's most demanding stage, per seed, beside its resident features."""
     used = device.precision_used(run_precision(run, precision))
     element = element_bytes(used)  # also the gathered tokens': bf16 heads gather bf16, no casts
-    step = validation = 0.0
+    step = validation = largest = 0.0
     for stage in run.stages or ():
+        largest = max([largest, *(3 * pool.dim**2 for pool in stage.pools)])
         projected = sum(pool.tokens * pool.dim for pool in stage.pools) * element
         step = max(
             step,
@@ -327,7 +338,8 @@ def run_memory(run: RunCost, device: DeviceSpec, precision: str | None) -> Memor
             ),
         )
     weights = run.parameters * PARAMETER_BYTES
-    return Memory(run, run.resident, weights, step, validation, device.usable_memory)
+    update = largest * UPDATE_BYTES
+    return Memory(run, run.resident, weights, step, validation, device.usable_memory, update)
 
 
 def _worst_per_backbone(memories: Iterable[Memory]) -> dict[str, Memory]:

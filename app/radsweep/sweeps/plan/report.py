@@ -59,6 +59,9 @@ def constants() -> dict[str, dict[str, object]]:
         "token_bytes_bf16": row(model.TOKEN_BYTES["bf16"], "bytes per token value", "counted"),
         "t2_step_memory": row(model.T2_STEP_MEMORY, "bytes per T^2 weight held", "counted"),
         "parameter_memory": row(model.PARAMETER_BYTES, "bytes per parameter", "counted"),
+        "update_memory": row(
+            model.UPDATE_BYTES, "bytes per value of the Adam update's largest tensor", "counted"
+        ),
     }
 
 
@@ -212,7 +215,7 @@ def _memory_line(memory: Memory) -> str:
         f"{_gib(memory.peak)} at {memory.seeds} seeds, batch {config.batch_size} "
         f"({config.task} {config.method.value} {config.fraction:g}: features "
         f"{_gib(memory.resident)} + per seed step {_gib(memory.step)} / validation chunk "
-        f"{_gib(memory.validation)}): {verdict}"
+        f"{_gib(memory.validation)} / Adam update {_gib(memory.update)}): {verdict}"
     )
 
 
@@ -298,6 +301,7 @@ def _memory_record(name: str, memory: Memory) -> dict[str, object]:
         "step_bytes_per_seed": memory.step,
         "validation_bytes_per_seed": memory.validation,
         "weights_bytes_per_seed": memory.weights,
+        "update_bytes_per_seed": memory.update,
         "usable_bytes": memory.usable,
         "fits": memory.fits,
         "seeds_per_chunk": memory.seeds_that_fit,
