@@ -8,6 +8,7 @@ from radsweep.errors import TrainingError
 from radsweep.runs import config as run_config
 from radsweep.runs.config import RunConfig, run_key
 from radsweep.tasks.catalogue import STUDY_TASKS
+from radsweep.training.config import Method
 
 READMISSION = STUDY_TASKS["readmission"]
 
@@ -168,3 +169,19 @@ def test_a_gpu_without_bfloat16_defaults_to_fp32_and_refuses_bf16(
     bf16 = config.model_copy(update={"precision": "bf16"})
     with pytest.raises(TrainingError, match="Tesla T4 has no bfloat16"):
         bf16.resolve(READMISSION, device="cuda")
+
+
+def test_a_teacher_may_train_longer_than_its_student() -> None:
+    config = RunConfig(task="readmission", backbone="c2l", method="distill", fraction=0.05)
+    plain = config.resolve(READMISSION)
+    longer = config.model_copy(update={"teacher_epochs": 2 * plain.epochs}).resolve(READMISSION)
+    train = longer.train_config(READMISSION)
+    assert (train.epochs, train.teacher_config().epochs) == (plain.epochs, 2 * plain.epochs)
+    assert longer.teacher_identity() != plain.teacher_identity()  # another teacher
+    assert RunConfig.from_stored(longer.canonical()) == longer
+    # the run's own epochs, or a method without a teacher: one resolved form, one key
+    same = config.model_copy(update={"teacher_epochs": plain.epochs}).resolve(READMISSION)
+    assert same.teacher_epochs is None and same.canonical() == plain.canonical()
+    assert "teacher_epochs" not in plain.canonical()
+    image = longer.model_copy(update={"method": Method.IMAGE}).resolve(READMISSION)
+    assert image.teacher_epochs is None

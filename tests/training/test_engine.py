@@ -91,6 +91,16 @@ def test_distillation_reports_teacher_curves_and_best_epochs() -> None:
     assert (result.model.best_auc >= result.model.final_auc).all()
 
 
+@pytest.mark.parametrize("method", [Method.DISTILL, Method.SELF_DISTILL])
+def test_a_teacher_trains_its_own_epochs(method: Method) -> None:
+    data = token_features()
+    splits = seed_splits(data.samples, [3], train=[120], validation=60)
+    config = TrainConfig(method=method, epochs=2, teacher_epochs=4, batch_size=32)
+    result = fit(data, splits, config)
+    assert result.teacher is not None and result.teacher.auc.shape == (1, 4)
+    assert result.model.auc.shape == (1, 2)
+
+
 def test_multiclass_and_single_view_inputs() -> None:
     data = token_features(views=1, classes=4)
     splits = seed_splits(data.samples, [0], train=[150], validation=80)

@@ -83,6 +83,7 @@ FIELD_HELP: dict[str, str] = {
     "max_length": "Report tokens kept (default: the encoder's).",
     "epochs": "Epochs (default: the backbone's, e.g. 20 for the light encoders; else the "
     "task's table).",
+    "teacher_epochs": "Epochs of a distillation run's teacher (default: the run's epochs).",
     "lr": "Adam learning rate (default: the backbone's, e.g. 1e-3 for the light encoders; else "
     "the head's).",
     "batch_size": "Training batch size.",

@@ -22,6 +22,7 @@ GRID_FIELDS = ("task", "backbone", "method", "head", "fraction", "tau", "lam", "
 """What places a run on a spec's grid; every other config field must equal the spec's."""
 FIXED_FIELDS = (
     "epochs",
+    "teacher_epochs",
     "lr",
     "batch_size",
     "head",

@@ -13,6 +13,11 @@ split that selected nothing, ``validation`` the rows that also chose the teacher
 canonical form leaves ``validation`` out, so runs stored before the field existed keep their keys
 and read back (``from_stored``) as what they are: validation-scored.
 
+``teacher_epochs`` lets a distillation run's teacher (report-aware or, for self-distillation,
+image-only) train longer than its student: a teacher that reads a report on few rows can need
+more steps to converge than an image head. Unset, the teacher trains the run's epochs; the
+canonical form then leaves it out, so runs stored before the field keep their keys.
+
 ``precision`` is how the heads compute (``training.config.Precision``). Unset, it is the default
 of the device the run resolves for (bf16 on a CUDA GPU, fp32 elsewhere), and the resolved config
 names the precision that ran, so it is in the run key exactly where results can differ: a bf16
@@ -65,6 +70,9 @@ class RunConfig(BaseModel):
         description="Text encoder; unset: the backbone's family's (catalogue), None: none.",
     )
     epochs: Annotated[int | None, Field(gt=0)] = None
+    teacher_epochs: Annotated[int | None, Field(gt=0)] = Field(
+        default=None, description="Epochs of a distillation run's teacher; unset: the run's."
+    )
     lr: Annotated[float | None, Field(gt=0.0, allow_inf_nan=False)] = None
     batch_size: Annotated[int, Field(gt=0)] = 64
     views: Annotated[int, Field(ge=0, le=64)] = 0
@@ -139,6 +147,7 @@ class RunConfig(BaseModel):
             update={
                 "task": task.name,
                 "epochs": train.epochs,
+                "teacher_epochs": self._own_teacher_epochs(train.epochs),
                 "lr": train.learning_rate,
                 "tau": train.tau if distils else None,
                 "lam": train.lam if distils else None,
@@ -157,6 +166,13 @@ class RunConfig(BaseModel):
                 "precision": self._precision_on(device),
             }
         )
+
+    def _own_teacher_epochs(self, epochs: int) -> int | None:
+        """The teacher's epochs where a teacher trains and they differ from the run's (None
+        otherwise: the same teacher has one resolved form, and one run key)."""
+        if not self.method.distils or self.teacher_epochs in (None, epochs):
+            return None
+        return self.teacher_epochs
 
     def recommended(self) -> Training:
         """The catalogue's training settings for this run's encoders (what unset epochs and lr
@@ -179,6 +195,7 @@ class RunConfig(BaseModel):
             method=self.method,
             head=self.head,
             epochs=self.epochs or recommended.epochs or task.size(self.fraction).epochs,
+            teacher_epochs=self.teacher_epochs,
             batch_size=self.batch_size,
             lr=self.lr or recommended.lr,
             tau=self.tau or task.default_tau,
@@ -207,9 +224,12 @@ class RunConfig(BaseModel):
     def canonical(self) -> str:
         """Sorted-key JSON of every field: the same configuration always gives the same text.
 
-        ``scoring`` is left out when it is ``validation`` and ``precision`` when it is ``fp32``:
-        those are the runs (and run keys) written before the fields existed."""
+        ``scoring`` is left out when it is ``validation``, ``precision`` when it is ``fp32`` and
+        ``teacher_epochs`` when unset: those are the runs (and run keys) written before the
+        fields existed."""
         values = self.model_dump(mode="json")
+        if self.teacher_epochs is None:
+            del values["teacher_epochs"]
         if self.scoring is Scoring.VALIDATION:
             del values["scoring"]
         if self.precision == Precision.FP32:

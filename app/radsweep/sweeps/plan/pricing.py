@@ -337,7 +337,7 @@ def run_cost(
 ) -> RunCost:
     """A run's stages (a shared teacher left out), and what it reads, keeps and uploads."""
     seeds = len(config.seeds)
-    epochs = config.train_config(task).epochs  # the catalogue's, else the task's table
+    train_config = config.train_config(task)  # epochs: the catalogue's, else the task's table
     train = train_samples(config, task, size)
     steps = -(-train // config.batch_size)
     views = max(1, config.views)  # training views: the augmented ones, else the centre view
@@ -347,6 +347,7 @@ def run_cost(
     stages = []
     for name, branches in head.stages():
         targets = train * views if name == "teacher" else 0
+        epochs = train_config.teacher_config().epochs if name == "teacher" else train_config.epochs
         if name == "teacher" and shared:
             continue
         forward = sum(branch.forward for branch in branches)

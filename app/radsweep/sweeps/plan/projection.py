@@ -120,7 +120,6 @@ class Memory:
     usable: float
     update: float = 0.0  # per seed: the Adam update's temporaries, every seed at once
 
-
     @property
     def seeds(self) -> int:
         return len(self.run.config.seeds)
