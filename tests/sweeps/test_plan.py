@@ -139,6 +139,19 @@ def test_a_shared_teacher_is_counted_once(tmp_path: Path) -> None:
     assert all(len(run.stages) == 1 for run in distilled if run.shared_teacher)
 
 
+def test_a_teacher_is_priced_at_its_own_epochs(tmp_path: Path) -> None:
+    loaded = load_spec("fig17-tau-mimic-5x1200")
+    longer = SweepSpec(
+        loaded.path,
+        loaded.config
+        | {"parameters": loaded.config["parameters"] | {"teacher_epochs": {"value": 99}}},
+    )
+    run = next(r for r in plan([longer], tmp_path).runs if len(r.stages) == 2)
+    teacher, student = run.stages
+    assert (teacher.name, teacher.epochs) == ("teacher", 99)
+    assert student.epochs == run.config.epochs != 99
+
+
 def test_uploaded_heads_are_counted(tmp_path: Path) -> None:
     loaded = load_spec("fig2-mimic-5x1200")
     uploading = SweepSpec(loaded.path, loaded.config | {"upload_heads": True})
