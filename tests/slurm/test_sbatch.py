@@ -8,6 +8,8 @@ import os
 import re
 import signal
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -60,15 +62,30 @@ def _environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     return {**environment, "PATH": path, "HOME": str(tmp_path), **extra}
 
 
+@contextmanager
+def _signals_as_slurm_leaves_them() -> Iterator[None]:
+    """A batch shell starts with SIGINT at its default. A test run started in the background
+    of a shell without job control inherits SIGINT ignored, which its children would inherit
+    too (an ignored signal survives exec, and a shell cannot un-ignore it)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_the_batch_shell_becomes_the_agent_so_the_signal_reaches_it(
     tmp_path: Path, signum: signal.Signals
 ) -> None:
     """What ``--signal=B:...`` signals is the batch shell's pid: it must be radsweep's."""
     environment = _environment(tmp_path, SWEEP_ID=SWEEP)
-    with subprocess.Popen(
-        ["bash", str(SCRIPT)], stdout=subprocess.PIPE, text=True, env=environment
-    ) as process:
+    with (
+        _signals_as_slurm_leaves_them(),
+        subprocess.Popen(
+            ["bash", str(SCRIPT)], stdout=subprocess.PIPE, text=True, env=environment
+        ) as process,
+    ):
         assert process.stdout is not None
         lines = []
         while (line := process.stdout.readline().strip()) != "ready":
