@@ -452,9 +452,14 @@ def head_parameters(config: RunConfig, classes: int) -> int:
     return branch + image * classes + classes
 
 
+def qkv_map_values(dim: int) -> int:
+    """Values per seed of a pool's Q/K/V map (3 D^2): the largest tensor a head trains."""
+    return 3 * dim * dim
+
+
 def _pool_parameters(dim: int) -> int:
     """LayerNorm (2 D) and the Q/K/V map (3 D^2 + 3 D)."""
-    return 3 * dim * dim + 5 * dim
+    return qkv_map_values(dim) + 5 * dim
 
 
 def fit_flops(

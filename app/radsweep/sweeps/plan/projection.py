@@ -37,6 +37,7 @@ from radsweep.sweeps.plan.pricing import (
     Pool,
     RunCost,
     Stage,
+    qkv_map_values,
 )
 from radsweep.training.chunks import seeds_per_chunk
 from radsweep.training.registry import attention_pool_flops
@@ -317,9 +318,9 @@ def run_memory(run: RunCost, device: DeviceSpec, precision: str | None) -> Memor
     """Peak memory of the run's most demanding stage, per seed, beside its resident features."""
     used = device.precision_used(run_precision(run, precision))
     element = element_bytes(used)  # also the gathered tokens': bf16 heads gather bf16, no casts
-    step = validation = largest = 0.0
-    for stage in run.stages or ():
-        largest = max([largest, *(3 * pool.dim**2 for pool in stage.pools)])
+    stages = run.stages or ()
+    step = validation = 0.0
+    for stage in stages:
         projected = sum(pool.tokens * pool.dim for pool in stage.pools) * element
         step = max(
             step,
@@ -337,6 +338,7 @@ def run_memory(run: RunCost, device: DeviceSpec, precision: str | None) -> Memor
             ),
         )
     weights = run.parameters * PARAMETER_BYTES
+    largest = max((qkv_map_values(p.dim) for stage in stages for p in stage.pools), default=0)
     update = largest * UPDATE_BYTES
     return Memory(run, run.resident, weights, step, validation, device.usable_memory, update)
 
