@@ -2,7 +2,7 @@
 prognostic control resolves on every benchmark draw, the diagnostic control shows no gain on
 any draw, and without the report's privileged content the prognostic control contains 0 on
 every draw. docs/synthetic.md quotes the numbers; changing a benchmark default means re-running this
-(``python -m pytest --power tests/test_demo_power.py -s``: about 30 minutes on two cores, so
+(``python -m pytest --power tests/test_demo_power.py -s``: about 20 minutes on two cores, so
 the suite leaves it out unless ``--power`` is given).
 """
 
@@ -55,7 +55,7 @@ def test_demo_configs_replicate_the_prognostic_comparison_on_every_draw(tmp_path
 
 
 @pytest.mark.power
-@pytest.mark.timeout(3600)  # one draw: about 5 minutes on two quiet cores, far more when loaded
+@pytest.mark.timeout(3600)  # one draw: about 4 minutes on two quiet cores, far more when loaded
 @pytest.mark.parametrize("generator_seed", GENERATOR_SEEDS)
 def test_the_control_resolves_on_every_benchmark_draw(tmp_path: Path, generator_seed: int) -> None:
     controls = {}

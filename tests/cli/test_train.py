@@ -131,3 +131,17 @@ def test_json_prints_the_config_key_and_aucs_and_nothing_else(
     assert cli(args) == 0
     again = json.loads(capsys.readouterr().out)  # a stored run: the same numbers, read back
     assert again["trained"] is False and again["seeds"] == printed["seeds"]
+
+
+def test_the_batch_size_is_an_option_and_part_of_the_run(
+    small_benchmark: SynthBenchmark, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The demo trains at batch 32; ``train`` reproduces one of its runs only if it can too."""
+    args = [*_data(small_benchmark), "train", "--task", "synth-prognostic", *TINY, "--json"]
+    keys = {}
+    for batch in ("64", "8"):
+        assert cli([*args, "--batch-size", batch]) == 0
+        printed = json.loads(capsys.readouterr().out)
+        assert printed["config"]["batch_size"] == int(batch)
+        keys[batch] = printed["key"]
+    assert keys["64"] != keys["8"]

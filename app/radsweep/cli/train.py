@@ -27,8 +27,8 @@ HeadChoice = StrEnum("HeadChoice", [(spec.name, spec.name) for spec in head_spec
 DEFAULT_HEAD = HeadChoice(PAPER_HEAD)
 TRAIN_FIELDS = (
     "task", "backbone", "method", "fraction", "head", "tau", "lam", "text_encoder", "max_length",
-    "epochs", "teacher_epochs", "lr", "views", "pool", "weights", "variant", "text_weights", "tiny",
-    "precision",
+    "epochs", "teacher_epochs", "lr", "batch_size", "views", "pool", "weights", "variant",
+    "text_weights", "tiny", "precision",
 )  # fmt: skip
 """The RunConfig fields ``train`` offers as options (seeds is parsed from text; the rest keep
 the model's defaults)."""
