@@ -52,8 +52,8 @@ LIGHT_TRAINING = Training(epochs=20, lr=1e-3)
 epochs they barely leave chance on a small task (the demo's settings). 20 epochs on 150 rows at
 batch 64 (3 steps an epoch) is not full convergence: at 60, image-only rose from 0.784 to 0.795
 on one draw, and a report-aware teacher's held-out AUC spread over seeds from 0.63 to 0.89. The
-demo trains at batch 32 (5 steps an epoch), where the teacher converges on every seed; training
-longer instead made the teacher overfit its reports (docs/synthetic.md)."""
+demo trains at batch 32 (5 steps an epoch), where the teacher's worst seeds reach 0.69-0.72;
+training longer instead made the teacher overfit its reports (docs/synthetic.md)."""
 PAPER_TEXT_ENCODER = "biovil-t"  # the paper's BioViL-T BERT: the default text encoder
 
 
