@@ -346,10 +346,10 @@ def run_cost(
     head = _Branches(config)
     stages = []
     for name, branches in head.stages():
-        targets = train * views if name == "teacher" else 0
-        epochs = train_config.teacher_config().epochs if name == "teacher" else train_config.epochs
         if name == "teacher" and shared:
             continue
+        targets = train * views if name == "teacher" else 0
+        epochs = train_config.teacher_config().epochs if name == "teacher" else train_config.epochs
         forward = sum(branch.forward for branch in branches)
         pools = tuple(pool for branch in branches for pool in branch.pools)
         values = sum(branch.values for branch in branches)

@@ -119,7 +119,7 @@ class Memory:
     step: float  # per seed: a training step's activations
     validation: float  # per seed: a validation chunk's
     usable: float
-    update: float = 0.0  # per seed: the Adam update's temporaries, every seed at once
+    update: float  # per seed: the Adam update's temporaries, every seed at once
 
     @property
     def seeds(self) -> int:
