@@ -4,7 +4,7 @@ Fit results are built directly (no training), so every stored metric is a known 
 configuration: tests can check the store and the report's numbers exactly.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -44,10 +44,15 @@ def final_auc(config: RunConfig) -> np.ndarray:
     return base + 0.01 * np.asarray(config.seeds, dtype=float) ** 1.5
 
 
-def fit_result(config: RunConfig, samples: int = 400) -> FitResult:
+def fit_result(
+    config: RunConfig, samples: int = 400, selected: np.ndarray | None = None
+) -> FitResult:
+    """``selected``: the epochs (from 0) held-out scoring chose per seed, for model and teacher."""
     n_train = tuple(round(config.fraction * samples) + seed for seed in config.seeds)
-    model = curves(final_auc(config))
-    teacher = curves(final_auc(config) + 0.05) if config.method.distils else None
+    model = replace(curves(final_auc(config)), selected=selected)
+    teacher = None
+    if config.method.distils:
+        teacher = replace(curves(final_auc(config) + 0.05), selected=selected)
     return FitResult(
         config=config.train_config(SYNTHETIC_TASKS[config.task]),
         seeds=config.seeds,
@@ -65,12 +70,12 @@ class Recorded:
     result: FitResult
 
 
-def record(store: ResultsStore, **fields: object) -> Recorded:
+def record(store: ResultsStore, selected: np.ndarray | None = None, **fields: object) -> Recorded:
     """Resolve a config of the synthetic sweep, build its result and record it."""
     raw = RunConfig(seeds=SEEDS, epochs=EPOCHS, **fields)  # type: ignore[arg-type]
     config = raw.resolve(SYNTHETIC_TASKS[raw.task])
     key = run_key(config, CACHE_KEYS)
-    result = fit_result(config)
+    result = fit_result(config, selected=selected)
     store.record(key, config, result, CACHE_KEYS, {"seconds": 1.5, "device": "cpu"})
     return Recorded(key, config, result)
 

@@ -287,3 +287,31 @@ def test_an_older_file_read_only_lists_no_teachers(tmp_path: Path) -> None:
     with sqlite3.connect(path) as connection:
         connection.execute("DROP TABLE teachers")
     assert ResultsStore.open_existing(path).teachers().empty
+
+
+def test_a_version_1_files_held_out_best_metrics_are_cleared_not_trusted(tmp_path: Path) -> None:
+    """Version 1 read a held-out run's best metrics where the test rows peaked: they go, while
+    a run the validation rows both chose and scored keeps its own."""
+    path = tmp_path / "results.sqlite"
+    store = ResultsStore(path)
+    point = {"task": "synth-prognostic", "backbone": "c2l", "fraction": 0.1}
+    held_out = sweep.record(store, **point)
+    validation = sweep.record(store, **point, scoring="validation")
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA user_version = 1")
+    best = ["best_auc", "best_auprc", "best_epoch"]
+
+    def rows(reader: ResultsStore, key: str) -> pd.DataFrame:
+        return reader.seed_metrics(key)[best]
+
+    for reader in (ResultsStore.open_existing(path), ResultsStore(path)):
+        assert rows(reader, held_out.key).isna().all().all()
+        np.testing.assert_allclose(
+            rows(reader, validation.key)["best_auc"], validation.result.model.best_auc
+        )
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == 2
+        kept = connection.execute(
+            "SELECT COUNT(*) FROM seed_metrics WHERE best_auc IS NULL"
+        ).fetchone()[0]
+    assert kept == len(sweep.SEEDS)

@@ -1,5 +1,6 @@
 """Reading results from W&B: runs as the tracker logs them become the store's tables."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,41 @@ def test_runs_logged_to_wandb_give_the_stores_tables(tmp_path: Path) -> None:
     metrics = ["final_auc", "final_auprc", "best_auc", "best_epoch", "n_train", "n_validation"]
     pd.testing.assert_frame_equal(ours[order + metrics], theirs[order + metrics], check_dtype=False)
     assert len(frames.curves) == len(stored.curves)
+
+
+def test_held_out_best_metrics_are_read_at_the_chosen_epoch_not_the_test_peak(
+    tmp_path: Path,
+) -> None:
+    """The fixture's curves peak at the last epoch; the selection rows chose others."""
+    store = ResultsStore(tmp_path / "results.sqlite")
+    chosen = np.array([1, 0, 2])
+    done = sweep.record(
+        store,
+        selected=chosen,
+        task="synth-prognostic",
+        backbone="c2l",
+        method="distill",
+        fraction=0.1,
+    )
+    stored = store.seed_metrics(done.key).sort_values(["stage", "seed"])
+    for stage in ("model", "teacher"):
+        rows = stored[stored["stage"] == stage]
+        curves = done.result.model if stage == "model" else done.result.teacher
+        assert curves is not None
+        np.testing.assert_array_equal(rows["best_epoch"], chosen + 1)
+        np.testing.assert_allclose(rows["best_auc"], curves.auc[[0, 1, 2], chosen])
+        assert (rows["best_auc"] < curves.auc.max(axis=1)).all()
+
+    logged = sweep.as_wandb_run(done, "2026-01-01")
+    assert logged.summary["teacher/best_epoch/seed_2"] == 3
+    frames = frames_from_wandb_runs([logged], "W&B project e/p")
+    read = frames.seed_metrics.sort_values(["stage", "seed"])
+    for column in ("best_auc", "best_auprc", "best_epoch"):
+        np.testing.assert_allclose(read[column], stored[column])
+
+    older = {k: v for k, v in logged.summary.items() if "best_epoch/" not in k}
+    frames = frames_from_wandb_runs([replace(logged, summary=older)], "W&B project e/p")
+    assert (frames.seed_metrics["best_epoch"] == sweep.EPOCHS).all()  # logged before: the peak
 
 
 def test_the_latest_run_of_a_key_wins_and_sizes_may_be_missing(tmp_path: Path) -> None:

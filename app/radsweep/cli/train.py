@@ -68,8 +68,7 @@ def _results_table(outcome: "RunOutcome", title: str) -> Table:
     table = Table(
         title=title,
         title_justify="left",
-        caption="AUC/AUPRC: final epoch; best: highest validation AUC (epoch); teacher: its best "
-        "epoch (the one distilled from); image-only: the same configuration without the report.",
+        caption=_caption(held_out=result.model.selected is not None),
         caption_justify="left",
     )
     for column in ("seed", "train", "val", "AUC", "AUPRC", "best (epoch)"):
@@ -94,6 +93,21 @@ def _results_table(outcome: "RunOutcome", title: str) -> Table:
             row.append(f"{outcome.baseline_auc[index]:.3f}")
         table.add_row(*row)
     return table
+
+
+def _caption(held_out: bool) -> str:
+    """What the table's numbers are: under held-out scoring every AUC is on the test rows, read
+    at an epoch the selection rows chose; otherwise validation both chooses and scores."""
+    if held_out:
+        scored = "AUC/AUPRC on each seed's held-out test rows (val: their count): final epoch; "
+        best = "best: at the epoch the selection rows chose (epoch); teacher: at its chosen epoch"
+    else:
+        scored = "AUC/AUPRC: final epoch; "
+        best = "best: highest validation AUC (epoch); teacher: its best epoch"
+    return (
+        f"{scored}{best} (the one distilled from); image-only: the same configuration without "
+        "the report."
+    )
 
 
 def _interval_line(name: str, values: "np.ndarray") -> str:

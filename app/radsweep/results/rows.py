@@ -86,16 +86,23 @@ def curve_rows(result: "FitResult") -> list[dict[str, Any]]:
     ]
 
 
-def seed_metrics_from_curves(curves: pd.DataFrame) -> pd.DataFrame:
+def seed_metrics_from_curves(
+    curves: pd.DataFrame, chosen: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Per-seed rows read off long curves (``run_key`` + CURVE_COLUMNS), as ``seed_rows`` does.
 
-    The best epoch is the first with the highest AUC, as ``Curves.best_epoch``; training and
-    validation sizes are not in curves and come out missing.
+    The best epoch of a (run_key, stage, seed) is its epoch in ``chosen`` (those columns and
+    ``epoch``, from 1: the epoch held-out scoring chose on the selection rows) where it has one;
+    otherwise the first with the highest AUC, as ``Curves.best_epoch`` without a selection.
+    Training and validation sizes are not in curves and come out missing.
     """
     keys = ["run_key", "stage", "seed"]
     ordered = curves.dropna(subset=["auc"]).sort_values([*keys, "epoch"])
     final = ordered.groupby(keys).tail(1).set_index(keys)
     best = ordered.loc[ordered.groupby(keys)["auc"].idxmax()].set_index(keys)
+    if chosen is not None and not chosen.empty:
+        at_chosen = ordered.merge(chosen[[*keys, "epoch"]], on=[*keys, "epoch"])
+        best = at_chosen.set_index(keys).combine_first(best)
     frame = pd.DataFrame(
         {
             "n_train": float("nan"),

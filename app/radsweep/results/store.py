@@ -42,7 +42,12 @@ if TYPE_CHECKING:
     from radsweep.training.teacher import TeacherRecord
 
 STORE_NAME = "results.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: a held-out run's best-epoch metrics are read at the epoch its selection rows chose. Files
+of version 1 read them where the test rows peaked; which epoch was chosen was not kept, so those
+metrics are cleared (NULL) when such a file is opened for writing, and read as missing before."""
+_PEEKED_BEST = ("best_auc", "best_auprc", "best_epoch")
+_HELD_OUT = "held-out"  # Scoring.HELD_OUT as stored in the runs table
 BUSY_TIMEOUT_SECONDS = 60.0
 _OUR_FAULT = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
 """SQLite errors that mean radsweep wrote a bad statement or row: a bug, not a damaged file."""
@@ -211,14 +216,23 @@ class ResultsStore:
         connection.execute("COMMIT")
 
     def _create_schema(self, connection: sqlite3.Connection) -> None:
-        """Create the tables (config columns come with the first record of each field)."""
+        """Create the tables (config columns come with the first record of each field) and
+        bring an older file's rows up to this version."""
         with self._transaction(connection):
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
             columns = ", ".join(f'"{name}" {kind}' for name, kind in _RUN_COLUMNS.items())
             connection.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
             connection.execute(_SEED_TABLE)
             connection.execute(_CURVE_TABLE)
             connection.execute(_TEACHER_TABLE)
             self._add_columns(connection, _RUN_COLUMNS)
+            if version < 2 and "scoring" in self._config_columns(connection):
+                cleared = ", ".join(f"{name} = NULL" for name in _PEEKED_BEST)
+                connection.execute(
+                    f"UPDATE seed_metrics SET {cleared} WHERE run_key IN "
+                    "(SELECT run_key FROM runs WHERE scoring = ?)",
+                    (_HELD_OUT,),
+                )
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @staticmethod
@@ -395,9 +409,10 @@ class ResultsStore:
         )
 
     def seed_metrics(self, run_key: str | None = None) -> pd.DataFrame:
-        """One row per (run, stage, seed), joined with the run's time and config columns."""
+        """One row per (run, stage, seed), joined with the run's time and config columns (a
+        version-1 file's held-out runs without best-epoch metrics, as ``SCHEMA_VERSION`` says)."""
         where, parameters = ("WHERE s.run_key = ?", (run_key,)) if run_key else ("", ())
-        return self._read(
+        frame = self._read(
             lambda config: (
                 "SELECT s.*, "
                 + ", ".join(f'r."{name}"' for name in ["created_at", *config])
@@ -406,6 +421,15 @@ class ResultsStore:
             ),
             parameters,
         )
+        if self._version() < 2 and "scoring" in frame.columns:
+            peeked = frame["scoring"] == _HELD_OUT
+            best = list(_PEEKED_BEST)
+            frame[best] = frame[best].astype(float).mask(peeked)
+        return frame
+
+    def _version(self) -> int:
+        with self._connection() as connection:
+            return int(connection.execute("PRAGMA user_version").fetchone()[0])
 
     def curves(self, run_key: str | None = None) -> pd.DataFrame:
         """Per-epoch rows: run_key, stage, seed, epoch (from 1), auc, auprc, loss."""

@@ -11,7 +11,7 @@ Config: the spec's parameters (W&B locks them for sweep runs), the resolved conf
 ``cache_keys``. History: one row per stage and ``epoch`` (the step metric of every per-epoch
 key) holding ``auc|auprc|loss/seed_<s>`` and their ``/mean`` (under ``teacher/`` for a
 distillation's teacher, whose epochs come first), the model's rows also the sweep metric.
-Summary: final and best metrics with 95 % t-intervals, sizes per seed.
+Summary: final and best metrics with 95 % t-intervals, sizes and best epochs per seed.
 
 A distillation run also carries the image-only baseline it trained and stored under its own key
 (the ablation grids hold no image-only point of their own): its configuration under
@@ -59,6 +59,9 @@ HEADS_ARTIFACT_TYPE = "model"
 SEED_KEY = re.compile(r"^(?:(teacher)/)?(auc|auprc|loss)/seed_(\d+)$")
 """A per-seed history key: ``[teacher/]<metric>/seed_<s>``."""
 SIZE_KEY = re.compile(r"^(n_train|n_validation)/seed_(\d+)$")
+BEST_EPOCH_KEY = re.compile(r"^(?:(teacher)/)?best_epoch/seed_(\d+)$")
+"""A seed's best epoch (from 1) in the summary: the one its ``best`` metrics are read at (under
+held-out scoring chosen on the selection rows, which W&B history does not hold)."""
 STUDENT_STAGES = {"student": "model"}
 """The engine's name of a stage -> the store's (a distilled student is the run's model)."""
 STOPPED_TAG = "stopped"
@@ -175,9 +178,13 @@ def baseline_rows(curves: pd.DataFrame) -> list[dict[str, float]]:
     return rows
 
 
-def baseline_sizes(summary: Mapping[str, Any]) -> dict[str, Any]:
-    """The baseline's sizes per seed under ``image_only/`` in the summary."""
-    return {f"{BASELINE}/{name}": value for name, value in summary.items() if SIZE_KEY.match(name)}
+def baseline_per_seed(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The baseline's sizes and best epochs per seed under ``image_only/`` in the summary."""
+    return {
+        f"{BASELINE}/{name}": value
+        for name, value in summary.items()
+        if SIZE_KEY.match(name) or BEST_EPOCH_KEY.match(name)
+    }
 
 
 def baseline_part(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -264,7 +271,8 @@ def curves_from_history(history: pd.DataFrame, key: str) -> pd.DataFrame:
 
 
 def summary_values(seeds: pd.DataFrame, baseline_auc: np.ndarray | None) -> dict[str, float]:
-    """Final- and best-epoch metrics with t-intervals, sizes per seed, teacher and baseline."""
+    """Final- and best-epoch metrics with t-intervals, sizes and best epochs per seed, teacher
+    and baseline."""
     model = seeds[seeds["stage"] == "model"].sort_values("seed")
     teacher = seeds[seeds["stage"] == TEACHER].sort_values("seed")
     named = {
@@ -288,6 +296,9 @@ def summary_values(seeds: pd.DataFrame, baseline_auc: np.ndarray | None) -> dict
     for row in model.itertuples():
         for size in SIZES:
             values[f"{size}/seed_{int(row.seed)}"] = int(getattr(row, size))
+    for stage, rows in (("model", model), (TEACHER, teacher)):
+        for row in rows.dropna(subset=["best_epoch"]).itertuples():
+            values[f"{_prefix(stage)}best_epoch/seed_{int(row.seed)}"] = int(row.best_epoch)
     return values
 
 
@@ -301,6 +312,23 @@ def sizes_from_summary(summary: dict[str, Any], key: str) -> pd.DataFrame:
         [{"seed": seed, **row} for seed, row in rows.items()],
         columns=["run_key", "seed", *SIZES],
     )
+
+
+def chosen_epochs_from_summary(summary: Mapping[str, Any], key: str) -> pd.DataFrame:
+    """Each seed's best epoch per stage (``run_key``, ``stage``, ``seed``, ``epoch``) as the
+    summary holds it; empty for runs logged before it did (their best epoch is read off the
+    curves, the highest AUC)."""
+    rows = [
+        {
+            "run_key": key,
+            "stage": match.group(1) or "model",
+            "seed": int(match.group(2)),
+            "epoch": int(value),
+        }
+        for name, value in summary.items()
+        if (match := BEST_EPOCH_KEY.match(str(name))) and value is not None
+    ]
+    return pd.DataFrame(rows, columns=["run_key", "stage", "seed", "epoch"])
 
 
 def comparison_frame(seeds: pd.DataFrame, baseline_auc: np.ndarray | None) -> pd.DataFrame | None:

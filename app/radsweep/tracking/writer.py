@@ -107,12 +107,13 @@ def log_stored(
 
 
 def _log_baseline(run: Any, baseline: StoredRun) -> None:
-    """The image-only baseline's config, per-epoch rows and sizes under ``image_only``."""
+    """The image-only baseline's config, per-epoch rows, sizes and best epochs under
+    ``image_only``."""
     entry = schema.baseline_config(baseline.config, baseline.key, baseline.cache_keys)
     run.config.update({schema.BASELINE: entry}, allow_val_change=True)
     for row in schema.baseline_rows(baseline.curves):
         run.log(row)
-    run.summary.update(schema.baseline_sizes(schema.summary_values(baseline.seeds, None)))
+    run.summary.update(schema.baseline_per_seed(schema.summary_values(baseline.seeds, None)))
 
 
 def _log_plot_and_table(run: Any, stored: StoredRun) -> None:

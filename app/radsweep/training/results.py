@@ -4,7 +4,8 @@ Figures and tables use the **final-epoch** metrics. The teacher a student distil
 best validation-AUC epoch, as the paper prescribes. When the seeds' splits carry test rows
 (held-out scoring, the default of runs) the curves a fit returns are scored on those rows, which
 selected nothing; the epoch chosen on validation is ``Curves.selected`` (the teacher's is the one
-it taught from), and the validation curves are kept as ``FitResult.selection``. Without test
+it taught from, and every best-epoch metric is read there), and the validation curves are kept as
+``FitResult.selection``. Without test
 rows the validation set both selects and scores, as in the paper, so a best-epoch metric would
 select on the numbers being reported: final-epoch metrics remain the reported ones.
 """
@@ -42,9 +43,13 @@ class Curves:
 
     @property
     def best_epoch(self) -> np.ndarray:
-        """0-based epoch of each seed's highest AUC on these curves' rows (the first on ties;
-        epochs that were not validated, NaN, never count). On held-out curves this peeks at the
-        test rows: it is kept for comparison only; ``selected`` is the epoch chosen honestly."""
+        """0-based epoch each seed's model is judged best at: on held-out curves the one chosen
+        on the selection rows (``selected``; a teacher's is the one it taught from), so the best
+        metrics read the test rows at an epoch they did not choose. Without it, the highest AUC
+        on these curves' rows (the first on ties; epochs not validated, NaN, never count): the
+        paper's protocol, where one validation set both selects and scores."""
+        if self.selected is not None:
+            return np.asarray(self.selected, dtype=int)
         return np.nanargmax(self.auc, axis=1)
 
     @property
