@@ -14,9 +14,10 @@ from radsweep.training.registry import PAPER_HEAD
 STAGE_COLOURS = {"model": OKABE_ITO[0], "teacher": OKABE_ITO[6]}
 STAGE_NAMES = {"model": "model (the student, for distillation)", "teacher": "teacher"}
 CAPTION = (
-    "Validation AUC after every epoch: thin lines are single seeds, thick lines their mean; for "
-    "distillation runs the dashed lines are the teacher the student learned from (its best epoch "
-    "was used), the solid ones the student."
+    "AUC on the scored rows after every epoch (each seed's test rows under held-out scoring, "
+    "else its validation rows): thin lines are single seeds, thick lines their mean; for "
+    "distillation runs the dashed lines are the teacher the student learned from (at the epoch "
+    "its selection rows chose), the solid ones the student."
 )
 
 
