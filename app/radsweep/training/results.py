@@ -4,10 +4,10 @@ Figures and tables use the **final-epoch** metrics. The teacher a student distil
 best validation-AUC epoch, as the paper prescribes. When the seeds' splits carry test rows
 (held-out scoring, the default of runs) the curves a fit returns are scored on those rows, which
 selected nothing; the epoch chosen on validation is ``Curves.selected`` (the teacher's is the one
-it taught from, and every best-epoch metric is read there), and the validation curves are kept as
-``FitResult.selection``. Without test
-rows the validation set both selects and scores, as in the paper, so a best-epoch metric would
-select on the numbers being reported: final-epoch metrics remain the reported ones.
+it taught from, and every best-epoch metric is read there), and the validation curves are kept
+as ``FitResult.selection``. Without test rows the validation set both selects and scores, as in
+the paper, so a best-epoch metric would select on the numbers being reported: final-epoch
+metrics remain the reported ones.
 """
 
 from dataclasses import dataclass, field
