@@ -116,15 +116,18 @@ def test_the_catalogue_gives_the_light_encoders_their_training_and_text_encoder(
     light = RunConfig(task="readmission", backbone="pixel-patches", method="distill", fraction=0.05)
     assert light.text_encoder == "minilm-sentences"  # the backbone's family's
     resolved = light.resolve(READMISSION)
-    assert (resolved.epochs, resolved.lr) == (20, 1e-3)
-    chosen = light.model_copy(update={"epochs": 7, "lr": 5e-4}).resolve(READMISSION)
-    assert (chosen.epochs, chosen.lr) == (7, 5e-4)  # what the user gives wins
+    assert (resolved.epochs, resolved.lr, resolved.batch_size) == (20, 1e-3, 32)
+    assert resolved.train_config(READMISSION).batch_size == 32
+    chosen = light.model_copy(update={"epochs": 7, "lr": 5e-4, "batch_size": 64})
+    resolved = chosen.resolve(READMISSION)
+    assert (resolved.epochs, resolved.lr, resolved.batch_size) == (7, 5e-4, 64)  # the user's win
     text = RunConfig(
         task="readmission", method="text", text_encoder="minilm-sentences", fraction=0.05
     )
     assert (text.resolve(READMISSION).epochs, text.resolve(READMISSION).lr) == (20, 1e-3)
     paper = RunConfig(task="readmission", backbone="c2l", method="distill", fraction=0.05)
     assert paper.text_encoder == "biovil-t"
+    assert paper.resolve(READMISSION).batch_size == 64  # the paper's encoders name none
     explicit = RunConfig(task="t", backbone="c2l", method="image", fraction=0.1, text_encoder=None)
     assert explicit.text_encoder is None
 

@@ -86,7 +86,8 @@ FIELD_HELP: dict[str, str] = {
     "teacher_epochs": "Epochs of a distillation run's teacher (default: the run's epochs).",
     "lr": "Adam learning rate (default: the backbone's, e.g. 1e-3 for the light encoders; else "
     "the head's).",
-    "batch_size": "Training batch size.",
+    "batch_size": "Training batch size (default: the backbone's, e.g. 32 for the light "
+    "encoders; else 64).",
     "views": "Augmented views cached per image.",
     "view_seed": "Seed of the augmented views' crop boxes.",
     "pool": "Average-pool the token grid in PxP windows.",

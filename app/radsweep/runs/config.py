@@ -47,6 +47,7 @@ from radsweep.training.registry import check_text_head
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 DEFAULT_TEXT_ENCODER = PAPER_TEXT_ENCODER  # the paper's BioViL-T BERT (the paper's backbones')
 DEFAULT_LAMBDA = 0.5  # the paper does not state its λ
+DEFAULT_BATCH_SIZE = 64  # the paper's encoders' (their catalogue entries name none)
 MAX_SEEDS = 100  # seeds train side by side in one pass: memory grows with their number
 MAX_SEED = 2**31 - 1  # seeds are SQLite integers and seed NumPy/torch generators
 STUDENT_FIELDS = ("tau", "lam")  # what students of one teacher trained in one pass may differ in
@@ -74,7 +75,9 @@ class RunConfig(BaseModel):
         default=None, description="Epochs of a distillation run's teacher; unset: the run's."
     )
     lr: Annotated[float | None, Field(gt=0.0, allow_inf_nan=False)] = None
-    batch_size: Annotated[int, Field(gt=0)] = 64
+    batch_size: Annotated[int | None, Field(gt=0)] = Field(
+        default=None, description="Training batch size; unset: the encoder's (catalogue), else 64."
+    )
     views: Annotated[int, Field(ge=0, le=64)] = 0
     view_seed: int = 0
     pool: Annotated[int, Field(ge=1)] = 1
@@ -134,9 +137,9 @@ class RunConfig(BaseModel):
         return self
 
     def resolve(self, task: TaskSpec, device: str | None = None) -> "RunConfig":
-        """Fill τ, λ and epochs from the task, the learning rate from the head, the precision
-        from the device the run will train on (``device``: as ``--device`` takes it; None:
-        auto); name the task.
+        """Fill τ, λ and epochs from the task, the learning rate from the head, the batch size
+        from the encoder's catalogue entry, the precision from the device the run will train on
+        (``device``: as ``--device`` takes it; None: auto); name the task.
 
         Settings the method does not read become None, so a τ sweep over image-only runs, say,
         resolves to one configuration instead of several identical ones.
@@ -149,6 +152,7 @@ class RunConfig(BaseModel):
                 "epochs": train.epochs,
                 "teacher_epochs": self._own_teacher_epochs(train.epochs),
                 "lr": train.learning_rate,
+                "batch_size": train.batch_size,
                 "tau": train.tau if distils else None,
                 "lam": train.lam if distils else None,
                 "backbone": self.backbone if image else None,
@@ -180,6 +184,11 @@ class RunConfig(BaseModel):
         backbone = self.backbone if self.method.needs_image else None
         return recommended_training(backbone, self.text_encoder)
 
+    def default_batch_size(self) -> int:
+        """What an unset batch size becomes: the encoders' catalogue entry's, else 64 (a
+        resolved run names its batch size, so a run key never depends on this default)."""
+        return self.recommended().batch_size or DEFAULT_BATCH_SIZE
+
     def _precision_on(self, device: str | None) -> Precision:
         """The precision this config computes in on ``device`` (looked up only when it matters:
         an unset precision, tf32 or bf16, which a GPU before Ampere lacks)."""
@@ -196,7 +205,7 @@ class RunConfig(BaseModel):
             head=self.head,
             epochs=self.epochs or recommended.epochs or task.size(self.fraction).epochs,
             teacher_epochs=self.teacher_epochs,
-            batch_size=self.batch_size,
+            batch_size=self.batch_size or self.default_batch_size(),
             lr=self.lr or recommended.lr,
             tau=self.tau or task.default_tau,
             lam=DEFAULT_LAMBDA if self.lam is None else self.lam,

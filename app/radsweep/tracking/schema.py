@@ -37,7 +37,6 @@ SWEEP_METRIC = "auc/final/mean"
 STEP = "epoch"
 RESOLVED = "resolved"
 RUN_KEY = "run_key"
-DEFAULT_BATCH_SIZE = RunConfig.model_fields["batch_size"].default
 TASK_DIGEST = "task_digest"  # the task data a run trained on: two benchmarks never mix
 CACHE_KEYS = "cache_keys"
 FEATURE_CACHES = "feature_caches"
@@ -102,7 +101,7 @@ def _training_parts(config: RunConfig) -> list[str]:
     parts = [f"e{config.epochs}" if config.epochs else "", f"lr{config.lr:g}" if config.lr else ""]
     if config.seeds != DEFAULT_SEEDS:
         parts.append(f"s{_seeds(config.seeds)}")
-    if config.batch_size != DEFAULT_BATCH_SIZE:
+    if config.batch_size not in (None, config.default_batch_size()):
         parts.append(f"bs{config.batch_size}")
     if config.scoring is not Scoring.HELD_OUT:
         parts.append(config.scoring.value)

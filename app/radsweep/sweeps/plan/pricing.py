@@ -339,7 +339,7 @@ def run_cost(
     seeds = len(config.seeds)
     train_config = config.train_config(task)  # epochs: the catalogue's, else the task's table
     train = train_samples(config, task, size)
-    steps = -(-train // config.batch_size)
+    steps = -(-train // train_config.batch_size)
     views = max(1, config.views)  # training views: the augmented ones, else the centre view
     used = min(size.images, seeds * train + size.eval) if size.images else train + size.eval
     uses = [use for _, use in caches_of(config, size)]
@@ -360,7 +360,7 @@ def run_cost(
                 pools,
                 values,
                 seeds,
-                config.batch_size,
+                train_config.batch_size,
                 steps,
                 epochs,
                 size.eval,
