@@ -45,11 +45,16 @@ def final_auc(config: RunConfig) -> np.ndarray:
 
 
 def fit_result(
-    config: RunConfig, samples: int = 400, selected: np.ndarray | None = None
+    config: RunConfig,
+    samples: int = 400,
+    selected: np.ndarray | None = None,
+    selection_shift: float = 0.0,
 ) -> FitResult:
-    """``selected``: the epochs (from 0) held-out scoring chose per seed, for model and teacher."""
+    """``selected``: the epochs (from 0) held-out scoring chose per seed, for model and teacher;
+    the model's curves on the selection rows are then its curves moved by ``selection_shift``."""
     n_train = tuple(round(config.fraction * samples) + seed for seed in config.seeds)
     model = replace(curves(final_auc(config)), selected=selected)
+    selection = None if selected is None else curves(final_auc(config) + selection_shift)
     teacher = None
     if config.method.distils:
         teacher = replace(curves(final_auc(config) + 0.05), selected=selected)
@@ -60,6 +65,7 @@ def fit_result(
         validation_sizes=(100,) * len(config.seeds),
         model=model,
         teacher=teacher,
+        selection=selection,
     )
 
 
@@ -70,12 +76,17 @@ class Recorded:
     result: FitResult
 
 
-def record(store: ResultsStore, selected: np.ndarray | None = None, **fields: object) -> Recorded:
+def record(
+    store: ResultsStore,
+    selected: np.ndarray | None = None,
+    selection_shift: float = 0.0,
+    **fields: object,
+) -> Recorded:
     """Resolve a config of the synthetic sweep, build its result and record it."""
     raw = RunConfig(seeds=SEEDS, epochs=EPOCHS, **fields)  # type: ignore[arg-type]
     config = raw.resolve(SYNTHETIC_TASKS[raw.task])
     key = run_key(config, CACHE_KEYS)
-    result = fit_result(config, selected=selected)
+    result = fit_result(config, selected=selected, selection_shift=selection_shift)
     store.record(key, config, result, CACHE_KEYS, {"seconds": 1.5, "device": "cpu"})
     return Recorded(key, config, result)
 

@@ -67,11 +67,16 @@ def test_held_out_best_metrics_are_read_at_the_chosen_epoch_not_the_test_peak(
         np.testing.assert_allclose(rows["best_auc"], curves.auc[[0, 1, 2], chosen])
         assert (rows["best_auc"] < curves.auc.max(axis=1)).all()
 
+    selection = stored.set_index("stage")["selection_auc"]
+    assert done.result.selection is not None
+    np.testing.assert_allclose(selection["model"], done.result.selection.final_auc)
+    assert selection["teacher"].isna().all()  # only a model's selection rows are kept
+
     logged = sweep.as_wandb_run(done, "2026-01-01")
     assert logged.summary["teacher/best_epoch/seed_2"] == 3
     frames = frames_from_wandb_runs([logged], "W&B project e/p")
     read = frames.seed_metrics.sort_values(["stage", "seed"])
-    for column in ("best_auc", "best_auprc", "best_epoch"):
+    for column in ("best_auc", "best_auprc", "best_epoch", "selection_auc"):
         np.testing.assert_allclose(read[column], stored[column])
 
     older = {k: v for k, v in logged.summary.items() if "best_epoch/" not in k}

@@ -7,6 +7,7 @@ here, as in W&B history and the curve artifacts (``Curves.best_epoch`` counts fr
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ SEED_COLUMNS = (
     "best_auc",
     "best_auprc",
     "best_epoch",
+    "selection_auc",
 )
 CURVE_COLUMNS = ("stage", "seed", "epoch", "auc", "auprc", "loss")
 
@@ -43,6 +45,16 @@ def _check_shapes(result: "FitResult") -> None:
         shapes = {curves.auc.shape, curves.auprc.shape, curves.loss.shape}
         if len(shapes) != 1 or curves.auc.ndim != 2 or curves.auc.shape[0] != seeds:
             raise ValueError(f"{stage} curves must be [seeds, epochs] alike, got {shapes}")
+    if result.selection is not None and result.selection.auc.shape != result.model.auc.shape:
+        raise ValueError(f"selection curves {result.selection.auc.shape} are not the model's")
+
+
+def _selection_auc(result: "FitResult", stage: str) -> "np.ndarray | None":
+    """The model's final-epoch AUC on the selection rows, per seed (held-out scoring only): what
+    a choice among runs may read without touching the rows that score them."""
+    if stage != "model" or result.selection is None:
+        return None
+    return result.selection.final_auc
 
 
 def seed_rows(result: "FitResult") -> list[dict[str, Any]]:
@@ -51,6 +63,7 @@ def seed_rows(result: "FitResult") -> list[dict[str, Any]]:
     rows = []
     for stage, curves in stages(result).items():
         best = curves.best_epoch
+        selection = _selection_auc(result, stage)
         for index, seed in enumerate(result.seeds):
             rows.append(
                 {
@@ -63,6 +76,7 @@ def seed_rows(result: "FitResult") -> list[dict[str, Any]]:
                     "best_auc": float(curves.best_auc[index]),
                     "best_auprc": float(curves.best_auprc[index]),
                     "best_epoch": int(best[index]) + 1,
+                    "selection_auc": None if selection is None else float(selection[index]),
                 }
             )
     return rows
@@ -87,22 +101,26 @@ def curve_rows(result: "FitResult") -> list[dict[str, Any]]:
 
 
 def seed_metrics_from_curves(
-    curves: pd.DataFrame, chosen: pd.DataFrame | None = None
+    curves: pd.DataFrame, logged: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Per-seed rows read off long curves (``run_key`` + CURVE_COLUMNS), as ``seed_rows`` does.
 
-    The best epoch of a (run_key, stage, seed) is its epoch in ``chosen`` (those columns and
-    ``epoch``, from 1: the epoch held-out scoring chose on the selection rows) where it has one;
-    otherwise the first with the highest AUC, as ``Curves.best_epoch`` without a selection.
-    Training and validation sizes are not in curves and come out missing.
+    ``logged``: per (run_key, stage, seed) what curves do not hold, as a W&B summary keeps it:
+    ``best_epoch`` (from 1; held-out scoring chose it on the selection rows) and
+    ``selection_auc``. Where it names no best epoch, the best is the first with the highest
+    AUC, as ``Curves.best_epoch`` without a selection. Training and validation sizes are not in
+    curves and come out missing.
     """
     keys = ["run_key", "stage", "seed"]
     ordered = curves.dropna(subset=["auc"]).sort_values([*keys, "epoch"])
     final = ordered.groupby(keys).tail(1).set_index(keys)
     best = ordered.loc[ordered.groupby(keys)["auc"].idxmax()].set_index(keys)
-    if chosen is not None and not chosen.empty:
+    selection = pd.Series(float("nan"), index=final.index)
+    if logged is not None and not logged.empty:
+        chosen = logged.dropna(subset=["best_epoch"]).rename(columns={"best_epoch": "epoch"})
         at_chosen = ordered.merge(chosen[[*keys, "epoch"]], on=[*keys, "epoch"])
         best = at_chosen.set_index(keys).combine_first(best)
+        selection = logged.set_index(keys)["selection_auc"].reindex(final.index)
     frame = pd.DataFrame(
         {
             "n_train": float("nan"),
@@ -112,6 +130,7 @@ def seed_metrics_from_curves(
             "best_auc": best["auc"],
             "best_auprc": best["auprc"],
             "best_epoch": best["epoch"].astype(int),
+            "selection_auc": selection.astype(float),
         }
     )
     return frame.sort_index().reset_index()

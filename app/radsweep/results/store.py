@@ -43,9 +43,10 @@ if TYPE_CHECKING:
 
 STORE_NAME = "results.sqlite"
 SCHEMA_VERSION = 2
-"""2: a held-out run's best-epoch metrics are read at the epoch its selection rows chose. Files
-of version 1 read them where the test rows peaked; which epoch was chosen was not kept, so those
-metrics are cleared (NULL) when such a file is opened for writing, and read as missing before."""
+"""2: a held-out run's best-epoch metrics are read at the epoch its selection rows chose, and
+``seed_metrics.selection_auc`` keeps its final AUC on those rows. Files of version 1 read the
+best where the test rows peaked; which epoch was chosen was not kept, so those metrics are
+cleared (NULL) when such a file is opened for writing, and read as missing before."""
 _PEEKED_BEST = ("best_auc", "best_auprc", "best_epoch")
 _HELD_OUT = "held-out"  # Scoring.HELD_OUT as stored in the runs table
 BUSY_TIMEOUT_SECONDS = 60.0
@@ -107,6 +108,7 @@ CREATE TABLE IF NOT EXISTS seed_metrics (
     run_key TEXT NOT NULL REFERENCES runs(run_key),
     stage TEXT NOT NULL, seed INTEGER NOT NULL, n_train INTEGER, n_validation INTEGER,
     final_auc REAL, final_auprc REAL, best_auc REAL, best_auprc REAL, best_epoch INTEGER,
+    selection_auc REAL,
     PRIMARY KEY (run_key, stage, seed)
 )"""
 _CURVE_TABLE = """
@@ -121,7 +123,10 @@ CREATE TABLE IF NOT EXISTS teachers (
     teacher_key TEXT PRIMARY KEY, created_at TEXT NOT NULL, identity TEXT NOT NULL,
     cache_keys TEXT NOT NULL, record BLOB NOT NULL
 )"""
+_SEED_ADDED = {"selection_auc": "REAL"}
+"""Columns of ``seed_metrics`` newer than the table: a file that lacks them gains them."""
 _FLOATS = {
+    "selection_auc",
     "final_auc",
     "final_auprc",
     "best_auc",
@@ -226,6 +231,7 @@ class ResultsStore:
             connection.execute(_CURVE_TABLE)
             connection.execute(_TEACHER_TABLE)
             self._add_columns(connection, _RUN_COLUMNS)
+            self._add_columns(connection, _SEED_ADDED, table="seed_metrics")
             if version < 2 and "scoring" in self._config_columns(connection):
                 cleared = ", ".join(f"{name} = NULL" for name in _PEEKED_BEST)
                 connection.execute(
@@ -236,12 +242,15 @@ class ResultsStore:
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @staticmethod
-    def _add_columns(connection: sqlite3.Connection, columns: dict[str, str]) -> None:
-        """Add the columns ``runs`` lacks: fields a newer config brought, in older files."""
-        present = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
+    def _add_columns(
+        connection: sqlite3.Connection, columns: dict[str, str], table: str = "runs"
+    ) -> None:
+        """Add the columns ``table`` lacks: fields a newer config (or version) brought, in
+        older files."""
+        present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
         for name, kind in columns.items():
             if name not in present:
-                connection.execute(f'ALTER TABLE runs ADD COLUMN "{name}" {kind}')
+                connection.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {kind}')
 
     def _config_columns(self, connection: sqlite3.Connection) -> dict[str, str]:
         """The config columns this file holds (name: SQL type), in the order they were added."""
@@ -421,6 +430,8 @@ class ResultsStore:
             ),
             parameters,
         )
+        for name in set(_SEED_ADDED) - set(frame.columns):  # an older file, opened to read
+            frame[name] = float("nan")
         if self._version() < 2 and "scoring" in frame.columns:
             peeked = frame["scoring"] == _HELD_OUT
             best = list(_PEEKED_BEST)

@@ -3,7 +3,8 @@
 A run is parsed with the inverses of what ``radsweep.tracking.schema`` builds for the writer:
 the resolved config, per-epoch curves per seed and stage, sizes per seed from the summary.
 Per-seed final and best metrics are read off those curves exactly as the store computes them, the
-best at the epoch the summary names (held-out scoring chose it on rows the history lacks).
+best at the epoch the summary names (held-out scoring chose it on rows the history lacks), and
+the selection rows' AUC from the summary.
 """
 
 import json
@@ -78,7 +79,7 @@ class _Logged:
     cache_keys: list[str]
     curves: pd.DataFrame
     sizes: pd.DataFrame
-    chosen: pd.DataFrame
+    stage_values: pd.DataFrame
     embedded: bool = False
 
 
@@ -97,7 +98,7 @@ def _logged(run: WandbRun) -> list[_Logged]:
             list(run.config.get(schema.CACHE_KEYS) or []),
             schema.curves_from_history(run.history, key),
             schema.sizes_from_summary(run.summary, key),
-            schema.chosen_epochs_from_summary(run.summary, key),
+            schema.stage_values_from_summary(run.summary, key),
         )
     ]
     entry = run.config.get(schema.BASELINE)
@@ -116,7 +117,7 @@ def _logged(run: WandbRun) -> list[_Logged]:
                 list(entry.get(schema.CACHE_KEYS) or []),
                 schema.curves_from_history(history, base_key),
                 schema.sizes_from_summary(schema.baseline_part(run.summary), base_key),
-                schema.chosen_epochs_from_summary(schema.baseline_part(run.summary), base_key),
+                schema.stage_values_from_summary(schema.baseline_part(run.summary), base_key),
                 embedded=True,
             )
         )
@@ -174,9 +175,9 @@ def frames_from_wandb_runs(runs: Iterable[WandbRun], source: str) -> ResultFrame
     runs_frame = pd.DataFrame([_run_row(found) for found in latest])
     runs_frame = runs_frame.sort_values("created_at", ignore_index=True, kind="stable")
     curve_frame = pd.concat([found.curves for found in latest], ignore_index=True)
-    chosen = [found.chosen for found in latest if not found.chosen.empty]
+    logged = [found.stage_values for found in latest if not found.stage_values.empty]
     seeds = seed_metrics_from_curves(
-        curve_frame, pd.concat(chosen, ignore_index=True) if chosen else None
+        curve_frame, pd.concat(logged, ignore_index=True) if logged else None
     )
     size_frame = pd.concat([found.sizes for found in latest], ignore_index=True).reindex(
         columns=["run_key", "seed", "n_train", "n_validation"]

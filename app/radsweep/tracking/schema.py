@@ -11,7 +11,8 @@ Config: the spec's parameters (W&B locks them for sweep runs), the resolved conf
 ``cache_keys``. History: one row per stage and ``epoch`` (the step metric of every per-epoch
 key) holding ``auc|auprc|loss/seed_<s>`` and their ``/mean`` (under ``teacher/`` for a
 distillation's teacher, whose epochs come first), the model's rows also the sweep metric.
-Summary: final and best metrics with 95 % t-intervals, sizes and best epochs per seed.
+Summary: final and best metrics with 95 % t-intervals; sizes, best epochs and selection AUCs per
+seed.
 
 A distillation run also carries the image-only baseline it trained and stored under its own key
 (the ablation grids hold no image-only point of their own): its configuration under
@@ -58,9 +59,11 @@ HEADS_ARTIFACT_TYPE = "model"
 SEED_KEY = re.compile(r"^(?:(teacher)/)?(auc|auprc|loss)/seed_(\d+)$")
 """A per-seed history key: ``[teacher/]<metric>/seed_<s>``."""
 SIZE_KEY = re.compile(r"^(n_train|n_validation)/seed_(\d+)$")
-BEST_EPOCH_KEY = re.compile(r"^(?:(teacher)/)?best_epoch/seed_(\d+)$")
-"""A seed's best epoch (from 1) in the summary: the one its ``best`` metrics are read at (under
-held-out scoring chosen on the selection rows, which W&B history does not hold)."""
+STAGE_VALUES = ("best_epoch", "selection_auc")
+STAGE_VALUE_KEY = re.compile(r"^(?:(teacher)/)?(best_epoch|selection_auc)/seed_(\d+)$")
+"""Per-seed summary values of a stage that its history cannot give back: the best epoch (from 1)
+its ``best`` metrics are read at (under held-out scoring chosen on the selection rows, which W&B
+history does not hold) and its final AUC on those selection rows."""
 STUDENT_STAGES = {"student": "model"}
 """The engine's name of a stage -> the store's (a distilled student is the run's model)."""
 STOPPED_TAG = "stopped"
@@ -178,11 +181,11 @@ def baseline_rows(curves: pd.DataFrame) -> list[dict[str, float]]:
 
 
 def baseline_per_seed(summary: Mapping[str, Any]) -> dict[str, Any]:
-    """The baseline's sizes and best epochs per seed under ``image_only/`` in the summary."""
+    """The baseline's sizes and stage values per seed under ``image_only/`` in the summary."""
     return {
         f"{BASELINE}/{name}": value
         for name, value in summary.items()
-        if SIZE_KEY.match(name) or BEST_EPOCH_KEY.match(name)
+        if SIZE_KEY.match(name) or STAGE_VALUE_KEY.match(name)
     }
 
 
@@ -296,9 +299,17 @@ def summary_values(seeds: pd.DataFrame, baseline_auc: np.ndarray | None) -> dict
         for size in SIZES:
             values[f"{size}/seed_{int(row.seed)}"] = int(getattr(row, size))
     for stage, rows in (("model", model), (TEACHER, teacher)):
-        for row in rows.dropna(subset=["best_epoch"]).itertuples():
-            values[f"{_prefix(stage)}best_epoch/seed_{int(row.seed)}"] = int(row.best_epoch)
+        for row in rows.itertuples():
+            for name in STAGE_VALUES:
+                value = getattr(row, name)
+                if pd.notna(value):
+                    values[f"{_prefix(stage)}{name}/seed_{int(row.seed)}"] = _number(name, value)
     return values
+
+
+def _number(name: str, value: Any) -> float:
+    """A stage value as the summary keeps it: the epoch a whole number, the AUC a float."""
+    return int(value) if name == "best_epoch" else float(value)
 
 
 def sizes_from_summary(summary: dict[str, Any], key: str) -> pd.DataFrame:
@@ -313,21 +324,23 @@ def sizes_from_summary(summary: dict[str, Any], key: str) -> pd.DataFrame:
     )
 
 
-def chosen_epochs_from_summary(summary: Mapping[str, Any], key: str) -> pd.DataFrame:
-    """Each seed's best epoch per stage (``run_key``, ``stage``, ``seed``, ``epoch``) as the
-    summary holds it; empty for runs logged before it did (their best epoch is read off the
-    curves, the highest AUC)."""
-    rows = [
-        {
-            "run_key": key,
-            "stage": match.group(1) or "model",
-            "seed": int(match.group(2)),
-            "epoch": int(value),
-        }
-        for name, value in summary.items()
-        if (match := BEST_EPOCH_KEY.match(str(name))) and value is not None
-    ]
-    return pd.DataFrame(rows, columns=["run_key", "stage", "seed", "epoch"])
+def stage_values_from_summary(summary: Mapping[str, Any], key: str) -> pd.DataFrame:
+    """``STAGE_VALUES`` per (stage, seed) as the summary holds them (``run_key``, ``stage``,
+    ``seed`` and one column each); empty for runs logged before it did (their best epoch is
+    then read off the curves, the highest AUC, and their selection AUC is missing)."""
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    for name, value in summary.items():
+        match = STAGE_VALUE_KEY.match(str(name))
+        if match and value is not None:
+            stage, seed = match.group(1) or "model", int(match.group(3))
+            rows.setdefault((stage, seed), {})[match.group(2)] = value
+    return pd.DataFrame(
+        [
+            {"run_key": key, "stage": stage, "seed": seed, **row}
+            for (stage, seed), row in rows.items()
+        ],
+        columns=["run_key", "stage", "seed", *STAGE_VALUES],
+    )
 
 
 def comparison_frame(seeds: pd.DataFrame, baseline_auc: np.ndarray | None) -> pd.DataFrame | None:
