@@ -47,6 +47,7 @@ SCHEMA_VERSION = 2
 ``seed_metrics.selection_auc`` keeps its final AUC on those rows. Files of version 1 read the
 best where the test rows peaked; which epoch was chosen was not kept, so those metrics are
 cleared (NULL) when such a file is opened for writing, and read as missing before."""
+_BEST_AT_CHOSEN_EPOCH = 2  # the version from which held-out best metrics can be trusted
 _PEEKED_BEST = ("best_auc", "best_auprc", "best_epoch")
 _HELD_OUT = "held-out"  # Scoring.HELD_OUT as stored in the runs table
 BUSY_TIMEOUT_SECONDS = 60.0
@@ -159,8 +160,9 @@ class ResultsStore:
         self.path = Path(path)
         self.timeout = timeout
         self.read_only = read_only
+        self.version = SCHEMA_VERSION  # a writer brings the file up to it on opening
         if read_only:
-            self._check_readable()
+            self.version = self._check_readable()
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connection() as connection:
@@ -178,14 +180,17 @@ class ResultsStore:
             )
         return cls(path, read_only=True)
 
-    def _check_readable(self) -> None:
+    def _check_readable(self) -> int:
+        """The file's schema version, once it is known to be a results store."""
         with self._connection() as connection:
             tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+            version = int(connection.execute("PRAGMA user_version").fetchone()[0])
         if missing := {"runs", "seed_metrics", "curves"} - tables:
             raise StoreError(
                 f"{self.path} is not a radsweep results store (no {', '.join(sorted(missing))})",
                 hint="pass the results database's path (RESULTS/results.sqlite)",
             )
+        return version
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
@@ -232,7 +237,7 @@ class ResultsStore:
             connection.execute(_TEACHER_TABLE)
             self._add_columns(connection, _RUN_COLUMNS)
             self._add_columns(connection, _SEED_ADDED, table="seed_metrics")
-            if version < 2 and "scoring" in self._config_columns(connection):
+            if version < _BEST_AT_CHOSEN_EPOCH and "scoring" in self._config_columns(connection):
                 cleared = ", ".join(f"{name} = NULL" for name in _PEEKED_BEST)
                 connection.execute(
                     f"UPDATE seed_metrics SET {cleared} WHERE run_key IN "
@@ -432,15 +437,11 @@ class ResultsStore:
         )
         for name in set(_SEED_ADDED) - set(frame.columns):  # an older file, opened to read
             frame[name] = float("nan")
-        if self._version() < 2 and "scoring" in frame.columns:
+        if self.version < _BEST_AT_CHOSEN_EPOCH and "scoring" in frame.columns:
             peeked = frame["scoring"] == _HELD_OUT
             best = list(_PEEKED_BEST)
             frame[best] = frame[best].astype(float).mask(peeked)
         return frame
-
-    def _version(self) -> int:
-        with self._connection() as connection:
-            return int(connection.execute("PRAGMA user_version").fetchone()[0])
 
     def curves(self, run_key: str | None = None) -> pd.DataFrame:
         """Per-epoch rows: run_key, stage, seed, epoch (from 1), auc, auprc, loss."""

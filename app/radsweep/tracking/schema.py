@@ -60,7 +60,7 @@ SEED_KEY = re.compile(r"^(?:(teacher)/)?(auc|auprc|loss)/seed_(\d+)$")
 """A per-seed history key: ``[teacher/]<metric>/seed_<s>``."""
 SIZE_KEY = re.compile(r"^(n_train|n_validation)/seed_(\d+)$")
 STAGE_VALUES = ("best_epoch", "selection_auc")
-STAGE_VALUE_KEY = re.compile(r"^(?:(teacher)/)?(best_epoch|selection_auc)/seed_(\d+)$")
+STAGE_VALUE_KEY = re.compile(rf"^(?:({TEACHER})/)?({'|'.join(STAGE_VALUES)})/seed_(\d+)$")
 """Per-seed summary values of a stage that its history cannot give back: the best epoch (from 1)
 its ``best`` metrics are read at (under held-out scoring chosen on the selection rows, which W&B
 history does not hold) and its final AUC on those selection rows."""
