@@ -108,8 +108,8 @@ FIELD_HELP: dict[str, str] = {
     "prognosis_report_weight": "Weight of the chronic history (report only) in the outcome.",
     "outcome_noise": "Noise of the prognostic outcome given the latent state.",
     "severity_image_noise": "Noise of the image's read of the acute state.",
-    "report_privileged": "The report grades the patient's state (off: it grades none, and "
-    "adds nothing the image lacks).",
+    "report_privileged": "The report adds nothing the image lacks (its state phrases are "
+    "unrelated to the patient).",
     "age_visibility": "0-1: strength of ageing cues.",
     "age_mention_rate": "0-1: how often reports hint at age.",
 }

@@ -45,14 +45,13 @@ def test_labeler_on_public_reports() -> None:
     assert extract_finding(normal) is None  # everything mentioned is negated
 
 
-def test_only_a_privileged_report_grades_the_patients_state() -> None:
+def test_only_a_privileged_report_tells_the_patients_state() -> None:
     """Without the privileged report, two studies that differ only in their acute and chronic
-    state get the same report: it says nothing of the state, and nothing false about it."""
+    state get the same report: its state phrases are graded from draws unrelated to either."""
     study = sample_cohort(CONFIG)[7]
     other_state = replace(study, severity=study.severity + 3, history=study.history - 3)
     assert write_report(study, CONFIG) != write_report(other_state, CONFIG)
-    ungraded = CONFIG.model_copy(update={"report_privileged": False})
-    report = write_report(study, ungraded)
-    assert report == write_report(other_state, ungraded)
-    assert "Patient is" in write_report(study, CONFIG) and "Patient is" not in report  # acuity
+    unrelated = CONFIG.model_copy(update={"report_privileged": False})
+    report = write_report(study, unrelated)
+    assert report == write_report(other_state, unrelated)
     assert extract_finding(report) == study.reported_finding

@@ -8,7 +8,7 @@ patient p (every e is an independent standard normal draw)::
     Sx_i  = S_i + sigma_x e                     the image's read of S: haze, finding extent, devices
     Y_i   = 1[(a S_i + b H_p) / sd + sigma_y e > 0]          prognostic outcome
     report (privileged):  grades of S_i + 0.25 e (acuity, finding size) and H_p + 0.5 e (indication)
-    report (not privileged): the same history and size for every patient, no acuity phrase
+    report (not privileged): the same phrases graded from draws unrelated to the patient
     F_i   = uniform finding; reported finding = F_i with probability ``report_fidelity``
     Yd_i  = extract(report_i)                   diagnostic label: a function of the report
 

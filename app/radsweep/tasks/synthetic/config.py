@@ -24,9 +24,8 @@ class SynthConfig(BaseModel):
       ``prognosis_image_weight`` / ``prognosis_report_weight`` weigh the two parts, and
       ``outcome_noise`` adds the stochasticity prognostic outcomes have. ``severity_visibility``
       sets how strongly the image's read shows as diffuse haze over both lungs.
-      ``report_privileged`` False removes the report's extra information: it then grades no
-      state (the same history and size for every patient, no acuity phrase), so it says
-      nothing the image does not.
+      ``report_privileged`` False removes the report's extra information: its state phrases are
+      then unrelated to the patient, so the report says nothing the image does not.
     * Auxiliary age: ``age_visibility`` sets the strength of ageing cues in the image (bone
       density, aortic calcification, spine osteophytes); ``age_mention_rate`` how often the report
       hints at age.

@@ -78,7 +78,6 @@ _ACUITY = (  # the acute state as the clinical team reads it, lowest to highest
     "Patient is acutely unwell, on high-flow oxygen.",
     "Patient is critically ill in the intensive care unit.",
 )
-_UNGRADED = ("shortness of breath", "", "moderate")  # history, acuity, size: no state graded
 _ACUITY_NOISE = 0.25  # the report's read of S is precise: this is its privileged information
 _HISTORY_NOISE = 0.5
 
@@ -90,28 +89,15 @@ def _grade(value: float, levels: int, noise: float, rng: np.random.Generator) ->
     return int(np.searchsorted(edges, noisy))
 
 
-def _state_phrases(
+def _described_states(
     study: Study, config: SynthConfig, rng: np.random.Generator
-) -> tuple[str, str, str]:
-    """(history, acuity sentence, finding size) as the report writes them.
-
-    Privileged: graded from the patient's chronic and acute state. Otherwise the same phrases
-    for every patient, so the report grades no state and adds nothing the image does not show
-    (its finding and devices are drawn there too). Phrases graded from draws unrelated to the
-    patient would say something false instead, which a report-aware teacher fits by chance on
-    few rows: that measures a distraction, not the absence of information the control is for.
-    """
-    if not config.report_privileged:
-        return _UNGRADED
-    history = str(rng.choice(_HISTORY[_grade(study.history, len(_HISTORY), _HISTORY_NOISE, rng)]))
-    acuity = _grade(study.severity, len(_ACUITY), _ACUITY_NOISE, rng)
-    size = _SIZES[min(acuity * len(_SIZES) // len(_ACUITY), len(_SIZES) - 1)]
-    return history, _ACUITY[acuity], size
-
-
-def _joined(*sentences: str) -> str:
-    """Sentences two spaces apart, as MIMIC's reports set them; empty ones are left out."""
-    return "  ".join(sentence for sentence in sentences if sentence)
+) -> tuple[float, float]:
+    """(acute, chronic) as the report knows them: the true states when the report is privileged;
+    otherwise draws unrelated to the patient, so the report's state phrases carry nothing and the
+    report adds nothing the image does not show (its finding and devices are drawn there too)."""
+    if config.report_privileged:
+        return study.severity, study.history
+    return float(rng.standard_normal()), float(rng.standard_normal())
 
 
 def _sentence(text: str) -> str:
@@ -142,17 +128,20 @@ def _wrap(text: str) -> list[str]:
 def write_report(study: Study, config: SynthConfig) -> str:
     """The study's report, MIMIC-CXR layout; the same study writes the same text."""
     rng = np.random.default_rng([config.seed, 3, study.index])
-    history, acuity, size = _state_phrases(study, config, rng)
+    acute, chronic = _described_states(study, config, rng)
+    history = str(rng.choice(_HISTORY[_grade(chronic, len(_HISTORY), _HISTORY_NOISE, rng)]))
+    acuity = _grade(acute, len(_ACUITY), _ACUITY_NOISE, rng)
     age_hint = study.age > 60 and rng.random() < config.age_mention_rate * 3
     elderly = "elderly " if study.age > 75 and rng.random() < config.age_mention_rate else ""
     reported = FINDINGS[study.reported_finding]
+    size = _SIZES[min(acuity * len(_SIZES) // len(_ACUITY), len(_SIZES) - 1)]
     impression = str(rng.choice(_POSITIVE[reported])).format(size=size, side=study.side)
     lines = [
         " " * 33 + "FINAL REPORT",
         " EXAMINATION:  CHEST (PA AND LAT)",
         " ",
         *_wrap(
-            _joined(f"INDICATION:  ___ year old {elderly}{study.sex} with {history}.", acuity)
+            f"INDICATION:  ___ year old {elderly}{study.sex} with {history}.  {_ACUITY[acuity]}"
         ),
         " ",
         " TECHNIQUE:  Chest PA and lateral",
@@ -165,7 +154,7 @@ def write_report(study: Study, config: SynthConfig) -> str:
         " ",
         " IMPRESSION: ",
         " ",
-        *_wrap(_joined(acuity, _sentence(impression))),
+        *_wrap(f"{_ACUITY[acuity]}  {_sentence(impression)}"),
     ]
     return "\n".join(lines) + "\n"
 
