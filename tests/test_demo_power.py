@@ -2,9 +2,9 @@
 prognostic control resolves on every benchmark draw, the diagnostic control shows no gain on
 any draw, without the report's privileged content the prognostic control contains 0 on every
 draw, and what that content adds (the same seeds' distilled students with it and without it)
-excludes 0 on every draw. docs/synthetic.md quotes the numbers; changing a benchmark default means re-running this
-(``python -m pytest --power tests/test_demo_power.py -s``: about 20 minutes on two cores, so
-the suite leaves it out unless ``--power`` is given).
+excludes 0 on every draw. docs/synthetic.md quotes the numbers; changing a benchmark default
+means re-running this (``python -m pytest --power tests/test_demo_power.py -s``: about 20
+minutes on two cores, so the suite leaves it out unless ``--power`` is given).
 """
 
 from pathlib import Path

@@ -49,7 +49,7 @@ def _count(value: float | None) -> str:
 
 def _table(table: "pd.DataFrame", seeds: int) -> Table:
     shown = Table(
-        title=f"What the screen measured: validation AUC, {seeds} seeds; gains (a - b) paired "
+        title=f"What the screen measured: held-out test AUC, {seeds} seeds; gains (a - b) paired "
         "by seed",
         title_justify="left",
         box=box.SIMPLE_HEAD,

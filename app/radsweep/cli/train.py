@@ -150,7 +150,8 @@ def train(
 ) -> None:
     """Train one configuration: every seed in one vectorized pass, features extracted if missing.
 
-    Prints each seed's final- and best-epoch validation AUC and the mean with a 95% t-interval
+    Prints each seed's final- and best-epoch AUC on the scored rows (each seed's held-out test
+    rows unless the configuration scores on validation) and the mean with a 95% t-interval
     (figures use the final epoch). The run is recorded in the results store; running the same
     configuration again shows the stored numbers instead of training twice.
 

@@ -37,7 +37,7 @@ def _curve_sections(frames: ResultFrames, palette: Palette, runs: Sequence[str])
     indexed = table.set_index("run_key")
     if runs:
         keys, missing = resolve(table, runs)
-        title = "Per-epoch validation AUC of the chosen runs"
+        title = "Per-epoch AUC of the chosen runs on their scored rows"
         return [run_curves(frames.curves, indexed, sizes, keys, "curves-selected", title, missing)]
     found: dict[str, set[float]] = {}
     for finding in paired_findings(frames.seed_metrics):
@@ -50,7 +50,7 @@ def _curve_sections(frames: ResultFrames, palette: Palette, runs: Sequence[str])
             sizes,
             chosen[task],
             f"curves-{slug(task)}",
-            f"Per-epoch validation AUC: {task_title(task)}",
+            f"Per-epoch AUC on the scored rows: {task_title(task)}",
         )
         for task in task_order(chosen)
     ]

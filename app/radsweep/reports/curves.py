@@ -1,4 +1,5 @@
-"""Per-epoch validation AUC of chosen runs: every seed, their mean, and the teacher's."""
+"""Per-epoch AUC of chosen runs on their scored rows: every seed, their mean, and the
+teacher's."""
 
 from collections.abc import Collection, Mapping, Sequence
 from typing import cast
@@ -123,7 +124,7 @@ def run_curves(
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         seeds = rows.assign(line=[f"seed {seed}" for seed in rows["seed"]])
         data.append(pd.concat([seeds, means.assign(run_key=key)], ignore_index=True))
-    y_label(axes, "validation AUC")
+    y_label(axes, "AUC (scored rows)")
     legend(figure, axes)
     columns = ["run_key", "stage", "line", "seed", "epoch", "auc", "auprc"]
     section = Section(
