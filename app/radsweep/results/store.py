@@ -36,6 +36,7 @@ from pydantic import BaseModel
 from radsweep.errors import RadsweepError, StoreError, sqlite_hint
 from radsweep.results.rows import curve_rows, seed_rows
 from radsweep.settings import Settings
+from radsweep.tasks.spec import Scoring
 
 if TYPE_CHECKING:
     from radsweep.training.results import FitResult
@@ -49,7 +50,6 @@ best where the test rows peaked; which epoch was chosen was not kept, so those m
 cleared (NULL) when such a file is opened for writing, and read as missing before."""
 _BEST_AT_CHOSEN_EPOCH = 2  # the version from which held-out best metrics can be trusted
 _PEEKED_BEST = ("best_auc", "best_auprc", "best_epoch")
-_HELD_OUT = "held-out"  # Scoring.HELD_OUT as stored in the runs table
 BUSY_TIMEOUT_SECONDS = 60.0
 _OUR_FAULT = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
 """SQLite errors that mean radsweep wrote a bad statement or row: a bug, not a damaged file."""
@@ -242,7 +242,7 @@ class ResultsStore:
                 connection.execute(
                     f"UPDATE seed_metrics SET {cleared} WHERE run_key IN "
                     "(SELECT run_key FROM runs WHERE scoring = ?)",
-                    (_HELD_OUT,),
+                    (Scoring.HELD_OUT.value,),
                 )
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -438,7 +438,7 @@ class ResultsStore:
         for name in set(_SEED_ADDED) - set(frame.columns):  # an older file, opened to read
             frame[name] = float("nan")
         if self.version < _BEST_AT_CHOSEN_EPOCH and "scoring" in frame.columns:
-            peeked = frame["scoring"] == _HELD_OUT
+            peeked = frame["scoring"] == Scoring.HELD_OUT.value
             best = list(_PEEKED_BEST)
             frame[best] = frame[best].astype(float).mask(peeked)
         return frame
